@@ -1,0 +1,122 @@
+# prodd -- build, run and test. GNU make.
+#
+#   make            build build/prodd, build/prodctl, build/prodd-demo
+#   make run        install missing packages, build, run prodd on etc/services.yaml
+#   make test       install missing packages, build, run every test (plain,
+#                   then under ASan+UBSan, then valgrind)
+#   make check      the tests of one build (BUILD=..., SANITIZE=...)
+#   make deps       install the Debian packages the build and tests need
+#   make SANITIZE=address,undefined   sanitized build, in build/sanitize
+#   make clean
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+
+ifdef SANITIZE
+BUILD ?= build/sanitize
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wpointer-arith -Wundef
+ifdef CI
+WARNINGS += -Werror
+endif
+
+ALL_PKGS := libuv yaml-0.1 libcurl libcjson libwebsockets libsystemd
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS) 2>/dev/null)
+libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+OPT ?= -O2 -g
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+CFLAGS += -std=c11 $(OPT) $(WARNINGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+
+COMMON_SRC := $(wildcard src/common/*.c)
+CORE_SRC := $(wildcard src/core/*.c)
+DAEMON_SRC := $(wildcard src/daemon/*.c)
+CTL_SRC := $(wildcard src/ctl/*.c)
+DEMO_SRC := $(wildcard src/demo/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_LIB := $(BUILD)/libprodd-common.a
+CORE_LIB := $(BUILD)/libprodd-core.a
+PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-demo
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test check unit integration bench clean install
+all: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(ALL_PKGS)) -lm
+
+# The exec helper links nothing but libc: it is exec'd at every spawn.
+$(BUILD)/prodd-exec: $(BUILD)/obj/src/exec/prodd-exec.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/prodctl: $(call obj,$(CTL_SRC)) $(CORE_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,libcurl libcjson yaml-0.1) -lm
+
+$(BUILD)/prodd-demo: $(call obj,$(DEMO_SRC)) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,libuv) -pthread -lm
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+# Installs only what is missing; silent when everything is there.
+deps:
+	@sh packaging/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/prodd -c etc/services.yaml
+
+# The tests of one build: unit tests, then black-box tests of the binaries.
+check: all $(UNIT_TESTS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+unit: $(UNIT_TESTS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=unit sh tests/run.sh
+
+integration: all
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=integration sh tests/run.sh
+
+# Everything: the plain build (with valgrind), then ASan+UBSan.
+test: deps
+	@$(MAKE) --no-print-directory check VALGRIND=1
+	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
+	@sh tests/summary.sh build build/sanitize
+
+bench: all
+	sh bench/config.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

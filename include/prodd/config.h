@@ -1,0 +1,218 @@
+/*
+ * services.yaml: the schema, the loader and the validator. The file is read
+ * with libyaml's document API into the plain structs below, with every
+ * default applied and every relative path resolved against the file's own
+ * directory. All keys are described once, in the tables of config.c
+ * (cfg_schema()), which the parser, the validator and the documentation
+ * follow. Pure: no system calls beyond reading the one file handed in.
+ */
+#ifndef PRODD_CONFIG_H
+#define PRODD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_FILE_SIZE (1024 * 1024)
+#define CFG_NAME_MAX 63
+
+enum cfg_svc_type { CFG_TYPE_PROCESS, CFG_TYPE_FASTAPI, CFG_TYPE_DOCKER,
+	CFG_TYPE_SYSTEMD };
+enum cfg_restart { CFG_RESTART_ALWAYS, CFG_RESTART_ON_FAILURE,
+	CFG_RESTART_NEVER };
+enum cfg_backoff { CFG_BACKOFF_FIXED, CFG_BACKOFF_EXPONENTIAL };
+enum cfg_condition { CFG_COND_STARTED, CFG_COND_HEALTHY, CFG_COND_COMPLETED };
+enum cfg_health_kind { CFG_HEALTH_NONE, CFG_HEALTH_URL, CFG_HEALTH_TCP,
+	CFG_HEALTH_EXEC };
+enum cfg_on_unhealthy { CFG_UNHEALTHY_RESTART, CFG_UNHEALTHY_IGNORE };
+enum cfg_alert_kind { CFG_ALERT_SERVICE_FAILED, CFG_ALERT_RESTART_LOOP,
+	CFG_ALERT_UNHEALTHY, CFG_ALERT_HEALTH_SLOW, CFG_ALERT_HIGH_CPU,
+	CFG_ALERT_HIGH_MEMORY, CFG_ALERT_DISK_FULL };
+
+/* Where a value came from in the file: 1-based line and column. */
+struct cfg_mark {
+	int line;
+	int col;
+};
+
+struct cfg_strv {
+	char **v;
+	size_t n;
+};
+
+struct cfg_env {
+	char *key;
+	char *value;
+};
+
+struct cfg_dep {
+	char *name;
+	enum cfg_condition condition;
+	int index;			/* the dependency's index in services */
+	struct cfg_mark mark;		/* of the dependency's name */
+};
+
+struct cfg_health {
+	enum cfg_health_kind kind;
+	char *url;			/* url: http(s)://host[:port]/path */
+	int expect_lo, expect_hi;	/* expect_status, inclusive */
+	char *tcp_host;			/* tcp: host:port */
+	int tcp_port;
+	char **exec_argv;		/* exec: NULL-terminated */
+	int64_t interval_ms, timeout_ms, start_period_ms;
+	int retries;
+	enum cfg_on_unhealthy on_unhealthy;
+};
+
+struct cfg_limits {
+	int64_t nofile, nproc, core;	/* -1: not set (inherit prodd's) */
+};
+
+struct cfg_logopts {
+	int64_t max_size;
+	int keep;
+	int ring;
+};
+
+struct cfg_service {
+	char *name;
+	enum cfg_svc_type type;
+	/* The command to exec, final: split, or /bin/sh -c, or built from
+	 * app/image/unit by type. NULL-terminated; argc without the NULL. */
+	char **argv;
+	size_t argc;
+	char *command;			/* as written, when given as a string */
+	bool shell;
+	char *app, *image, *unit;
+	char *working_dir;		/* absolute, or NULL */
+	struct cfg_env *env;
+	size_t nenv;
+	char *env_file;			/* absolute, or NULL */
+	char *user, *group;
+	int port;			/* 0: none */
+	struct cfg_dep *deps;
+	size_t ndeps;
+	struct cfg_health health;
+	enum cfg_restart restart;
+	int max_restarts;
+	int64_t restart_window_ms, restart_delay_ms, backoff_max_ms;
+	enum cfg_backoff backoff;
+	int stop_signal;
+	int64_t stop_timeout_ms;
+	int64_t memory_limit;		/* bytes; 0: none */
+	struct cfg_limits limits;
+	struct cfg_logopts log;
+	bool enabled;
+	struct cfg_mark mark;		/* of the service's mapping */
+};
+
+struct cfg_alert_rule {
+	enum cfg_alert_kind alert;
+	char *service;			/* NULL: every service / the host */
+	double threshold;		/* %, bytes, ms or a count: see docs */
+	bool threshold_is_percent;
+	int64_t for_ms;
+	bool enabled;
+	struct cfg_mark mark;
+};
+
+struct cfg_daemon {
+	char *listen_host;
+	int listen_port;
+	char *state_dir, *control_socket, *token_file, *log_dir;
+	struct cfg_strv cors_origins, hosts, disks;
+	int rate_limit;			/* requests per rate_window_ms; 0: off */
+	int64_t rate_window_ms;
+	char *tls_cert, *tls_key;	/* both or neither */
+	int log_level;			/* enum log_level */
+	int64_t sample_interval_ms;
+	int history;
+	int64_t shutdown_timeout_ms;
+};
+
+struct cfg {
+	int version;
+	char *path;			/* as given */
+	char *dir;			/* its directory, for relative paths */
+	struct cfg_daemon daemon;
+	struct cfg_service *services;	/* in file order */
+	size_t nservices;
+	char *alert_webhook;
+	struct cfg_alert_rule *alert_rules;
+	size_t nalert_rules;
+};
+
+/* One problem in the file, already formatted as "FILE:LINE:COL: message". */
+struct cfg_error {
+	struct cfg_mark mark;
+	char *text;
+};
+
+struct cfg_errors {
+	struct cfg_error *v;
+	size_t n;
+};
+
+/*
+ * What the defaults that depend on who runs prodd are made of. Filled by
+ * the caller (the daemon from getuid() and the environment), so the loader
+ * stays pure. Any field may be NULL.
+ */
+struct cfg_context {
+	bool root;
+	const char *xdg_runtime_dir;	/* for state_dir when not root */
+	const char *xdg_state_home;	/* for log_dir when not root */
+	const char *home;		/* for log_dir without XDG_STATE_HOME */
+	const char *cwd;		/* to make a relative file path absolute */
+	unsigned uid;			/* for the fallback state_dir */
+};
+
+/*
+ * Load and validate FILE. On success returns a config (free with
+ * cfg_free) and leaves errs empty; on failure returns NULL with every
+ * problem of the file in errs, sorted by position (free with
+ * cfg_errors_free). ctx may be NULL (treated as root with no XDG vars).
+ */
+struct cfg *cfg_load_file(const char *path, const struct cfg_context *ctx,
+    struct cfg_errors *errs);
+/* Same, from a buffer; path names it in messages and anchors relative paths. */
+struct cfg *cfg_load_buffer(const char *path, const char *buf, size_t len,
+    const struct cfg_context *ctx, struct cfg_errors *errs);
+void cfg_free(struct cfg *cfg);
+void cfg_errors_free(struct cfg_errors *errs);
+
+/*
+ * Whether two services are configured the same (every field, dependencies
+ * included): a reload restarts a service only when this is false.
+ */
+bool cfg_service_equal(const struct cfg_service *a,
+    const struct cfg_service *b);
+
+/* Index of the service called name, or -1. */
+int cfg_service_index(const struct cfg *cfg, const char *name);
+
+const char *cfg_type_name(enum cfg_svc_type t);
+const char *cfg_restart_name(enum cfg_restart r);
+const char *cfg_condition_name(enum cfg_condition c);
+const char *cfg_health_kind_name(enum cfg_health_kind k);
+const char *cfg_alert_kind_name(enum cfg_alert_kind k);
+/* "SIGTERM" for 15; NULL when the number is not a known signal. */
+const char *cfg_signal_name(int sig);
+/* 15 for "SIGTERM", "TERM" or "sigterm"; -1 when unknown. */
+int cfg_signal_parse(const char *s);
+
+/*
+ * The schema, for documentation: each section lists its keys with a type
+ * name, the default as the file would write it, bounds and a description.
+ */
+struct cfg_key_doc {
+	const char *section;		/* "daemon", "services[]", ... */
+	const char *name;
+	const char *type;
+	const char *def;		/* NULL: none, or computed */
+	const char *doc;
+};
+/* Calls fn for every key of every section, in table order. */
+void cfg_schema_walk(void (*fn)(const struct cfg_key_doc *, void *), void *arg);
+
+#endif

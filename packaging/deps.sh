@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages that prodd's build and tests need, only when
+# one is missing. Silent and fast (one dpkg-query) when all are installed.
+set -eu
+
+PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
+libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
+libcmocka-dev curl valgrind procps iproute2 python3"
+
+# shellcheck disable=SC2086
+have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |
+	awk '$2 ~ /^ii/ { print $1 }') || true
+missing=""
+for p in $PKGS; do
+	echo "$have" | grep -qx "$p" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo"
+	else
+		echo "deps: need root (or sudo) to install:$missing" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

@@ -1,0 +1,120 @@
+/*
+ * Shared declarations for prodd-demo, the demo AI service and fault injector.
+ * The program is split in four parts that only meet through this header: the
+ * process life cycle and fault injection (prodd-demo.c), the HTTP/1.1 server
+ * (demo-http.c), the AI-ish endpoints with their built-in corpus and request
+ * statistics (demo-api.c), and small buffer/output helpers (demo-util.c).
+ * Everything runs on one libuv loop except the optional CPU burner thread,
+ * so none of the shared state below needs locking.
+ */
+#ifndef PRODD_DEMO_H
+#define PRODD_DEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#define DEMO_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define DEMO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define DEMO_NORETURN __attribute__((noreturn))
+#else
+#define DEMO_PRINTF(a, b)
+#define DEMO_NORETURN
+#endif
+
+enum demo_role {
+	DEMO_ROLE_SEARCH,
+	DEMO_ROLE_RAG,
+	DEMO_ROLE_ANALYTICS,
+};
+
+/* Negative durations mean "not set". */
+struct demo_opts {
+	const char *host;
+	int port;
+	enum demo_role role;
+	uint64_t latency_ms;
+	double crash_after_s;
+	int exit_code;
+	double start_delay_s;
+	double unhealthy_after_s;
+	double hang_health_after_s;
+	double leak_mb_per_s;
+	double cpu_burn_pct;
+	int ignore_sigterm;
+	int spawn_grandchild;
+	double grandchild_lifetime_s;
+	double log_lines_per_s;
+	size_t log_line_bytes;
+};
+
+extern struct demo_opts demo_opts;
+
+/* Growable byte buffer; always kept NUL-terminated for convenience. */
+struct demo_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+enum demo_method {
+	DEMO_M_GET,
+	DEMO_M_HEAD,
+	DEMO_M_POST,
+	DEMO_M_OTHER,
+};
+
+/* One parsed request; strings are owned by the connection. */
+struct demo_request {
+	enum demo_method method;
+	const char *path;
+	const char *query;	/* without '?', "" when absent */
+	uint64_t start_ns;	/* uv_hrtime() when the request was complete */
+};
+
+struct demo_response {
+	int status;
+	const char *content_type;
+	const char *allow;	/* Allow header for 405, else NULL */
+	struct demo_buf body;
+};
+
+enum demo_plan {
+	DEMO_PLAN_NOW,		/* answer at once */
+	DEMO_PLAN_DELAY,	/* answer after --latency-ms */
+	DEMO_PLAN_HANG,		/* never answer (hung health) */
+};
+
+/* demo-util.c */
+void *demo_xmalloc(size_t n);
+void *demo_xrealloc(void *p, size_t n);
+void demo_buf_reserve(struct demo_buf *b, size_t extra);
+void demo_buf_add(struct demo_buf *b, const void *data, size_t n);
+void demo_buf_adds(struct demo_buf *b, const char *s);
+void demo_buf_addc(struct demo_buf *b, char c);
+void demo_buf_printf(struct demo_buf *b, const char *fmt, ...) DEMO_PRINTF(2, 3);
+void demo_buf_json_str(struct demo_buf *b, const char *s, size_t n);
+void demo_buf_free(struct demo_buf *b);
+int demo_write_all(int fd, const char *p, size_t n);
+void demo_say(int fd, const char *fmt, ...) DEMO_PRINTF(2, 3);
+uint64_t demo_now_ms(void);
+double demo_uptime_s(void);
+void demo_set_start(uint64_t hrtime_ns);
+const char *demo_role_name(enum demo_role role);
+void demo_http_date(char *out, size_t outsz);
+
+/* demo-api.c */
+void demo_api_init(void);
+enum demo_plan demo_api_plan(const struct demo_request *req);
+void demo_api_respond(const struct demo_request *req, struct demo_response *resp);
+
+/* demo-http.c */
+int demo_http_listen(uv_loop_t *loop, const struct sockaddr *addr);
+int demo_http_port(void);
+void demo_http_close_all(void);
+const char *demo_http_reason(int status);
+
+#endif

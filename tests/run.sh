@@ -1,0 +1,84 @@
+#!/bin/sh
+# Runs the tests of one build: the cmocka unit tests in $BUILD/tests, then
+# every black-box script tests/integration/t-*.sh against the binaries in
+# $BUILD. Each test's output goes to $BUILD/test-logs/, and is shown when it
+# fails. Ends with one line "N passed, M failed" (also kept in
+# $BUILD/test-summary) and exits 1 when anything failed.
+#   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration sh tests/run.sh
+set -u
+BUILD=${BUILD:-build}
+ONLY=${ONLY:-}
+logs=$BUILD/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+failures=""
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export BUILD SANITIZE="${SANITIZE:-}" VALGRIND="${VALGRIND:-}"
+
+vg=""
+if [ -n "${VALGRIND:-}" ] && [ -z "${SANITIZE:-}" ]; then
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+fi
+
+count_cmocka() {	# file -> "passed failed"
+	awk '/^\[  PASSED  \]/ { p += $4 } /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
+	     END { print p + 0, f + 0 }' "$1"
+}
+
+if [ "$ONLY" != integration ]; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		log=$logs/$name.log
+		timeout 300 $vg "$t" >"$log" 2>&1
+		rc=$?
+		set -- $(count_cmocka "$log")
+		p=$1 f=$2
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1	# crashed, leaked or timed out outside a test
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failures="$failures $name"
+			echo "FAIL unit $name (exit $rc): $log"
+			tail -n 40 "$log"
+		else
+			echo "ok   unit $name: $p passed${vg:+ (valgrind)}"
+		fi
+	done
+fi
+
+if [ "$ONLY" != unit ]; then
+	for t in tests/integration/t-*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		log=$logs/$name.log
+		timeout 600 bash "$t" >"$log" 2>&1
+		rc=$?
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+		p=$(echo "$line" | awk '{ print $1 + 0 }')
+		f=$(echo "$line" | awk '{ print $3 + 0 }')
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failures="$failures $name"
+			echo "FAIL integration $name (exit $rc): $log"
+			grep -E '^not ok' "$log" | head -n 20
+			tail -n 30 "$log"
+		else
+			echo "ok   integration $name: $p passed"
+		fi
+	done
+fi
+
+echo "$passed $failed" >"$BUILD/test-summary"
+echo "[$BUILD${SANITIZE:+ sanitize=$SANITIZE}${vg:+ valgrind}]${failures:+ failed:$failures}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
