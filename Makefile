@@ -12,6 +12,7 @@
 .DEFAULT_GOAL := all
 .SUFFIXES:
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
@@ -81,6 +82,11 @@ $(BUILD)/prodctl: $(call obj,$(CTL_SRC)) $(CORE_LIB) $(COMMON_LIB)
 $(BUILD)/prodd-demo: $(call obj,$(DEMO_SRC)) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,libuv) -pthread -lm
 
+# logs.c is a daemon (shell) module, outside the libraries.
+$(BUILD)/tests/test_logs: $(BUILD)/obj/tests/unit/test_logs.o $(BUILD)/obj/src/daemon/logs.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm
@@ -95,7 +101,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/prodd -c etc/services.yaml
+	$(BUILD)/prodd -c etc/services.yaml --log-format text
 
 # The tests of one build: unit tests, then black-box tests of the binaries.
 check: all $(UNIT_TESTS)

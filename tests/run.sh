@@ -33,8 +33,10 @@ if [ "$ONLY" != integration ]; then
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		log=$logs/$name.log
+		t0=$(date +%s)
 		timeout 300 $vg "$t" >"$log" 2>&1
 		rc=$?
+		secs=$(( $(date +%s) - t0 ))
 		set -- $(count_cmocka "$log")
 		p=$1 f=$2
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -47,7 +49,7 @@ if [ "$ONLY" != integration ]; then
 			echo "FAIL unit $name (exit $rc): $log"
 			tail -n 40 "$log"
 		else
-			echo "ok   unit $name: $p passed${vg:+ (valgrind)}"
+			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)"
 		fi
 	done
 fi
@@ -57,8 +59,10 @@ if [ "$ONLY" != unit ]; then
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		log=$logs/$name.log
+		t0=$(date +%s)
 		timeout 600 bash "$t" >"$log" 2>&1
 		rc=$?
+		secs=$(( $(date +%s) - t0 ))
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 		p=$(echo "$line" | awk '{ print $1 + 0 }')
 		f=$(echo "$line" | awk '{ print $3 + 0 }')
@@ -73,7 +77,7 @@ if [ "$ONLY" != unit ]; then
 			grep -E '^not ok' "$log" | head -n 20
 			tail -n 30 "$log"
 		else
-			echo "ok   integration $name: $p passed"
+			echo "ok   integration $name: $p passed (${secs} s)"
 		fi
 	done
 fi

@@ -93,9 +93,9 @@ log_emit(enum log_level level, const char *service, const char *metadata,
 		sb_printf(&line, "%s %-6s ", when, log_level_name(level));
 		if (service != NULL)
 			sb_printf(&line, "[%s] ", service);
+		/* the readable form: the message says it; metadata is for
+		 * machines, which read the JSON form */
 		sb_append(&line, msg.buf ? msg.buf : "", msg.len);
-		if (metadata != NULL)
-			sb_printf(&line, " %s", metadata);
 	} else {
 		sb_printf(&line, "{\"timestamp\":\"%s\",\"level\":\"%s\","
 		    "\"service\":", when, log_level_name(level));

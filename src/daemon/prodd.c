@@ -1,20 +1,38 @@
 /*
- * prodd's main: command line, config discovery, and --check. The daemon
- * proper (the loop, the supervisor, the listeners) is wired here as it
- * lands; see the README's code map.
+ * prodd's main: command line, config discovery, --check, and the daemon:
+ * one libuv loop on which the supervisor runs every service. Signals come
+ * through uv_signal_t: SIGTERM/SIGINT stop everything in reverse
+ * dependency order and exit (a second one: SIGKILL to every group);
+ * SIGHUP reloads the file.
  */
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
 #include "prodd/log.h"
+#include "prodd/state.h"
+#include "prodd/supervisor.h"
 #include "prodd/version.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <uv.h>
+
+struct prodd {
+	uv_loop_t loop;
+	uv_signal_t sigterm, sigint, sighup;
+	struct supervisor *sup;
+	const char *config_path;
+	bool log_level_forced;
+	int lock_fd;
+};
 
 static void
 prodd_usage(FILE *f)
@@ -32,7 +50,11 @@ prodd_usage(FILE *f)
 	    "      --log-level L   error, warn, notice, info or debug\n"
 	    "      --log-format F  json (default) or text\n"
 	    "      --version       print the version\n"
-	    "  -h, --help          this help\n");
+	    "  -h, --help          this help\n"
+	    "\n"
+	    "Signals: TERM or INT stop every service in reverse dependency "
+	    "order, then exit\n"
+	    "(a second one kills them all at once); HUP reloads the file.\n");
 }
 
 /* The config file to use when -c is not given. */
@@ -48,28 +70,178 @@ prodd_find_config(void)
 	return "/etc/prodd/services.yaml";
 }
 
-/* Print every error, or the summary; the exit status of --check. */
-static int
-prodd_check(const char *path)
+/* Load path; on errors print them (stderr, or the log) and return NULL. */
+static struct cfg *
+prodd_load(const char *path, bool to_log)
 {
 	struct cfg_context ctx;
 	struct cfg_errors errs;
 	struct cfg *cfg;
-	char cwd[PATH_MAX], *summary;
+	char cwd[PATH_MAX];
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
+	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
+		return cfg;
+	for (size_t i = 0; i < errs.n; i++) {
+		if (to_log)
+			log_error(NULL, "%s", errs.v[i].text);
+		else
 			fprintf(stderr, "%s\n", errs.v[i].text);
+	}
+	if (!to_log)
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n,
 		    errs.n == 1 ? "" : "s");
-		cfg_errors_free(&errs);
+	cfg_errors_free(&errs);
+	return NULL;
+}
+
+static int
+prodd_check(const char *path)
+{
+	struct cfg *cfg = prodd_load(path, false);
+	char *summary;
+
+	if (cfg == NULL)
 		return 1;
-	}
 	summary = cfg_check_summary(cfg);
 	printf("%s\n", summary);
 	free(summary);
 	cfg_free(cfg);
+	return 0;
+}
+
+static void
+prodd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* two pipes per service, plus probes and clients: past 1024 soon */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn(NULL, "cannot raise the descriptor limit: %s",
+			    strerror(errno));
+	}
+}
+
+static void
+prodd_reload(struct prodd *p)
+{
+	struct cfg *cfg = prodd_load(p->config_path, true);
+	const struct cfg *old = sup_cfg(p->sup);
+	char msg[256];
+
+	if (cfg == NULL) {
+		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: the file "
+		    "has errors (see the log); nothing was changed",
+		    p->config_path);
+		return;
+	}
+	/* these need a restart of prodd: keep the running values */
+#define KEEP(field, label)						\
+	do {								\
+		if ((old->daemon.field == NULL) != (cfg->daemon.field == NULL) || \
+		    (old->daemon.field != NULL &&			\
+		    strcmp(old->daemon.field, cfg->daemon.field) != 0)) { \
+			log_warn(NULL, "daemon.%s changed: it takes effect " \
+			    "when prodd restarts", label);		\
+			free(cfg->daemon.field);			\
+			cfg->daemon.field = old->daemon.field ?		\
+			    strdup(old->daemon.field) : NULL;		\
+		}							\
+	} while (0)
+	KEEP(listen_host, "listen");
+	KEEP(state_dir, "state_dir");
+	KEEP(control_socket, "control_socket");
+	KEEP(tls_cert, "tls");
+	KEEP(tls_key, "tls");
+#undef KEEP
+	if (cfg->daemon.listen_port != old->daemon.listen_port) {
+		log_warn(NULL, "daemon.listen changed: it takes effect when "
+		    "prodd restarts");
+		cfg->daemon.listen_port = old->daemon.listen_port;
+	}
+	if (!p->log_level_forced)
+		log_set_level((enum log_level)cfg->daemon.log_level);
+	sup_reload(p->sup, cfg, msg, sizeof msg);
+}
+
+static void
+prodd_signal_cb(uv_signal_t *h, int sig)
+{
+	struct prodd *p = h->data;
+
+	if (sig == SIGHUP) {
+		log_notice(NULL, "SIGHUP: reloading %s", p->config_path);
+		prodd_reload(p);
+		return;
+	}
+	log_notice(NULL, "%s: shutting down", sig == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	sup_shutdown(p->sup);
+}
+
+static void
+prodd_idle_cb(void *arg)
+{
+	struct prodd *p = arg;
+
+	log_notice(NULL, "every service is stopped: exiting");
+	uv_close((uv_handle_t *)&p->sigterm, NULL);
+	uv_close((uv_handle_t *)&p->sigint, NULL);
+	uv_close((uv_handle_t *)&p->sighup, NULL);
+	sup_close(p->sup);
+}
+
+static int
+prodd_run(struct prodd *p)
+{
+	struct sup_hooks hooks = { .on_idle = prodd_idle_cb, .arg = p };
+	struct cfg *cfg;
+	char err[512];
+	int recovered, rc;
+
+	if ((cfg = prodd_load(p->config_path, false)) == NULL)
+		return 1;
+	if (!p->log_level_forced)
+		log_set_level((enum log_level)cfg->daemon.log_level);
+	prodd_raise_nofile();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn(NULL, "cannot become a child subreaper: %s",
+		    strerror(errno));
+	if ((p->lock_fd = state_lock(cfg->daemon.state_dir, err,
+	    sizeof err)) < 0) {
+		log_error(NULL, "%s", err);
+		cfg_free(cfg);
+		return 1;
+	}
+	recovered = state_recover(cfg->daemon.state_dir, cfg,
+	    cfg->daemon.shutdown_timeout_ms);
+	if (recovered > 0)
+		log_notice(NULL, "ended %d process group%s left by a previous "
+		    "prodd", recovered, recovered == 1 ? "" : "s");
+
+	uv_loop_init(&p->loop);
+	p->sup = sup_new(&p->loop, cfg, &hooks);
+	uv_signal_init(&p->loop, &p->sigterm);
+	uv_signal_init(&p->loop, &p->sigint);
+	uv_signal_init(&p->loop, &p->sighup);
+	p->sigterm.data = p->sigint.data = p->sighup.data = p;
+	uv_signal_start(&p->sigterm, prodd_signal_cb, SIGTERM);
+	uv_signal_start(&p->sigint, prodd_signal_cb, SIGINT);
+	uv_signal_start(&p->sighup, prodd_signal_cb, SIGHUP);
+	log_notice(NULL, "prodd %s: %zu services from %s", PRODD_VERSION,
+	    cfg->nservices, cfg->path);
+	sup_boot(p->sup);
+	uv_run(&p->loop, UV_RUN_DEFAULT);
+	/* the close callbacks of everything sup_close closed */
+	uv_run(&p->loop, UV_RUN_DEFAULT);
+	sup_free(p->sup);
+	rc = uv_loop_close(&p->loop);
+	if (rc != 0)
+		log_warn(NULL, "event loop closed with handles open: %s",
+		    uv_strerror(rc));
+	close(p->lock_fd);
 	return 0;
 }
 
@@ -86,13 +258,14 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	struct prodd p;
 	int ch, check = 0, v;
 
+	memset(&p, 0, sizeof p);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			config = optarg;
+			p.config_path = optarg;
 			break;
 		case 'C':
 			check = 1;
@@ -106,6 +279,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			log_set_level((enum log_level)v);
+			p.log_level_forced = true;
 			break;
 		case 'f':
 			if ((v = log_format_parse(optarg)) < 0) {
@@ -132,13 +306,11 @@ main(int argc, char **argv)
 		prodd_usage(stderr);
 		return 2;
 	}
-	if (config == NULL)
-		config = prodd_find_config();
+	if (p.config_path == NULL)
+		p.config_path = prodd_find_config();
 	if (check)
-		return prodd_check(config);
-	if (prodd_check(config) != 0)
-		return 1;
-	log_error(NULL, "supervision is not part of this build yet: only "
-	    "--check is available");
-	return 1;
+		return prodd_check(p.config_path);
+	uv_disable_stdio_inheritance();
+	signal(SIGPIPE, SIG_IGN);
+	return prodd_run(&p);
 }

@@ -1,0 +1,54 @@
+/*
+ * Events: sequence-numbered records of what happened (state changes,
+ * spawns, exits, restarts, reloads), each with its reason, kept in a
+ * bounded ring (the oldest fall off), and rendered as the JSON of SPEC's
+ * appendix. Pure.
+ */
+#ifndef PRODD_EVENTS_H
+#define PRODD_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prodd/strutil.h"
+
+#define EVENTS_RING_DEFAULT 1000
+
+enum event_kind { EVENT_STATE, EVENT_SPAWN, EVENT_EXIT, EVENT_HEALTH,
+	EVENT_RELOAD, EVENT_ALERT, EVENT_DAEMON };
+
+struct event {
+	uint64_t seq;			/* set by events_push */
+	int64_t ts_ms;
+	enum event_kind kind;
+	char service[64];		/* "" when about prodd itself */
+	int from, to;			/* enum fsm_state, or -1 */
+	int pid;			/* 0: none */
+	int exit_code;			/* -1: none */
+	int signal;			/* 0: none */
+	int64_t delay_ms;		/* -1: none */
+	char reason[192];
+};
+
+struct events {
+	struct event *v;
+	size_t cap, head, count;
+	uint64_t next_seq;
+};
+
+void events_init(struct events *r, size_t cap);
+void events_free(struct events *r);
+/* An event with every optional field at "none". */
+void event_clear(struct event *e);
+/* Store a copy with the next sequence number; returns the stored copy,
+ * valid until the next push. */
+const struct event *events_push(struct events *r, const struct event *e);
+/* Call fn for every kept event with seq > after, oldest first; returns how
+ * many. */
+size_t events_since(const struct events *r, uint64_t after,
+    void (*fn)(const struct event *, void *), void *arg);
+const char *event_kind_name(enum event_kind k);
+/* Append the event as one JSON object. */
+void event_to_json(const struct event *e, struct strbuf *sb);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * The supervisor: the one module that changes service state. It feeds
+ * events (exits, timers, operator requests) to each service's lifecycle
+ * table (core/fsm), asks the planner (core/plan) what may start or stop
+ * next, and carries out the actions: spawns, signals to process groups,
+ * timers, output capture, state_dir records, events. Loop thread only.
+ */
+#ifndef PRODD_SUPERVISOR_H
+#define PRODD_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "prodd/config.h"
+#include "prodd/events.h"
+#include "prodd/fsm.h"
+
+struct supervisor;
+struct sup_svc;
+
+struct sup_hooks {
+	/* every event, after it is in the ring and in prodd's log */
+	void (*on_event)(const struct event *e, void *arg);
+	/* shutting down, and nothing is alive any more */
+	void (*on_idle)(void *arg);
+	void *arg;
+};
+
+/* Takes ownership of cfg. */
+struct supervisor *sup_new(uv_loop_t *loop, struct cfg *cfg,
+    const struct sup_hooks *hooks);
+/* Start every enabled service not stopped by hand (state_dir's record). */
+void sup_boot(struct supervisor *sup);
+
+/*
+ * Operator requests. Return 0 when the action is under way, 1 when there
+ * was nothing to do, -ENOENT for an unknown service, -ESHUTDOWN while
+ * shutting down. msg (may be NULL) gets a one-line summary, e.g. "stopping
+ * rag; also analytics, which depends on it".
+ */
+int sup_start(struct supervisor *sup, const char *name, char *msg,
+    size_t msglen);
+int sup_stop(struct supervisor *sup, const char *name, char *msg,
+    size_t msglen);
+int sup_restart(struct supervisor *sup, const char *name, char *msg,
+    size_t msglen);
+int sup_start_all(struct supervisor *sup);
+int sup_stop_all(struct supervisor *sup);
+
+/* Apply a new, valid config as a diff (takes ownership of cfg); msg gets
+ * "N added, N removed, N changed, N unchanged". */
+void sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg,
+    size_t msglen);
+
+/* Stop everything in reverse dependency order, within shutdown_timeout;
+ * then on_idle. A second call sends SIGKILL to every group at once. */
+void sup_shutdown(struct supervisor *sup);
+bool sup_shutting_down(const struct supervisor *sup);
+/* Record a daemon event (e.g. "reload refused"). */
+void sup_note(struct supervisor *sup, enum event_kind kind, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+/* Close every handle; the caller then runs the loop until it is empty
+ * and calls sup_free. */
+void sup_close(struct supervisor *sup);
+void sup_free(struct supervisor *sup);
+
+const struct cfg *sup_cfg(const struct supervisor *sup);
+const struct events *sup_events(const struct supervisor *sup);
+size_t sup_count(const struct supervisor *sup);
+struct sup_svc *sup_svc_at(const struct supervisor *sup, size_t i);
+struct sup_svc *sup_find(const struct supervisor *sup, const char *name);
+
+/* Read access to one service, for the API and tests. */
+const struct cfg_service *sup_svc_cfg(const struct sup_svc *s);
+const struct fsm_svc *sup_svc_fsm(const struct sup_svc *s);
+pid_t sup_svc_pid(const struct sup_svc *s);
+const char *sup_svc_reason(const struct sup_svc *s);
+int64_t sup_svc_started_ms(const struct sup_svc *s);	/* wall clock */
+struct logs_svc *sup_svc_logs(const struct sup_svc *s);
+
+#endif

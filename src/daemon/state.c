@@ -1,0 +1,380 @@
+/*
+ * state_dir files (see state.h):
+ *   prodd.lock         flock'ed while prodd runs; holds its pid
+ *   groups/NAME        "pgid pid starttime bootid" of a running service
+ *   stopped            the services stopped by hand, one per line
+ * A record is trusted only when the boot id is this boot's and the process
+ * start time matches, so a pid reused after a reboot or by a stranger is
+ * never signalled.
+ */
+#include "prodd/state.h"
+#include "prodd/fileio.h"
+#include "prodd/log.h"
+#include "prodd/procfs.h"
+#include "prodd/xmalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+state_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof buf)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int
+state_write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		rc = -EIO;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+state_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pid[32];
+	int fd, rc;
+
+	if ((rc = state_mkdirs(dir, 0750)) < 0) {
+		snprintf(err, errlen, "cannot create state_dir %s: %s", dir,
+		    strerror(-rc));
+		return rc;
+	}
+	snprintf(path, sizeof path, "%s/prodd.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n;
+
+		rc = -errno;
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (rc == -EWOULDBLOCK)
+			snprintf(err, errlen, "another prodd (pid %s) is running "
+			    "with state_dir %s", pid[0] ? pid : "?", dir);
+		else
+			snprintf(err, errlen, "cannot lock %s: %s", path,
+			    strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
+		/* the lock is what matters; the pid is informative */
+	}
+	snprintf(path, sizeof path, "%s/groups", dir);
+	state_mkdirs(path, 0750);
+	return fd;
+}
+
+static const char *
+state_boot_id(void)
+{
+	static char id[64];
+	char *buf, why[128];
+	size_t len, total;
+
+	if (id[0] != '\0')
+		return id;
+	if (file_read_bounded("/proc/sys/kernel/random/boot_id", 63, &buf,
+	    &len, &total, why, sizeof why) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(id, sizeof id, "%s", buf);
+		free(buf);
+	}
+	if (id[0] == '\0')
+		snprintf(id, sizeof id, "unknown");
+	return id;
+}
+
+static int
+state_proc_stat(pid_t pid, struct procfs_stat *st)
+{
+	char path[64], *buf, why[128];
+	size_t len, total;
+	int rc;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (file_read_bounded(path, 4096, &buf, &len, &total, why,
+	    sizeof why) < 0)
+		return -ESRCH;
+	rc = procfs_parse_stat(buf, len, st);
+	free(buf);
+	return rc;
+}
+
+void
+state_record(const char *dir, const char *name, pid_t pid)
+{
+	struct procfs_stat st;
+	char path[PATH_MAX], line[160];
+	int n;
+
+	if (state_proc_stat(pid, &st) < 0)
+		st.starttime = 0;
+	snprintf(path, sizeof path, "%s/groups/%s", dir, name);
+	n = snprintf(line, sizeof line, "%ld %ld %llu %s\n", (long)pid,
+	    (long)pid, (unsigned long long)st.starttime, state_boot_id());
+	if (state_write_atomic(path, line, (size_t)n) < 0)
+		log_warn(name, "cannot record its process group in %s: %s",
+		    path, strerror(errno));
+}
+
+void
+state_forget(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/groups/%s", dir, name);
+	unlink(path);
+}
+
+/*
+ * The process groups among pgids[] that still have a live member (zombies
+ * do not count: their parent, not us, must reap them). One pass over
+ * /proc; this runs only at start, before the loop.
+ */
+static void
+state_groups_alive(const pid_t *pgids, size_t n, bool *alive)
+{
+	struct dirent *de;
+	DIR *d;
+
+	memset(alive, 0, n * sizeof *alive);
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct procfs_stat st;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (state_proc_stat((pid_t)atol(de->d_name), &st) < 0 ||
+		    st.state == 'Z')
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (pgids[i] == st.pgrp)
+				alive[i] = true;
+	}
+	closedir(d);
+}
+
+static bool
+state_group_alive(pid_t pgid)
+{
+	bool alive;
+
+	state_groups_alive(&pgid, 1, &alive);
+	return alive;
+}
+
+struct state_group {
+	char name[CFG_NAME_MAX + 1];
+	pid_t pgid;
+	int sig;
+	int64_t timeout_ms;
+};
+
+static int64_t
+state_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
+{
+	struct state_group *g = NULL;
+	size_t n = 0;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int64_t start, longest = 0;
+	int ended = 0;
+
+	snprintf(path, sizeof path, "%s/groups", dir);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char file[PATH_MAX + 64], *buf, why[128], boot[64];
+		size_t len, total;
+		long pgid, pid;
+		unsigned long long start_t;
+		struct procfs_stat st;
+		bool ours = false;
+		int idx;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) > CFG_NAME_MAX ||
+		    strstr(de->d_name, ".tmp") != NULL)
+			continue;
+		snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+		if (file_read_bounded(file, 256, &buf, &len, &total, why,
+		    sizeof why) < 0)
+			continue;
+		if (sscanf(buf, "%ld %ld %llu %63s", &pgid, &pid, &start_t,
+		    boot) != 4 || pgid <= 1 || pid <= 1) {
+			free(buf);
+			unlink(file);
+			continue;
+		}
+		free(buf);
+		unlink(file);
+		if (strcmp(boot, state_boot_id()) != 0)
+			continue;	/* another boot: those pids mean nothing */
+		if (state_proc_stat((pid_t)pid, &st) == 0)
+			ours = st.starttime == start_t && st.pgrp == pgid;
+		else
+			/* the leader is gone; while its group lives the pgid
+			 * cannot have been reused */
+			ours = state_group_alive((pid_t)pgid);
+		if (!ours)
+			continue;
+		g = xreallocarray(g, n + 1, sizeof *g);
+		snprintf(g[n].name, sizeof g[n].name, "%s", de->d_name);
+		g[n].pgid = (pid_t)pgid;
+		idx = cfg ? cfg_service_index(cfg, de->d_name) : -1;
+		g[n].sig = idx >= 0 ? cfg->services[idx].stop_signal : SIGTERM;
+		g[n].timeout_ms = idx >= 0 ? cfg->services[idx].stop_timeout_ms :
+		    10000;
+		if (g[n].timeout_ms > max_wait_ms)
+			g[n].timeout_ms = max_wait_ms;
+		if (g[n].timeout_ms > longest)
+			longest = g[n].timeout_ms;
+		log_notice(g[n].name, "ending process group %ld left by a "
+		    "previous prodd", pgid);
+		kill(-g[n].pgid, g[n].sig);
+		n++;
+	}
+	closedir(d);
+	start = state_now_ms();
+	{
+		pid_t *pg = xcalloc(n + 1, sizeof *pg);
+		bool *alive = xcalloc(n + 1, sizeof *alive);
+
+		for (;;) {
+			size_t left = 0;
+			int64_t waited = state_now_ms() - start;
+
+			for (size_t i = 0; i < n; i++)
+				pg[i] = g[i].pgid;
+			state_groups_alive(pg, n, alive);
+			for (size_t i = 0; i < n; i++) {
+				if (g[i].pgid == 0)
+					continue;
+				if (!alive[i]) {
+					g[i].pgid = 0;
+					ended++;
+					continue;
+				}
+				if (waited >= g[i].timeout_ms) {
+					log_warn(g[i].name, "old process group %ld "
+					    "did not stop: SIGKILL",
+					    (long)g[i].pgid);
+					kill(-g[i].pgid, SIGKILL);
+					g[i].timeout_ms = INT64_MAX;
+				}
+				left++;
+			}
+			if (left == 0 || waited > longest + 5000)
+				break;
+			usleep(10000);
+		}
+		free(pg);
+		free(alive);
+	}
+	free(g);
+	return ended;
+}
+
+void
+state_load_stopped(const char *dir, char ***names, size_t *n)
+{
+	char path[PATH_MAX], *buf, why[128];
+	size_t len, total;
+
+	*names = NULL;
+	*n = 0;
+	snprintf(path, sizeof path, "%s/stopped", dir);
+	if (file_read_bounded(path, 1 << 20, &buf, &len, &total, why,
+	    sizeof why) < 0)
+		return;
+	for (char *line = strtok(buf, "\n"); line != NULL;
+	    line = strtok(NULL, "\n")) {
+		if (line[0] == '\0')
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof **names);
+		(*names)[(*n)++] = xstrdup(line);
+	}
+	free(buf);
+}
+
+void
+state_save_stopped(const char *dir, char *const *names, size_t n)
+{
+	char path[PATH_MAX];
+	size_t cap = 1, len = 0;
+	char *buf;
+
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(names[i]) + 1;
+	buf = xmalloc(cap);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(buf + len, "%s\n", names[i]);
+	snprintf(path, sizeof path, "%s/stopped", dir);
+	if (state_write_atomic(path, buf, len) < 0)
+		log_warn(NULL, "cannot save %s: %s", path, strerror(errno));
+	free(buf);
+}
+
+void
+state_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

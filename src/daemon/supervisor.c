@@ -1,0 +1,1150 @@
+/*
+ * The supervisor (see supervisor.h). Each service is a struct sup_svc that
+ * never moves (heap, pointed to from an array by config index). Every
+ * change goes through sup_dispatch(): the lifecycle table decides, this
+ * file records the event and carries out the actions, then the planner is
+ * asked what may start or stop next (sup_reconcile), until nothing moves.
+ * A service's process handle and output pipes live on their own and are
+ * freed in their close callbacks; the service itself is freed only when
+ * all of them are closed.
+ */
+#include "prodd/supervisor.h"
+#include "prodd/log.h"
+#include "prodd/logs.h"
+#include "prodd/plan.h"
+#include "prodd/spawn.h"
+#include "prodd/state.h"
+#include "prodd/reaper.h"
+#include "prodd/strutil.h"
+#include "prodd/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Until health checks exist, a service is ready once alive this long. */
+#define SUP_ALIVE_READY_MS 1000
+/* Output kept in memory per service, besides log.ring lines. */
+#define SUP_RING_BYTES (256 * 1024)
+
+struct sup_out {
+	uv_pipe_t pipe;
+	struct sup_svc *svc;
+	int stream;
+};
+
+struct sup_svc {
+	struct supervisor *sup;
+	struct cfg_service *cfg;
+	struct fsm_svc fsm;
+	char reason[192];
+	uv_process_t *proc;
+	pid_t pid;
+	int64_t started_ms;		/* wall clock, of the last spawn */
+	struct sup_out *out[2];
+	uv_timer_t timer;		/* backoff, stop timeout */
+	uv_timer_t ready;		/* alive long enough */
+	uv_timer_t stable;		/* restart_window */
+	struct logs_svc *logs;
+	bool down_by_hand;		/* kept down across restarts of prodd */
+	bool removed;			/* gone from the config: free when idle */
+	int handles;			/* open handles that point here */
+	bool closing;
+};
+
+/* A set of pids, for the reaper's "is this libuv's?" (open addressing). */
+struct pidset {
+	pid_t *v;
+	size_t cap, n;
+};
+
+struct supervisor {
+	uv_loop_t *loop;
+	struct cfg *cfg;
+	struct sup_svc **svcs;		/* by index in cfg */
+	struct sup_svc **gone;		/* removed by a reload, still alive */
+	size_t ngone;
+	struct cfg **retired;		/* configs the gone ones point into */
+	size_t nretired;
+	struct events events;
+	struct reaper *reaper;
+	struct pidset pids;
+	uv_timer_t shutdown_timer;
+	struct sup_hooks hooks;
+	bool shutting_down, killed_all, idle_told, closing;
+	bool reconciling, dirty;
+	/* scratch for the planner */
+	const struct fsm_svc **states;
+	struct plan_step *steps;
+	int *blocked;
+	size_t scratch_n;
+};
+
+static void sup_dispatch(struct sup_svc *s, const struct fsm_in *in);
+static void sup_reconcile(struct supervisor *sup);
+static void sup_maybe_free(struct sup_svc *s);
+
+/* ------------------------------------------------------------------ */
+/* small helpers */
+
+static int64_t
+sup_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+sup_now(const struct supervisor *sup)
+{
+	return (int64_t)uv_now(sup->loop);
+}
+
+static size_t
+pidset_slot(const struct pidset *ps, pid_t pid)
+{
+	return ((size_t)pid * 2654435761u) & (ps->cap - 1);
+}
+
+static void pidset_add(struct pidset *ps, pid_t pid);
+
+static void
+pidset_grow(struct pidset *ps)
+{
+	struct pidset old = *ps;
+
+	ps->cap = old.cap ? old.cap * 2 : 64;
+	ps->v = xcalloc(ps->cap, sizeof *ps->v);
+	ps->n = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.v[i] > 0)
+			pidset_add(ps, old.v[i]);
+	free(old.v);
+}
+
+static void
+pidset_add(struct pidset *ps, pid_t pid)
+{
+	size_t i;
+
+	if ((ps->n + 1) * 2 > ps->cap)
+		pidset_grow(ps);
+	for (i = pidset_slot(ps, pid); ps->v[i] != 0; i = (i + 1) & (ps->cap - 1))
+		if (ps->v[i] == pid)
+			return;
+	ps->v[i] = pid;
+	ps->n++;
+}
+
+static bool
+pidset_has(const struct pidset *ps, pid_t pid)
+{
+	if (ps->cap == 0)
+		return false;
+	for (size_t i = pidset_slot(ps, pid); ps->v[i] != 0;
+	    i = (i + 1) & (ps->cap - 1))
+		if (ps->v[i] == pid)
+			return true;
+	return false;
+}
+
+static void
+pidset_del(struct pidset *ps, pid_t pid)
+{
+	size_t i, j;
+
+	if (ps->cap == 0)
+		return;
+	for (i = pidset_slot(ps, pid); ps->v[i] != pid; i = (i + 1) & (ps->cap - 1))
+		if (ps->v[i] == 0)
+			return;
+	/* backward-shift deletion keeps every probe chain unbroken */
+	ps->v[i] = 0;
+	ps->n--;
+	for (j = (i + 1) & (ps->cap - 1); ps->v[j] != 0;
+	    j = (j + 1) & (ps->cap - 1)) {
+		pid_t p = ps->v[j];
+
+		ps->v[j] = 0;
+		ps->n--;
+		pidset_add(ps, p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* events */
+
+static void
+sup_emit(struct supervisor *sup, struct event *e)
+{
+	const struct event *stored;
+	struct strbuf meta = { 0 };
+	enum log_level lvl = LOG_LVL_INFO;
+
+	e->ts_ms = sup_wall_ms();
+	stored = events_push(&sup->events, e);
+	if (stored->kind == EVENT_STATE && (stored->to == FSM_BACKOFF ||
+	    stored->to == FSM_UNHEALTHY))
+		lvl = LOG_LVL_WARN;
+	if (stored->kind == EVENT_STATE && stored->to == FSM_FAILED)
+		lvl = LOG_LVL_ERROR;
+	if (lvl <= log_level_current) {
+		event_to_json(stored, &meta);
+		if (stored->kind == EVENT_STATE)
+			log_emit(lvl, stored->service[0] ? stored->service : NULL,
+			    meta.buf, "%s -> %s: %s",
+			    fsm_state_name((enum fsm_state)stored->from),
+			    fsm_state_name((enum fsm_state)stored->to),
+			    stored->reason);
+		else
+			log_emit(lvl, stored->service[0] ? stored->service : NULL,
+			    meta.buf, "%s", stored->reason);
+		sb_free(&meta);
+	}
+	if (sup->hooks.on_event != NULL)
+		sup->hooks.on_event(stored, sup->hooks.arg);
+}
+
+static void
+sup_event_for(struct sup_svc *s, struct event *e, enum event_kind kind)
+{
+	event_clear(e);
+	e->kind = kind;
+	snprintf(e->service, sizeof e->service, "%s", s->cfg->name);
+	e->pid = s->pid;
+}
+
+void
+sup_note(struct supervisor *sup, enum event_kind kind, const char *fmt, ...)
+{
+	struct event e;
+	va_list ap;
+
+	event_clear(&e);
+	e.kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(e.reason, sizeof e.reason, fmt, ap);
+	va_end(ap);
+	sup_emit(sup, &e);
+}
+
+/* ------------------------------------------------------------------ */
+/* handles */
+
+static void
+sup_handle_closed(uv_handle_t *h)
+{
+	struct sup_svc *s = h->data;
+
+	if (--s->handles == 0)
+		free(s);
+}
+
+static void
+sup_out_closed(uv_handle_t *h)
+{
+	struct sup_out *o = h->data;
+	struct sup_svc *s = o->svc;
+
+	free(o);
+	if (--s->handles == 0)
+		free(s);
+	else
+		sup_maybe_free(s);
+}
+
+static void
+sup_out_close(struct sup_out *o)
+{
+	struct sup_svc *s = o->svc;
+
+	s->out[o->stream - 1] = NULL;
+	if (!uv_is_closing((uv_handle_t *)&o->pipe))
+		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+}
+
+static void
+sup_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	/* one buffer for every pipe: a read is consumed before the next */
+	static char space[64 * 1024];
+
+	(void)h;
+	(void)suggested;
+	buf->base = space;
+	buf->len = sizeof space;
+}
+
+static void
+sup_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct sup_out *o = st->data;
+	struct sup_svc *s = o->svc;
+
+	if (n > 0) {
+		logs_feed(s->logs, o->stream, buf->base, (size_t)n,
+		    sup_wall_ms());
+		return;
+	}
+	if (n == 0)
+		return;
+	logs_flush(s->logs, o->stream, sup_wall_ms());
+	sup_out_close(o);
+}
+
+static struct sup_out *
+sup_out_open(struct sup_svc *s, int stream, int fd)
+{
+	struct sup_out *o = xcalloc(1, sizeof *o);
+
+	o->svc = s;
+	o->stream = stream;
+	uv_pipe_init(s->sup->loop, &o->pipe, 0);
+	o->pipe.data = o;
+	s->handles++;
+	if (uv_pipe_open(&o->pipe, fd) < 0 ||
+	    uv_read_start((uv_stream_t *)&o->pipe, sup_alloc_cb,
+	    sup_read_cb) < 0) {
+		close(fd);
+		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+		return NULL;
+	}
+	return o;
+}
+
+/* A gone service that nothing runs any more: close its timers. */
+static void
+sup_maybe_free(struct sup_svc *s)
+{
+	struct supervisor *sup = s->sup;
+
+	if (!s->removed || s->closing || s->proc != NULL ||
+	    s->out[0] != NULL || s->out[1] != NULL ||
+	    fsm_state_alive(s->fsm.state))
+		return;
+	for (size_t i = 0; i < sup->ngone; i++)
+		if (sup->gone[i] == s) {
+			sup->gone[i] = sup->gone[--sup->ngone];
+			break;
+		}
+	if (sup->ngone == 0) {
+		for (size_t i = 0; i < sup->nretired; i++)
+			cfg_free(sup->retired[i]);
+		sup->nretired = 0;
+	}
+	s->closing = true;
+	logs_close(s->logs);
+	s->logs = NULL;
+	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+}
+
+/* ------------------------------------------------------------------ */
+/* spawn and exit */
+
+static void
+sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
+{
+	struct sup_svc *s = proc->data;
+	struct supervisor *sup = s->sup;
+	struct fsm_in in = { .ev = FSM_EV_EXIT, .now_ms = sup_now(sup),
+		.exit_code = term_signal ? -1 : (int)status,
+		.exit_signal = term_signal };
+	struct event e;
+	pid_t pid = s->pid;
+
+	pidset_del(&sup->pids, pid);
+	/* whatever is left of its group goes with it */
+	kill(-pid, SIGKILL);
+	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
+	sup_event_for(s, &e, EVENT_EXIT);
+	e.exit_code = term_signal ? -1 : (int)status;
+	e.signal = term_signal;
+	if (term_signal)
+		snprintf(e.reason, sizeof e.reason, "pid %d killed by signal %d",
+		    pid, term_signal);
+	else
+		snprintf(e.reason, sizeof e.reason, "pid %d exited with code %d",
+		    pid, (int)status);
+	sup_emit(sup, &e);
+	logs_note(s->logs, sup_wall_ms(), e.reason);
+	spawn_close(proc);
+	s->proc = NULL;
+	s->handles--;		/* spawn_close frees the handle itself */
+	s->pid = 0;		/* before the dispatch: it may spawn anew */
+	sup_dispatch(s, &in);
+	sup_maybe_free(s);
+	sup_reconcile(sup);
+}
+
+static void
+sup_spawn(struct sup_svc *s)
+{
+	struct supervisor *sup = s->sup;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	char err[512];
+	struct event e;
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
+			.now_ms = sup_now(sup), .why = err };
+
+		snprintf(err, sizeof err, "cannot make output pipes: %s",
+		    strerror(errno));
+		if (outp[0] >= 0) {
+			close(outp[0]);
+			close(outp[1]);
+		}
+		sup_dispatch(s, &in);
+		return;
+	}
+	s->proc = spawn_service(sup->loop, s->cfg, outp[1], errp[1],
+	    sup_exit_cb, s, err, sizeof err);
+	close(outp[1]);
+	close(errp[1]);
+	if (s->proc == NULL) {
+		struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
+			.now_ms = sup_now(sup), .why = err };
+
+		close(outp[0]);
+		close(errp[0]);
+		logs_note(s->logs, sup_wall_ms(), err);
+		sup_dispatch(s, &in);
+		return;
+	}
+	s->handles++;
+	s->pid = s->proc->pid;
+	s->started_ms = sup_wall_ms();
+	pidset_add(&sup->pids, s->pid);
+	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
+	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, outp[0]);
+	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, errp[0]);
+	sup_event_for(s, &e, EVENT_SPAWN);
+	snprintf(e.reason, sizeof e.reason, "started pid %d", s->pid);
+	sup_emit(sup, &e);
+	logs_note(s->logs, s->started_ms, e.reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* the dispatcher */
+
+static void
+sup_timer_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct fsm_in in = { .ev = FSM_EV_TIMER, .now_ms = sup_now(s->sup) };
+
+	sup_dispatch(s, &in);
+}
+
+static void
+sup_ready_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct fsm_in in = { .ev = FSM_EV_READY, .now_ms = sup_now(s->sup),
+		.why = "alive for 1 s" };
+
+	sup_dispatch(s, &in);
+}
+
+static void
+sup_stable_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct fsm_in in = { .ev = FSM_EV_STABLE, .now_ms = sup_now(s->sup) };
+
+	sup_dispatch(s, &in);
+}
+
+static void
+sup_kill(struct sup_svc *s, int sig)
+{
+	if (s->pid > 0 && kill(-s->pid, sig) < 0 && errno != ESRCH)
+		log_warn(s->cfg->name, "cannot signal process group %d: %s",
+		    s->pid, strerror(errno));
+}
+
+static void
+sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
+{
+	struct supervisor *sup = s->sup;
+	struct fsm_out out;
+
+	fsm_step(s->cfg, &s->fsm, in, &out);
+	if (out.changed) {
+		struct event e;
+
+		snprintf(s->reason, sizeof s->reason, "%s", out.reason);
+		sup_event_for(s, &e, EVENT_STATE);
+		e.from = (int)out.from;
+		e.to = (int)out.to;
+		e.delay_ms = out.delay_ms;
+		if (in->ev == FSM_EV_EXIT) {
+			e.exit_code = in->exit_signal ? -1 : in->exit_code;
+			e.signal = in->exit_signal;
+		}
+		snprintf(e.reason, sizeof e.reason, "%s", out.reason);
+		sup_emit(sup, &e);
+	}
+	if (out.actions & FSM_DO_TIMER_STOP)
+		uv_timer_stop(&s->timer);
+	if (out.actions & FSM_DO_UNWATCH) {
+		uv_timer_stop(&s->ready);
+		uv_timer_stop(&s->stable);
+	}
+	if (out.actions & FSM_DO_TIMER)
+		uv_timer_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms, 0);
+	if (out.actions & FSM_DO_KILL)
+		sup_kill(s, out.kill_signal);
+	if (out.actions & FSM_DO_KILL_HARD)
+		sup_kill(s, SIGKILL);
+	if ((out.actions & FSM_DO_STABLE_WATCH) && s->cfg->restart_window_ms > 0)
+		uv_timer_start(&s->stable, sup_stable_cb,
+		    (uint64_t)s->cfg->restart_window_ms, 0);
+	if (out.actions & FSM_DO_SPAWN) {
+		sup_spawn(s);
+		if (s->proc != NULL)
+			uv_timer_start(&s->ready, sup_ready_cb,
+			    SUP_ALIVE_READY_MS, 0);
+	}
+	if (out.changed)
+		sup_reconcile(sup);
+}
+
+/* ------------------------------------------------------------------ */
+/* planning */
+
+static void
+sup_scratch(struct supervisor *sup)
+{
+	size_t n = sup->cfg->nservices;
+
+	if (sup->scratch_n >= n && sup->states != NULL)
+		return;
+	free(sup->states);
+	free(sup->steps);
+	free(sup->blocked);
+	sup->states = xcalloc(n + 1, sizeof *sup->states);
+	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
+	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
+	sup->scratch_n = n;
+}
+
+static bool
+sup_all_down(const struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		const struct sup_svc *s = sup->svcs[i];
+
+		if (fsm_state_alive(s->fsm.state) || s->proc != NULL ||
+		    s->fsm.state == FSM_WAITING || s->fsm.state == FSM_BACKOFF)
+			return false;
+	}
+	for (size_t i = 0; i < sup->ngone; i++)
+		if (sup->gone[i]->proc != NULL)
+			return false;
+	return true;
+}
+
+static void
+sup_reconcile(struct supervisor *sup)
+{
+	if (sup->reconciling) {
+		sup->dirty = true;
+		return;
+	}
+	sup->reconciling = true;
+	sup_scratch(sup);
+	do {
+		size_t n;
+
+		sup->dirty = false;
+		for (size_t i = 0; i < sup->cfg->nservices; i++)
+			sup->states[i] = &sup->svcs[i]->fsm;
+		n = plan_next(sup->cfg, sup->states, sup->steps, sup->blocked);
+		for (size_t i = 0; i < sup->cfg->nservices; i++) {
+			struct sup_svc *s = sup->svcs[i];
+
+			if (sup->blocked[i] >= 0) {
+				const struct sup_svc *d =
+				    sup->svcs[sup->blocked[i]];
+
+				snprintf(s->reason, sizeof s->reason,
+				    "waiting for '%s' (%s)", d->cfg->name,
+				    fsm_state_name(d->fsm.state));
+			}
+		}
+		for (size_t k = 0; k < n; k++) {
+			struct sup_svc *s = sup->svcs[sup->steps[k].svc];
+			struct fsm_in in = { .ev = sup->steps[k].ev,
+				.now_ms = sup_now(sup) };
+
+			if (in.ev == FSM_EV_STOP && sup->shutting_down)
+				in.why = "prodd is shutting down";
+			sup_dispatch(s, &in);
+		}
+		if (n > 0)
+			sup->dirty = true;
+	} while (sup->dirty);
+	sup->reconciling = false;
+	if (sup->shutting_down && !sup->idle_told && sup_all_down(sup)) {
+		sup->idle_told = true;
+		uv_timer_stop(&sup->shutdown_timer);
+		if (sup->hooks.on_idle != NULL)
+			sup->hooks.on_idle(sup->hooks.arg);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* services */
+
+static void
+sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
+    struct logs_opts *o)
+{
+	o->dir = sup->cfg->daemon.log_dir;
+	o->name = c->name;
+	o->max_size = c->log.max_size;
+	o->keep = c->log.keep;
+	o->ring_lines = (size_t)c->log.ring;
+	o->ring_bytes = c->log.ring > 0 ? SUP_RING_BYTES : 0;
+}
+
+static struct sup_svc *
+sup_svc_new(struct supervisor *sup, struct cfg_service *c)
+{
+	struct sup_svc *s = xcalloc(1, sizeof *s);
+	struct logs_opts lo;
+	char err[256];
+
+	s->sup = sup;
+	s->cfg = c;
+	fsm_init(&s->fsm);
+	snprintf(s->reason, sizeof s->reason, "not started");
+	uv_timer_init(sup->loop, &s->timer);
+	uv_timer_init(sup->loop, &s->ready);
+	uv_timer_init(sup->loop, &s->stable);
+	s->timer.data = s->ready.data = s->stable.data = s;
+	s->handles = 3;
+	err[0] = '\0';
+	sup_logs_opts(sup, c, &lo);
+	s->logs = logs_open(&lo, err, sizeof err);
+	if (err[0] != '\0')
+		log_warn(c->name, "output is kept in memory only: %s", err);
+	return s;
+}
+
+static bool
+sup_owned_cb(pid_t pid, void *arg)
+{
+	return pidset_has(&((struct supervisor *)arg)->pids, pid);
+}
+
+static void
+sup_reaped_cb(pid_t pid, int status, void *arg)
+{
+	(void)arg;
+	if (WIFSIGNALED(status))
+		log_debug(NULL, "reaped orphan %d (killed by signal %d)", pid,
+		    WTERMSIG(status));
+	else
+		log_debug(NULL, "reaped orphan %d (exit code %d)", pid,
+		    WEXITSTATUS(status));
+}
+
+static void
+sup_shutdown_timer_cb(uv_timer_t *t)
+{
+	struct supervisor *sup = t->data;
+
+	log_warn(NULL, "shutdown_timeout passed: SIGKILL to every service");
+	sup_shutdown(sup);
+}
+
+struct supervisor *
+sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
+{
+	struct supervisor *sup = xcalloc(1, sizeof *sup);
+
+	sup->loop = loop;
+	sup->cfg = cfg;
+	if (hooks != NULL)
+		sup->hooks = *hooks;
+	events_init(&sup->events, EVENTS_RING_DEFAULT);
+	sup->svcs = xcalloc(cfg->nservices + 1, sizeof *sup->svcs);
+	for (size_t i = 0; i < cfg->nservices; i++)
+		sup->svcs[i] = sup_svc_new(sup, &cfg->services[i]);
+	sup->reaper = reaper_new(loop, sup_owned_cb, sup_reaped_cb, sup);
+	uv_timer_init(loop, &sup->shutdown_timer);
+	sup->shutdown_timer.data = sup;
+	return sup;
+}
+
+static void
+sup_save_wishes(struct supervisor *sup)
+{
+	char **names = xcalloc(sup->cfg->nservices + 1, sizeof *names);
+	size_t n = 0;
+
+	for (size_t i = 0; i < sup->cfg->nservices; i++)
+		if (sup->svcs[i]->down_by_hand)
+			names[n++] = sup->cfg->services[i].name;
+	state_save_stopped(sup->cfg->daemon.state_dir, names, n);
+	free(names);
+}
+
+void
+sup_boot(struct supervisor *sup)
+{
+	char **names;
+	size_t n;
+
+	state_load_stopped(sup->cfg->daemon.state_dir, &names, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct sup_svc *s = sup_find(sup, names[i]);
+
+		if (s != NULL) {
+			s->down_by_hand = true;
+			snprintf(s->reason, sizeof s->reason, "stopped by hand "
+			    "(kept across restarts of prodd)");
+		}
+	}
+	state_names_free(names, n);
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		struct sup_svc *s = sup->svcs[i];
+		struct fsm_in in = { .ev = FSM_EV_START, .now_ms = sup_now(sup) };
+
+		if (!s->cfg->enabled || s->down_by_hand)
+			continue;
+		sup->reconciling = true;	/* plan once, after all */
+		sup_dispatch(s, &in);
+		sup->reconciling = false;
+	}
+	sup_reconcile(sup);
+}
+
+static int
+sup_index(const struct supervisor *sup, const char *name)
+{
+	return cfg_service_index(sup->cfg, name);
+}
+
+static void
+sup_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+sup_msg(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg == NULL || msglen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+}
+
+int
+sup_start(struct supervisor *sup, const char *name, char *msg, size_t msglen)
+{
+	int i = sup_index(sup, name);
+	bool *set;
+	int rc = 1;
+	struct strbuf also = { 0 };
+
+	if (i < 0) {
+		sup_msg(msg, msglen, "unknown service '%s'", name);
+		return -ENOENT;
+	}
+	if (sup->shutting_down) {
+		sup_msg(msg, msglen, "prodd is shutting down");
+		return -ESHUTDOWN;
+	}
+	set = xcalloc(sup->cfg->nservices, sizeof *set);
+	plan_start_set(sup->cfg, (size_t)i, set);
+	sup->reconciling = true;
+	for (size_t k = 0; k < sup->cfg->nservices; k++) {
+		struct sup_svc *s = sup->svcs[k];
+		struct fsm_in in = { .ev = FSM_EV_START, .now_ms = sup_now(sup),
+			.by_hand = true };
+		enum fsm_state before = s->fsm.state;
+
+		if (!set[k])
+			continue;
+		s->down_by_hand = false;
+		if (s->fsm.want == FSM_WANT_UP && before != FSM_FAILED &&
+		    before != FSM_EXITED && before != FSM_STOPPED &&
+		    before != FSM_BACKOFF && before != FSM_STOPPING)
+			continue;
+		sup_dispatch(s, &in);
+		rc = 0;
+		if ((int)k != i)
+			sb_printf(&also, "%s%s", also.len ? ", " : "",
+			    s->cfg->name);
+	}
+	sup->reconciling = false;
+	free(set);
+	sup_save_wishes(sup);
+	if (rc == 0 && also.len)
+		sup_msg(msg, msglen, "starting %s; first its dependencies: %s",
+		    name, also.buf);
+	else if (rc == 0)
+		sup_msg(msg, msglen, "starting %s", name);
+	else
+		sup_msg(msg, msglen, "%s is already %s", name,
+		    fsm_state_name(sup->svcs[i]->fsm.state));
+	sb_free(&also);
+	sup_reconcile(sup);
+	return rc;
+}
+
+int
+sup_stop(struct supervisor *sup, const char *name, char *msg, size_t msglen)
+{
+	int i = sup_index(sup, name);
+	bool *set;
+	int rc = 1;
+	struct strbuf also = { 0 };
+
+	if (i < 0) {
+		sup_msg(msg, msglen, "unknown service '%s'", name);
+		return -ENOENT;
+	}
+	set = xcalloc(sup->cfg->nservices, sizeof *set);
+	plan_stop_set(sup->cfg, (size_t)i, set);
+	for (size_t k = 0; k < sup->cfg->nservices; k++) {
+		struct sup_svc *s = sup->svcs[k];
+
+		if (!set[k])
+			continue;
+		s->down_by_hand = true;
+		if (s->fsm.want == FSM_WANT_UP ||
+		    s->fsm.state != FSM_STOPPED) {
+			if (fsm_state_alive(s->fsm.state) ||
+			    s->fsm.state == FSM_WAITING ||
+			    s->fsm.state == FSM_BACKOFF)
+				rc = 0;
+			s->fsm.want = FSM_WANT_DOWN;
+			s->fsm.then_start = false;
+			if ((int)k != i && (fsm_state_alive(s->fsm.state) ||
+			    s->fsm.state == FSM_WAITING ||
+			    s->fsm.state == FSM_BACKOFF))
+				sb_printf(&also, "%s%s", also.len ? ", " : "",
+				    s->cfg->name);
+		}
+	}
+	free(set);
+	sup_save_wishes(sup);
+	if (also.len)
+		sup_msg(msg, msglen, "stopping %s; first what depends on it: %s",
+		    name, also.buf);
+	else if (rc == 0)
+		sup_msg(msg, msglen, "stopping %s", name);
+	else
+		sup_msg(msg, msglen, "%s is already %s", name,
+		    fsm_state_name(sup->svcs[i]->fsm.state));
+	sb_free(&also);
+	sup_reconcile(sup);
+	return rc;
+}
+
+int
+sup_restart(struct supervisor *sup, const char *name, char *msg,
+    size_t msglen)
+{
+	int i = sup_index(sup, name);
+	struct sup_svc *s;
+	struct fsm_in in = { .ev = FSM_EV_RESTART, .by_hand = true };
+
+	if (i < 0) {
+		sup_msg(msg, msglen, "unknown service '%s'", name);
+		return -ENOENT;
+	}
+	if (sup->shutting_down) {
+		sup_msg(msg, msglen, "prodd is shutting down");
+		return -ESHUTDOWN;
+	}
+	s = sup->svcs[i];
+	if (s->fsm.state == FSM_STOPPED || s->fsm.state == FSM_FAILED ||
+	    s->fsm.state == FSM_EXITED)
+		return sup_start(sup, name, msg, msglen);
+	s->down_by_hand = false;
+	in.now_ms = sup_now(sup);
+	sup_dispatch(s, &in);
+	sup_save_wishes(sup);
+	sup_msg(msg, msglen, "restarting %s", name);
+	sup_reconcile(sup);
+	return 0;
+}
+
+int
+sup_start_all(struct supervisor *sup)
+{
+	int started = 0;
+
+	if (sup->shutting_down)
+		return -ESHUTDOWN;
+	sup->reconciling = true;
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		struct sup_svc *s = sup->svcs[i];
+		struct fsm_in in = { .ev = FSM_EV_START, .now_ms = sup_now(sup),
+			.by_hand = true };
+
+		if (!s->cfg->enabled)
+			continue;
+		s->down_by_hand = false;
+		if (s->fsm.state == FSM_STOPPED || s->fsm.state == FSM_FAILED ||
+		    s->fsm.state == FSM_EXITED || s->fsm.state == FSM_STOPPING ||
+		    s->fsm.state == FSM_BACKOFF) {
+			sup_dispatch(s, &in);
+			started++;
+		}
+	}
+	sup->reconciling = false;
+	sup_save_wishes(sup);
+	sup_reconcile(sup);
+	return started ? 0 : 1;
+}
+
+int
+sup_stop_all(struct supervisor *sup)
+{
+	int stopping = 0;
+
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		struct sup_svc *s = sup->svcs[i];
+
+		s->down_by_hand = true;
+		if (fsm_state_alive(s->fsm.state) ||
+		    s->fsm.state == FSM_WAITING || s->fsm.state == FSM_BACKOFF)
+			stopping++;
+		s->fsm.want = FSM_WANT_DOWN;
+		s->fsm.then_start = false;
+	}
+	sup_save_wishes(sup);
+	sup_reconcile(sup);
+	return stopping ? 0 : 1;
+}
+
+void
+sup_shutdown(struct supervisor *sup)
+{
+	if (sup->shutting_down) {
+		if (sup->killed_all)
+			return;
+		sup->killed_all = true;
+		sup_note(sup, EVENT_DAEMON, "SIGKILL to every process group");
+		for (size_t i = 0; i < sup->cfg->nservices; i++)
+			sup_kill(sup->svcs[i], SIGKILL);
+		for (size_t i = 0; i < sup->ngone; i++)
+			sup_kill(sup->gone[i], SIGKILL);
+		return;
+	}
+	sup->shutting_down = true;
+	sup_note(sup, EVENT_DAEMON, "shutting down: stopping every service "
+	    "in reverse dependency order");
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		sup->svcs[i]->fsm.want = FSM_WANT_DOWN;
+		sup->svcs[i]->fsm.then_start = false;
+	}
+	uv_timer_start(&sup->shutdown_timer, sup_shutdown_timer_cb,
+	    (uint64_t)sup->cfg->daemon.shutdown_timeout_ms, 0);
+	sup_reconcile(sup);
+}
+
+bool
+sup_shutting_down(const struct supervisor *sup)
+{
+	return sup->shutting_down;
+}
+
+void
+sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
+{
+	struct cfg *old = sup->cfg;
+	struct sup_svc **svcs = xcalloc(cfg->nservices + 1, sizeof *svcs);
+	bool *kept = xcalloc(old->nservices + 1, sizeof *kept);
+	int added = 0, removed = 0, changed = 0, same = 0;
+	bool old_in_use = false;
+
+	sup->reconciling = true;
+	sup->cfg = cfg;
+	sup->scratch_n = 0;	/* sizes may have changed */
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct cfg_service *c = &cfg->services[i];
+		int j = cfg_service_index(old, c->name);
+		struct sup_svc *s;
+
+		if (j < 0) {
+			s = svcs[i] = sup_svc_new(sup, c);
+			added++;
+			if (c->enabled && !sup->shutting_down) {
+				struct fsm_in in = { .ev = FSM_EV_START,
+					.now_ms = sup_now(sup) };
+
+				sup_dispatch(s, &in);
+			}
+			continue;
+		}
+		kept[j] = true;
+		s = svcs[i] = sup->svcs[j];
+		if (cfg_service_equal(s->cfg, c)) {
+			s->cfg = c;
+			same++;
+			continue;
+		}
+		changed++;
+		s->cfg = c;
+		{
+			struct logs_opts lo;
+
+			sup_logs_opts(sup, c, &lo);
+			logs_reconfigure(s->logs, &lo);
+		}
+		if (s->fsm.want == FSM_WANT_UP && !sup->shutting_down) {
+			struct fsm_in in = { .ev = FSM_EV_RESTART,
+				.now_ms = sup_now(sup), .why = "config changed" };
+
+			sup_dispatch(s, &in);
+		}
+	}
+	for (size_t j = 0; j < old->nservices; j++) {
+		struct sup_svc *s = sup->svcs[j];
+
+		if (kept[j])
+			continue;
+		removed++;
+		s->removed = true;
+		s->down_by_hand = false;
+		sup->gone = xreallocarray(sup->gone, sup->ngone + 1,
+		    sizeof *sup->gone);
+		sup->gone[sup->ngone++] = s;
+		s->fsm.want = FSM_WANT_DOWN;
+		if (fsm_state_alive(s->fsm.state) || s->fsm.state == FSM_WAITING ||
+		    s->fsm.state == FSM_BACKOFF) {
+			struct fsm_in in = { .ev = FSM_EV_STOP,
+				.now_ms = sup_now(sup),
+				.why = "removed from the config" };
+
+			sup_dispatch(s, &in);
+		}
+		old_in_use = true;
+	}
+	free(kept);
+	free(sup->svcs);
+	sup->svcs = svcs;
+	if (old_in_use) {
+		sup->retired = xreallocarray(sup->retired, sup->nretired + 1,
+		    sizeof *sup->retired);
+		sup->retired[sup->nretired++] = old;
+	} else {
+		cfg_free(old);
+	}
+	sup->reconciling = false;
+	sup_msg(msg, msglen, "%d added, %d removed, %d changed, %d unchanged",
+	    added, removed, changed, same);
+	sup_note(sup, EVENT_RELOAD, "reloaded %s: %d added, %d removed, "
+	    "%d changed, %d unchanged", cfg->path, added, removed, changed,
+	    same);
+	sup_save_wishes(sup);
+	/* gone services that were idle can go now */
+	for (size_t k = sup->ngone; k > 0; k--)
+		sup_maybe_free(sup->gone[k - 1]);
+	sup_reconcile(sup);
+}
+
+static void
+sup_close_svc(struct sup_svc *s)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	for (int k = 0; k < 2; k++)
+		if (s->out[k] != NULL) {
+			logs_flush(s->logs, s->out[k]->stream, sup_wall_ms());
+			sup_out_close(s->out[k]);
+		}
+	if (s->proc != NULL) {
+		/* still running at exit: its exit callback will not come */
+		pidset_del(&s->sup->pids, s->pid);
+		spawn_close(s->proc);
+		s->proc = NULL;
+		s->handles--;
+	}
+	logs_close(s->logs);
+	s->logs = NULL;
+	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+}
+
+static void
+sup_noop_close(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+sup_close(struct supervisor *sup)
+{
+	sup->closing = true;
+	for (size_t i = 0; i < sup->cfg->nservices; i++)
+		sup_close_svc(sup->svcs[i]);
+	for (size_t i = 0; i < sup->ngone; i++)
+		sup_close_svc(sup->gone[i]);
+	reaper_close(sup->reaper);
+	uv_close((uv_handle_t *)&sup->shutdown_timer, sup_noop_close);
+}
+
+void
+sup_free(struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nretired; i++)
+		cfg_free(sup->retired[i]);
+	free(sup->retired);
+	free(sup->gone);
+	free(sup->svcs);
+	free(sup->states);
+	free(sup->steps);
+	free(sup->blocked);
+	free(sup->pids.v);
+	events_free(&sup->events);
+	cfg_free(sup->cfg);
+	free(sup);
+}
+
+const struct cfg *sup_cfg(const struct supervisor *sup) { return sup->cfg; }
+const struct events *sup_events(const struct supervisor *sup) { return &sup->events; }
+size_t sup_count(const struct supervisor *sup) { return sup->cfg->nservices; }
+
+struct sup_svc *
+sup_svc_at(const struct supervisor *sup, size_t i)
+{
+	return i < sup->cfg->nservices ? sup->svcs[i] : NULL;
+}
+
+struct sup_svc *
+sup_find(const struct supervisor *sup, const char *name)
+{
+	int i = sup_index(sup, name);
+
+	return i < 0 ? NULL : sup->svcs[i];
+}
+
+const struct cfg_service *sup_svc_cfg(const struct sup_svc *s) { return s->cfg; }
+const struct fsm_svc *sup_svc_fsm(const struct sup_svc *s) { return &s->fsm; }
+pid_t sup_svc_pid(const struct sup_svc *s) { return s->pid; }
+const char *sup_svc_reason(const struct sup_svc *s) { return s->reason; }
+int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
+struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }

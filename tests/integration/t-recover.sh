@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Surviving prodd's own death (kill -9, then a new prodd: every service runs
+# exactly once), and reload on SIGHUP (a bad file changes nothing; a good
+# one is applied as a diff).
+set -u
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+VG=""
+
+# How many live services (process group leaders) run the demo on port P.
+on_port() {
+	local n=0 f st
+	for f in /proc/[0-9]*; do
+		alive "${f#/proc/}" || continue
+		st=$(cat "$f/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		set -- "$1" $st
+		[ "$5" = "${f#/proc/}" ] || continue
+		tr '\0' ' ' <"$f/cmdline" 2>/dev/null |
+			grep -q "prodd-demo .*--port $1 *\$" && n=$((n + 1))
+	done
+	echo $n
+}
+
+# ---- kill -9 of prodd, then a new one ----
+new_env
+p1=$(free_port); p2=$(free_port); p3=$(free_port)
+write_config <<YAML
+  - name: a
+    command: $DEMO --role search --port $p1
+  - name: b
+    command: $DEMO --role rag --ignore-sigterm --port $p2
+    dependencies: [a]
+    stop_timeout: 1s
+  - name: c
+    command: $DEMO --role analytics --spawn-grandchild --port $p3
+    dependencies: [b]
+YAML
+start_prodd
+wait_event 15 kind=state service=c to=running
+old_a=$(svc_pid a); old_b=$(svc_pid b); old_c=$(svc_pid c)
+check "state_dir records each group" \
+	test -f "$STATE/groups/a" -a -f "$STATE/groups/b" -a -f "$STATE/groups/c"
+check "the record holds pgid, pid, start time and boot id" \
+	grep -Eq "^$old_a $old_a [0-9]+ $(cat /proc/sys/kernel/random/boot_id)\$" "$STATE/groups/a"
+kill -KILL "$PRODD_PID"
+wait "$PRODD_PID" 2>/dev/null
+PRODD_PID=""
+check "after kill -9 of prodd its services are still running" \
+	bash -c "kill -0 $old_a && kill -0 $old_b && kill -0 $old_c"
+PLOG=$T/prodd2.log
+start_prodd
+wait_event 20 kind=state service=c to=running
+check "the new prodd ended the old groups first" \
+	bash -c "$(declare -f alive); ! alive $old_a && ! alive $old_b && ! alive $old_c"
+check "it says so" grep -q "left by a previous prodd" "$PLOG"
+sleep 0.5
+check "every service runs exactly once (a: $(on_port $p1), b: $(on_port $p2), c: $(on_port $p3))" \
+	test "$(on_port $p1)$(on_port $p2)$(on_port $p3)" = 111
+check "a second prodd on the same state_dir refuses to start" \
+	bash -c "! timeout 10 '$BUILD/prodd' -c '$T/s.yaml' 2>'$T/second.log' && grep -q 'another prodd (pid $PRODD_PID) is running' '$T/second.log'"
+check "and the first one is untouched" kill -0 "$PRODD_PID"
+stop_prodd
+check "after a clean stop no group record is left" \
+	test -z "$(ls "$STATE/groups")"
+cleanup
+
+# ---- a stale record is not trusted ----
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 300
+YAML
+sleep 300 &
+stranger=$!
+mkdir -p "$STATE/groups"
+# same pid, wrong start time: a pid reused by a stranger
+echo "$stranger $stranger 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/a"
+start_prodd
+wait_event 10 kind=state service=a to=running
+check "a record whose start time does not match is ignored" kill -0 $stranger
+echo "$stranger $stranger 1 some-other-boot" >"$STATE/groups/b"
+stop_prodd
+kill $stranger
+cleanup
+
+# ---- a service stopped by hand stays stopped across a restart of prodd ----
+new_env
+write_config <<YAML
+  - name: up
+    command: sleep 300
+  - name: kept-down
+    command: sleep 300
+YAML
+mkdir -p "$STATE"
+echo kept-down >"$STATE/stopped"
+start_prodd
+wait_event 10 kind=state service=up to=running
+sleep 1.2
+check "a service listed in state_dir/stopped is not started" \
+	test -z "$(events kind=spawn service=kept-down)"
+stop_prodd
+check "and stays listed after prodd stops" grep -qx kept-down "$STATE/stopped"
+cleanup
+
+# ---- reload ----
+new_env
+pa=$(free_port); pb=$(free_port); pc=$(free_port); pd=$(free_port)
+write_config <<YAML
+  - name: same
+    command: $DEMO --port $pa
+  - name: changed
+    command: $DEMO --port $pb
+    environment: { VERSION: "1" }
+  - name: removed
+    command: $DEMO --port $pc
+YAML
+start_prodd
+wait_event 15 kind=state service=removed to=running
+wait_event 15 kind=state service=changed to=running
+same=$(svc_pid same); changed=$(svc_pid changed); removed=$(svc_pid removed)
+cp "$T/s.yaml" "$T/good.yaml"
+printf '  - name: broken\n    command: x\n    port: nope\n' >>"$T/s.yaml"
+kill -HUP "$PRODD_PID"
+wait_event 5 kind=reload
+check "a bad file is refused whole, with its errors in the log" \
+	grep -q "'port' must be an integer, got 'nope'" "$PLOG"
+check "the refusal is an event" bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' kind=reload | grep -q refused"
+check "and nothing was touched" \
+	test "$(svc_pid same) $(svc_pid changed) $(svc_pid removed)" = "$same $changed $removed"
+check "nothing is added" test -z "$(events service=broken)"
+write_config <<YAML
+  - name: same
+    command: $DEMO --port $pa
+  - name: changed
+    command: $DEMO --port $pb
+    environment: { VERSION: "2" }
+  - name: added
+    command: $DEMO --port $pd
+YAML
+kill -HUP "$PRODD_PID"
+wait_event 10 kind=state service=added to=running
+wait_event 10 kind=state service=changed to=running reason~=alive
+check "the reload reports the diff" \
+	bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' kind=reload | grep -q '1_added,_1_removed,_1_changed,_1_unchanged'"
+check "unchanged: same pid" test "$(svc_pid same)" = "$same"
+check "unchanged: never stopped" test -z "$(events kind=exit service=same)"
+nc=$(svc_pid changed)
+check "changed: restarted with a new pid" test "$nc" != "$changed" -a -n "$nc"
+check "changed: runs the new config" \
+	bash -c "tr '\0' '\n' </proc/$nc/environ | grep -qx VERSION=2"
+check "removed: stopped" bash -c "$(declare -f alive); ! alive $removed"
+check "added: started" kill -0 "$(svc_pid added)"
+stop_prodd
+check "prodd still exits cleanly after reloads" test $? -eq 0
+cleanup
+finish

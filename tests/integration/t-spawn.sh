@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Spawning: what fails before the fork is a failed start with its reason
+# (never a crash of prodd); user and group with supplementary groups,
+# HOME/USER/LOGNAME/SHELL; rlimits; shell: true.
+set -u
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+VG=""
+
+new_env
+printf '#!/bin/sh\nexit 0\n' >"$T/noexec.sh"
+chmod 644 "$T/noexec.sh"
+write_config <<YAML
+  - name: nofile
+    command: /nonexistent/program --flag
+    max_restarts: 0
+  - name: notinpath
+    command: no-such-program-anywhere
+    max_restarts: 0
+  - name: noperm
+    command: ./noexec.sh
+    working_dir: $T
+    max_restarts: 0
+  - name: noenv
+    command: sleep 100
+    env_file: missing.env
+    max_restarts: 0
+  - name: nodir
+    command: sleep 100
+    working_dir: /nonexistent/dir
+    max_restarts: 0
+  - name: nouser
+    command: sleep 100
+    user: no-such-user-xyz
+    max_restarts: 0
+  - name: retried
+    command: /nonexistent/again
+    max_restarts: 2
+    restart_delay: 100ms
+  - name: fine
+    command: sleep 100
+YAML
+start_prodd
+wait_event 10 kind=state service=fine to=running
+wait_event 10 kind=state service=retried to=failed
+reason() { events kind=state service="$1" to=failed | head -n 1 | awk '{ print $5 }'; }
+check "no such file: failed, with the reason ($(reason nofile))" \
+	bash -c "[[ '$(reason nofile)' == spawn_failed:_cannot_run_/nonexistent/program:_No_such_file* ]]"
+check "not in PATH ($(reason notinpath))" \
+	bash -c "[[ '$(reason notinpath)' == *not_found_in_PATH* ]]"
+check "not executable ($(reason noperm))" \
+	bash -c "[[ '$(reason noperm)' == *Permission_denied* ]]"
+check "missing env_file ($(reason noenv))" \
+	bash -c "[[ '$(reason noenv)' == *env_file_*missing.env:_cannot_open:_No_such_file* ]]"
+check "missing working_dir ($(reason nodir))" \
+	bash -c "[[ '$(reason nodir)' == *working_dir_/nonexistent/dir* ]]"
+check "unknown user" grep -q "unknown_user_.no-such-user-xyz" <<<"$(reason nouser)"
+check "a failed spawn counts as a failed start: retried 2 times, then failed" \
+	test "$(events kind=state service=retried to=backoff | wc -l)" -eq 2
+check "and the reason is in the service's log file" \
+	grep -q "cannot run /nonexistent/again" "$LOGS/retried.log"
+check "prodd is still running" kill -0 "$PRODD_PID"
+check "and so is the good service" alive "$(svc_pid fine)"
+stop_prodd
+check "prodd exits 0" test $? -eq 0
+cleanup
+
+# ---- user, group, supplementary groups, limits, shell ----
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	new_env
+	chmod 755 "$T"
+	groupadd -f prodd-test-extra 2>/dev/null
+	usermod -a -G prodd-test-extra nobody 2>/dev/null
+	write_config <<YAML
+  - name: asuser
+    command: sh -c 'id; echo "HOME=\$HOME USER=\$USER LOGNAME=\$LOGNAME SHELL=\$SHELL"; exec sleep 100'
+    shell: false
+    user: nobody
+    working_dir: /tmp
+  - name: limited
+    command: sleep 100
+    limits: { nofile: 512, nproc: 2048, core: 0 }
+  - name: viashell
+    command: echo one && echo two; exec sleep 100
+    shell: true
+YAML
+	start_prodd
+	wait_event 10 kind=state service=viashell to=running
+	wait_event 10 kind=state service=asuser to=running
+	check "user: runs as nobody" grep -q "uid=65534(nobody)" "$LOGS/asuser.log"
+	check "user: supplementary groups kept (initgroups)" \
+		grep -q "prodd-test-extra" "$LOGS/asuser.log"
+	check "user: HOME, USER, LOGNAME, SHELL follow the user" \
+		grep -q "HOME=$(getent passwd nobody | cut -d: -f6) USER=nobody LOGNAME=nobody SHELL=$(getent passwd nobody | cut -d: -f7)" "$LOGS/asuser.log"
+	lp=$(svc_pid limited)
+	check "limits: nofile 512" awk '/Max open files/ { exit !($4 == 512 && $5 == 512) }' "/proc/$lp/limits"
+	check "limits: nproc 2048" awk '/Max processes/ { exit !($3 == 2048) }' "/proc/$lp/limits"
+	check "limits: core 0" awk '/Max core file size/ { exit !($5 == 0) }' "/proc/$lp/limits"
+	check "shell: true runs /bin/sh -c" \
+		bash -c "grep -q 'stdout one' '$LOGS/viashell.log' && grep -q 'stdout two' '$LOGS/viashell.log'"
+	stop_prodd
+	cleanup
+	gpasswd -d nobody prodd-test-extra >/dev/null 2>&1
+	groupdel prodd-test-extra 2>/dev/null
+else
+	echo "# skipped user switching: not root"
+fi
+finish
