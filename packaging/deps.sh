@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
-libcmocka-dev curl valgrind procps iproute2 python3"
+libcmocka-dev curl valgrind procps iproute2 python3 wrk util-linux"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |

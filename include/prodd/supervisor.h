@@ -25,6 +25,9 @@ struct sup_hooks {
 	void (*on_event)(const struct event *e, void *arg);
 	/* shutting down, and nothing is alive any more */
 	void (*on_idle)(void *arg);
+	/* every line a service prints (and prodd's notes about it) */
+	void (*on_line)(void *arg, const char *service, int stream,
+	    int64_t ts_ms, const char *line, size_t len);
 	void *arg;
 };
 
@@ -79,5 +82,7 @@ pid_t sup_svc_pid(const struct sup_svc *s);
 const char *sup_svc_reason(const struct sup_svc *s);
 int64_t sup_svc_started_ms(const struct sup_svc *s);	/* wall clock */
 struct logs_svc *sup_svc_logs(const struct sup_svc *s);
+bool sup_svc_down_by_hand(const struct sup_svc *s);
+int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
 
 #endif

@@ -5,10 +5,12 @@
  * dependency order and exit (a second one: SIGKILL to every group);
  * SIGHUP reloads the file.
  */
+#include "prodd/api.h"
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
 #include "prodd/log.h"
+#include "prodd/server.h"
 #include "prodd/state.h"
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
@@ -29,6 +31,8 @@ struct prodd {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct supervisor *sup;
+	struct server *srv;
+	struct api *api;
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -70,9 +74,10 @@ prodd_find_config(void)
 	return "/etc/prodd/services.yaml";
 }
 
-/* Load path; on errors print them (stderr, or the log) and return NULL. */
+/* Load path; on errors print them (stderr, or the log) and, when errsp is
+ * given, collect them there as a JSON array; return NULL. */
 static struct cfg *
-prodd_load(const char *path, bool to_log)
+prodd_load(const char *path, bool to_log, cJSON **errsp)
 {
 	struct cfg_context ctx;
 	struct cfg_errors errs;
@@ -82,11 +87,16 @@ prodd_load(const char *path, bool to_log)
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
 	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
 		return cfg;
+	if (errsp != NULL)
+		*errsp = cJSON_CreateArray();
 	for (size_t i = 0; i < errs.n; i++) {
 		if (to_log)
 			log_error(NULL, "%s", errs.v[i].text);
 		else
 			fprintf(stderr, "%s\n", errs.v[i].text);
+		if (errsp != NULL)
+			cJSON_AddItemToArray(*errsp,
+			    cJSON_CreateString(errs.v[i].text));
 	}
 	if (!to_log)
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n,
@@ -98,7 +108,7 @@ prodd_load(const char *path, bool to_log)
 static int
 prodd_check(const char *path)
 {
-	struct cfg *cfg = prodd_load(path, false);
+	struct cfg *cfg = prodd_load(path, false, NULL);
 	char *summary;
 
 	if (cfg == NULL)
@@ -124,18 +134,19 @@ prodd_raise_nofile(void)
 	}
 }
 
-static void
-prodd_reload(struct prodd *p)
+static int
+prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 {
-	struct cfg *cfg = prodd_load(p->config_path, true);
+	struct prodd *p = arg;
+	struct cfg *cfg = prodd_load(p->config_path, true, errors);
 	const struct cfg *old = sup_cfg(p->sup);
-	char msg[256];
 
 	if (cfg == NULL) {
 		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: the file "
 		    "has errors (see the log); nothing was changed",
 		    p->config_path);
-		return;
+		snprintf(msg, msglen, "the file has errors; nothing was changed");
+		return -1;
 	}
 	/* these need a restart of prodd: keep the running values */
 #define KEEP(field, label)						\
@@ -163,7 +174,8 @@ prodd_reload(struct prodd *p)
 	}
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
-	sup_reload(p->sup, cfg, msg, sizeof msg);
+	sup_reload(p->sup, cfg, msg, msglen);
+	return 0;
 }
 
 static void
@@ -172,8 +184,12 @@ prodd_signal_cb(uv_signal_t *h, int sig)
 	struct prodd *p = h->data;
 
 	if (sig == SIGHUP) {
+		char msg[256];
+		cJSON *errors = NULL;
+
 		log_notice(NULL, "SIGHUP: reloading %s", p->config_path);
-		prodd_reload(p);
+		prodd_reload(p, msg, sizeof msg, &errors);
+		cJSON_Delete(errors);
 		return;
 	}
 	log_notice(NULL, "%s: shutting down", sig == SIGINT ? "SIGINT" :
@@ -187,21 +203,48 @@ prodd_idle_cb(void *arg)
 	struct prodd *p = arg;
 
 	log_notice(NULL, "every service is stopped: exiting");
+	server_close(p->srv);
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
 	sup_close(p->sup);
 }
 
+static void
+prodd_event_cb(const struct event *e, void *arg)
+{
+	struct prodd *p = arg;
+
+	if (p->api != NULL)
+		api_on_event(p->api, e);
+}
+
+static void
+prodd_line_cb(void *arg, const char *service, int stream, int64_t ts_ms,
+    const char *line, size_t len)
+{
+	struct prodd *p = arg;
+
+	if (p->api != NULL)
+		api_on_line(p->api, service, stream, ts_ms, line, len);
+}
+
+static void
+prodd_api_cb(void *arg, struct srv_req *req)
+{
+	api_handle(((struct prodd *)arg)->api, req);
+}
+
 static int
 prodd_run(struct prodd *p)
 {
-	struct sup_hooks hooks = { .on_idle = prodd_idle_cb, .arg = p };
+	struct sup_hooks hooks = { .on_idle = prodd_idle_cb,
+		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
 	struct cfg *cfg;
 	char err[512];
 	int recovered, rc;
 
-	if ((cfg = prodd_load(p->config_path, false)) == NULL)
+	if ((cfg = prodd_load(p->config_path, false, NULL)) == NULL)
 		return 1;
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
@@ -222,7 +265,19 @@ prodd_run(struct prodd *p)
 		    "prodd", recovered, recovered == 1 ? "" : "s");
 
 	uv_loop_init(&p->loop);
+	/* the listeners first, while nothing else is on the loop: a failure
+	 * then unwinds cleanly, and no service was started for nothing */
+	p->srv = server_new(&p->loop, &cfg->daemon, prodd_api_cb, p, err,
+	    sizeof err);
+	if (p->srv == NULL) {
+		log_error(NULL, "%s", err);
+		uv_loop_close(&p->loop);
+		cfg_free(cfg);
+		close(p->lock_fd);
+		return 1;
+	}
 	p->sup = sup_new(&p->loop, cfg, &hooks);
+	p->api = api_new(p->sup, prodd_reload, p);
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);
@@ -236,6 +291,8 @@ prodd_run(struct prodd *p)
 	uv_run(&p->loop, UV_RUN_DEFAULT);
 	/* the close callbacks of everything sup_close closed */
 	uv_run(&p->loop, UV_RUN_DEFAULT);
+	server_free(p->srv);	/* the second stage of lws's destroy */
+	api_free(p->api);
 	sup_free(p->sup);
 	rc = uv_loop_close(&p->loop);
 	if (rc != 0)

@@ -48,6 +48,7 @@ struct sup_svc {
 	uv_process_t *proc;
 	pid_t pid;
 	int64_t started_ms;		/* wall clock, of the last spawn */
+	int64_t exit_ms;		/* wall clock, of the last exit */
 	struct sup_out *out[2];
 	uv_timer_t timer;		/* backoff, stop timeout */
 	uv_timer_t ready;		/* alive long enough */
@@ -364,6 +365,7 @@ sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 	pid_t pid = s->pid;
 
 	pidset_del(&sup->pids, pid);
+	s->exit_ms = sup_wall_ms();
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
@@ -620,6 +622,18 @@ sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
 	o->ring_bytes = c->log.ring > 0 ? SUP_RING_BYTES : 0;
 }
 
+static void
+sup_line_cb(void *arg, int stream, int64_t ts_ms, const char *line,
+    size_t len)
+{
+	struct sup_svc *s = arg;
+	struct supervisor *sup = s->sup;
+
+	if (sup->hooks.on_line != NULL)
+		sup->hooks.on_line(sup->hooks.arg, s->cfg->name, stream, ts_ms,
+		    line, len);
+}
+
 static struct sup_svc *
 sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 {
@@ -641,6 +655,7 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->logs = logs_open(&lo, err, sizeof err);
 	if (err[0] != '\0')
 		log_warn(c->name, "output is kept in memory only: %s", err);
+	logs_set_listener(s->logs, sup_line_cb, s);
 	return s;
 }
 
@@ -1148,3 +1163,5 @@ pid_t sup_svc_pid(const struct sup_svc *s) { return s->pid; }
 const char *sup_svc_reason(const struct sup_svc *s) { return s->reason; }
 int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
 struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
+bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
+int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }

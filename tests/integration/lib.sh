@@ -46,13 +46,16 @@ new_env() {
 	PLOG=$T/prodd.log
 	PRODD_PID=""
 	DEMO=$(cd "$BUILD" && pwd)/prodd-demo
+	PORT=$(free_port)
 }
 
 # A free TCP port on 127.0.0.1 (bash /dev/tcp probe).
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$(( (RANDOM % 20000) + 30000 ))
+		# below the ephemeral range (32768-60999), so no client socket
+		# of another test holds it
+		p=$(( (RANDOM % 12000) + 20000 ))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -61,10 +64,12 @@ free_port() {
 	return 1
 }
 
-# write_config BODY: $T/s.yaml with the daemon section filled in, then BODY
+# write_config BODY: $T/s.yaml with the daemon section filled in (its own
+# TCP port, state_dir and log_dir under $T), then BODY
 write_config() {
 	{
 		echo "daemon:"
+		echo "  listen: 127.0.0.1:$PORT"
 		echo "  state_dir: $STATE"
 		echo "  log_dir: $LOGS"
 		echo "  shutdown_timeout: 20s"

@@ -1,0 +1,264 @@
+#!/bin/sh
+# Supervision benchmark: prodd itself, on this machine, with nothing but
+# local processes. For N idle services (`sleep 100000`; default N = 10 100
+# 500) it measures the time from prodd's exec until all N run (their comm
+# is `sleep`, polled every 5 ms), prodd's RSS and RssAnon after 10 s idle,
+# its CPU over an idle window (schedstat; 10 s, 30 s for N >= 500) and the
+# time from SIGTERM until prodd has exited. Then the respawn latency with
+# `restart: always, restart_delay: 0`: build/bench/tick is killed 20 times
+# and each latency is the new tick's start time minus the kill time (both
+# CLOCK_MONOTONIC, both taken by tick), alone and beside 500 idle services.
+#   sh bench/supervise.sh
+#   (env: NS="10 100 500", REPEATS=20, BIG=500, QUIET_WAIT=15, BUILD=build)
+# Prints markdown tables on stdout, progress on stderr. Before each part it
+# waits, at most QUIET_WAIT s, for a second with the machine under 10 % busy
+# and it reports how busy the machine was. Every wait is bounded; the whole
+# run stays under 5 minutes (parts are skipped when time is short).
+set -eu
+BUILD=${BUILD:-build}
+NS=${NS:-10 100 500}
+REPEATS=${REPEATS:-20}
+BIG=${BIG:-500}		# the idle services beside the respawn run
+BUDGET=285			# seconds, for the whole script
+began=$(date +%s)
+make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" "$BUILD/bench/tick" >/dev/null
+top=$(pwd)
+prodd=$top/$BUILD/prodd
+tick=$top/$BUILD/bench/tick
+tmp=$(mktemp -d /tmp/prodd-bench.XXXXXX)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+started=""			# the prodd pids this script started, still running
+rows=""
+
+note() { printf '%s\n' "$*" >&2; }
+die() { note "supervise.sh: $*"; exit 1; }
+left() { echo $((BUDGET - ($(date +%s) - began))); }
+
+# The children of prodd PID: each leads its own process group.
+groups_of() {
+	cat "/proc/$1/task/"*/children 2>/dev/null || true
+}
+
+cleanup() {
+	set +e
+	for p in $started; do
+		for g in $(groups_of "$p"); do
+			kill -s KILL -- "-$g" 2>/dev/null
+		done
+		kill -s KILL "$p" 2>/dev/null
+	done
+	# services whose prodd is already gone: their state_dir records
+	for f in "$tmp"/*/state/groups/*; do
+		[ -f "$f" ] || continue
+		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# A loopback port nothing uses (prodd's API listens there, not on 8003).
+free_port() {
+	p=$((20000 + $$ % 20000))
+	while grep -q ":$(printf %04X "$p") " /proc/net/tcp /proc/net/tcp6 \
+	    2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
+# gen DIR N [TICKFILE]: DIR/services.yaml with N idle services (+ tick).
+gen() {
+	mkdir -p "$1"
+	{
+		echo "daemon: { state_dir: $1/state, log_dir: $1/logs,"
+		echo "  listen: 127.0.0.1:$(free_port) }"
+		echo "services:"
+		i=1
+		while [ "$i" -le "$2" ]; do
+			echo "  - { name: idle$i, command: sleep 100000 }"
+			i=$((i + 1))
+		done
+		if [ $# -ge 3 ]; then
+			echo "  - { name: tick, command: $tick $3, restart: always,"
+			echo "      restart_delay: 0, max_restarts: 1000 }"
+		fi
+	} >"$1/services.yaml"
+}
+
+# launch DIR: start prodd on DIR/services.yaml; the clock is in DIR/t0.
+launch() {
+	"$tick" --stamp "$1/t0" "$prodd" -c "$1/services.yaml" \
+	    2>"$1/prodd.log" &
+	pid=$!
+	started="$started $pid"
+}
+
+# ms A_NS B_NS: (B - A) in ms, 2 decimals.
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
+kib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
+cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
+# "BUSY TOTAL" jiffies of the whole machine (every core), from /proc/stat
+machine() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
+    $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# busy M2 M3: % of the machine busy between two `machine` readings
+busy() { echo "$1 $2" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }'; }
+# quiet: wait (at most QUIET_WAIT s) for a second in which the machine is
+# under 10 % busy, so that other work skews the figures less
+quiet() {
+	q=0
+	while [ "$q" -lt "${QUIET_WAIT:-15}" ]; do
+		a=$(machine)
+		sleep 1
+		[ "$(busy "$a" "$(machine)")" -lt 10 ] && return 0
+		q=$((q + 1))
+	done
+	note "  (the machine stayed busy: measuring anyway)"
+}
+timeout_ms() { l=$(left); [ "$l" -gt "$1" ] && l=$1; echo $((l * 1000)); }
+
+# stop DIR: SIGTERM prodd, time its exit, check its status and services.
+stop() {
+	kids=$(groups_of "$pid")
+	t=$("$tick" --term "$pid" "$(timeout_ms 30)") ||
+	    die "prodd $pid did not exit after SIGTERM (log: $1/prodd.log)"
+	rc=0
+	wait "$pid" || rc=$?
+	started=$(echo "$started" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ' || true)
+	[ "$rc" -eq 0 ] || note "WARNING: prodd exited with status $rc"
+	alive=0
+	for k in $kids; do
+		kill -0 "$k" 2>/dev/null && alive=$((alive + 1))
+	done
+	[ "$alive" -eq 0 ] || note "WARNING: $alive services outlived prodd"
+	stop_ms=$(ms 0 "$t")
+}
+
+# ---------------------------------------------------------------- idle N
+for n in $NS; do
+	window=10
+	[ "$n" -ge 500 ] && window=30
+	if [ "$(left)" -lt $((window + 60)) ]; then
+		note "skipped: N=$n and above (out of time)"
+		break
+	fi
+	d=$tmp/idle$n
+	gen "$d" "$n"
+	note "N=$n: start, 10 s idle, ${window} s CPU window, stop"
+	quiet
+	launch "$d"
+	t1=$("$tick" --children "$pid" sleep "$n" "$(timeout_ms 30)") ||
+	    die "N=$n: the services did not all start (log: $d/prodd.log)"
+	c1=$(cpu_ns "$pid")
+	read -r t0 _ <"$d/t0"
+	up=$(ms "$t0" "$t1")
+	sleep 10
+	rss=$(status_kb VmRSS "$pid")
+	anon=$(status_kb RssAnon "$pid")
+	fds=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
+	c2=$(cpu_ns "$pid")
+	w2=$(date +%s%N)
+	m2=$(machine)
+	sleep "$window"
+	c3=$(cpu_ns "$pid")
+	w3=$(date +%s%N)
+	m3=$(machine)
+	# how busy the machine was meanwhile: other load skews every figure
+	busy=$(busy "$m2" "$m3")
+	cpu=$(awk -v c="$((c3 - c2))" -v w="$((w3 - w2))" -v s="$window" \
+	    'BEGIN { printf "%.3f (%.0f µs in %d s)", 100 * c / w, c / 1e3, s }')
+	exits=$(grep -c '"kind":"exit"' "$d/prodd.log" || true)
+	[ "$exits" -eq 0 ] || note "WARNING: N=$n: $exits exits while idle"
+	stop "$d"
+	rss=$(kib "$rss")
+	anon=$(kib "$anon")
+	startcpu=$(ms 0 "$c1")
+	note "  up $up ms (prodd CPU $startcpu ms), RSS $rss MiB (anon $anon)," \
+	    "$fds fds, CPU $cpu, stop $stop_ms ms; machine $busy % busy"
+	for v in up stop_ms rss anon cpu fds startcpu busy; do
+		eval "${v}_$n=\$$v"
+	done
+done
+
+# ----------------------------------------------------------- respawn
+# respawn LABEL N: REPEATS kills of tick beside N idle services.
+respawn() {
+	d=$tmp/respawn$2
+	gen "$d" "$2" "$d/ticks"
+	note "respawn beside $2 idle services: $REPEATS kills"
+	launch "$d"
+	"$tick" --children "$pid" tick 1 "$(timeout_ms 30)" >/dev/null ||
+	    die "respawn: tick did not start (log: $d/prodd.log)"
+	if [ "$2" -gt 0 ]; then
+		"$tick" --children "$pid" sleep "$2" "$(timeout_ms 30)" \
+		    >/dev/null || die "respawn: the idle services did not start"
+	fi
+	sleep 1.5	# tick is "running" (alive 1 s)
+	quiet
+	m0=$(machine)
+	i=0
+	while [ "$i" -lt "$REPEATS" ]; do
+		[ "$(left)" -gt 5 ] || die "respawn: out of time"
+		last=$(tail -n 1 "$d/ticks")
+		# kills, then waits for the next start line without forking
+		"$tick" --kill "${last#* }" "$d/kills" "$d/ticks" 2000 ||
+		    die "respawn: no new tick after kill $((i + 1)) (log: $d/prodd.log)"
+		sleep 0.15
+		i=$((i + 1))
+	done
+	mbusy=$(busy "$m0" "$(machine)")
+	stop "$d"
+	# kill k is followed by start k+1
+	awk 'NR == FNR { k[FNR] = $1; next }
+	    FNR > 1 { printf "%.3f\n", ($1 - k[FNR - 1]) / 1e6 }' \
+	    "$d/kills" "$d/ticks" | sort -n >"$d/lat"
+	row=$(awk -v label="$1" -v busy="$mbusy" '{ v[NR] = $1 } END {
+	    p95 = int(NR * 0.95 + 0.999999)
+	    med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    printf "| %s | %.2f | %.2f | %.2f | %.2f | median < 5 ms | %d |\n",
+	        label, v[1], med, v[p95], v[NR], busy }' "$d/lat")
+	note "  $row"
+	rows="$rows$row
+"
+}
+
+respawn "1 service (tick alone)" 0
+if [ "$(left)" -gt 90 ]; then
+	respawn "tick beside $BIG idle services" "$BIG"
+else
+	note "skipped: respawn beside $BIG idle services (out of time)"
+fi
+
+# ----------------------------------------------------------- tables
+cell() { eval "printf '%s' \"\${$1_$2:-n/a}\""; }
+header="| what |"
+rule="|---|"
+for n in $NS; do
+	header="$header N=$n |"
+	rule="$rule---|"
+done
+line() {	# line LABEL VAR TARGET
+	printf '| %s |' "$1"
+	for n in $NS; do
+		printf ' %s |' "$(cell "$2" "$n")"
+	done
+	printf ' %s |\n' "$3"
+}
+echo "prodd $("$prodd" --version | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)," \
+    "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo
+echo "$header target (N=500) |"
+echo "$rule---|"
+line "start until all N run (ms)" up "< 1000 ms"
+line "SIGTERM until prodd exited (ms)" stop_ms "< 1000 ms"
+line "RSS after 10 s idle (MiB)" rss "< 16 MiB"
+line "of which RssAnon (MiB)" anon "< 6 MiB"
+line "idle CPU (% of one core)" cpu "< 0.5 %"
+line "prodd CPU time, start until all N run (ms)" startcpu ""
+line "prodd's open descriptors" fds ""
+line "whole machine busy in the idle window (%, other load)" busy ""
+echo
+echo "| respawn, restart_delay 0, $REPEATS kills (ms) | min | median | p95 | max | target | machine busy (%) |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s' "$rows"

@@ -1,0 +1,78 @@
+/*
+ * The HTTP side of prodd: one libwebsockets context on prodd's libuv loop,
+ * with two listeners (vhosts) serving the same routes -- TCP on
+ * daemon.listen and the control Unix socket. This module is the transport
+ * and the guard: it parses requests, applies the Host/Origin checks, the
+ * bearer token for mutating calls over TCP and the per-address rate limit,
+ * adds the security headers, and writes responses (whole, or as a chunked
+ * stream). What a route means is api.c's business. Loop thread only.
+ */
+#ifndef PRODD_SERVER_H
+#define PRODD_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "prodd/config.h"
+
+enum srv_method { SRV_GET, SRV_POST, SRV_OTHER };
+
+struct srv_req {
+	enum srv_method method;
+	const char *path;		/* decoded, without the query */
+	const char *body;		/* POST body, NUL-terminated, or NULL */
+	size_t body_len;
+	bool over_tcp;
+	bool authorized;		/* may mutate: unix socket, or token ok */
+	const char *auth_error;		/* why not, with auth_status */
+	int auth_status;		/* 401 or 403 */
+	void *conn;			/* the server's; do not touch */
+};
+
+struct server;
+struct srv_stream;
+
+/* Called once per complete request; must answer with server_respond*() or
+ * server_stream_start() before it returns. */
+typedef void (*srv_handler)(void *arg, struct srv_req *req);
+
+/*
+ * Listen on d->listen_host:listen_port and d->control_socket. On failure
+ * (port in use, a live prodd on the socket, ...) returns NULL with err.
+ */
+struct server *server_new(uv_loop_t *loop, const struct cfg_daemon *d,
+    srv_handler handler, void *arg, char *err, size_t errlen);
+
+/* The value of query parameter name, URL-decoded, into buf; false when
+ * absent. */
+bool server_query(struct srv_req *req, const char *name, char *buf,
+    size_t len);
+
+/* Answer with JSON text already rendered (copied; a newline is added). */
+void server_respond_text(struct srv_req *req, int status, const char *text,
+    size_t len);
+/* Answer with JSON; takes ownership of obj. */
+void server_respond_json(struct srv_req *req, int status, cJSON *obj);
+/* Answer {"error": message, "code": code}. */
+void server_respond_error(struct srv_req *req, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Answer 200 with a chunked stream of newline-delimited JSON. closed(ctx)
+ * is called when the client goes away (or the server closes); after it the
+ * stream must not be used.
+ */
+struct srv_stream *server_stream_start(struct srv_req *req,
+    void (*closed)(void *ctx), void *ctx);
+/* Queue bytes; returns -1 (and drops the client) past the per-client
+ * bound, so a slow reader never makes prodd buffer without limit. */
+int server_stream_write(struct srv_stream *st, const char *data, size_t len);
+
+/* Stage one of the shutdown (closes every connection); stage two, after
+ * the loop has run dry, frees it. */
+void server_close(struct server *srv);
+void server_free(struct server *srv);
+
+#endif

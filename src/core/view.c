@@ -1,0 +1,170 @@
+/*
+ * JSON views (see view.h). Timestamps are RFC 3339 UTC with milliseconds,
+ * durations carry their unit in the key, and a value that does not apply is
+ * null rather than missing, so every client sees one shape.
+ */
+#include "prodd/view.h"
+#include "prodd/log.h"
+
+#include <string.h>
+
+cJSON *
+view_time(int64_t epoch_ms)
+{
+	char buf[40];
+
+	if (epoch_ms <= 0)
+		return cJSON_CreateNull();
+	log_format_time(buf, sizeof buf, epoch_ms);
+	return cJSON_CreateString(buf);
+}
+
+static cJSON *
+view_str_or_null(const char *s)
+{
+	return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *
+view_int_or_null(bool has, double v)
+{
+	return has ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+void
+view_count(struct view_counts *c, const struct view_service *s)
+{
+	bool wanted = s->enabled && !s->stopped_by_hand &&
+	    s->want == FSM_WANT_UP;
+
+	c->total++;
+	if (s->state == FSM_RUNNING || s->state == FSM_UNHEALTHY)
+		c->running++;
+	if (s->state == FSM_RUNNING)
+		c->healthy++;
+	if (s->state == FSM_FAILED)
+		c->failed++;
+	if (wanted) {
+		c->wanted++;
+		if (s->state == FSM_RUNNING)
+			c->wanted_healthy++;
+		if (s->state == FSM_FAILED)
+			c->wanted_failed++;
+	}
+}
+
+const char *
+view_status(const struct view_counts *c)
+{
+	if (c->wanted_failed > 0)
+		return "unhealthy";
+	if (c->wanted_healthy == c->wanted)
+		return "healthy";
+	return "degraded";
+}
+
+cJSON *
+view_service_json(const struct view_service *s)
+{
+	cJSON *o = cJSON_CreateObject(), *h, *a;
+	bool up = fsm_state_alive(s->state) && s->pid > 0;
+
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddStringToObject(o, "type", s->type);
+	cJSON_AddStringToObject(o, "state", fsm_state_name(s->state));
+	cJSON_AddStringToObject(o, "want", s->want == FSM_WANT_UP ? "up" :
+	    "down");
+	cJSON_AddItemToObject(o, "reason", view_str_or_null(s->reason));
+	cJSON_AddItemToObject(o, "pid", view_int_or_null(s->pid > 0, s->pid));
+	cJSON_AddItemToObject(o, "started_at", view_time(up ?
+	    s->started_at_ms : 0));
+	cJSON_AddItemToObject(o, "uptime_s", view_int_or_null(up &&
+	    s->started_at_ms > 0, (double)(s->now_ms - s->started_at_ms) /
+	    1000.0));
+	cJSON_AddNumberToObject(o, "restarts", s->restarts);
+	cJSON_AddNumberToObject(o, "consecutive_failures",
+	    s->consecutive_failures);
+	if (s->has_exit) {
+		cJSON *e = cJSON_AddObjectToObject(o, "last_exit");
+
+		cJSON_AddItemToObject(e, "code", view_int_or_null(
+		    s->exit_signal == 0, s->exit_code));
+		cJSON_AddItemToObject(e, "signal", view_int_or_null(
+		    s->exit_signal != 0, s->exit_signal));
+		cJSON_AddItemToObject(e, "at", view_time(s->exit_at_ms));
+	} else {
+		cJSON_AddNullToObject(o, "last_exit");
+	}
+	h = cJSON_AddObjectToObject(o, "health");
+	cJSON_AddStringToObject(h, "status", s->health_kind == NULL ? "none" :
+	    s->health_status ? s->health_status : "unknown");
+	cJSON_AddItemToObject(h, "kind", view_str_or_null(s->health_kind));
+	cJSON_AddItemToObject(h, "last_latency_ms", view_int_or_null(
+	    s->last_latency_ms >= 0, s->last_latency_ms));
+	cJSON_AddItemToObject(h, "last_error", view_str_or_null(s->last_error));
+	cJSON_AddItemToObject(h, "last_check_at", view_time(s->last_check_ms));
+	cJSON_AddNumberToObject(h, "failures", s->health_failures);
+	a = cJSON_AddArrayToObject(o, "dependencies");
+	for (size_t i = 0; i < s->ndeps; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(d, "name", s->deps[i].name);
+		cJSON_AddStringToObject(d, "condition", s->deps[i].condition);
+		cJSON_AddItemToArray(a, d);
+	}
+	cJSON_AddItemToObject(o, "port", view_int_or_null(s->port > 0, s->port));
+	a = cJSON_AddArrayToObject(o, "environment_keys");
+	for (size_t i = 0; i < s->nenv; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(s->env_keys[i]));
+	cJSON_AddBoolToObject(o, "enabled", s->enabled);
+	cJSON_AddBoolToObject(o, "stopped_by_hand", s->stopped_by_hand);
+	if (s->has_metrics) {
+		cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+
+		cJSON_AddNumberToObject(m, "cpu_percent", s->cpu_percent);
+		cJSON_AddNumberToObject(m, "rss_bytes", (double)s->rss_bytes);
+		cJSON_AddNumberToObject(m, "processes", s->processes);
+		cJSON_AddNumberToObject(m, "threads", s->threads);
+		cJSON_AddNumberToObject(m, "fds", s->fds);
+		cJSON_AddNumberToObject(m, "read_bps", s->read_bps);
+		cJSON_AddNumberToObject(m, "write_bps", s->write_bps);
+	} else {
+		cJSON_AddNullToObject(o, "metrics");
+	}
+	return o;
+}
+
+cJSON *
+view_event_json(const struct event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddItemToObject(o, "ts", view_time(e->ts_ms));
+	cJSON_AddItemToObject(o, "service", view_str_or_null(e->service[0] ?
+	    e->service : NULL));
+	cJSON_AddStringToObject(o, "kind", event_kind_name(e->kind));
+	cJSON_AddItemToObject(o, "from", view_str_or_null(e->from >= 0 ?
+	    fsm_state_name((enum fsm_state)e->from) : NULL));
+	cJSON_AddItemToObject(o, "to", view_str_or_null(e->to >= 0 ?
+	    fsm_state_name((enum fsm_state)e->to) : NULL));
+	cJSON_AddStringToObject(o, "reason", e->reason);
+	cJSON_AddItemToObject(o, "pid", view_int_or_null(e->pid > 0, e->pid));
+	cJSON_AddItemToObject(o, "exit_code", view_int_or_null(
+	    e->exit_code >= 0, e->exit_code));
+	cJSON_AddItemToObject(o, "signal", view_int_or_null(e->signal > 0,
+	    e->signal));
+	cJSON_AddItemToObject(o, "delay_ms", view_int_or_null(e->delay_ms >= 0,
+	    (double)e->delay_ms));
+	return o;
+}
+
+cJSON *
+view_error_json(const char *message, const char *code)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", message);
+	cJSON_AddStringToObject(o, "code", code);
+	return o;
+}

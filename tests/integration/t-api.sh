@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# The HTTP API on both listeners: every route with its statuses, the
+# guards (token, Host, Origin, rate limit), the security headers, secrets
+# never returned, follows, the listener's own failure modes, and prodd
+# staying correct and lean under 100 concurrent clients and hostile ones.
+set -u
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+VG=""
+
+# api [curl args...] PATH: over the control socket; prints the body and,
+# on the last line, the status
+api() {
+	local path=${*: -1}
+	curl -s -m 10 --unix-socket "$STATE/prodd.sock" -w '\n%{http_code}' \
+		"${@:1:$#-1}" "http://localhost$path"
+}
+# tcp [curl args...] PATH: over TCP
+tcp() {
+	local path=${*: -1}
+	curl -s -m 10 -w '\n%{http_code}' "${@:1:$#-1}" "http://127.0.0.1:$PORT$path"
+}
+status_of() { tail -n 1 <<<"$1"; }
+body_of() { sed '$d' <<<"$1"; }
+# jq-less JSON: python expression on the body as "j"
+jpy() { python3 -c "import json,sys; j=json.loads(sys.stdin.read()); print($1)"; }
+
+new_env
+p1=$(free_port); p2=$(free_port)
+write_config <<YAML
+  - name: search
+    command: $DEMO --role search --port $p1
+    environment: { SECRET_KEY: "s3cr3t-v4lue-xyz", MODE: demo }
+    port: $p1
+  - name: rag
+    command: $DEMO --role rag --port $p2
+    dependencies: [search]
+  - name: off
+    command: sleep 100
+    enabled: false
+YAML
+sed -i "s|^daemon:|daemon:\n  rate_limit: 0\n  hosts: [prodd.test]\n  cors_origins: [https://ops.example.com]|" "$T/s.yaml"
+PRODD_TOKEN=tok-123 start_prodd
+wait_event 15 kind=state service=rag to=running
+
+check "the control socket is mode 0660" test "$(stat -c %a "$STATE/prodd.sock")" = 660
+
+r=$(api /api/health)
+check "GET /api/health 200" test "$(status_of "$r")" = 200
+check "health: status, version, api_version, uptime, counts" \
+	test "$(body_of "$r" | jpy 'j["status"], j["api_version"], j["services"]["total"], j["services"]["running"], "uptime_s" in j')" = "healthy 1 3 2 True"
+r=$(api /health/live)
+check "GET /health/live 200" test "$(status_of "$r")" = 200
+r=$(api /health/ready)
+check "GET /health/ready 200 when every enabled service runs" test "$(status_of "$r")" = 200
+r=$(api /api/services)
+check "GET /api/services lists the three" \
+	test "$(body_of "$r" | jpy '",".join(s["name"] for s in j["services"])')" = "search,rag,off"
+r=$(api /api/services/rag)
+check "GET /api/services/rag: the service shape" \
+	test "$(body_of "$r" | jpy 'j["state"], j["want"], j["pid"] > 0, j["dependencies"][0]["name"], j["health"]["status"], j["restarts"]')" = "running up True search none 0"
+r=$(api /api/services/search)
+check "environment keys only, never values" \
+	test "$(body_of "$r" | jpy '",".join(j["environment_keys"])')" = "SECRET_KEY,MODE"
+r=$(api /api/dashboard-data)
+check "GET /api/dashboard-data: daemon, services, events, alerts" \
+	test "$(body_of "$r" | jpy 'sorted(j.keys())')" = "['alerts', 'daemon', 'events', 'services', 'system']"
+r=$(api /api/alerts)
+check "GET /api/alerts 200" test "$(status_of "$r")" = 200
+r=$(api /api/nope)
+check "unknown route: 404 not_found" \
+	test "$(status_of "$r") $(body_of "$r" | jpy 'j["code"]')" = "404 not_found"
+r=$(api /api/services/ragg)
+check "unknown service: 404" test "$(status_of "$r")" = 404
+check "with its name" grep -q "unknown service 'ragg'" <<<"$(body_of "$r")"
+r=$(api -X POST /api/services)
+check "wrong method: 405" test "$(status_of "$r")" = 405
+r=$(api -X DELETE /api/health)
+check "DELETE: 405" test "$(status_of "$r")" = 405
+r=$(api /api/services/rag/logs?lines=abc)
+check "malformed query: 400" test "$(status_of "$r")" = 400
+r=$(api -X POST -d 'not json' /api/services/rag/signal)
+check "malformed JSON: 400" test "$(status_of "$r")" = 400
+r=$(api -X POST --data-binary @<(head -c 70000 /dev/zero | tr '\0' x) /api/reload)
+check "a body over 64 KiB: 413" test "$(status_of "$r")" = 413
+
+# actions over the socket
+oldpid=$(body_of "$(api /api/services/rag)" | jpy 'j["pid"]')
+r=$(api -X POST /api/services/rag/restart)
+check "POST restart: 202 with the service" \
+	test "$(status_of "$r") $(body_of "$r" | jpy 'j["service"]["name"]')" = "202 rag"
+wait_for 10 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"state\":\"running\"' && ! curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"pid\":$oldpid,'"
+newpid=$(body_of "$(api /api/services/rag)" | jpy 'j["pid"]')
+check "restart: a new pid ($oldpid -> $newpid)" test "$newpid" != "$oldpid"
+r=$(api -X POST /api/services/rag/start)
+check "POST start of a running service: 200, nothing to do" test "$(status_of "$r")" = 200
+r=$(api -X POST /api/services/search/stop)
+check "POST stop: 202, and it says what depends on it" \
+	bash -c "[ '$(status_of "$r")' = 202 ] && grep -q 'rag' <<<'$(body_of "$r" | jpy 'j["message"]')'"
+wait_for 10 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/search | grep -q '\"state\":\"stopped\"'"
+check "stop: dependents stopped first" \
+	test "$(events kind=exit | tail -n 2 | awk '{ print $2 }' | tr '\n' ' ')" = "rag search "
+check "they are marked stopped by hand" \
+	test "$(body_of "$(api /api/services/rag)" | jpy 'j["stopped_by_hand"], j["state"]')" = "True stopped"
+r=$(api /health/ready)
+check "GET /health/ready 503 naming what is not ready" \
+	bash -c "[ '$(status_of "$r")' = 503 ] && grep -q rag <<<'$(body_of "$r")'"
+r=$(api -X POST /api/services/rag/start)
+check "POST start of rag: 202, its dependency first" \
+	bash -c "[ '$(status_of "$r")' = 202 ] && grep -q search <<<'$(body_of "$r" | jpy 'j["message"]')'"
+wait_for 15 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"state\":\"running\"'"
+check "rag runs again, after search" \
+	test "$(body_of "$(api /api/services/search)" | jpy 'j["state"]')" = running
+r=$(api -X POST /api/stop-all)
+check "POST /api/stop-all: 202" test "$(status_of "$r")" = 202
+wait_for 10 bash -c "! curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services | grep -q '\"state\":\"running\"'"
+r=$(api -X POST /api/start-all)
+check "POST /api/start-all: 202" test "$(status_of "$r")" = 202
+wait_for 15 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"state\":\"running\"'"
+check "start-all starts enabled services only" \
+	test "$(body_of "$(api /api/services/off)" | jpy 'j["state"]')" = stopped
+r=$(api -X POST -d '{"signal":"SIGUSR1"}' /api/services/off/signal)
+check "signal to a service with no process: 409" test "$(status_of "$r")" = 409
+r=$(api -X POST -d '{"signal":"SIGBOGUS"}' /api/services/rag/signal)
+check "unknown signal: 400" test "$(status_of "$r")" = 400
+
+# logs and events
+r=$(api "/api/services/search/logs?lines=2")
+check "logs: the last 2 lines, with timestamps and streams" \
+	test "$(body_of "$r" | jpy 'len(j["lines"]), all("ts" in l and l["stream"] in ("stdout","stderr") for l in j["lines"])')" = "2 True"
+r=$(api "/api/services/search/logs?lines=50&stream=stdout")
+check "logs: stream=stdout filters" \
+	test "$(body_of "$r" | jpy 'set(l["stream"] for l in j["lines"])')" = "{'stdout'}"
+r=$(api "/api/services/search/logs?stream=both")
+check "logs: a bad stream is 400" test "$(status_of "$r")" = 400
+curl -s -N -m 8 --unix-socket "$STATE/prodd.sock" \
+	"http://localhost/api/services/search/logs?lines=0&follow=1" >"$T/follow.out" &
+fpid=$!
+curl -s -N -m 8 --unix-socket "$STATE/prodd.sock" \
+	"http://localhost/api/events?since=1000000&follow=1" >"$T/events.out" &
+epid=$!
+sleep 0.5
+api -X POST /api/services/search/restart >/dev/null
+wait_for 8 grep -q "listening on" "$T/follow.out"
+check "logs follow: new lines arrive as they come" grep -q '"stream":"stdout"' "$T/follow.out"
+wait_for 8 grep -q '"to":"running"' "$T/events.out"
+check "events follow: new events arrive" grep -q '"kind":"spawn"' "$T/events.out"
+kill $fpid $epid 2>/dev/null; wait $fpid $epid 2>/dev/null
+last=$(body_of "$(api /api/events)" | jpy 'j["last_seq"]')
+r=$(api "/api/events?since=$((last - 3))")
+check "events since SEQ: exactly the later ones" \
+	test "$(body_of "$r" | jpy '[e["seq"] for e in j["events"]]')" = "[$((last - 2)), $((last - 1)), $last]"
+
+# reload through the API
+cp "$T/s.yaml" "$T/good.yaml"
+printf '  - name: bad\n    command: x\n    stop_timeout: forever\n' >>"$T/s.yaml"
+r=$(api -X POST /api/reload)
+check "POST /api/reload of a bad file: 422 with the errors" \
+	bash -c "[ '$(status_of "$r")' = 422 ] && grep -q 'bad duration' <<<'$(body_of "$r")'"
+cp "$T/good.yaml" "$T/s.yaml"
+r=$(api -X POST /api/reload)
+check "POST /api/reload of a good file: 200 with the diff" \
+	bash -c "[ '$(status_of "$r")' = 200 ] && grep -q '3 unchanged' <<<'$(body_of "$r")'"
+
+# TCP: reading is open, changing needs the token
+r=$(tcp /api/services)
+check "TCP: reading needs no token" test "$(status_of "$r")" = 200
+r=$(tcp -X POST /api/services/rag/restart)
+check "TCP: a change without a token is 401" test "$(status_of "$r")" = 401
+r=$(tcp -X POST -H 'Authorization: Bearer wrong' /api/services/rag/restart)
+check "TCP: a wrong token is 403" test "$(status_of "$r")" = 403
+r=$(tcp -X POST -H 'Authorization: Bearer tok-123' /api/services/off/start)
+check "TCP: the right token works (202)" test "$(status_of "$r")" = 202
+r=$(tcp -H 'Host: evil.example' /api/health)
+check "TCP: an unknown Host is refused (DNS rebinding)" test "$(status_of "$r")" = 403
+r=$(tcp -H 'Host: prodd.test:8003' /api/health)
+check "TCP: a Host from daemon.hosts is accepted" test "$(status_of "$r")" = 200
+r=$(tcp -H 'Origin: http://evil.example' /api/health)
+check "TCP: a foreign Origin is refused" test "$(status_of "$r")" = 403
+r=$(tcp -H "Origin: http://127.0.0.1:$PORT" /api/health)
+check "TCP: the dashboard's own origin is accepted" test "$(status_of "$r")" = 200
+h=$(curl -s -m 5 -D - -o /dev/null -H 'Origin: https://ops.example.com' "http://127.0.0.1:$PORT/api/health")
+check "TCP: a cors_origins origin gets exactly its own ACAO, never *" \
+	bash -c "grep -qi '^access-control-allow-origin: https://ops.example.com' <<<'$h' && ! grep -qi 'allow-origin: \*' <<<'$h'"
+for path in /api/health /api/nope /api/services/rag; do
+	h=$(curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$PORT$path")
+	check "security headers on $path" \
+		bash -c "grep -qi '^x-content-type-options: nosniff' <<<'$h' && grep -qi '^x-frame-options: DENY' <<<'$h' && grep -qi '^referrer-policy: no-referrer' <<<'$h'"
+done
+leak=0
+for path in /api/health /api/services /api/services/search /api/dashboard-data /api/events /health/ready; do
+	api "$path" | grep -q 's3cr3t-v4lue-xyz' && leak=$((leak + 1))
+	tcp "$path" | grep -q 's3cr3t-v4lue-xyz' && leak=$((leak + 1))
+done
+check "no GET response contains an environment value" test $leak -eq 0
+
+# hostile clients never block the others
+python3 - "$PORT" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for c in b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n":
+    s.send(bytes([c])); time.sleep(0.1)
+time.sleep(3)
+PY
+slow=$!
+sleep 0.5
+t0=$(date +%s%N)
+r=$(tcp /api/health)
+t1=$(date +%s%N)
+check "a client sending byte by byte does not block another ($(( (t1 - t0) / 1000000 )) ms)" \
+	test "$(status_of "$r")" = 200 -a $(( (t1 - t0) / 1000000 )) -lt 500
+timeout 10 python3 - "$PORT" <<'PY'
+import socket, sys
+for payload in (b"GARBAGE\r\n\r\n", b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
+                b"\x00\xff" * 1000, b"POST /api/reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999\r\n\r\n"):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+        s.sendall(payload)
+        s.settimeout(3)
+        try:
+            s.recv(4096)
+        except OSError:
+            pass
+        s.close()
+    except OSError:
+        pass
+PY
+check "malformed and oversized requests: prodd still answers" \
+	test "$(status_of "$(tcp /api/health)")" = 200
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+
+# 100 concurrent clients, twice; answers right, memory flat
+round() {
+	python3 - "$PORT" <<'PY'
+import http.client, json, sys, threading, time
+port, bad, done = int(sys.argv[1]), [0], [0]
+lock = threading.Lock()
+def client():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            c.request("GET", "/api/services")
+            r = c.getresponse(); body = r.read()
+            ok = r.status == 200 and [s["name"] for s in json.loads(body)["services"]] == ["search", "rag", "off"]
+        except Exception:
+            ok = False
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with lock:
+            done[0] += 1
+            if not ok: bad[0] += 1
+ts = [threading.Thread(target=client) for _ in range(100)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(done[0], bad[0])
+PY
+}
+read -r n1 bad1 <<<"$(round)"
+rss1=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
+read -r n2 bad2 <<<"$(round)"
+rss2=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
+check "100 clients x 10 s: every answer right ($n1 and $n2 requests, $bad1 + $bad2 wrong)" \
+	test "$bad1" -eq 0 -a "$bad2" -eq 0 -a "$n1" -gt 1000
+check "RSS no higher after the second round ($rss1 -> $rss2 KiB)" \
+	test "$rss2" -le "$((rss1 + 64))"
+
+# shutting down: actions are refused with 409
+write_config <<YAML
+  - name: slow
+    command: $DEMO --ignore-sigterm --port $(free_port)
+    stop_timeout: 3s
+YAML
+api -X POST /api/reload >/dev/null
+wait_event 10 kind=state service=slow to=running
+kill -TERM "$PRODD_PID"
+wait_event 5 kind=state service=slow to=stopping
+r=$(api -X POST /api/services/slow/start)
+check "while shutting down a start is 409" test "$(status_of "$r")" = 409
+stop_prodd
+check "prodd exits 0 (and, sanitized, with no leak)" test $? -eq 0
+check "the control socket is removed at exit" test ! -e "$STATE/prodd.sock"
+cleanup
+
+# ---- the listeners' own failures ----
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 100
+YAML
+python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); open('$T/bound','w'); time.sleep(15)" &
+holder=$!
+wait_for 10 test -f "$T/bound"
+timeout 10 "$BUILD/prodd" -c "$T/s.yaml" >"$T/busy.log" 2>&1
+rc=$?
+check "a port in use: exit 1" test $rc -eq 1
+check "with a clear message" grep -q "cannot listen on 127.0.0.1:$PORT: Address already in use" "$T/busy.log"
+check "and no service was started" bash -c "! grep -q 'started pid' '$T/busy.log'"
+kill $holder; wait $holder 2>/dev/null
+mkdir -p "$STATE"
+python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.bind('$STATE/prodd.sock')"
+start_prodd
+wait_event 10 kind=state service=a to=running
+check "a stale socket file is replaced" test "$(status_of "$(api /api/health)")" = 200
+# another prodd, another state_dir, the same control socket
+sed "s|state_dir: $STATE|state_dir: $T/other\n  control_socket: $STATE/prodd.sock|; s|127.0.0.1:$PORT|127.0.0.1:$(free_port)|" "$T/s.yaml" >"$T/other.yaml"
+timeout 10 "$BUILD/prodd" -c "$T/other.yaml" >"$T/other.log" 2>&1
+check "a second prodd on a live socket refuses to start" \
+	bash -c "[ $? -eq 1 ] && grep -q 'another prodd is listening on' '$T/other.log'"
+check "and the first still answers" test "$(status_of "$(api /api/health)")" = 200
+stop_prodd
+cleanup
+finish
