@@ -105,19 +105,19 @@ run: deps
 
 # The tests of one build: unit tests, then black-box tests of the binaries.
 check: all $(UNIT_TESTS)
-	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 unit: $(UNIT_TESTS)
-	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=unit sh tests/run.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=unit bash tests/run.sh
 
 integration: all
-	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=integration sh tests/run.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=integration bash tests/run.sh
 
 # Everything: the plain build (with valgrind), then ASan+UBSan.
 test: deps
 	@$(MAKE) --no-print-directory check VALGRIND=1
 	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
-	@sh tests/summary.sh build build/sanitize
+	@bash tests/summary.sh build build/sanitize
 
 bench: all
 	sh bench/config.sh

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Runs the tests of one build: the cmocka unit tests in $BUILD/tests, then
 # every black-box script tests/integration/t-*.sh against the binaries in
 # $BUILD. Each test's output goes to $BUILD/test-logs/, and is shown when it
@@ -32,6 +32,7 @@ if [ "$ONLY" != integration ]; then
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
+		case $name in *.*) continue ;; esac
 		log=$logs/$name.log
 		t0=$(date +%s)
 		timeout 300 $vg "$t" >"$log" 2>&1
@@ -54,21 +55,49 @@ if [ "$ONLY" != integration ]; then
 	done
 fi
 
+# One black-box script; its result goes to $logs/NAME.result.
+run_script() {
+	local t=$1 name log t0 rc secs line p f
+	name=$(basename "$t" .sh)
+	log=$logs/$name.log
+	t0=$(date +%s)
+	timeout 600 bash "$t" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(echo "$line" | awk '{ print $1 + 0 }')
+	f=$(echo "$line" | awk '{ print $3 + 0 }')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	echo "$p $f $rc $secs" >"$logs/$name.result"
+}
+
 if [ "$ONLY" != unit ]; then
+	# Two at a time (the machine has two cores); the scripts that load
+	# both cores on purpose (SERIAL) run alone, after the others.
+	SERIAL="t-api"
+	running=0
 	for t in tests/integration/t-*.sh; do
 		[ -f "$t" ] || continue
+		case " $SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
+		run_script "$t" &
+		running=$((running + 1))
+		if [ $running -ge 2 ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+	done
+	wait
+	for name in $SERIAL; do
+		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh"
+	done
+	for t in tests/integration/t-*.sh; do
 		name=$(basename "$t" .sh)
 		log=$logs/$name.log
-		t0=$(date +%s)
-		timeout 600 bash "$t" >"$log" 2>&1
-		rc=$?
-		secs=$(( $(date +%s) - t0 ))
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-		p=$(echo "$line" | awk '{ print $1 + 0 }')
-		f=$(echo "$line" | awk '{ print $3 + 0 }')
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1
-		fi
+		[ -f "$logs/$name.result" ] || { echo "0 1 1 0" >"$logs/$name.result"; }
+		read -r p f rc secs <"$logs/$name.result"
+		rm -f "$logs/$name.result"
 		passed=$((passed + p))
 		failed=$((failed + f))
 		if [ "$f" -ne 0 ]; then

@@ -70,6 +70,10 @@ struct srv_stream *server_stream_start(struct srv_req *req,
  * bound, so a slow reader never makes prodd buffer without limit. */
 int server_stream_write(struct srv_stream *st, const char *data, size_t len);
 
+/* Finish the stream (the last chunk) and close its connection; closed()
+ * follows. */
+void server_stream_end(struct srv_stream *st);
+
 /* Stage one of the shutdown (closes every connection); stage two, after
  * the loop has run dry, frees it. */
 void server_close(struct server *srv);

@@ -10,7 +10,7 @@
 #ifndef PRODD_SPAWN_H
 #define PRODD_SPAWN_H
 
-#include <uv.h>
+#include <sys/types.h>
 
 #include "prodd/config.h"
 
@@ -18,14 +18,13 @@
 const char *spawn_helper_path(void);
 
 /*
- * Spawn svc. out_fd and err_fd become its stdout and stderr (the caller
- * closes its copies afterwards). On success returns a started process
- * handle (heap; data set to data; close it with spawn_close after its
- * exit_cb); on failure NULL, with the reason in err.
+ * Spawn svc with posix_spawn (a vfork: no page tables copied, which on a
+ * virtual machine is most of the cost of a fork). out_fd and err_fd become
+ * its stdout and stderr (the caller closes its copies afterwards). Returns
+ * the pid (leader of its own session and group), or -1 with the reason in
+ * err. The caller reaps it (see reaper.h): libuv never owns our children.
  */
-uv_process_t *spawn_service(uv_loop_t *loop, const struct cfg_service *svc,
-    int out_fd, int err_fd, uv_exit_cb exit_cb, void *data, char *err,
-    size_t errlen);
-void spawn_close(uv_process_t *proc);
+pid_t spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
+    char *err, size_t errlen);
 
 #endif

@@ -34,8 +34,9 @@ view_int_or_null(bool has, double v)
 void
 view_count(struct view_counts *c, const struct view_service *s)
 {
-	bool wanted = s->enabled && !s->stopped_by_hand &&
-	    s->want == FSM_WANT_UP;
+	/* wanted: what should be up now -- a disabled service counts once
+	 * someone started it by hand; one stopped by hand does not */
+	bool wanted = !s->stopped_by_hand && s->want == FSM_WANT_UP;
 
 	c->total++;
 	if (s->state == FSM_RUNNING || s->state == FSM_UNHEALTHY)

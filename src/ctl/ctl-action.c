@@ -328,26 +328,38 @@ ctl_action_poll(struct ctl_action_ctx *x)
 		esc = ctl_escape(one->name);
 		path = xasprintf("/api/services/%s", esc);
 		rc = ctl_request(x->client, "GET", path, NULL, &r);
-		free(path);
 		free(esc);
-		if (rc != CTL_OK)
+		if (rc != CTL_OK) {
+			free(path);
 			return rc;
+		}
 		if (r.status == 404) {
 			fprintf(stderr, "prodctl: %s: it was removed while "
 			    "waiting\n", one->name);
 			one->done = true;
 			ctl_worse(x, CTL_FAILED);
 		} else if ((rc = ctl_resp_check(&r)) != CTL_OK) {
-			ctl_resp_free(&r);
-			return rc;
+			/* rc says it; nothing to judge */
+		} else if (ctl_json_str(r.json, "name") == NULL ||
+		    strcmp(ctl_json_str(r.json, "name"), one->name) != 0) {
+			/* Not this service: nothing to judge from this
+			 * answer; the next poll will tell. */
 		} else {
 			ctl_action_judge_one(x, one, r.json);
 		}
+		free(path);
 		ctl_resp_free(&r);
-		return CTL_OK;
+		return rc;
 	}
 	if ((rc = ctl_get_json(x->client, "/api/services", &r)) != CTL_OK)
 		return rc;
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(r.json,
+	    "services"))) {
+		/* Not the list: never conclude "removed" from that; the
+		 * next poll will tell. */
+		ctl_resp_free(&r);
+		return CTL_OK;
+	}
 	for (size_t i = 0; i < x->n; i++) {
 		struct ctl_target *t = &x->t[i];
 		bool seen = false;

@@ -302,6 +302,13 @@ api_on_event(struct api *api, const struct event *e)
 	char *text = NULL;
 	size_t n = 0;
 
+	/* a reload may have removed services someone follows the logs of */
+	if (e->kind == EVENT_RELOAD)
+		for (f = api->followers; f != NULL; f = f->next)
+			if (f->kind == FOLLOW_LOGS &&
+			    sup_find(api->sup, f->service) == NULL)
+				server_stream_end(f->st);
+
 	for (f = api->followers; f != NULL; f = next) {
 		next = f->next;
 		if (f->kind != FOLLOW_EVENTS)
@@ -519,8 +526,14 @@ api_signal(struct api *api, struct srv_req *req, struct sup_svc *s)
 		return;
 	}
 	sig = cJSON_GetObjectItemCaseSensitive(body, "signal");
-	if (cJSON_IsString(sig))
-		signo = cfg_signal_parse(sig->valuestring);
+	if (cJSON_IsString(sig)) {
+		char *end;
+		long v = strtol(sig->valuestring, &end, 10);
+
+		signo = *end == '\0' && end != sig->valuestring ?
+		    (v >= 1 && v <= 64 ? (int)v : -1) :
+		    cfg_signal_parse(sig->valuestring);
+	}
 	else if (cJSON_IsNumber(sig) && sig->valuedouble >= 1 &&
 	    sig->valuedouble <= 64)
 		signo = (int)sig->valuedouble;

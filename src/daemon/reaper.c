@@ -1,8 +1,10 @@
 /*
- * Orphan reaping without waitpid(-1) (see reaper.h). The children list of
- * every task of prodd is read; a pid libuv owns is skipped (libuv reaps it
- * in its own SIGCHLD pass); any other is an orphan re-parented to us, and
- * is reaped if it has ended.
+ * Reaping (see reaper.h). waitid(WNOWAIT) first looks at the next ended
+ * child without reaping it, so a child that belongs to someone else is
+ * never stolen: then the loop stops and the children list of
+ * /proc/self/task/ * /children is swept instead, pid by pid. With no such
+ * child (prodd's case) each SIGCHLD costs one waitid per ended child,
+ * whatever the number of services.
  */
 #include "prodd/reaper.h"
 #include "prodd/procfs.h"
@@ -11,114 +13,91 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define REAPER_SWEEP_MS 250
-
 struct reaper {
 	uv_signal_t sigchld;
-	uv_check_t check;
-	uv_timer_t sweep;
 	bool (*owned)(pid_t, void *);
 	void (*reaped)(pid_t, int, void *);
 	void *arg;
-	unsigned orphans;
-	int closing;
+	bool closing;
 };
 
-static void reaper_sweep_cb(uv_timer_t *h);
-
+/* The slow path, when a foreign-owned zombie blocks the peek. */
 static void
-reaper_scan_file(struct reaper *r, const char *path, unsigned *alive)
+reaper_sweep_children(struct reaper *r)
 {
-	char buf[8192];
-	int pids[1024];
-	ssize_t n;
-	size_t np;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, buf, sizeof buf);
-	close(fd);
-	if (n <= 0)
-		return;
-	np = procfs_parse_pids(buf, (size_t)n, pids,
-	    sizeof pids / sizeof *pids);
-	if (np > sizeof pids / sizeof *pids)
-		np = sizeof pids / sizeof *pids;	/* the sweep gets the rest */
-	for (size_t i = 0; i < np; i++) {
-		int status;
-		pid_t got;
-
-		if (r->owned(pids[i], r->arg))
-			continue;
-		got = waitpid(pids[i], &status, WNOHANG);
-		if (got == pids[i]) {
-			if (r->reaped != NULL)
-				r->reaped(got, status, r->arg);
-		} else if (got == 0) {
-			(*alive)++;
-		}
-	}
-}
-
-void
-reaper_sweep(struct reaper *r)
-{
-	unsigned alive = 0;
 	struct dirent *de;
 	DIR *d;
 
 	if ((d = opendir("/proc/self/task")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		char path[300];
+		char path[300], *buf = NULL;
+		size_t cap = 0, len = 0;
+		ssize_t n;
+		int fd;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof path, "/proc/self/task/%s/children",
 		    de->d_name);
-		reaper_scan_file(r, path, &alive);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		do {	/* the whole list, however long */
+			if (cap - len < 4096)
+				buf = xrealloc(buf, cap = cap ? cap * 2 : 8192);
+			n = read(fd, buf + len, cap - len);
+			if (n > 0)
+				len += (size_t)n;
+		} while (n > 0);
+		close(fd);
+		for (const char *p = buf, *end = buf + len; p < end; ) {
+			int pid = 0, status;
+
+			while (p < end && (*p < '0' || *p > '9'))
+				p++;
+			while (p < end && *p >= '0' && *p <= '9')
+				pid = pid * 10 + (*p++ - '0');
+			if (pid <= 0 || (r->owned && r->owned(pid, r->arg)))
+				continue;
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				r->reaped(pid, status, r->arg);
+		}
+		free(buf);
 	}
 	closedir(d);
-	r->orphans = alive;
-	if (r->closing)
-		return;
-	/* sweep again soon while orphans live; otherwise SIGCHLD suffices */
-	if (alive > 0 && !uv_is_active((uv_handle_t *)&r->sweep))
-		uv_timer_start(&r->sweep, reaper_sweep_cb, REAPER_SWEEP_MS,
-		    REAPER_SWEEP_MS);
-	else if (alive == 0)
-		uv_timer_stop(&r->sweep);
 }
 
-static void
-reaper_check_cb(uv_check_t *h)
+void
+reaper_sweep(struct reaper *r)
 {
-	struct reaper *r = h->data;
+	for (;;) {
+		siginfo_t si;
+		int status;
 
-	uv_check_stop(h);
-	reaper_sweep(r);
+		memset(&si, 0, sizeof si);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == 0)
+			return;
+		if (r->owned != NULL && r->owned(si.si_pid, r->arg)) {
+			reaper_sweep_children(r);
+			return;
+		}
+		if (waitpid(si.si_pid, &status, WNOHANG) == si.si_pid)
+			r->reaped(si.si_pid, status, r->arg);
+	}
 }
 
 static void
 reaper_sigchld_cb(uv_signal_t *h, int sig)
 {
-	struct reaper *r = h->data;
-
 	(void)sig;
-	/* after every SIGCHLD watcher of this iteration, libuv's included */
-	uv_check_start(&r->check, reaper_check_cb);
-}
-
-static void
-reaper_sweep_cb(uv_timer_t *h)
-{
 	reaper_sweep(h->data);
 }
 
@@ -132,36 +111,21 @@ reaper_new(uv_loop_t *loop, bool (*owned)(pid_t, void *),
 	r->reaped = reaped;
 	r->arg = arg;
 	uv_signal_init(loop, &r->sigchld);
-	uv_check_init(loop, &r->check);
-	uv_timer_init(loop, &r->sweep);
-	r->sigchld.data = r->check.data = r->sweep.data = r;
+	r->sigchld.data = r;
 	uv_signal_start(&r->sigchld, reaper_sigchld_cb, SIGCHLD);
 	uv_unref((uv_handle_t *)&r->sigchld);
-	uv_unref((uv_handle_t *)&r->check);
-	uv_unref((uv_handle_t *)&r->sweep);
 	return r;
-}
-
-unsigned
-reaper_orphans(const struct reaper *r)
-{
-	return r->orphans;
 }
 
 static void
 reaper_close_cb(uv_handle_t *h)
 {
-	struct reaper *r = h->data;
-
-	if (--r->closing == 0)
-		free(r);
+	free(h->data);
 }
 
 void
 reaper_close(struct reaper *r)
 {
-	r->closing = 3;
+	r->closing = true;
 	uv_close((uv_handle_t *)&r->sigchld, reaper_close_cb);
-	uv_close((uv_handle_t *)&r->check, reaper_close_cb);
-	uv_close((uv_handle_t *)&r->sweep, reaper_close_cb);
 }

@@ -64,7 +64,7 @@ struct srv_stream {
 	struct strbuf out;		/* queued, not yet written */
 	void (*closed)(void *);
 	void *ctx;
-	bool dead;
+	bool dead, ending;
 };
 
 /* Per HTTP transaction (lws allocates and zeroes it). */
@@ -95,6 +95,21 @@ srv_of(struct lws *wsi)
 
 static int srv_write_headers(struct lws *wsi, struct pss *p);
 
+/* A body buffer with LWS_PRE bytes of room before it, as lws_write wants:
+ * the body is written from where it is, never copied again. */
+static char *
+srv_body_alloc(size_t len)
+{
+	return (char *)xmalloc(LWS_PRE + len + 1) + LWS_PRE;
+}
+
+static void
+srv_body_free(char *body)
+{
+	if (body != NULL)
+		free(body - LWS_PRE);
+}
+
 /*
  * Responses are always made inside an lws HTTP callback, where headers may
  * be written at once: the body then goes out on the first writeable turn,
@@ -104,7 +119,7 @@ static void
 srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
     size_t len)
 {
-	free(p->resp);
+	srv_body_free(p->resp);
 	p->status = status;
 	p->resp = body;
 	p->resp_len = len;
@@ -115,14 +130,11 @@ srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
 	} else if (len <= SRV_SMALL && lws_send_pipe_choked(wsi) == 0) {
 		/* a small body follows its headers at once: one turn, and the
 		 * kernel usually gets both in one segment */
-		unsigned char *buf = xmalloc(LWS_PRE + len);
-
-		memcpy(buf + LWS_PRE, body, len);
-		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) < 0)
+		if (lws_write(wsi, (unsigned char *)body, len,
+		    LWS_WRITE_HTTP_FINAL) < 0)
 			p->headers_failed = true;
 		else
 			p->resp_off = len;
-		free(buf);
 	}
 	lws_callback_on_writable(wsi);
 }
@@ -132,7 +144,7 @@ server_respond_text(struct srv_req *req, int status, const char *text,
     size_t len)
 {
 	struct lws *wsi = req->conn;
-	char *body = xmalloc(len + 2);
+	char *body = srv_body_alloc(len + 1);
 
 	memcpy(body, text, len);
 	body[len] = '\n';
@@ -147,7 +159,7 @@ server_respond_json(struct srv_req *req, int status, cJSON *obj)
 	struct pss *p = lws_wsi_user(wsi);
 	char *text = cJSON_PrintUnformatted(obj);
 	size_t n = strlen(text);
-	char *body = xmalloc(n + 2);
+	char *body = srv_body_alloc(n + 1);
 
 	memcpy(body, text, n);
 	body[n] = '\n';
@@ -219,6 +231,15 @@ server_stream_write(struct srv_stream *st, const char *data, size_t len)
 	return 0;
 }
 
+void
+server_stream_end(struct srv_stream *st)
+{
+	if (st->dead)
+		return;
+	st->ending = true;
+	lws_callback_on_writable(st->wsi);
+}
+
 static void
 srv_stream_closed(struct pss *p)
 {
@@ -284,6 +305,13 @@ srv_writeable(struct lws *wsi, struct pss *p)
 	if (!p->headers_sent) {
 		if (srv_write_headers(wsi, p) < 0)
 			return -1;
+		if (p->stream != NULL) {
+			/* a stream may stay quiet for hours: no lws timeout,
+			 * and the request headers' storage goes back to the
+			 * pool */
+			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+			lws_http_headers_detach(wsi);
+		}
 		if (p->stream != NULL || p->resp_off < p->resp_len) {
 			lws_callback_on_writable(wsi);
 			return 0;
@@ -297,6 +325,15 @@ srv_writeable(struct lws *wsi, struct pss *p)
 		unsigned char *buf;
 		int hl;
 
+		if (n == 0 && st->ending) {
+			/* the last chunk, then hang up: a stream has no
+			 * successor on its connection */
+			unsigned char end[LWS_PRE + 8];
+
+			memcpy(end + LWS_PRE, "0\r\n\r\n", 5);
+			lws_write(wsi, end + LWS_PRE, 5, LWS_WRITE_HTTP_FINAL);
+			return -1;
+		}
 		if (n == 0)
 			return st->dead ? -1 : 0;
 		/* chunked framing by hand: SIZE CRLF DATA CRLF */
@@ -319,16 +356,13 @@ srv_writeable(struct lws *wsi, struct pss *p)
 	{
 		size_t left = p->resp_len - p->resp_off;
 		size_t n = left < SRV_CHUNK ? left : SRV_CHUNK;
-		unsigned char *buf = xmalloc(LWS_PRE + n + 1);
 		bool last = n == left;
 
-		memcpy(buf + LWS_PRE, p->resp + p->resp_off, n);
-		if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL :
-		    LWS_WRITE_HTTP) < 0) {
-			free(buf);
+		/* in place: the LWS_PRE bytes before it are sent already, or
+		 * the buffer's own headroom */
+		if (lws_write(wsi, (unsigned char *)p->resp + p->resp_off, n,
+		    last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
 			return -1;
-		}
-		free(buf);
 		p->resp_off += n;
 		if (!last) {
 			lws_callback_on_writable(wsi);
@@ -336,7 +370,7 @@ srv_writeable(struct lws *wsi, struct pss *p)
 		}
 	}
 done:
-	free(p->resp);
+	srv_body_free(p->resp);
 	p->resp = NULL;
 	p->responded = false;
 	if (lws_http_transaction_completed(wsi))
@@ -562,8 +596,11 @@ srv_http(struct lws *wsi, struct pss *p, const char *in)
 			    "than 64 KiB");
 			return 0;
 		}
-		/* a body arrives in HTTP_BODY callbacks, then COMPLETION */
-		if (clen > 0 || lws_hdr_total_length(wsi,
+		/* with a Content-Length (even 0) or a chunked body, lws goes on
+		 * to BODY and BODY_COMPLETION: answer there, once */
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+		    lws_hdr_total_length(wsi,
 		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
 			return 0;
 	}
@@ -583,7 +620,7 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY:
-		if (p->body_too_big)
+		if (p->body_too_big || len == 0 || p->responded)
 			return 0;
 		if (p->body_len + len > SRV_MAX_BODY) {
 			p->body_too_big = true;
@@ -597,6 +634,8 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		p->body[p->body_len] = '\0';
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (p->responded)
+			return 0;	/* answered already (an early error) */
 		if (p->body_too_big)
 			srv_error(wsi, p, 413, "too_large", "the body is larger "
 			    "than 64 KiB");
@@ -611,7 +650,7 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			srv_stream_closed(p);
 			free(p->body);
 			p->body = NULL;
-			free(p->resp);
+			srv_body_free(p->resp);
 			p->resp = NULL;
 		}
 		break;

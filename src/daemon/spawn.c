@@ -1,8 +1,10 @@
 /*
- * Service spawning (see spawn.h). The checks before uv_spawn turn the
+ * Service spawning (see spawn.h). The checks before the spawn turn the
  * usual mistakes into a clear "spawn failed: ..." reason instead of an exit
- * code 127 a second later; the exec helper does what must happen between
- * fork and exec (limits, initgroups, closing inherited descriptors).
+ * code 127 a second later. posix_spawn sets the session, the signals, the
+ * descriptors and the directory; when a service also needs limits or
+ * another user, the exec helper (prodd-exec) runs first and does what
+ * only the moment before exec can (setrlimit, initgroups).
  */
 #include "prodd/spawn.h"
 #include "prodd/envfile.h"
@@ -11,9 +13,12 @@
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,19 +179,6 @@ spawn_lookup_user(const struct cfg_service *svc, struct spawn_user *u,
 }
 
 static void
-spawn_free_cb(uv_handle_t *h)
-{
-	free(h);
-}
-
-void
-spawn_close(uv_process_t *proc)
-{
-	if (!uv_is_closing((uv_handle_t *)proc))
-		uv_close((uv_handle_t *)proc, spawn_free_cb);
-}
-
-static void
 spawn_push(char ***v, size_t *n, char *s)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof **v);
@@ -194,31 +186,33 @@ spawn_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-uv_process_t *
-spawn_service(uv_loop_t *loop, const struct cfg_service *svc, int out_fd,
-    int err_fd, uv_exit_cb exit_cb, void *data, char *err, size_t errlen)
+pid_t
+spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
+    char *err, size_t errlen)
 {
 	struct cfg_env *filev = NULL;
 	size_t nfile = 0, nargs = 0;
 	struct spawn_user user;
 	char **env = NULL, **args = NULL, prog[PATH_MAX];
-	uv_process_options_t o;
-	uv_stdio_container_t stdio[3];
-	uv_process_t *proc = NULL;
+	const char *path;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
 	struct stat st;
+	pid_t pid = -1;
 	int has_user, rc;
 
 	memset(&user, 0, sizeof user);
 	if (svc->argc == 0) {
 		snprintf(err, errlen, "type %s services cannot be run yet",
 		    cfg_type_name(svc->type));
-		return NULL;
+		return -1;
 	}
 	if (svc->working_dir != NULL && (stat(svc->working_dir, &st) < 0 ||
 	    !S_ISDIR(st.st_mode))) {
 		snprintf(err, errlen, "working_dir %s: %s", svc->working_dir,
 		    errno ? strerror(errno) : "not a directory");
-		return NULL;
+		return -1;
 	}
 	if (svc->env_file != NULL) {
 		char *buf, why[256];
@@ -228,7 +222,7 @@ spawn_service(uv_loop_t *loop, const struct cfg_service *svc, int out_fd,
 		    why, sizeof why) < 0) {
 			snprintf(err, errlen, "env_file %s: %s", svc->env_file,
 			    why);
-			return NULL;
+			return -1;
 		}
 		rc = total > len ? -EFBIG : envfile_parse(buf, len, &filev,
 		    &nfile, why, sizeof why);
@@ -236,7 +230,7 @@ spawn_service(uv_loop_t *loop, const struct cfg_service *svc, int out_fd,
 		if (rc < 0) {
 			snprintf(err, errlen, "env_file %s: %s", svc->env_file,
 			    rc == -EFBIG ? "larger than 1 MiB" : why);
-			return NULL;
+			return -1;
 		}
 	}
 	if ((has_user = spawn_lookup_user(svc, &user, err, errlen)) < 0)
@@ -247,7 +241,21 @@ spawn_service(uv_loop_t *loop, const struct cfg_service *svc, int out_fd,
 	    err, errlen) < 0)
 		goto out;
 
-	spawn_push(&args, &nargs, xstrdup(spawn_helper_path()));
+	if (has_user == 0 && svc->limits.nofile < 0 && svc->limits.nproc < 0 &&
+	    svc->limits.core < 0) {
+		/* nothing only the helper can do: exec the service directly,
+		 * one exec instead of two; closefrom stands in for the
+		 * helper's close_range */
+		spawn_push(&args, &nargs, xstrdup(prog));
+		for (size_t i = 1; i < svc->argc; i++)
+			spawn_push(&args, &nargs, xstrdup(svc->argv[i]));
+		free(args[0]);
+		args[0] = xstrdup(svc->argv[0]);
+		path = prog;
+		goto run;
+	}
+	path = spawn_helper_path();
+	spawn_push(&args, &nargs, xstrdup(path));
 	{
 		static const char *const lname[] = { "nofile", "nproc", "core" };
 		const int64_t lval[] = { svc->limits.nofile, svc->limits.nproc,
@@ -278,33 +286,36 @@ spawn_service(uv_loop_t *loop, const struct cfg_service *svc, int out_fd,
 	for (size_t i = 1; i < svc->argc; i++)
 		spawn_push(&args, &nargs, xstrdup(svc->argv[i]));
 
-	memset(&o, 0, sizeof o);
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = out_fd;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = err_fd;
-	o.file = args[0];
-	o.args = args;
-	o.env = env;
-	o.cwd = svc->working_dir;
-	o.flags = UV_PROCESS_DETACHED;
-	o.stdio_count = 3;
-	o.stdio = stdio;
-	o.exit_cb = exit_cb;
-	proc = xcalloc(1, sizeof *proc);
-	proc->data = data;
-	if ((rc = uv_spawn(loop, proc, &o)) < 0) {
+run:
+	/* own session and group; every signal back to its default (prodd
+	 * ignores SIGPIPE) and none blocked; stdin /dev/null; the pipes; no
+	 * other descriptor of prodd's */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (svc->working_dir != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, svc->working_dir);
+	rc = posix_spawn(&pid, path, &fa, &attr, args, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot start %s: %s", args[0],
-		    uv_strerror(rc));
-		/* a failed uv_spawn still initialised the handle */
-		uv_close((uv_handle_t *)proc, spawn_free_cb);
-		proc = NULL;
+		    strerror(rc));
+		pid = -1;
 	}
 out:
 	spawn_user_free(&user);
 	envfile_free(filev, nfile);
 	env_free(env);
 	env_free(args);
-	return proc;
+	return pid;
 }

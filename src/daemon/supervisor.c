@@ -45,8 +45,7 @@ struct sup_svc {
 	struct cfg_service *cfg;
 	struct fsm_svc fsm;
 	char reason[192];
-	uv_process_t *proc;
-	pid_t pid;
+	pid_t pid;			/* > 0 while its process lives */
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
 	struct sup_out *out[2];
@@ -60,9 +59,14 @@ struct sup_svc {
 	bool closing;
 };
 
-/* A set of pids, for the reaper's "is this libuv's?" (open addressing). */
-struct pidset {
-	pid_t *v;
+/* Which service a pid is, for the reaper (open addressing). */
+struct pidmap_entry {
+	pid_t pid;
+	struct sup_svc *svc;
+};
+
+struct pidmap {
+	struct pidmap_entry *v;
 	size_t cap, n;
 };
 
@@ -76,7 +80,7 @@ struct supervisor {
 	size_t nretired;
 	struct events events;
 	struct reaper *reaper;
-	struct pidset pids;
+	struct pidmap pids;
 	uv_timer_t shutdown_timer;
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
@@ -111,73 +115,78 @@ sup_now(const struct supervisor *sup)
 }
 
 static size_t
-pidset_slot(const struct pidset *ps, pid_t pid)
+pidmap_slot(const struct pidmap *m, pid_t pid)
 {
-	return ((size_t)pid * 2654435761u) & (ps->cap - 1);
+	return ((size_t)pid * 2654435761u) & (m->cap - 1);
 }
 
-static void pidset_add(struct pidset *ps, pid_t pid);
+static void pidmap_put(struct pidmap *m, pid_t pid, struct sup_svc *svc);
 
 static void
-pidset_grow(struct pidset *ps)
+pidmap_grow(struct pidmap *m)
 {
-	struct pidset old = *ps;
+	struct pidmap old = *m;
 
-	ps->cap = old.cap ? old.cap * 2 : 64;
-	ps->v = xcalloc(ps->cap, sizeof *ps->v);
-	ps->n = 0;
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->v = xcalloc(m->cap, sizeof *m->v);
+	m->n = 0;
 	for (size_t i = 0; i < old.cap; i++)
-		if (old.v[i] > 0)
-			pidset_add(ps, old.v[i]);
+		if (old.v[i].pid > 0)
+			pidmap_put(m, old.v[i].pid, old.v[i].svc);
 	free(old.v);
 }
 
 static void
-pidset_add(struct pidset *ps, pid_t pid)
+pidmap_put(struct pidmap *m, pid_t pid, struct sup_svc *svc)
 {
 	size_t i;
 
-	if ((ps->n + 1) * 2 > ps->cap)
-		pidset_grow(ps);
-	for (i = pidset_slot(ps, pid); ps->v[i] != 0; i = (i + 1) & (ps->cap - 1))
-		if (ps->v[i] == pid)
+	if ((m->n + 1) * 2 > m->cap)
+		pidmap_grow(m);
+	for (i = pidmap_slot(m, pid); m->v[i].pid != 0;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->v[i].pid == pid) {
+			m->v[i].svc = svc;
 			return;
-	ps->v[i] = pid;
-	ps->n++;
+		}
+	m->v[i].pid = pid;
+	m->v[i].svc = svc;
+	m->n++;
 }
 
-static bool
-pidset_has(const struct pidset *ps, pid_t pid)
+static struct sup_svc *
+pidmap_get(const struct pidmap *m, pid_t pid)
 {
-	if (ps->cap == 0)
-		return false;
-	for (size_t i = pidset_slot(ps, pid); ps->v[i] != 0;
-	    i = (i + 1) & (ps->cap - 1))
-		if (ps->v[i] == pid)
-			return true;
-	return false;
+	if (m->cap == 0)
+		return NULL;
+	for (size_t i = pidmap_slot(m, pid); m->v[i].pid != 0;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->v[i].pid == pid)
+			return m->v[i].svc;
+	return NULL;
 }
 
 static void
-pidset_del(struct pidset *ps, pid_t pid)
+pidmap_del(struct pidmap *m, pid_t pid)
 {
 	size_t i, j;
 
-	if (ps->cap == 0)
+	if (m->cap == 0)
 		return;
-	for (i = pidset_slot(ps, pid); ps->v[i] != pid; i = (i + 1) & (ps->cap - 1))
-		if (ps->v[i] == 0)
+	for (i = pidmap_slot(m, pid); m->v[i].pid != pid;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->v[i].pid == 0)
 			return;
 	/* backward-shift deletion keeps every probe chain unbroken */
-	ps->v[i] = 0;
-	ps->n--;
-	for (j = (i + 1) & (ps->cap - 1); ps->v[j] != 0;
-	    j = (j + 1) & (ps->cap - 1)) {
-		pid_t p = ps->v[j];
+	m->v[i].pid = 0;
+	m->n--;
+	for (j = (i + 1) & (m->cap - 1); m->v[j].pid != 0;
+	    j = (j + 1) & (m->cap - 1)) {
+		struct pidmap_entry e = m->v[j];
 
-		ps->v[j] = 0;
-		ps->n--;
-		pidset_add(ps, p);
+		m->v[j].pid = 0;
+		m->n--;
+		pidmap_put(m, e.pid, e.svc);
 	}
 }
 
@@ -328,7 +337,7 @@ sup_maybe_free(struct sup_svc *s)
 {
 	struct supervisor *sup = s->sup;
 
-	if (!s->removed || s->closing || s->proc != NULL ||
+	if (!s->removed || s->closing || s->pid > 0 ||
 	    s->out[0] != NULL || s->out[1] != NULL ||
 	    fsm_state_alive(s->fsm.state))
 		return;
@@ -353,36 +362,33 @@ sup_maybe_free(struct sup_svc *s)
 /* ------------------------------------------------------------------ */
 /* spawn and exit */
 
+/* The service's main process ended (the reaper reaped it). */
 static void
-sup_exit_cb(uv_process_t *proc, int64_t status, int term_signal)
+sup_exit(struct sup_svc *s, int status, int term_signal)
 {
-	struct sup_svc *s = proc->data;
 	struct supervisor *sup = s->sup;
 	struct fsm_in in = { .ev = FSM_EV_EXIT, .now_ms = sup_now(sup),
-		.exit_code = term_signal ? -1 : (int)status,
+		.exit_code = term_signal ? -1 : status,
 		.exit_signal = term_signal };
 	struct event e;
 	pid_t pid = s->pid;
 
-	pidset_del(&sup->pids, pid);
+	pidmap_del(&sup->pids, pid);
 	s->exit_ms = sup_wall_ms();
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
 	sup_event_for(s, &e, EVENT_EXIT);
-	e.exit_code = term_signal ? -1 : (int)status;
+	e.exit_code = term_signal ? -1 : status;
 	e.signal = term_signal;
 	if (term_signal)
 		snprintf(e.reason, sizeof e.reason, "pid %d killed by signal %d",
 		    pid, term_signal);
 	else
 		snprintf(e.reason, sizeof e.reason, "pid %d exited with code %d",
-		    pid, (int)status);
+		    pid, status);
 	sup_emit(sup, &e);
 	logs_note(s->logs, sup_wall_ms(), e.reason);
-	spawn_close(proc);
-	s->proc = NULL;
-	s->handles--;		/* spawn_close frees the handle itself */
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
@@ -410,11 +416,11 @@ sup_spawn(struct sup_svc *s)
 		sup_dispatch(s, &in);
 		return;
 	}
-	s->proc = spawn_service(sup->loop, s->cfg, outp[1], errp[1],
-	    sup_exit_cb, s, err, sizeof err);
+	s->pid = spawn_service(s->cfg, outp[1], errp[1], err, sizeof err);
 	close(outp[1]);
 	close(errp[1]);
-	if (s->proc == NULL) {
+	if (s->pid <= 0) {
+		s->pid = 0;
 		struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
 			.now_ms = sup_now(sup), .why = err };
 
@@ -424,10 +430,8 @@ sup_spawn(struct sup_svc *s)
 		sup_dispatch(s, &in);
 		return;
 	}
-	s->handles++;
-	s->pid = s->proc->pid;
 	s->started_ms = sup_wall_ms();
-	pidset_add(&sup->pids, s->pid);
+	pidmap_put(&sup->pids, s->pid, s);
 	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
 	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, outp[0]);
 	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, errp[0]);
@@ -515,7 +519,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		    (uint64_t)s->cfg->restart_window_ms, 0);
 	if (out.actions & FSM_DO_SPAWN) {
 		sup_spawn(s);
-		if (s->proc != NULL)
+		if (s->pid > 0)
 			uv_timer_start(&s->ready, sup_ready_cb,
 			    SUP_ALIVE_READY_MS, 0);
 	}
@@ -548,12 +552,12 @@ sup_all_down(const struct supervisor *sup)
 	for (size_t i = 0; i < sup->cfg->nservices; i++) {
 		const struct sup_svc *s = sup->svcs[i];
 
-		if (fsm_state_alive(s->fsm.state) || s->proc != NULL ||
+		if (fsm_state_alive(s->fsm.state) || s->pid > 0 ||
 		    s->fsm.state == FSM_WAITING || s->fsm.state == FSM_BACKOFF)
 			return false;
 	}
 	for (size_t i = 0; i < sup->ngone; i++)
-		if (sup->gone[i]->proc != NULL)
+		if (sup->gone[i]->pid > 0)
 			return false;
 	return true;
 }
@@ -659,16 +663,17 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	return s;
 }
 
-static bool
-sup_owned_cb(pid_t pid, void *arg)
-{
-	return pidset_has(&((struct supervisor *)arg)->pids, pid);
-}
-
 static void
 sup_reaped_cb(pid_t pid, int status, void *arg)
 {
-	(void)arg;
+	struct supervisor *sup = arg;
+	struct sup_svc *s = pidmap_get(&sup->pids, pid);
+
+	if (s != NULL) {
+		sup_exit(s, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return;
+	}
 	if (WIFSIGNALED(status))
 		log_debug(NULL, "reaped orphan %d (killed by signal %d)", pid,
 		    WTERMSIG(status));
@@ -699,7 +704,7 @@ sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
 	sup->svcs = xcalloc(cfg->nservices + 1, sizeof *sup->svcs);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		sup->svcs[i] = sup_svc_new(sup, &cfg->services[i]);
-	sup->reaper = reaper_new(loop, sup_owned_cb, sup_reaped_cb, sup);
+	sup->reaper = reaper_new(loop, NULL, sup_reaped_cb, sup);
 	uv_timer_init(loop, &sup->shutdown_timer);
 	sup->shutdown_timer.data = sup;
 	return sup;
@@ -1090,12 +1095,10 @@ sup_close_svc(struct sup_svc *s)
 			logs_flush(s->logs, s->out[k]->stream, sup_wall_ms());
 			sup_out_close(s->out[k]);
 		}
-	if (s->proc != NULL) {
-		/* still running at exit: its exit callback will not come */
-		pidset_del(&s->sup->pids, s->pid);
-		spawn_close(s->proc);
-		s->proc = NULL;
-		s->handles--;
+	if (s->pid > 0) {
+		/* still running at exit: it will not be reaped by us */
+		pidmap_del(&s->sup->pids, s->pid);
+		s->pid = 0;
 	}
 	logs_close(s->logs);
 	s->logs = NULL;

@@ -260,8 +260,13 @@ read -r n2 bad2 <<<"$(round)"
 rss2=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
 check "100 clients x 10 s: every answer right ($n1 and $n2 requests, $bad1 + $bad2 wrong)" \
 	test "$bad1" -eq 0 -a "$bad2" -eq 0 -a "$n1" -gt 1000
-check "RSS no higher after the second round ($rss1 -> $rss2 KiB)" \
-	test "$rss2" -le "$((rss1 + 64))"
+if [ -z "${SANITIZE:-}" ]; then
+	# within 64 KiB: RSS moves by whole pages as the heap settles
+	check "RSS no higher after the second round ($rss1 -> $rss2 KiB)" \
+		test "$rss2" -le "$((rss1 + 64))"
+else
+	echo "# RSS not compared under ASan (its quarantine only grows); LeakSanitizer checks leaks at exit"
+fi
 
 # shutting down: actions are refused with 409
 write_config <<YAML

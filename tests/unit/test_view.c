@@ -104,6 +104,7 @@ test_status(void **state)
 
 	(void)state;
 	off.enabled = false;
+	off.want = FSM_WANT_DOWN;	/* disabled: never asked up */
 	memset(&c, 0, sizeof c);
 	view_count(&c, &a);
 	view_count(&c, &b);
