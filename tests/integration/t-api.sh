@@ -291,6 +291,7 @@ write_config <<YAML
   - name: a
     command: sleep 100
 YAML
+sed -i "s|^daemon:|daemon:\n  rate_limit: 5/s|" "$T/s.yaml"
 python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); open('$T/bound','w'); time.sleep(15)" &
 holder=$!
 wait_for 10 test -f "$T/bound"
@@ -305,6 +306,22 @@ python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.bind('$STATE/prodd
 start_prodd
 wait_event 10 kind=state service=a to=running
 check "a stale socket file is replaced" test "$(status_of "$(api /api/health)")" = 200
+r=$(tcp -X POST /api/services/a/restart)
+check "no token configured: changes over TCP are refused (403)" test "$(status_of "$r")" = 403
+check "and the message says how to enable them" grep -q "token_file" <<<"$(body_of "$r")"
+check "over the socket they still work" test "$(status_of "$(api -X POST /api/services/a/restart)")" = 202
+sleep 1.2	# let the bucket refill after the calls above
+codes=""
+for i in 1 2 3 4 5 6 7 8; do codes="$codes $(status_of "$(tcp /api/health)")"; done
+check "rate_limit 5/s: a burst past it gets 429 ($codes)" grep -q 429 <<<"$codes"
+check "the first 5 pass" test "${codes:0:20}" = " 200 200 200 200 200"
+h=$(curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$PORT/api/health")
+check "a 429 says when to retry" grep -qi '^retry-after: [0-9]' <<<"$h"
+codes=""
+for i in 1 2 3 4 5 6 7 8; do codes="$codes $(status_of "$(api /api/health)")"; done
+check "the control socket is not rate limited" bash -c "! grep -q 429 <<<'$codes'"
+sleep 1.2
+check "after a second the address may ask again" test "$(status_of "$(tcp /api/health)")" = 200
 # another prodd, another state_dir, the same control socket
 sed "s|state_dir: $STATE|state_dir: $T/other\n  control_socket: $STATE/prodd.sock|; s|127.0.0.1:$PORT|127.0.0.1:$(free_port)|" "$T/s.yaml" >"$T/other.yaml"
 timeout 10 "$BUILD/prodd" -c "$T/other.yaml" >"$T/other.log" 2>&1

@@ -99,8 +99,21 @@ wait_event 10 kind=state service=up to=running
 sleep 1.2
 check "a service listed in state_dir/stopped is not started" \
 	test -z "$(events kind=spawn service=kept-down)"
+curl -s -m 5 --unix-socket "$STATE/prodd.sock" -X POST http://localhost/api/services/up/stop >/dev/null
+wait_event 10 kind=state service=up to=stopped
 stop_prodd
 check "and stays listed after prodd stops" grep -qx kept-down "$STATE/stopped"
+check "a stop by hand through the API is recorded too" grep -qx up "$STATE/stopped"
+PLOG=$T/prodd2.log
+start_prodd
+sleep 1.5
+check "after a restart of prodd, both stay stopped" \
+	test -z "$(events kind=spawn)"
+curl -s -m 5 --unix-socket "$STATE/prodd.sock" -X POST http://localhost/api/services/up/start >/dev/null
+wait_event 10 kind=state service=up to=running
+check "until started by hand" test -n "$(events kind=spawn service=up)"
+check "which clears the record" bash -c "! grep -qx up '$STATE/stopped'"
+stop_prodd
 cleanup
 
 # ---- reload ----
