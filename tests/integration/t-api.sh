@@ -333,4 +333,18 @@ check "a second prodd on a live socket refuses to start" \
 check "and the first still answers" test "$(status_of "$(api /api/health)")" = 200
 stop_prodd
 cleanup
+
+# ---- the control socket's directory is created if missing ----
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 100
+YAML
+sed -i "s|^daemon:|daemon:\n  control_socket: $T/run/deep/prodd.sock|" "$T/s.yaml"
+start_prodd
+wait_for 10 test -S "$T/run/deep/prodd.sock"
+check "control_socket in a missing directory: created" test -S "$T/run/deep/prodd.sock"
+check "with mode 0660" test "$(stat -c %a "$T/run/deep/prodd.sock")" = 660
+stop_prodd
+cleanup
 finish

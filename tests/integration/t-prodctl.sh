@@ -460,4 +460,34 @@ check "no sanitizer report from any prodctl run" \
 [ "$prc" -eq 0 ] || grep -Ev '"level":"(info|debug)"' "$PLOG" | tail -n 5
 kill_bg
 cleanup
+
+# ---- a peer that speaks another API version is refused ----------------
+# (a test fixture on a Unix socket playing a future prodd: the check under
+# test is prodctl's own)
+new_env
+mkdir -p "$T"
+timeout 30 python3 - "$T/future.sock" <<'PY' &
+import json, os, socket, sys
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path); s.listen(4)
+open(path + ".ready", "w").close()
+for _ in range(4):
+    c, _ = s.accept()
+    c.recv(65536)
+    body = json.dumps({"status": "healthy", "version": "9.0.0", "api_version": 2}).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+              + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    c.close()
+PY
+fut=$!
+wait_for 10 test -f "$T/future.sock.ready"
+timeout 30 "$PRODCTL" --socket "$T/future.sock" status >"$T/out" 2>"$T/err"
+RC=$?
+check "another API version: exit 1" test "$RC" -eq 1
+check "and it says which, in one line" \
+	bash -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'speaks API 2; this prodctl 0.1.0 speaks API 1' '$T/err'"
+kill $fut 2>/dev/null
+wait $fut 2>/dev/null
+cleanup
 finish
