@@ -5,6 +5,7 @@
 #define PRODD_FILEIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Read at most max bytes of path into a new NUL-terminated buffer (*buf,
@@ -14,5 +15,11 @@
  */
 int file_read_bounded(const char *path, size_t max, char **buf, size_t *len,
     size_t *total, char *why, size_t whylen);
+
+/*
+ * mkdir -p: create dir and any missing parent with mode. Returns 0 (also
+ * when it exists), or -errno. One mkdir when the parent is there.
+ */
+int file_mkdirs(const char *dir, mode_t mode);
 
 #endif

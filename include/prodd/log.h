@@ -49,6 +49,10 @@ void log_emit(enum log_level level, const char *service, const char *metadata,
 #define log_info(svc, ...)   log_at(LOG_LVL_INFO, svc, NULL, __VA_ARGS__)
 #define log_debug(svc, ...)  log_at(LOG_LVL_DEBUG, svc, NULL, __VA_ARGS__)
 
+/* Milliseconds of the wall clock (epoch), and of the monotonic clock. */
+long long clock_wall_ms(void);
+long long clock_mono_ms(void);
+
 /* Format an RFC 3339 UTC timestamp with milliseconds ("...T09:00:01.123Z"). */
 void log_format_time(char *buf, unsigned long size, long long epoch_ms);
 

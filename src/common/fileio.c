@@ -60,3 +60,31 @@ file_read_bounded(const char *path, size_t max, char **bufp, size_t *lenp,
 	*lenp = len;
 	return 0;
 }
+
+int
+file_mkdirs(const char *dir, mode_t mode)
+{
+	char *p, *s;
+	int rc = 0;
+
+	if (mkdir(dir, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* A parent is missing: create the chain from the top. */
+	s = xstrdup(dir);
+	for (p = s + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(s, mode) != 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*p = '/';
+	}
+	if (rc == 0 && mkdir(s, mode) != 0 && errno != EEXIST)
+		rc = -errno;
+	free(s);
+	return rc;
+}

@@ -73,18 +73,33 @@ log_format_time(char *buf, unsigned long size, long long epoch_ms)
 	    tm.tm_min, tm.tm_sec, (int)(epoch_ms % 1000));
 }
 
+long long
+clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 log_emit(enum log_level level, const char *service, const char *metadata,
     const char *fmt, ...)
 {
 	struct strbuf msg = { 0 }, line = { 0 };
-	struct timespec ts;
 	char when[40];
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	log_format_time(when, sizeof when,
-	    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	log_format_time(when, sizeof when, clock_wall_ms());
 	va_start(ap, fmt);
 	sb_vprintf(&msg, fmt, ap);
 	va_end(ap);

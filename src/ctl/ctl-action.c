@@ -11,6 +11,8 @@
  */
 #include "ctl.h"
 
+#include "prodd/log.h"
+
 #include "prodd/units.h"
 #include "prodd/xmalloc.h"
 
@@ -387,15 +389,6 @@ ctl_action_poll(struct ctl_action_ctx *x)
 	return CTL_OK;
 }
 
-static int64_t
-ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Say, for each service still pending at the deadline, where it is. */
 static void
 ctl_action_timed_out(struct ctl_action_ctx *x, const char *timeout)
@@ -430,7 +423,7 @@ static int
 ctl_action_wait(struct ctl_action_ctx *x, int64_t timeout_ms,
     const char *timeout)
 {
-	int64_t deadline = ctl_now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	struct ctl_target *one;
 	int rc;
 
@@ -443,7 +436,7 @@ ctl_action_wait(struct ctl_action_ctx *x, int64_t timeout_ms,
 		}
 		if (ctl_action_pending(x, &one) == 0)
 			return x->rc;
-		if (ctl_now_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			ctl_action_timed_out(x, timeout);
 			return x->rc;
 		}

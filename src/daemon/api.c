@@ -83,15 +83,6 @@ api_cache_put(struct api *api, struct api_cache *c, struct srv_req *req,
 	server_respond_text(req, 200, c->text, c->len);
 }
 
-static int64_t
-api_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct api *
 api_new(struct supervisor *sup, api_reload_fn reload, void *arg)
 {
@@ -100,7 +91,7 @@ api_new(struct supervisor *sup, api_reload_fn reload, void *arg)
 	api->sup = sup;
 	api->reload = reload;
 	api->arg = arg;
-	api->started_ms = api_wall_ms();
+	api->started_ms = clock_wall_ms();
 	return api;
 }
 
@@ -505,7 +496,7 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 	s = sup_find(api->sup, name);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "message", msg);
-	cJSON_AddItemToObject(o, "service", api_service_json(s, api_wall_ms()));
+	cJSON_AddItemToObject(o, "service", api_service_json(s, clock_wall_ms()));
 	server_respond_json(req, rc == 0 ? 202 : 200, o);
 }
 
@@ -576,7 +567,7 @@ api_all(struct api *api, struct srv_req *req, bool start)
 	    "starting every enabled service" : "stopping every service") :
 	    "nothing to do");
 	cJSON_AddItemToObject(o, "services", api_services_json(api,
-	    api_wall_ms()));
+	    clock_wall_ms()));
 	server_respond_json(req, rc == 0 ? 202 : 200, o);
 }
 
@@ -681,7 +672,7 @@ api_handle(void *arg, struct srv_req *req)
 {
 	struct api *api = arg;
 	const char *path = req->path;
-	int64_t now = api_wall_ms();
+	int64_t now = clock_wall_ms();
 
 	if (strcmp(path, "/health/live") == 0) {
 		cJSON *o;

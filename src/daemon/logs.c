@@ -13,6 +13,7 @@
  * again every few seconds.
  */
 #include "prodd/logs.h"
+#include "prodd/fileio.h"
 #include "prodd/log.h"
 #include "prodd/xmalloc.h"
 
@@ -77,35 +78,6 @@ logs_set_err(char *err, size_t errlen, const char *what, const char *path,
 		snprintf(err, errlen, "%s %s: %s", what, path, why);
 }
 
-/* mkdir -p, mode 0750 for what it creates. */
-static int
-logs_mkdir_p(const char *dir)
-{
-	char *p, *s;
-	int rc = 0;
-
-	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	/* A parent is missing: create the chain from the top. */
-	s = xstrdup(dir);
-	for (p = s + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(s, 0750) != 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = '/';
-	}
-	if (rc == 0 && mkdir(s, 0750) != 0 && errno != EEXIST)
-		rc = -errno;
-	free(s);
-	return rc;
-}
-
 /* Open (creating dir and file as needed) l->path and learn its size. */
 static int
 logs_file_open(struct logs_svc *l, char *err, size_t errlen)
@@ -113,7 +85,7 @@ logs_file_open(struct logs_svc *l, char *err, size_t errlen)
 	struct stat st;
 	int fd, rc;
 
-	rc = logs_mkdir_p(l->dir);
+	rc = file_mkdirs(l->dir, 0750);
 	if (rc < 0) {
 		logs_set_err(err, errlen, "cannot create log directory",
 		    l->dir, strerror(-rc));

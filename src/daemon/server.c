@@ -738,24 +738,6 @@ srv_socket_live(const char *path)
 	return rc == 0;
 }
 
-static int
-srv_mkdirs(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof buf, "%s", dir);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void
 srv_add_host(struct server *srv, const char *h)
 {
@@ -832,9 +814,11 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	snprintf(dir, sizeof dir, "%s", d->control_socket);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (srv_mkdirs(dir) < 0) {
+		int rc = file_mkdirs(dir, 0755);
+
+		if (rc < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", dir,
-			    strerror(errno));
+			    strerror(-rc));
 			goto fail;
 		}
 	}

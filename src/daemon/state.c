@@ -27,28 +27,6 @@
 #include <unistd.h>
 
 static int
-state_mkdirs(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof buf)
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static int
 state_write_atomic(const char *path, const char *data, size_t len)
 {
 	char tmp[PATH_MAX];
@@ -74,7 +52,7 @@ state_lock(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX], pid[32];
 	int fd, rc;
 
-	if ((rc = state_mkdirs(dir, 0750)) < 0) {
+	if ((rc = file_mkdirs(dir, 0750)) < 0) {
 		snprintf(err, errlen, "cannot create state_dir %s: %s", dir,
 		    strerror(-rc));
 		return rc;
@@ -106,7 +84,7 @@ state_lock(const char *dir, char *err, size_t errlen)
 		/* the lock is what matters; the pid is informative */
 	}
 	snprintf(path, sizeof path, "%s/groups", dir);
-	state_mkdirs(path, 0750);
+	file_mkdirs(path, 0750);
 	return fd;
 }
 
@@ -217,15 +195,6 @@ struct state_group {
 	int64_t timeout_ms;
 };
 
-static int64_t
-state_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 {
@@ -291,14 +260,14 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		n++;
 	}
 	closedir(d);
-	start = state_now_ms();
+	start = clock_mono_ms();
 	{
 		pid_t *pg = xcalloc(n + 1, sizeof *pg);
 		bool *alive = xcalloc(n + 1, sizeof *alive);
 
 		for (;;) {
 			size_t left = 0;
-			int64_t waited = state_now_ms() - start;
+			int64_t waited = clock_mono_ms() - start;
 
 			for (size_t i = 0; i < n; i++)
 				pg[i] = g[i].pgid;

@@ -93,20 +93,19 @@ struct supervisor {
 };
 
 static void sup_dispatch(struct sup_svc *s, const struct fsm_in *in);
+
+/* Up, or on its way up: a stop has something to do. */
+static bool
+sup_active(const struct sup_svc *s)
+{
+	return fsm_state_alive(s->fsm.state) || s->fsm.state == FSM_WAITING ||
+	    s->fsm.state == FSM_BACKOFF;
+}
 static void sup_reconcile(struct supervisor *sup);
 static void sup_maybe_free(struct sup_svc *s);
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
-
-static int64_t
-sup_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t
 sup_now(const struct supervisor *sup)
@@ -200,7 +199,7 @@ sup_emit(struct supervisor *sup, struct event *e)
 	struct strbuf meta = { 0 };
 	enum log_level lvl = LOG_LVL_INFO;
 
-	e->ts_ms = sup_wall_ms();
+	e->ts_ms = clock_wall_ms();
 	stored = events_push(&sup->events, e);
 	if (stored->kind == EVENT_STATE && (stored->to == FSM_BACKOFF ||
 	    stored->to == FSM_UNHEALTHY))
@@ -302,12 +301,12 @@ sup_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0) {
 		logs_feed(s->logs, o->stream, buf->base, (size_t)n,
-		    sup_wall_ms());
+		    clock_wall_ms());
 		return;
 	}
 	if (n == 0)
 		return;
-	logs_flush(s->logs, o->stream, sup_wall_ms());
+	logs_flush(s->logs, o->stream, clock_wall_ms());
 	sup_out_close(o);
 }
 
@@ -374,7 +373,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	pid_t pid = s->pid;
 
 	pidmap_del(&sup->pids, pid);
-	s->exit_ms = sup_wall_ms();
+	s->exit_ms = clock_wall_ms();
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
@@ -388,7 +387,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 		snprintf(e.reason, sizeof e.reason, "pid %d exited with code %d",
 		    pid, status);
 	sup_emit(sup, &e);
-	logs_note(s->logs, sup_wall_ms(), e.reason);
+	logs_note(s->logs, clock_wall_ms(), e.reason);
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
@@ -426,11 +425,11 @@ sup_spawn(struct sup_svc *s)
 
 		close(outp[0]);
 		close(errp[0]);
-		logs_note(s->logs, sup_wall_ms(), err);
+		logs_note(s->logs, clock_wall_ms(), err);
 		sup_dispatch(s, &in);
 		return;
 	}
-	s->started_ms = sup_wall_ms();
+	s->started_ms = clock_wall_ms();
 	pidmap_put(&sup->pids, s->pid, s);
 	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
 	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, outp[0]);
@@ -552,8 +551,7 @@ sup_all_down(const struct supervisor *sup)
 	for (size_t i = 0; i < sup->cfg->nservices; i++) {
 		const struct sup_svc *s = sup->svcs[i];
 
-		if (fsm_state_alive(s->fsm.state) || s->pid > 0 ||
-		    s->fsm.state == FSM_WAITING || s->fsm.state == FSM_BACKOFF)
+		if (sup_active(s) || s->pid > 0)
 			return false;
 	}
 	for (size_t i = 0; i < sup->ngone; i++)
@@ -851,15 +849,11 @@ sup_stop(struct supervisor *sup, const char *name, char *msg, size_t msglen)
 		s->down_by_hand = true;
 		if (s->fsm.want == FSM_WANT_UP ||
 		    s->fsm.state != FSM_STOPPED) {
-			if (fsm_state_alive(s->fsm.state) ||
-			    s->fsm.state == FSM_WAITING ||
-			    s->fsm.state == FSM_BACKOFF)
+			if (sup_active(s))
 				rc = 0;
 			s->fsm.want = FSM_WANT_DOWN;
 			s->fsm.then_start = false;
-			if ((int)k != i && (fsm_state_alive(s->fsm.state) ||
-			    s->fsm.state == FSM_WAITING ||
-			    s->fsm.state == FSM_BACKOFF))
+			if ((int)k != i && sup_active(s))
 				sb_printf(&also, "%s%s", also.len ? ", " : "",
 				    s->cfg->name);
 		}
@@ -946,8 +940,7 @@ sup_stop_all(struct supervisor *sup)
 		struct sup_svc *s = sup->svcs[i];
 
 		s->down_by_hand = true;
-		if (fsm_state_alive(s->fsm.state) ||
-		    s->fsm.state == FSM_WAITING || s->fsm.state == FSM_BACKOFF)
+		if (sup_active(s))
 			stopping++;
 		s->fsm.want = FSM_WANT_DOWN;
 		s->fsm.then_start = false;
@@ -1051,8 +1044,7 @@ sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
 		    sizeof *sup->gone);
 		sup->gone[sup->ngone++] = s;
 		s->fsm.want = FSM_WANT_DOWN;
-		if (fsm_state_alive(s->fsm.state) || s->fsm.state == FSM_WAITING ||
-		    s->fsm.state == FSM_BACKOFF) {
+		if (sup_active(s)) {
 			struct fsm_in in = { .ev = FSM_EV_STOP,
 				.now_ms = sup_now(sup),
 				.why = "removed from the config" };
@@ -1092,7 +1084,7 @@ sup_close_svc(struct sup_svc *s)
 	s->closing = true;
 	for (int k = 0; k < 2; k++)
 		if (s->out[k] != NULL) {
-			logs_flush(s->logs, s->out[k]->stream, sup_wall_ms());
+			logs_flush(s->logs, s->out[k]->stream, clock_wall_ms());
 			sup_out_close(s->out[k]);
 		}
 	if (s->pid > 0) {
