@@ -61,7 +61,11 @@ run_script() {
 	name=$(basename "$t" .sh)
 	log=$logs/$name.log
 	t0=$(date +%s)
-	timeout 600 bash "$t" >"$log" 2>&1
+	# each script takes its TCP ports from its own block of 500, so two
+	# scripts running side by side never pick the same free port
+	port_block=$((port_block + 1))
+	PRODD_TEST_PORTS=$((20000 + (port_block % 24) * 500)) \
+		timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -73,6 +77,7 @@ run_script() {
 	echo "$p $f $rc $secs" >"$logs/$name.result"
 }
 
+port_block=0
 if [ "$ONLY" != unit ]; then
 	# Two at a time (the machine has two cores); the scripts that load
 	# both cores on purpose (SERIAL) run alone, after the others.

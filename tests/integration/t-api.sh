@@ -315,11 +315,17 @@ check "and the message says how to enable them" grep -q "token_file" <<<"$(body_
 check "over the socket they still work" test "$(status_of "$(api -X POST /api/services/a/restart)")" = 202
 sleep 1.2	# let the bucket refill after the calls above
 codes=""
-for i in 1 2 3 4 5 6 7 8; do codes="$codes $(status_of "$(tcp /api/health)")"; done
+: >"$T/h429"
+for i in 1 2 3 4 5 6 7 8; do
+	c=$(curl -s -m 5 -D "$T/h" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")
+	codes="$codes $c"
+	# the headers of the first 429 of the burst itself: a later request
+	# may find the bucket refilled on a loaded machine
+	[ "$c" = 429 ] && [ ! -s "$T/h429" ] && cp "$T/h" "$T/h429"
+done
 check "rate_limit 5/s: a burst past it gets 429 ($codes)" grep -q 429 <<<"$codes"
 check "the first 5 pass" test "${codes:0:20}" = " 200 200 200 200 200"
-h=$(curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$PORT/api/health")
-check "a 429 says when to retry" grep -qi '^retry-after: [0-9]' <<<"$h"
+check "a 429 says when to retry" grep -qi '^retry-after: [0-9]' "$T/h429"
 codes=""
 for i in 1 2 3 4 5 6 7 8; do codes="$codes $(status_of "$(api /api/health)")"; done
 check "the control socket is not rate limited" bash -c "! grep -q 429 <<<'$codes'"

@@ -19,7 +19,9 @@ PASS=0
 FAIL=0
 PGIDS=()
 WRAP=()
-NEXT_PORT=$((20000 + RANDOM % 20000))
+# its own block of 500 ports (see free_port in lib.sh)
+PORT_BASE=${PRODD_TEST_PORTS:-$((20000 + (RANDOM % 24) * 500))}
+NEXT_PORT=0
 CLK_TCK=$(getconf CLK_TCK)
 
 cleanup() {
@@ -73,9 +75,8 @@ pick_port() {
 	local i
 	for ((i = 0; i < 200; i++)); do
 		NEXT_PORT=$((NEXT_PORT + 1))
-		((NEXT_PORT > 40000)) && NEXT_PORT=20000
-		if port_free "$NEXT_PORT"; then
-			PORT=$NEXT_PORT
+		if port_free "$((PORT_BASE + NEXT_PORT % 500))"; then
+			PORT=$((PORT_BASE + NEXT_PORT % 500))
 			return 0
 		fi
 	done
