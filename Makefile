@@ -91,6 +91,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm
 
+# the cheapest service there is: static, no dynamic loader
+$(BUILD)/bench/idle: $(BUILD)/obj/bench/idle.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -static -o $@ $^
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm

@@ -13,15 +13,16 @@
 # Prints markdown tables on stdout, progress on stderr. Before each part it
 # waits, at most QUIET_WAIT s, for a second with the machine under 10 % busy
 # and it reports how busy the machine was. Every wait is bounded; the whole
-# run stays under 5 minutes (parts are skipped when time is short).
+# run stays under 7 minutes (parts are skipped when time is short).
 set -eu
 BUILD=${BUILD:-build}
 NS=${NS:-10 100 500}
 REPEATS=${REPEATS:-20}
 BIG=${BIG:-500}		# the idle services beside the respawn run
-BUDGET=285			# seconds, for the whole script
+BUDGET=420			# seconds, for the whole script
 began=$(date +%s)
-make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" "$BUILD/bench/tick" >/dev/null
+make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" "$BUILD/bench/tick" \
+    "$BUILD/bench/spawnloop" "$BUILD/bench/idle" >/dev/null
 top=$(pwd)
 prodd=$top/$BUILD/prodd
 tick=$top/$BUILD/bench/tick
@@ -230,6 +231,60 @@ else
 	note "skipped: respawn beside $BIG idle services (out of time)"
 fi
 
+# ----------------------------------------------------------- floor
+# What the machine itself charges: START_RUNS starts of BIG services by
+# prodd against build/bench/spawnloop (the same posix_spawn, pipes and
+# session, nothing else), for `sleep` (dynamically linked) and for
+# build/bench/idle (static). prodd runs on one state_dir and log_dir, so
+# its first start creates their files and the later ones find them.
+# floor LABEL COMM DIR CMD...: start CMD, time until BIG children run COMM
+floor() {
+	label=$1 comm=$2 fd=$3
+	shift 3
+	quiet
+	rm -f "$fd/t0"
+	"$tick" --stamp "$fd/t0" "$@" 2>>"$fd/prodd.log" >/dev/null &
+	pid=$!
+	started="$started $pid"
+	t1=$("$tick" --children "$pid" "$comm" "$BIG" "$(timeout_ms 30)") ||
+	    die "floor: $label did not start $BIG (log: $fd/prodd.log)"
+	c1=$(cpu_ns "$pid")
+	read -r t0 _ <"$fd/t0"
+	stop "$fd"
+	echo "$(ms "$t0" "$t1") $(ms 0 "$c1")" >>"$fd/$label"
+}
+# med FILE COLUMN: the median of a column
+med() { cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END {
+    printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+START_RUNS=${START_RUNS:-5}
+floors=""
+if [ "$(left)" -gt 100 ]; then
+	idle=$top/$BUILD/bench/idle
+	for prog in sleep idle; do
+		fd=$tmp/floor-$prog
+		gen "$fd" "$BIG"
+		[ "$prog" = idle ] && sed -i "s|command: sleep 100000|command: $idle|" "$fd/services.yaml"
+		note "start of $BIG x $prog: prodd (first start, then $START_RUNS more) and spawnloop, $START_RUNS each"
+		floor prodd-first "$prog" "$fd" "$prodd" -c "$fd/services.yaml"
+		r=0
+		while [ "$r" -lt "$START_RUNS" ] && [ "$(left)" -gt 30 ]; do
+			floor prodd "$prog" "$fd" "$prodd" -c "$fd/services.yaml"
+			if [ "$prog" = sleep ]; then
+				floor loop "$prog" "$fd" "$top/$BUILD/bench/spawnloop" "$BIG" sleep 100000
+			else
+				floor loop "$prog" "$fd" "$top/$BUILD/bench/spawnloop" "$BIG" "$idle"
+			fi
+			r=$((r + 1))
+		done
+		row="| \`$prog\` | $(med "$fd/prodd-first" 1) | $(med "$fd/prodd" 1) ($(med "$fd/prodd" 2)) | $(med "$fd/loop" 1) ($(med "$fd/loop" 2)) | $(( $(med "$fd/prodd" 1) - $(med "$fd/loop" 1) )) |"
+		note "  $row"
+		floors="$floors$row
+"
+	done
+else
+	note "skipped: the floor of the start figure (out of time)"
+fi
+
 # ----------------------------------------------------------- tables
 cell() { eval "printf '%s' \"\${$1_$2:-n/a}\""; }
 header="| what |"
@@ -262,3 +317,9 @@ echo
 echo "| respawn, restart_delay 0, $REPEATS kills (ms) | min | median | p95 | max | target | machine busy (%) |"
 echo "|---|---|---|---|---|---|---|"
 printf '%s' "$rows"
+if [ -n "$floors" ]; then
+	echo
+	echo "| start of $BIG services, program | prodd, first start (ms) | prodd, later starts: median ms (prodd CPU ms) | spawnloop: median ms (CPU ms) | prodd beyond the floor (ms) |"
+	echo "|---|---|---|---|---|"
+	printf '%s' "$floors"
+fi

@@ -3,8 +3,8 @@
  * out, the record of each running service's process group (what proves,
  * after prodd itself was killed, that a group was ours: pgid, pid, the
  * process's start time and the boot id), and the services stopped by hand
- * (kept stopped across a restart of prodd). Files are replaced atomically
- * (write, then rename). Loop thread only; these are small synchronous file
+ * (kept stopped across a restart of prodd). The stopped list is replaced
+ * atomically (write, then rename); a group record is rewritten in place. Loop thread only; these are small synchronous file
  * operations on a local directory.
  */
 #ifndef PRODD_STATE_H
@@ -26,7 +26,7 @@ int state_lock(const char *dir, char *err, size_t errlen);
 
 /* Record that pid (leader of its own group) runs service name. */
 void state_record(const char *dir, const char *name, pid_t pid);
-/* The service's process group is gone: drop its record. */
+/* The service's process group is gone: empty its record. */
 void state_forget(const char *dir, const char *name);
 
 /*

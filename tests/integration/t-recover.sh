@@ -42,7 +42,7 @@ old_a=$(svc_pid a); old_b=$(svc_pid b); old_c=$(svc_pid c)
 check "state_dir records each group" \
 	test -f "$STATE/groups/a" -a -f "$STATE/groups/b" -a -f "$STATE/groups/c"
 check "the record holds pgid, pid, start time and boot id" \
-	grep -Eq "^$old_a $old_a [0-9]+ $(cat /proc/sys/kernel/random/boot_id)\$" "$STATE/groups/a"
+	grep -Eq "^$old_a $old_a [0-9]+ $(cat /proc/sys/kernel/random/boot_id) *\$" "$STATE/groups/a"
 kill -KILL "$PRODD_PID"
 wait "$PRODD_PID" 2>/dev/null
 PRODD_PID=""
@@ -61,8 +61,10 @@ check "a second prodd on the same state_dir refuses to start" \
 	bash -c "! timeout 10 '$BUILD/prodd' -c '$T/s.yaml' 2>'$T/second.log' && grep -q 'another prodd (pid $PRODD_PID) is running' '$T/second.log'"
 check "and the first one is untouched" kill -0 "$PRODD_PID"
 stop_prodd
-check "after a clean stop no group record is left" \
-	test -z "$(ls "$STATE/groups")"
+check "after a clean stop every group record is empty" \
+	test -z "$(cat "$STATE"/groups/*)"
+check "and the files stay, to be rewritten in place" \
+	test -f "$STATE/groups/a" -a -f "$STATE/groups/b" -a -f "$STATE/groups/c"
 cleanup
 
 # ---- a stale record is not trusted ----
