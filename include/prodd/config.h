@@ -62,6 +62,7 @@ struct cfg_health {
 	int64_t interval_ms, timeout_ms, start_period_ms;
 	int retries;
 	enum cfg_on_unhealthy on_unhealthy;
+	bool follow_redirects;		/* url: follow 3xx (at most 5) */
 };
 
 struct cfg_limits {

@@ -19,6 +19,7 @@
 
 struct supervisor;
 struct sup_svc;
+struct health_state;
 
 struct sup_hooks {
 	/* every event, after it is in the ring and in prodd's log */
@@ -84,5 +85,6 @@ int64_t sup_svc_started_ms(const struct sup_svc *s);	/* wall clock */
 struct logs_svc *sup_svc_logs(const struct sup_svc *s);
 bool sup_svc_down_by_hand(const struct sup_svc *s);
 int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
+const struct health_state *sup_svc_health(const struct sup_svc *s);
 
 #endif

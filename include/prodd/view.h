@@ -14,6 +14,7 @@
 
 #include "prodd/events.h"
 #include "prodd/fsm.h"
+#include "prodd/health.h"
 
 struct view_dep {
 	const char *name;
@@ -31,13 +32,9 @@ struct view_service {
 	bool has_exit;
 	int exit_code, exit_signal;	/* -1 / 0 when not applicable */
 	int64_t exit_at_ms;
-	/* health (a later issue fills it; kind NULL means no check) */
+	/* health: kind NULL means no check; health NULL means none yet */
 	const char *health_kind;
-	const char *health_status;	/* NULL: "none" or "unknown" */
-	double last_latency_ms;		/* < 0: none */
-	const char *last_error;
-	int64_t last_check_ms;		/* 0: never */
-	int health_failures;
+	const struct health_state *health;
 	const struct view_dep *deps;
 	size_t ndeps;
 	int port;			/* 0: none */

@@ -1435,6 +1435,10 @@ static const struct kdef health_keys[] = {
 	{ "on_unhealthy", K_ENUM, OFF(struct cfg_health, on_unhealthy),
 	  "restart", 0, 0, on_unhealthy_names, NULL, NULL, NULL,
 	  "restart|ignore", "What to do when the service turns unhealthy." },
+	{ "follow_redirects", K_BOOL, OFF(struct cfg_health, follow_redirects),
+	  "false", 0, 0, NULL, NULL, NULL, NULL, "true|false",
+	  "url probes: follow redirects (at most 5) instead of judging the "
+	  "3xx itself." },
 };
 
 static const struct section health_section = {
@@ -2143,6 +2147,13 @@ cfg_finish_service(struct cfg_service *s, const char *dir)
 		s->working_dir = xstrdup(dir);
 	if (s->health.kind == CFG_HEALTH_TCP && s->health.tcp_host == NULL)
 		s->health.tcp_host = xstrdup("127.0.0.1");
+	/* a fastapi service without a check: its conventional endpoint */
+	if (s->type == CFG_TYPE_FASTAPI && s->health.kind == CFG_HEALTH_NONE &&
+	    s->port > 0) {
+		s->health.kind = CFG_HEALTH_URL;
+		s->health.url = xasprintf("http://127.0.0.1:%d/api/health",
+		    s->port);
+	}
 }
 
 static void
@@ -2568,9 +2579,9 @@ cfg_service_fingerprint(const struct cfg_service *s, struct strbuf *sb)
 	sb_printf(sb, "%d|%d|%d|", h->expect_lo, h->expect_hi, h->tcp_port);
 	for (char **a = h->exec_argv; a != NULL && *a != NULL; a++)
 		FP_STR(*a);
-	sb_printf(sb, "%lld|%lld|%lld|%d|%d|", (long long)h->interval_ms,
+	sb_printf(sb, "%lld|%lld|%lld|%d|%d|%d|", (long long)h->interval_ms,
 	    (long long)h->timeout_ms, (long long)h->start_period_ms, h->retries,
-	    (int)h->on_unhealthy);
+	    (int)h->on_unhealthy, (int)h->follow_redirects);
 	sb_printf(sb, "%d|%d|%lld|%lld|%lld|%d|%d|%lld|%lld|", (int)s->restart,
 	    s->max_restarts, (long long)s->restart_window_ms,
 	    (long long)s->restart_delay_ms, (long long)s->backoff_max_ms,

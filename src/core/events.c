@@ -3,6 +3,7 @@
  * round-robin, so recording an event never allocates.
  */
 #include "prodd/events.h"
+#include "prodd/health.h"
 #include "prodd/fsm.h"
 #include "prodd/log.h"
 #include "prodd/xmalloc.h"
@@ -91,13 +92,16 @@ event_to_json(const struct event *e, struct strbuf *sb)
 	else
 		sb_puts(sb, "null");
 	sb_printf(sb, ",\"kind\":\"%s\"", event_kind_name(e->kind));
+	/* a health event goes from one health status to another */
 	if (e->from >= 0)
-		sb_printf(sb, ",\"from\":\"%s\"",
+		sb_printf(sb, ",\"from\":\"%s\"", e->kind == EVENT_HEALTH ?
+		    health_status_name((enum health_status)e->from) :
 		    fsm_state_name((enum fsm_state)e->from));
 	else
 		sb_puts(sb, ",\"from\":null");
 	if (e->to >= 0)
-		sb_printf(sb, ",\"to\":\"%s\"",
+		sb_printf(sb, ",\"to\":\"%s\"", e->kind == EVENT_HEALTH ?
+		    health_status_name((enum health_status)e->to) :
 		    fsm_state_name((enum fsm_state)e->to));
 	else
 		sb_puts(sb, ",\"to\":null");

@@ -335,7 +335,9 @@ t_ready(const struct cfg_service *c, struct fsm_svc *s,
     const struct fsm_in *in, struct fsm_out *out)
 {
 	(void)c;
-	if (s->state == FSM_STARTING) {
+	/* ready for the first time since the spawn (from starting, or from
+	 * unhealthy when on_unhealthy: ignore kept a never-healthy one) */
+	if (s->state == FSM_STARTING || s->ready_ms < 0) {
 		s->ready_ms = in->now_ms;
 		out->actions |= FSM_DO_STABLE_WATCH;
 	}

@@ -64,10 +64,48 @@ view_status(const struct view_counts *c)
 	return "degraded";
 }
 
+/* "health": the status, the last check, and the kept history */
+static void
+view_health(cJSON *o, const struct view_service *s)
+{
+	const struct health_state *hs = s->health;
+	cJSON *h = cJSON_AddObjectToObject(o, "health"), *a;
+	const char *status = "none";
+	bool has = hs != NULL && hs->checks > 0;
+
+	if (s->health_kind != NULL)
+		status = hs == NULL || hs->status == HEALTH_NONE ? "unknown" :
+		    health_status_name(hs->status);
+	cJSON_AddStringToObject(h, "status", status);
+	cJSON_AddItemToObject(h, "kind", view_str_or_null(s->health_kind));
+	cJSON_AddItemToObject(h, "last_latency_ms", view_int_or_null(has,
+	    has ? (double)(int64_t)(hs->last_latency_ms * 100 + 0.5) / 100 : 0));
+	cJSON_AddItemToObject(h, "last_error", view_str_or_null(has &&
+	    hs->last_error[0] ? hs->last_error : NULL));
+	cJSON_AddItemToObject(h, "last_check_at", view_time(has ?
+	    hs->last_check_ms : 0));
+	cJSON_AddNumberToObject(h, "failures", hs != NULL ? hs->failures : 0);
+	cJSON_AddNumberToObject(h, "checks", hs != NULL ? (double)hs->checks :
+	    0);
+	cJSON_AddNumberToObject(h, "failures_total", hs != NULL ?
+	    (double)hs->failures_total : 0);
+	a = cJSON_AddArrayToObject(h, "history");
+	for (size_t i = 0; hs != NULL && i < hs->nhist; i++) {
+		const struct health_sample *x = health_sample_at(hs, i);
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(c, "at", view_time(x->at_ms));
+		cJSON_AddNumberToObject(c, "latency_ms",
+		    (double)(int64_t)(x->latency_ms * 100 + 0.5) / 100);
+		cJSON_AddBoolToObject(c, "ok", x->ok);
+		cJSON_AddItemToArray(a, c);
+	}
+}
+
 cJSON *
 view_service_json(const struct view_service *s)
 {
-	cJSON *o = cJSON_CreateObject(), *h, *a;
+	cJSON *o = cJSON_CreateObject(), *a;
 	bool up = fsm_state_alive(s->state) && s->pid > 0;
 
 	cJSON_AddStringToObject(o, "name", s->name);
@@ -96,15 +134,7 @@ view_service_json(const struct view_service *s)
 	} else {
 		cJSON_AddNullToObject(o, "last_exit");
 	}
-	h = cJSON_AddObjectToObject(o, "health");
-	cJSON_AddStringToObject(h, "status", s->health_kind == NULL ? "none" :
-	    s->health_status ? s->health_status : "unknown");
-	cJSON_AddItemToObject(h, "kind", view_str_or_null(s->health_kind));
-	cJSON_AddItemToObject(h, "last_latency_ms", view_int_or_null(
-	    s->last_latency_ms >= 0, s->last_latency_ms));
-	cJSON_AddItemToObject(h, "last_error", view_str_or_null(s->last_error));
-	cJSON_AddItemToObject(h, "last_check_at", view_time(s->last_check_ms));
-	cJSON_AddNumberToObject(h, "failures", s->health_failures);
+	view_health(o, s);
 	a = cJSON_AddArrayToObject(o, "dependencies");
 	for (size_t i = 0; i < s->ndeps; i++) {
 		cJSON *d = cJSON_CreateObject();

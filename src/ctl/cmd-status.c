@@ -1,6 +1,7 @@
 /*
  * prodctl status [NAME...]: every service (or the named ones) as a table —
- * NAME STATE PID UPTIME CPU MEM RESTARTS HEALTH, then the reason for any
+ * NAME STATE PID UPTIME CPU MEM RESTARTS HEALTH (status and the last
+ * check's latency), then the reason for any
  * state but running — or, with --json, prodd's own JSON (the list, one
  * service, or an array for several names). An unknown name is reported on
  * stderr and makes the exit status 1, but the others are still shown: a
@@ -54,10 +55,16 @@ ctl_status_row(struct ctl_table *t, const cJSON *svc)
 	else
 		snprintf(buf, sizeof buf, "-");
 	ctl_table_add(t, CTL_COLOR_NONE, buf);
-	if (hs == NULL || strcmp(hs, "none") == 0)
+	if (hs == NULL || strcmp(hs, "none") == 0) {
 		ctl_table_add(t, CTL_COLOR_NONE, "-");
-	else
-		ctl_table_add(t, ctl_health_color(hs), hs);
+	} else {
+		/* the status, and how long the last check took */
+		if (ctl_json_num(health, "last_latency_ms", &v))
+			snprintf(buf, sizeof buf, "%s %.1fms", hs, v);
+		else
+			snprintf(buf, sizeof buf, "%s", hs);
+		ctl_table_add(t, ctl_health_color(hs), buf);
+	}
 	if (state != NULL && strcmp(state, "running") != 0 && reason != NULL)
 		ctl_table_add(t, CTL_COLOR_DIM, reason);
 	else

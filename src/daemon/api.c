@@ -128,9 +128,9 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 	v->exit_code = f->exit_code;
 	v->exit_signal = f->exit_signal;
 	v->exit_at_ms = sup_svc_exit_ms(s);
-	v->last_latency_ms = -1;
 	if (c->health.kind != CFG_HEALTH_NONE)
 		v->health_kind = cfg_health_kind_name(c->health.kind);
+	v->health = sup_svc_health(s);
 	for (size_t i = 0; i < nd; i++) {
 		sv->deps[i].name = c->deps[i].name;
 		sv->deps[i].condition = cfg_condition_name(c->deps[i].condition);

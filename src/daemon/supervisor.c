@@ -9,9 +9,11 @@
  * all of them are closed.
  */
 #include "prodd/supervisor.h"
+#include "prodd/health.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
 #include "prodd/plan.h"
+#include "prodd/probe.h"
 #include "prodd/spawn.h"
 #include "prodd/state.h"
 #include "prodd/reaper.h"
@@ -29,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Until health checks exist, a service is ready once alive this long. */
+/* Without a health check, a service is ready once alive this long. */
 #define SUP_ALIVE_READY_MS 1000
 /* Output kept in memory per service, besides log.ring lines. */
 #define SUP_RING_BYTES (256 * 1024)
@@ -52,6 +54,9 @@ struct sup_svc {
 	uv_timer_t timer;		/* backoff, stop timeout */
 	uv_timer_t ready;		/* alive long enough */
 	uv_timer_t stable;		/* restart_window */
+	uv_timer_t check;		/* the next health check is due */
+	struct health_state health;
+	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
 	bool down_by_hand;		/* kept down across restarts of prodd */
 	bool removed;			/* gone from the config: free when idle */
@@ -80,6 +85,7 @@ struct supervisor {
 	size_t nretired;
 	struct events events;
 	struct reaper *reaper;
+	struct prober *prober;
 	struct pidmap pids;
 	uv_timer_t shutdown_timer;
 	struct sup_hooks hooks;
@@ -353,9 +359,12 @@ sup_maybe_free(struct sup_svc *s)
 	s->closing = true;
 	logs_close(s->logs);
 	s->logs = NULL;
+	probe_free(s->probe);
+	s->probe = NULL;
 	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,6 +480,111 @@ sup_stable_cb(uv_timer_t *t)
 	sup_dispatch(s, &in);
 }
 
+/* ------------------------------------------------------------------ */
+/* health checks: the schedule and the meaning are health.c's, the checks
+ * probe.c's; here they meet the lifecycle */
+
+static void sup_check_cb(uv_timer_t *t);
+
+static void
+sup_check_arm(struct sup_svc *s)
+{
+	int64_t wait = s->health.next_ms - sup_now(s->sup);
+
+	uv_timer_start(&s->check, sup_check_cb,
+	    (uint64_t)(wait > 0 ? wait : 0), 0);
+}
+
+static void
+sup_health_begin(struct sup_svc *s)
+{
+	health_begin(&s->health, &s->cfg->health, sup_now(s->sup),
+	    health_phase(s->cfg->name));
+	sup_check_arm(s);
+}
+
+/* The process is gone or going: no more checks, health unknown. */
+static void
+sup_health_stop(struct sup_svc *s)
+{
+	uv_timer_stop(&s->check);
+	if (s->probe != NULL)
+		probe_cancel(s->probe);
+	if (s->health.status != HEALTH_NONE)
+		s->health.status = HEALTH_UNKNOWN;
+}
+
+static void
+sup_health_event(struct sup_svc *s, enum health_status from,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+sup_health_event(struct sup_svc *s, enum health_status from,
+    const char *fmt, ...)
+{
+	struct event e;
+	va_list ap;
+
+	sup_event_for(s, &e, EVENT_HEALTH);
+	e.from = (int)from;
+	e.to = (int)s->health.status;
+	va_start(ap, fmt);
+	vsnprintf(e.reason, sizeof e.reason, fmt, ap);
+	va_end(ap);
+	sup_emit(s->sup, &e);
+}
+
+static void
+sup_probe_done(void *arg, bool ok, double latency_ms, const char *error)
+{
+	struct sup_svc *s = arg;
+	const struct cfg_health *h = &s->cfg->health;
+	enum health_status from = s->health.status;
+	enum health_change ch;
+	char why[160];
+
+	if (s->pid <= 0 || s->closing)
+		return;
+	ch = health_result(&s->health, h, sup_now(s->sup), clock_wall_ms(), ok,
+	    latency_ms, error);
+	if (ch == HEALTH_BECAME_HEALTHY) {
+		struct fsm_in in = { .ev = FSM_EV_READY,
+			.now_ms = sup_now(s->sup), .why = why };
+
+		snprintf(why, sizeof why, "healthy (%s check passed in %.1f ms)",
+		    cfg_health_kind_name(h->kind), latency_ms);
+		sup_health_event(s, from, "%s", why);
+		sup_dispatch(s, &in);
+	} else if (ch == HEALTH_BECAME_UNHEALTHY) {
+		struct fsm_in in = { .ev = FSM_EV_UNHEALTHY,
+			.now_ms = sup_now(s->sup), .why = why };
+
+		snprintf(why, sizeof why, "%d health checks failed in a row, "
+		    "the last: %s", s->health.failures, s->health.last_error);
+		sup_health_event(s, from, "unhealthy: %s", why);
+		sup_dispatch(s, &in);
+	}
+}
+
+static void
+sup_check_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct supervisor *sup = s->sup;
+
+	if (s->pid <= 0 || s->closing || sup->closing ||
+	    s->cfg->health.kind == CFG_HEALTH_NONE)
+		return;
+	if (s->probe == NULL)
+		s->probe = probe_new(sup->prober, sup_probe_done, s);
+	/* a check still in flight (timeout over interval) lets this one
+	 * pass; the grid moves on either way */
+	health_started(&s->health, &s->cfg->health, sup_now(sup));
+	if (!probe_busy(s->probe))
+		probe_run(s->probe, s->cfg);
+	sup_check_arm(s);
+}
+
 static void
 sup_kill(struct sup_svc *s, int sig)
 {
@@ -506,6 +620,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	if (out.actions & FSM_DO_UNWATCH) {
 		uv_timer_stop(&s->ready);
 		uv_timer_stop(&s->stable);
+		sup_health_stop(s);
 	}
 	if (out.actions & FSM_DO_TIMER)
 		uv_timer_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms, 0);
@@ -518,9 +633,11 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		    (uint64_t)s->cfg->restart_window_ms, 0);
 	if (out.actions & FSM_DO_SPAWN) {
 		sup_spawn(s);
-		if (s->pid > 0)
+		if (s->pid > 0 && s->cfg->health.kind == CFG_HEALTH_NONE)
 			uv_timer_start(&s->ready, sup_ready_cb,
 			    SUP_ALIVE_READY_MS, 0);
+		else if (s->pid > 0)
+			sup_health_begin(s);
 	}
 	if (out.changed)
 		sup_reconcile(sup);
@@ -650,8 +767,10 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	uv_timer_init(sup->loop, &s->timer);
 	uv_timer_init(sup->loop, &s->ready);
 	uv_timer_init(sup->loop, &s->stable);
-	s->timer.data = s->ready.data = s->stable.data = s;
-	s->handles = 3;
+	uv_timer_init(sup->loop, &s->check);
+	s->timer.data = s->ready.data = s->stable.data = s->check.data = s;
+	s->handles = 4;
+	health_init(&s->health, &c->health);
 	err[0] = '\0';
 	sup_logs_opts(sup, c, &lo);
 	s->logs = logs_open(&lo, err, sizeof err);
@@ -667,6 +786,8 @@ sup_reaped_cb(pid_t pid, int status, void *arg)
 	struct supervisor *sup = arg;
 	struct sup_svc *s = pidmap_get(&sup->pids, pid);
 
+	if (s == NULL && prober_reaped(sup->prober, pid, status))
+		return;		/* an exec health check */
 	if (s != NULL) {
 		sup_exit(s, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -703,6 +824,7 @@ sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
 	for (size_t i = 0; i < cfg->nservices; i++)
 		sup->svcs[i] = sup_svc_new(sup, &cfg->services[i]);
 	sup->reaper = reaper_new(loop, NULL, sup_reaped_cb, sup);
+	sup->prober = prober_new(loop);
 	uv_timer_init(loop, &sup->shutdown_timer);
 	sup->shutdown_timer.data = sup;
 	return sup;
@@ -1094,9 +1216,12 @@ sup_close_svc(struct sup_svc *s)
 	}
 	logs_close(s->logs);
 	s->logs = NULL;
+	probe_free(s->probe);
+	s->probe = NULL;
 	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
 }
 
 static void
@@ -1114,6 +1239,8 @@ sup_close(struct supervisor *sup)
 	for (size_t i = 0; i < sup->ngone; i++)
 		sup_close_svc(sup->gone[i]);
 	reaper_close(sup->reaper);
+	prober_close(sup->prober);
+	sup->prober = NULL;
 	uv_close((uv_handle_t *)&sup->shutdown_timer, sup_noop_close);
 }
 
@@ -1160,3 +1287,4 @@ int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
 struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
+const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }

@@ -243,7 +243,7 @@ check "start of an unknown service: prodd's message" test "$(err)" = "prodctl: u
 
 pc start crashy
 check "start of a service that crashes: exit 1" rc_is 1
-check "start that crashes: says where it landed and why" \
+check "start that crashes: says where it landed and why ($(head -c 160 "$T/err"))" \
 	grep -q "^prodctl: crashy: start failed: now backoff (exited with code 3" "$T/err"
 pc stop crashy
 check "stop of a service in backoff: exit 0" rc_is 0

@@ -349,6 +349,7 @@ test_full_schema(void **state)
 	assert_int_equal(s->health.kind, CFG_HEALTH_URL);
 	assert_int_equal(s->health.expect_lo, 200);
 	assert_int_equal(s->health.expect_hi, 204);
+	assert_true(s->health.follow_redirects);
 
 	s = &c->services[2];	/* quoting */
 	assert_int_equal(s->argc, 5);

@@ -26,7 +26,6 @@ svc(const char *name, enum fsm_state st)
 	s.want = FSM_WANT_UP;
 	s.enabled = true;
 	s.exit_code = -1;
-	s.last_latency_ms = -1;
 	return s;
 }
 
@@ -93,6 +92,45 @@ test_service_json(void **state)
 	t = render(view_service_json(&s));
 	assert_non_null(strstr(t, "\"status\":\"unknown\",\"kind\":\"url\""));
 	free(t);
+}
+
+/* a service with checks: the last result and the history, oldest first */
+static void
+test_health_json(void **state)
+{
+	struct view_service s = svc("rag", FSM_RUNNING);
+	struct cfg_health c = { .kind = CFG_HEALTH_URL, .interval_ms = 1000,
+		.timeout_ms = 500, .retries = 2 };
+	struct health_state h;
+	cJSON *o, *hj, *hist;
+
+	(void)state;
+	health_init(&h, &c);
+	health_begin(&h, &c, 0, 0);
+	health_result(&h, &c, 10, 1700000000000, true, 3.14159, NULL);
+	health_result(&h, &c, 1010, 1700000001000, false, 500, "timeout after 500 ms");
+	s.health_kind = "url";
+	s.health = &h;
+	o = view_service_json(&s);
+	hj = cJSON_GetObjectItem(o, "health");
+	assert_string_equal(cJSON_GetObjectItem(hj, "status")->valuestring,
+	    "healthy");
+	assert_true(cJSON_GetObjectItem(hj, "last_latency_ms")->valuedouble == 500);
+	assert_string_equal(cJSON_GetObjectItem(hj, "last_error")->valuestring,
+	    "timeout after 500 ms");
+	assert_string_equal(cJSON_GetObjectItem(hj, "last_check_at")->valuestring,
+	    "2023-11-14T22:13:21.000Z");
+	assert_int_equal(cJSON_GetObjectItem(hj, "failures")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(hj, "checks")->valueint, 2);
+	hist = cJSON_GetObjectItem(hj, "history");
+	assert_int_equal(cJSON_GetArraySize(hist), 2);
+	assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 0),
+	    "latency_ms")->valuedouble == 3.14);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 0),
+	    "ok")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 1),
+	    "ok")));
+	cJSON_Delete(o);
 }
 
 static void
@@ -168,6 +206,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_json),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_health_json),
 		cmocka_unit_test(test_event_and_error),
 	};
 
