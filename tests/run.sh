@@ -57,14 +57,14 @@ fi
 
 # One black-box script; its result goes to $logs/NAME.result.
 run_script() {
-	local t=$1 name log t0 rc secs line p f
+	local t=$1 name log t0 rc secs line p f	# $2: the script's number
 	name=$(basename "$t" .sh)
 	log=$logs/$name.log
 	t0=$(date +%s)
-	# each script takes its TCP ports from its own block of 500, so two
-	# scripts running side by side never pick the same free port
-	port_block=$((port_block + 1))
-	PRODD_TEST_PORTS=$((20000 + (port_block % 24) * 500)) \
+	# each script takes its TCP ports from its own block of 500 (by its
+	# place in the list, counted here in the parent shell: run_script runs
+	# in a subshell), so two scripts side by side never pick the same port
+	PRODD_TEST_PORTS=$((20000 + ($2 % 24) * 500)) \
 		timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -86,7 +86,8 @@ if [ "$ONLY" != unit ]; then
 	for t in tests/integration/t-*.sh; do
 		[ -f "$t" ] || continue
 		case " $SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
-		run_script "$t" &
+		port_block=$((port_block + 1))
+		run_script "$t" "$port_block" &
 		running=$((running + 1))
 		if [ $running -ge 2 ]; then
 			wait -n
@@ -95,7 +96,8 @@ if [ "$ONLY" != unit ]; then
 	done
 	wait
 	for name in $SERIAL; do
-		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh"
+		port_block=$((port_block + 1))
+		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh" "$port_block"
 	done
 	for t in tests/integration/t-*.sh; do
 		name=$(basename "$t" .sh)

@@ -314,23 +314,37 @@ prober_new(uv_loop_t *loop)
 {
 	struct prober *p = xcalloc(1, sizeof *p);
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	p->loop = loop;
-	p->multi = curl_multi_init();
-	if (p->multi == NULL) {
-		log_error(NULL, "cannot create the HTTP probe handle");
-		abort();
-	}
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, probe_curl_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, probe_curl_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 16L);
 	uv_timer_init(loop, &p->curl_timer);
 	p->curl_timer.data = p;
 	uv_unref((uv_handle_t *)&p->curl_timer);
 	p->handles = 1;
 	return p;
+}
+
+/* libcurl is set up at the first url check, not before: its global init
+ * (TLS included) costs prodd ~6 MiB of resident memory, which a
+ * configuration without url checks should not pay. */
+static int
+prober_curl(struct prober *p)
+{
+	if (p->multi != NULL)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	p->multi = curl_multi_init();
+	if (p->multi == NULL) {
+		curl_global_cleanup();
+		return -1;
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, probe_curl_socket);
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, probe_curl_timer);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	/* a connection cache at least as large as the number of probes */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	    p->nprobes > 16 ? p->nprobes : 16L);
+	return 0;
 }
 
 void
@@ -339,9 +353,11 @@ prober_close(struct prober *p)
 	if (p == NULL)
 		return;
 	p->closing = true;
-	curl_multi_cleanup(p->multi);
-	p->multi = NULL;
-	curl_global_cleanup();
+	if (p->multi != NULL) {
+		curl_multi_cleanup(p->multi);
+		p->multi = NULL;
+		curl_global_cleanup();
+	}
 	while (p->socks != NULL)
 		probe_sock_drop(p, p->socks);
 	/* exec probes still running: end their groups (they are reaped by
@@ -428,7 +444,7 @@ probe_new(struct prober *p, probe_done_fn fn, void *arg)
 	pr->timer.data = pr;
 	p->nprobes++;
 	/* a connection cache at least as large as the number of probes */
-	if (p->nprobes > 16)
+	if (p->nprobes > 16 && p->multi != NULL)
 		curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, p->nprobes);
 	return pr;
 }
@@ -593,6 +609,10 @@ probe_run_url(struct probe *pr, const struct cfg_health *h)
 {
 	CURLMcode mrc;
 
+	if (prober_curl(pr->p) < 0) {
+		probe_fail_soon(pr, "cannot set up libcurl");
+		return;
+	}
 	if (pr->easy == NULL) {
 		pr->easy = curl_easy_init();
 		if (pr->easy == NULL) {
@@ -609,6 +629,10 @@ probe_run_url(struct probe *pr, const struct cfg_health *h)
 		curl_easy_setopt(pr->easy, CURLOPT_REDIR_PROTOCOLS_STR,
 		    "http,https");
 		curl_easy_setopt(pr->easy, CURLOPT_MAXREDIRS, 5L);
+		/* a health answer is small: the smallest receive buffer
+		 * curl allows (the default 16 KiB, kept by each of 500 easy
+		 * handles, was 8 MiB of prodd's memory) */
+		curl_easy_setopt(pr->easy, CURLOPT_BUFFERSIZE, 1024L);
 		/* a health URL names the service itself, never a proxy */
 		curl_easy_setopt(pr->easy, CURLOPT_NOPROXY, "*");
 		curl_easy_setopt(pr->easy, CURLOPT_USERAGENT,
@@ -739,7 +763,7 @@ probe_cancel(struct probe *pr)
 	pr->busy = false;
 	pr->pending = false;
 	uv_timer_stop(&pr->timer);
-	if (pr->in_multi) {
+	if (pr->in_multi && pr->p->multi != NULL) {
 		curl_multi_remove_handle(pr->p->multi, pr->easy);
 		pr->in_multi = false;
 	}
