@@ -26,6 +26,9 @@ typedef int (*api_reload_fn)(void *arg, char *msg, size_t msglen,
 
 struct api *api_new(struct supervisor *sup, api_reload_fn reload,
     void *arg);
+struct sampler;
+/* Where the metrics come from (NULL: none yet). */
+void api_set_sampler(struct api *api, struct sampler *sm);
 /* The server's request handler (arg is the struct api). */
 void api_handle(void *arg, struct srv_req *req);
 /* Fan-out to followers: an event happened; a service printed a line. */

@@ -15,6 +15,7 @@
 #include "prodd/events.h"
 #include "prodd/fsm.h"
 #include "prodd/health.h"
+#include "prodd/metrics.h"
 
 struct view_dep {
 	const char *name;
@@ -61,6 +62,13 @@ void view_count(struct view_counts *c, const struct view_service *s);
 const char *view_status(const struct view_counts *c);
 
 cJSON *view_service_json(const struct view_service *s);
+/* A history ring as a JSON array, oldest first (at most the newest last
+ * values; 0: all). Values are rounded to 3 significant decimals. */
+cJSON *view_ring_json(const struct mring *r, uint32_t last);
+/* The host: the latest values, and with history > 0 (or ~0u: all) the
+ * newest that many values of every series. */
+cJSON *view_system_json(const struct metrics_host *h, int64_t interval_ms,
+    uint32_t history);
 cJSON *view_event_json(const struct event *e);
 cJSON *view_error_json(const char *message, const char *code);
 /* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */

@@ -152,13 +152,16 @@ view_service_json(const struct view_service *s)
 	if (s->has_metrics) {
 		cJSON *m = cJSON_AddObjectToObject(o, "metrics");
 
-		cJSON_AddNumberToObject(m, "cpu_percent", s->cpu_percent);
+		cJSON_AddNumberToObject(m, "cpu_percent",
+		    (double)(int64_t)(s->cpu_percent * 100 + 0.5) / 100);
 		cJSON_AddNumberToObject(m, "rss_bytes", (double)s->rss_bytes);
 		cJSON_AddNumberToObject(m, "processes", s->processes);
 		cJSON_AddNumberToObject(m, "threads", s->threads);
-		cJSON_AddNumberToObject(m, "fds", s->fds);
-		cJSON_AddNumberToObject(m, "read_bps", s->read_bps);
-		cJSON_AddNumberToObject(m, "write_bps", s->write_bps);
+		cJSON_AddItemToObject(m, "fds", view_int_or_null(s->fds >= 0,
+		    s->fds));
+		cJSON_AddNumberToObject(m, "read_bps", (double)(int64_t)s->read_bps);
+		cJSON_AddNumberToObject(m, "write_bps",
+		    (double)(int64_t)s->write_bps);
 	} else {
 		cJSON_AddNullToObject(o, "metrics");
 	}
@@ -197,5 +200,119 @@ view_error_json(const char *message, const char *code)
 
 	cJSON_AddStringToObject(o, "error", message);
 	cJSON_AddStringToObject(o, "code", code);
+	return o;
+}
+
+cJSON *
+view_ring_json(const struct mring *r, uint32_t last)
+{
+	cJSON *a = cJSON_CreateArray();
+	uint32_t from = last > 0 && last < r->n ? r->n - last : 0;
+
+	for (uint32_t i = from; i < r->n; i++) {
+		double v = mring_at(r, i);
+
+		/* three decimals are plenty, and keep the text short */
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(
+		    (double)(int64_t)(v * 1000 + (v < 0 ? -0.5 : 0.5)) / 1000));
+	}
+	return a;
+}
+
+static double
+view_round(double v, double to)
+{
+	return (double)(int64_t)(v * to + 0.5) / to;
+}
+
+cJSON *
+view_system_json(const struct metrics_host *h, int64_t interval_ms,
+    uint32_t history)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *x, *hist = NULL;
+
+	cJSON_AddItemToObject(o, "ts", view_time(h->ts_ms));
+	cJSON_AddNumberToObject(o, "interval_ms", (double)interval_ms);
+	cJSON_AddNumberToObject(o, "cpu_percent", view_round(h->cpu_percent,
+	    100));
+	a = cJSON_AddArrayToObject(o, "cpus");
+	for (size_t i = 0; i < h->ncpus; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(view_round(
+		    h->cpus[i], 100)));
+	a = cJSON_AddArrayToObject(o, "load");
+	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load1));
+	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load5));
+	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load15));
+	x = cJSON_AddObjectToObject(o, "memory");
+	cJSON_AddNumberToObject(x, "total", (double)h->mem_total);
+	cJSON_AddNumberToObject(x, "available", (double)h->mem_available);
+	cJSON_AddNumberToObject(x, "used", (double)h->mem_used);
+	x = cJSON_AddObjectToObject(o, "swap");
+	cJSON_AddNumberToObject(x, "total", (double)h->swap_total);
+	cJSON_AddNumberToObject(x, "used", (double)h->swap_used);
+	a = cJSON_AddArrayToObject(o, "disks");
+	for (size_t i = 0; i < h->ndisks; i++) {
+		const struct metrics_disk *d = &h->disks[i];
+
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "path", d->path);
+		if (d->ok) {
+			cJSON_AddNumberToObject(x, "total", (double)d->total);
+			cJSON_AddNumberToObject(x, "used", (double)d->used);
+			cJSON_AddNumberToObject(x, "available", (double)d->avail);
+			cJSON_AddNumberToObject(x, "used_percent", view_round(
+			    d->used + d->avail > 0 ? 100.0 * (double)d->used /
+			    (double)(d->used + d->avail) : 0, 100));
+		} else {
+			cJSON_AddNullToObject(x, "total");
+		}
+		cJSON_AddItemToArray(a, x);
+	}
+	x = cJSON_AddObjectToObject(o, "disk_io");
+	cJSON_AddNumberToObject(x, "read_bps", view_round(h->disk_read_bps, 1));
+	cJSON_AddNumberToObject(x, "write_bps", view_round(h->disk_write_bps,
+	    1));
+	a = cJSON_AddArrayToObject(o, "network");
+	for (size_t i = 0; i < h->nnets; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", h->nets[i].name);
+		cJSON_AddNumberToObject(x, "rx_bps", view_round(
+		    h->nets[i].rx_bps, 1));
+		cJSON_AddNumberToObject(x, "tx_bps", view_round(
+		    h->nets[i].tx_bps, 1));
+		cJSON_AddItemToArray(a, x);
+	}
+	cJSON_AddNumberToObject(o, "uptime_s", view_round(h->uptime_s, 100));
+	if (history == 0)
+		return o;
+	if (history == ~0u)
+		history = 0;	/* all */
+	hist = cJSON_AddObjectToObject(o, "history");
+	cJSON_AddItemToObject(hist, "cpu", view_ring_json(&h->cpu, history));
+	cJSON_AddItemToObject(hist, "load1", view_ring_json(&h->load, history));
+	cJSON_AddItemToObject(hist, "mem_used", view_ring_json(&h->mem_used_h,
+	    history));
+	cJSON_AddItemToObject(hist, "swap_used", view_ring_json(
+	    &h->swap_used_h, history));
+	cJSON_AddItemToObject(hist, "disk_read_bps", view_ring_json(
+	    &h->disk_read, history));
+	cJSON_AddItemToObject(hist, "disk_write_bps", view_ring_json(
+	    &h->disk_write, history));
+	a = cJSON_AddArrayToObject(hist, "cpus");
+	for (size_t i = 0; i < h->ncpus; i++)
+		cJSON_AddItemToArray(a, view_ring_json(&h->percpu[i], history));
+	x = cJSON_AddObjectToObject(hist, "network");
+	for (size_t i = 0; i < h->nnets; i++) {
+		cJSON *n = cJSON_AddObjectToObject(x, h->nets[i].name);
+
+		cJSON_AddItemToObject(n, "rx_bps", view_ring_json(
+		    &h->nets[i].rx, history));
+		cJSON_AddItemToObject(n, "tx_bps", view_ring_json(
+		    &h->nets[i].tx, history));
+	}
+	x = cJSON_AddObjectToObject(hist, "disks");
+	for (size_t i = 0; i < h->ndisks; i++)
+		cJSON_AddItemToObject(x, h->disks[i].path, view_ring_json(
+		    &h->disks[i].used_pct, history));
 	return o;
 }

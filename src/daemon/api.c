@@ -6,6 +6,7 @@
  * reads too slowly is dropped by the server, never buffered for.
  */
 #include "prodd/api.h"
+#include "prodd/sampler.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
 #include "prodd/strutil.h"
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,6 +58,7 @@ struct api {
 	struct follower *followers;
 	int64_t started_ms;
 	struct api_cache services, health;
+	struct sampler *sampler;
 };
 
 static bool
@@ -95,6 +98,12 @@ api_new(struct supervisor *sup, api_reload_fn reload, void *arg)
 	return api;
 }
 
+void
+api_set_sampler(struct api *api, struct sampler *sm)
+{
+	api->sampler = sm;
+}
+
 /* ------------------------------------------------------------------ */
 /* views of the supervisor's state */
 
@@ -131,6 +140,18 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 	if (c->health.kind != CFG_HEALTH_NONE)
 		v->health_kind = cfg_health_kind_name(c->health.kind);
 	v->health = sup_svc_health(s);
+	{
+		const struct metrics_svc *m = sup_svc_metrics(s);
+
+		v->has_metrics = m->valid;
+		v->cpu_percent = m->cpu_percent;
+		v->rss_bytes = m->rss;
+		v->processes = m->procs;
+		v->threads = m->threads;
+		v->fds = m->fds;
+		v->read_bps = m->read_bps;
+		v->write_bps = m->write_bps;
+	}
 	for (size_t i = 0; i < nd; i++) {
 		sv->deps[i].name = c->deps[i].name;
 		sv->deps[i].condition = cfg_condition_name(c->deps[i].condition);
@@ -205,6 +226,24 @@ api_health_json(const struct api *api, int64_t now)
 	cJSON_AddStringToObject(ch, "event_loop", "ok");
 	cJSON_AddStringToObject(ch, "shutting_down",
 	    sup_shutting_down(api->sup) ? "yes" : "no");
+	if (api->sampler != NULL) {
+		struct sampler_self me;
+		cJSON *p = cJSON_AddObjectToObject(o, "prodd");
+
+		sampler_self(api->sampler, &me);
+		cJSON_AddNumberToObject(p, "rss_bytes", (double)me.rss);
+		cJSON_AddNumberToObject(p, "cpu_percent",
+		    (double)(int64_t)(me.cpu_percent * 100 + 0.5) / 100);
+		cJSON_AddNumberToObject(p, "loop_lag_ms",
+		    (double)(int64_t)(me.loop_lag_ms * 100 + 0.5) / 100);
+		cJSON_AddNumberToObject(p, "loop_lag_max_ms",
+		    (double)(int64_t)(me.loop_lag_max_ms * 100 + 0.5) / 100);
+		cJSON_AddNumberToObject(p, "sample_cpu_us",
+		    (double)(int64_t)me.sample_cpu_us);
+		cJSON_AddNumberToObject(p, "sample_cpu_us_median",
+		    (double)(int64_t)me.sample_cpu_us_median);
+		cJSON_AddNumberToObject(p, "samples", (double)me.samples);
+	}
 	return o;
 }
 
@@ -617,16 +656,145 @@ api_ready(struct api *api, struct srv_req *req)
 static void
 api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 {
-	cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateArray();
+	cJSON *o, *ev, *svcs;
+	uint32_t hist = ~0u;	/* all of it, unless ?history=N */
+	char buf[32];
+
+	if (server_query(req, "history", buf, sizeof buf)) {
+		char *end;
+		unsigned long v = strtoul(buf, &end, 10);
+
+		if (*end != '\0' || buf[0] == '\0' || v > 1000000) {
+			server_respond_error(req, 400, "bad_request",
+			    "history must be a number of samples");
+			return;
+		}
+		hist = v == 0 ? 1 : (uint32_t)v;
+	}
+	o = cJSON_CreateObject();
+	ev = cJSON_CreateArray();
 	const struct events *e = sup_events(api->sup);
 	uint64_t last = e->next_seq - 1;
 
 	cJSON_AddItemToObject(o, "daemon", api_health_json(api, now));
-	cJSON_AddNullToObject(o, "system");
-	cJSON_AddItemToObject(o, "services", api_services_json(api, now));
+	if (api->sampler != NULL)
+		cJSON_AddItemToObject(o, "system", view_system_json(
+		    sampler_host(api->sampler),
+		    sampler_interval_ms(api->sampler), hist));
+	else
+		cJSON_AddNullToObject(o, "system");
+	svcs = api_services_json(api, now);
+	/* each service's history: cpu %, rss bytes */
+	for (size_t i = 0; i < sup_count(api->sup); i++) {
+		const struct metrics_svc *m = sup_svc_metrics(sup_svc_at(
+		    api->sup, i));
+		cJSON *h = cJSON_AddObjectToObject(cJSON_GetArrayItem(svcs,
+		    (int)i), "history");
+
+		cJSON_AddItemToObject(h, "cpu", view_ring_json(&m->cpu,
+		    hist == ~0u ? 0 : hist));
+		cJSON_AddItemToObject(h, "rss", view_ring_json(&m->mem,
+		    hist == ~0u ? 0 : hist));
+	}
+	cJSON_AddItemToObject(o, "services", svcs);
 	events_since(e, last > 100 ? last - 100 : 0, api_event_add_cb, ev);
 	cJSON_AddItemToObject(o, "events", ev);
 	cJSON_AddItemToObject(o, "alerts", cJSON_CreateArray());
+	server_respond_json(req, 200, o);
+}
+
+/* One host series by name, or NULL. */
+static const struct mring *
+api_host_series(const struct metrics_host *h, const char *name)
+{
+	static const struct { const char *name; size_t off; } fixed[] = {
+		{ "cpu", offsetof(struct metrics_host, cpu) },
+		{ "load1", offsetof(struct metrics_host, load) },
+		{ "mem_used", offsetof(struct metrics_host, mem_used_h) },
+		{ "swap_used", offsetof(struct metrics_host, swap_used_h) },
+		{ "disk_read_bps", offsetof(struct metrics_host, disk_read) },
+		{ "disk_write_bps", offsetof(struct metrics_host, disk_write) },
+	};
+
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		if (strcmp(name, fixed[i].name) == 0)
+			return (const struct mring *)((const char *)h +
+			    fixed[i].off);
+	if (strncmp(name, "cpu", 3) == 0 && name[3] >= '0' && name[3] <= '9') {
+		char *end;
+		unsigned long c = strtoul(name + 3, &end, 10);
+
+		return *end == '\0' && c < h->ncpus ? &h->percpu[c] : NULL;
+	}
+	for (size_t i = 0; i < h->nnets; i++) {
+		if (strncmp(name, "rx:", 3) == 0 &&
+		    strcmp(name + 3, h->nets[i].name) == 0)
+			return &h->nets[i].rx;
+		if (strncmp(name, "tx:", 3) == 0 &&
+		    strcmp(name + 3, h->nets[i].name) == 0)
+			return &h->nets[i].tx;
+	}
+	for (size_t i = 0; i < h->ndisks; i++)
+		if (strncmp(name, "disk:", 5) == 0 &&
+		    strcmp(name + 5, h->disks[i].path) == 0)
+			return &h->disks[i].used_pct;
+	return NULL;
+}
+
+/* GET /api/metrics/history?service=NAME&series=cpu,rss: a service's
+ * series; without service, the host's (cpu, load1, mem_used, swap_used,
+ * disk_read_bps, disk_write_bps, cpuN, rx:IF, tx:IF, disk:PATH). */
+static void
+api_history(struct api *api, struct srv_req *req)
+{
+	char name[256], series[1024], *save = NULL, *tok;
+	const struct metrics_svc *m = NULL;
+	cJSON *o, *so;
+
+	if (api->sampler == NULL) {
+		server_respond_error(req, 409, "conflict", "not sampling");
+		return;
+	}
+	if (server_query(req, "service", name, sizeof name)) {
+		struct sup_svc *s = sup_find(api->sup, name);
+
+		if (s == NULL) {
+			server_respond_error(req, 404, "not_found",
+			    "unknown service '%s'", name);
+			return;
+		}
+		m = sup_svc_metrics(s);
+	}
+	if (!server_query(req, "series", series, sizeof series))
+		snprintf(series, sizeof series, m != NULL ? "cpu,rss" : "cpu");
+	o = cJSON_CreateObject();
+	if (m != NULL)
+		cJSON_AddStringToObject(o, "service", name);
+	else
+		cJSON_AddNullToObject(o, "service");
+	cJSON_AddNumberToObject(o, "interval_ms",
+	    (double)sampler_interval_ms(api->sampler));
+	cJSON_AddItemToObject(o, "end", view_time(
+	    sampler_host(api->sampler)->ts_ms));
+	so = cJSON_AddObjectToObject(o, "series");
+	for (tok = strtok_r(series, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		const struct mring *r = NULL;
+
+		if (m != NULL)
+			r = strcmp(tok, "cpu") == 0 ? &m->cpu :
+			    strcmp(tok, "rss") == 0 ? &m->mem : NULL;
+		else
+			r = api_host_series(sampler_host(api->sampler), tok);
+		if (r == NULL) {
+			cJSON_Delete(o);
+			server_respond_error(req, 400, "bad_request",
+			    "unknown series '%s'%s", tok, m != NULL ?
+			    " (a service has cpu and rss)" : "");
+			return;
+		}
+		cJSON_AddItemToObject(so, tok, view_ring_json(r, 0));
+	}
 	server_respond_json(req, 200, o);
 }
 
@@ -715,6 +883,11 @@ api_handle(void *arg, struct srv_req *req)
 	if (strcmp(path, "/api/events") == 0) {
 		if (api_method(req, SRV_GET))
 			api_events(api, req);
+		return;
+	}
+	if (strcmp(path, "/api/metrics/history") == 0) {
+		if (api_method(req, SRV_GET))
+			api_history(api, req);
 		return;
 	}
 	if (strcmp(path, "/api/alerts") == 0) {

@@ -12,6 +12,7 @@
 #include "prodd/log.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
+#include "prodd/sampler.h"
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
 
@@ -33,6 +34,7 @@ struct prodd {
 	struct supervisor *sup;
 	struct server *srv;
 	struct api *api;
+	struct sampler *sampler;
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -175,6 +177,7 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	sup_reload(p->sup, cfg, msg, msglen);
+	sampler_configure(p->sampler, cfg);
 	return 0;
 }
 
@@ -203,6 +206,9 @@ prodd_idle_cb(void *arg)
 	struct prodd *p = arg;
 
 	log_notice(NULL, "every service is stopped: exiting");
+	api_set_sampler(p->api, NULL);
+	sampler_close(p->sampler);
+	p->sampler = NULL;
 	server_close(p->srv);
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
@@ -278,6 +284,9 @@ prodd_run(struct prodd *p)
 	}
 	p->sup = sup_new(&p->loop, cfg, &hooks);
 	p->api = api_new(p->sup, prodd_reload, p);
+	p->sampler = sampler_new(&p->loop, p->sup, NULL, NULL);
+	sampler_configure(p->sampler, cfg);
+	api_set_sampler(p->api, p->sampler);
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);

@@ -399,10 +399,21 @@ demo_mono_ns(void)
 }
 
 /*
- * Busy for PCT% of each 100 ms window, asleep for the rest. The window is
- * anchored to the clock so a late wake-up shortens the next sleep instead of
- * lowering the average.
+ * Busy for PCT% of each 100 ms window, asleep for the rest. "Busy" is CPU
+ * time this thread got, not time that passed, so on a machine whose cores
+ * are shared the burner still uses PCT% of a core (as long as the window
+ * leaves room). The window is anchored to the clock so a late wake-up
+ * shortens the next sleep instead of lowering the average.
  */
+static int64_t
+demo_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *
 demo_burn_main(void *arg)
 {
@@ -413,10 +424,12 @@ demo_burn_main(void *arg)
 	(void)arg;
 	while (!atomic_load_explicit(&demo_burn_stop, memory_order_relaxed)) {
 		int64_t deadline = window + DEMO_BURN_WINDOW_NS;
+		int64_t cpu0 = demo_thread_cpu_ns();
 		struct timespec ts;
 		int i;
 
-		while (demo_mono_ns() - window < busy &&
+		while (demo_thread_cpu_ns() - cpu0 < busy &&
+		       demo_mono_ns() < deadline &&
 		       !atomic_load_explicit(&demo_burn_stop, memory_order_relaxed))
 			for (i = 0; i < 1000; i++)
 				sink = sink * 6364136223846793005ULL + 1442695040888963407ULL;

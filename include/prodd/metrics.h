@@ -1,0 +1,108 @@
+/*
+ * Metrics (SPEC §4) as numbers: history rings of 32-bit floats, rates from
+ * counters that may reset, the CPU a process used between two samples
+ * when processes come and go, the memory_limit rule, and the latest values
+ * of the host and of each service. The shell (sampler.c) reads /proc and
+ * fills these; view.c renders them. Pure.
+ */
+#ifndef PRODD_METRICS_H
+#define PRODD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The newest cap values of a series, oldest first through mring_at. */
+struct mring {
+	float *v;
+	uint32_t cap, n, head;		/* head: the next slot */
+};
+
+void mring_init(struct mring *r, uint32_t cap);
+void mring_free(struct mring *r);
+void mring_push(struct mring *r, float x);
+float mring_at(const struct mring *r, uint32_t i);
+/* A new capacity, keeping the newest values. */
+void mring_resize(struct mring *r, uint32_t cap);
+
+/* Per second, from a counter read dt_ms apart: 0 when it went backwards
+ * (a reset, a new process) or no time passed. Never negative. */
+double metrics_rate(uint64_t prev, uint64_t cur, int64_t dt_ms);
+
+/*
+ * The CPU ticks a process used since the last sample. known: it was seen
+ * then, with prev_start and prev_ticks. A process seen for the first time
+ * counts all its ticks only if it started after the last sample
+ * (last_boot_ticks, in ticks after boot); otherwise (prodd just started,
+ * or it was missed) it counts nothing rather than years of CPU at once. A
+ * pid reused by another process (another start time) is a new process.
+ */
+uint64_t metrics_tick_delta(bool known, uint64_t prev_start,
+    uint64_t prev_ticks, uint64_t start, uint64_t ticks,
+    uint64_t last_boot_ticks);
+
+/* How many samples in a row over memory_limit make a restart. */
+#define METRICS_LIMIT_SAMPLES 2
+/* Update the streak of samples over limit (0: no limit); true when this
+ * sample completes METRICS_LIMIT_SAMPLES in a row. */
+bool metrics_over_limit(int *streak, int64_t rss, int64_t limit);
+
+/* The latest of one service, summed over its process tree. */
+struct metrics_svc {
+	bool valid;			/* sampled at least once since spawn */
+	double cpu_percent;		/* 100 = one core */
+	int64_t rss;			/* bytes */
+	int procs, threads, fds;	/* fds: -1 until counted */
+	double read_bps, write_bps;
+	int over_limit;			/* the streak */
+	struct mring cpu, mem;		/* history: cpu %, rss bytes */
+};
+
+void metrics_svc_init(struct metrics_svc *m, uint32_t history);
+void metrics_svc_free(struct metrics_svc *m);
+/* The process is gone: no latest values (the history stays). */
+void metrics_svc_clear(struct metrics_svc *m);
+
+#define METRICS_MAX_CPUS 256
+#define METRICS_MAX_NETS 32
+#define METRICS_MAX_DISKS 16
+
+struct metrics_net {
+	char name[32];
+	double rx_bps, tx_bps;
+	struct mring rx, tx;
+};
+
+struct metrics_disk {
+	char path[256];
+	bool ok;			/* statvfs worked */
+	uint64_t total, used, avail;	/* bytes */
+	struct mring used_pct;
+};
+
+struct metrics_host {
+	int64_t ts_ms;			/* wall clock of the latest sample; 0 */
+	uint32_t history;
+	double cpu_percent;		/* busy, all cores (100 = all) */
+	size_t ncpus;
+	double cpus[METRICS_MAX_CPUS];	/* busy % per core */
+	double load1, load5, load15;
+	uint64_t mem_total, mem_available, mem_used;
+	uint64_t swap_total, swap_used;
+	double disk_read_bps, disk_write_bps;
+	double uptime_s;
+	size_t nnets, ndisks;
+	struct metrics_net nets[METRICS_MAX_NETS];
+	struct metrics_disk disks[METRICS_MAX_DISKS];
+	struct mring cpu, load, mem_used_h, swap_used_h, disk_read, disk_write;
+	struct mring percpu[METRICS_MAX_CPUS];
+};
+
+void metrics_host_init(struct metrics_host *h, uint32_t history);
+void metrics_host_free(struct metrics_host *h);
+void metrics_host_resize(struct metrics_host *h, uint32_t history);
+/* The entry of interface name, made when new (NULL when full). */
+struct metrics_net *metrics_host_net(struct metrics_host *h,
+    const char *name);
+
+#endif

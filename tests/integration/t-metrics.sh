@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Metrics, black-box: per-service CPU (prodd-demo --cpu-burn 50 reads 40-60
+# %), RSS summed over the process tree (an orphaned grandchild included)
+# against ps, memory_limit restarting a leaking service, the host's
+# figures and history in /api/dashboard-data, /api/metrics/history,
+# prodd's own figures in /api/health, and prodctl status's CPU and MEM.
+set -u
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+VG=""
+
+api() { curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
+code() { curl -s -m 10 -o /dev/null -w '%{http_code}' --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
+svc() { api "/api/services/$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)" 2>/dev/null; }
+has_metrics() { [ "$(svc "$1" 'j["metrics"] is not None')" = True ]; }
+
+new_env
+pb=$(free_port); pg=$(free_port); pl=$(free_port)
+write_config <<YAML
+  - name: burn
+    command: $DEMO --port $pb --cpu-burn 50
+  - name: tree
+    command: $DEMO --port $pg --spawn-grandchild
+  - name: leak
+    command: $DEMO --port $pl --leak-mb-per-s 40
+    memory_limit: 100M
+    restart_delay: 10s
+  - name: idle
+    command: sleep 1000
+YAML
+sed -i "s|^daemon:|daemon:\n  sample_interval: 500ms\n  history: 8|" "$T/s.yaml"
+start_prodd
+wait_for 15 has_metrics burn
+wait_for 15 has_metrics tree
+
+# CPU: five readings a sample apart, the median; and what the process's
+# own counters say over the same 3 s (utime + stime of both threads)
+sleep 1
+bpid=$(svc burn 'j["pid"]')
+ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
+k0=$(ticks); w0=$(date +%s%N)
+vals=""
+for _ in 1 2 3 4 5; do
+	vals="$vals $(svc burn 'j["metrics"]["cpu_percent"]')"
+	sleep 0.6
+done
+k1=$(ticks); w1=$(date +%s%N)
+direct=$(python3 -c "print(round(($k1 - $k0) * 100 / $(getconf CLK_TCK) / (($w1 - $w0) / 1e9), 1))")
+med=$(tr ' ' '\n' <<<"$vals" | grep . | sort -n | sed -n 3p)
+check "cpu-burn 50: reads 40-60 % (median $med of:$vals; its own counters: $direct)" \
+	python3 -c "import sys; sys.exit(not (40 <= $med <= 60))"
+check "and agrees with the process's own counters within 8 points" \
+	python3 -c "import sys; sys.exit(not (abs($med - $direct) <= 8))"
+check "an idle service reads under 5 % CPU" \
+	python3 -c "import sys; sys.exit(not ($(svc idle 'j["metrics"]["cpu_percent"]') < 5))"
+
+# RSS over the whole tree: the main process and its orphaned grandchild
+wait_for 10 test "$(svc tree 'j["metrics"]["processes"]')" = 2
+sid=$(svc tree 'j["pid"]')
+check "tree: 2 processes (the grandchild, subreaped, counted by session)" \
+	test "$(svc tree 'j["metrics"]["processes"]')" = 2
+sleep 1.2	# a slow sample (fds, io) has passed
+ps_kb=$(ps -o rss= -s "$sid" | awk '{ s += $1 } END { print s }')
+ours=$(svc tree 'j["metrics"]["rss_bytes"] // 1024')
+check "tree: RSS agrees with ps within 10 % (prodd $ours KiB, ps $ps_kb KiB)" \
+	python3 -c "import sys; sys.exit(not (abs($ours - $ps_kb) <= 0.1 * $ps_kb))"
+check "tree: threads and open fds are counted" \
+	test "$(svc tree 'j["metrics"]["threads"] >= 2 and (j["metrics"]["fds"] or 0) >= 6')" = True
+
+# memory_limit: restarted, with an event that says so
+wait_event 20 kind=state service=leak to=stopping 'reason~=memory_limit'
+check "leak: stopped for its memory_limit" \
+	test -n "$(events kind=state service=leak to=stopping 'reason~=over its memory limit (RSS')"
+check "leak: and a restart scheduled (backoff)" \
+	wait_for 5 test -n "$(events kind=state service=leak to=backoff)"
+
+# /api/dashboard-data: the host and every history, 8 samples deep
+sleep 1
+d=$(api /api/dashboard-data)
+check "dashboard-data: system cpu, memory, load, disks, network, uptime" \
+	test "$(python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])["system"]
+print(0 <= s["cpu_percent"] <= 100, len(s["cpus"]) >= 1, s["memory"]["total"] > s["memory"]["available"] > 0,
+      len(s["load"]) == 3, s["disks"][0]["path"] == "/" and s["disks"][0]["total"] > 0,
+      any(n["name"] == "lo" for n in s["network"]), s["uptime_s"] > 0)' "$d")" = "True True True True True True True"
+check "dashboard-data: host history capped at history: 8" \
+	test "$(python3 -c '
+import json, sys
+h = json.loads(sys.argv[1])["system"]["history"]
+print(len(h["cpu"]) == 8, len(h["mem_used"]) == 8, len(h["cpus"][0]) == 8, len(h["network"]["lo"]["rx_bps"]) == 8)' "$d")" = "True True True True"
+check "dashboard-data: each service's cpu and rss history" \
+	test "$(python3 -c '
+import json, sys
+for s in json.loads(sys.argv[1])["services"]:
+    if s["name"] == "burn": print(len(s["history"]["cpu"]), len(s["history"]["rss"]), max(s["history"]["cpu"]) > 30)' "$d")" = "8 8 True"
+check "dashboard-data?history=3: 3 of each" \
+	test "$(api '/api/dashboard-data?history=3' | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j["system"]["history"]["cpu"]), len(j["services"][0]["history"]["rss"]))')" = "3 3"
+
+# /api/metrics/history
+r=$(api '/api/metrics/history?service=burn&series=cpu,rss')
+check "metrics/history of a service: cpu and rss" \
+	test "$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["service"], len(j["series"]["cpu"]), len(j["series"]["rss"]), j["interval_ms"])' "$r")" = "burn 8 8 500"
+r=$(api '/api/metrics/history?series=cpu,mem_used,cpu0,rx:lo')
+check "metrics/history of the host: cpu, mem_used, cpu0, rx:lo" \
+	test "$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(sorted(j["series"]), j["service"])' "$r")" = "['cpu', 'cpu0', 'mem_used', 'rx:lo'] None"
+check "metrics/history: an unknown series is 400" \
+	test "$(code '/api/metrics/history?series=nope')" = 400
+check "metrics/history: an unknown service is 404" \
+	test "$(code '/api/metrics/history?service=nope')" = 404
+
+# prodd itself
+h=$(api /api/health)
+check "/api/health: prodd's RSS, CPU and event-loop lag" \
+	test "$(python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])["prodd"]
+print(1 << 20 < p["rss_bytes"] < 64 << 20, 0 <= p["cpu_percent"] < 50, 0 <= p["loop_lag_ms"] < 100, p["samples"] > 5)' "$h")" = "True True True True"
+
+# prodctl status: CPU and MEM
+out=$("$BUILD/prodctl" --socket "$STATE/prodd.sock" --no-color status burn)
+check "prodctl status: burn's CPU % and memory ($(tail -n 1 <<<"$out" | tr -s ' '))" \
+	grep -Eq "^burn +running +[0-9]+ +[0-9a-z]+ +[0-9.]+% +[0-9.]+[KMG]" <<<"$out"
+
+stop_prodd
+check "prodd exits 0" test $? -eq 0
+cleanup
+finish
