@@ -48,6 +48,7 @@ extern const struct ctl_cmd ctl_cmd_signal;
 extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_status;
 extern const struct ctl_cmd ctl_cmd_stop;
+extern const struct ctl_cmd ctl_cmd_top;
 extern const struct ctl_cmd ctl_cmd_version;
 
 /* start, stop and restart (ctl-action.c): POST, then wait for the

@@ -14,6 +14,7 @@
 
 static const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_status,
+	&ctl_cmd_top,
 	&ctl_cmd_start,
 	&ctl_cmd_stop,
 	&ctl_cmd_restart,
