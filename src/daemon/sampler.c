@@ -801,7 +801,8 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 			sm->nroots++;
 		}
 	}
-	qsort(pairs, sm->nroots, 2 * sizeof *pairs, sm_cmp_int2);
+	if (sm->nroots > 1)
+		qsort(pairs, sm->nroots, 2 * sizeof *pairs, sm_cmp_int2);
 	sm->roots = xreallocarray(sm->roots, sm->nroots + 1, sizeof *sm->roots);
 	sm->root_svc = xreallocarray(sm->root_svc, sm->nroots + 1,
 	    sizeof *sm->root_svc);
@@ -814,7 +815,8 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		sm->acc = xreallocarray(sm->acc, nsvc, sizeof *sm->acc);
 		sm->nacc = nsvc;
 	}
-	memset(sm->acc, 0, nsvc * sizeof *sm->acc);
+	if (nsvc > 0)
+		memset(sm->acc, 0, nsvc * sizeof *sm->acc);
 
 	/* the work: main processes, then what the last sample found */
 	sm_seen_reset(sm, sm->nprocs + sm->nroots);
@@ -849,7 +851,8 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		sm->capnext = cap;
 		sm->nnext = 0;
 	}
-	qsort(sm->procs, sm->nprocs, sizeof *sm->procs, sm_cmp_proc);
+	if (sm->nprocs > 1)
+		qsort(sm->procs, sm->nprocs, sizeof *sm->procs, sm_cmp_proc);
 
 	/* the results */
 	for (size_t i = 0; i < nsvc; i++) {
