@@ -2,7 +2,7 @@
  * state_dir files (see state.h):
  *   prodd.lock         flock'ed while prodd runs; holds its pid
  *   groups/NAME        "pgid pid starttime bootid" of a running service
- *                      (empty while it is not running)
+ *                      (blank while it is not running)
  *   stopped            the services stopped by hand, one per line
  * A record is trusted only when the boot id is this boot's and the process
  * start time matches, so a pid reused after a reboot or by a stranger is
@@ -164,13 +164,21 @@ state_record(const char *dir, const char *name, pid_t pid)
 void
 state_forget(const char *dir, const char *name)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], blank[STATE_RECORD_LEN];
+	int fd;
 
-	/* emptied, not removed: the next start of the service writes into
-	 * the same file (see state_record) */
+	/* blanked in place, not truncated or removed: no block is freed and
+	 * allocated again at every restart (see state_record) */
 	snprintf(path, sizeof path, "%s/groups/%s", dir, name);
-	if (truncate(path, 0) != 0 && errno != ENOENT)
+	memset(blank, ' ', sizeof blank - 1);
+	blank[sizeof blank - 1] = '\n';
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0 || pwrite(fd, blank, sizeof blank, 0) != (ssize_t)sizeof blank)
 		log_warn(name, "cannot clear %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -251,22 +259,22 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		idx = cfg ? cfg_service_index(cfg, de->d_name) : -1;
 		if (len == 0 || sscanf(buf, "%ld %ld %llu %63s", &pgid, &pid,
 		    &start_t, boot) != 4 || pgid <= 1 || pid <= 1) {
-			/* empty (the service was not running) or not ours
+			/* blank (the service was not running) or not ours
 			 * to read: nothing to end */
 			free(buf);
 			if (idx < 0)
 				unlink(file);
-			else if (len > 0)
-				truncate(file, 0);
+			else
+				state_forget(dir, de->d_name);
 			continue;
 		}
 		free(buf);
-		/* read once: kept (emptied) for a service still configured,
+		/* read once: kept (blanked) for a service still configured,
 		 * so its next start rewrites it in place */
 		if (idx < 0)
 			unlink(file);
 		else
-			truncate(file, 0);
+			state_forget(dir, de->d_name);
 		if (strcmp(boot, state_boot_id()) != 0)
 			continue;	/* another boot: those pids mean nothing */
 		if (state_proc_stat((pid_t)pid, &st) == 0)
