@@ -124,8 +124,13 @@ test: deps
 	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
 	@bash tests/summary.sh build build/sanitize
 
+# Every benchmark, one after the other (~15 minutes); results in bench/README.md.
 bench: all
 	sh bench/config.sh
+	sh bench/supervise.sh
+	bash bench/api.sh
+	sh bench/probes.sh
+	sh bench/sample.sh
 
 clean:
 	rm -rf build
