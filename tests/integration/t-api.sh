@@ -39,7 +39,10 @@ write_config <<YAML
     command: sleep 100
     enabled: false
 YAML
-sed -i "s|^daemon:|daemon:\n  rate_limit: 0\n  hosts: [prodd.test]\n  cors_origins: [https://ops.example.com]|" "$T/s.yaml"
+# history: 5, so that the answers (dashboard-data carries every history)
+# stop growing after 5 s and the RSS comparison below compares like with
+# like
+sed -i "s|^daemon:|daemon:\n  rate_limit: 0\n  history: 5\n  hosts: [prodd.test]\n  cors_origins: [https://ops.example.com]|" "$T/s.yaml"
 PRODD_TOKEN=tok-123 start_prodd
 wait_event 15 kind=state service=rag to=running
 

@@ -170,6 +170,44 @@ check "prodd exits 0" test $? -eq 0
 check "no probe process is left" bash -c '! pgrep -f "sleep 31\.[56]" >/dev/null'
 cleanup
 
+# ---- redirects: judged as they are, followed only when asked ----------
+new_env
+prd=$(free_port)
+cat >"$T/redir.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/ok":
+            self.send_response(200); self.send_header("Content-Length", "2")
+            self.end_headers(); self.wfile.write(b"ok")
+        else:
+            self.send_response(302); self.send_header("Location", "/ok")
+            self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+write_config <<YAML
+  - name: web
+    command: python3 $T/redir.py $prd
+  - name: judged
+    command: sleep 1000
+    depends_on: { web: started }
+    health_check: { url: "http://127.0.0.1:$prd/", interval: 300ms, retries: 1, start_period: 0s, on_unhealthy: ignore }
+  - name: followed
+    command: sleep 1000
+    depends_on: { web: started }
+    health_check: { url: "http://127.0.0.1:$prd/", interval: 300ms, follow_redirects: true }
+YAML
+start_prodd
+wait_for 15 test "$(svc judged 'j["health"]["last_error"]')" = "HTTP 302"
+wait_for 15 health_is followed healthy
+check "a 302 is judged as it is: unhealthy, 'HTTP 302'" \
+	test "$(svc judged 'j["state"], j["health"]["last_error"]')" = "unhealthy HTTP 302"
+check "follow_redirects: true follows it to a 200: healthy" \
+	test "$(svc followed 'j["state"], j["health"]["status"]')" = "running healthy"
+stop_prodd
+cleanup
+
 # ---- ready and health follow health; prodctl status shows it ----------
 new_env
 write_config <<YAML
