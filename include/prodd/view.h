@@ -36,6 +36,7 @@ struct view_service {
 	/* health: kind NULL means no check; health NULL means none yet */
 	const char *health_kind;
 	const struct health_state *health;
+	bool detail;			/* with the health-check history */
 	const struct view_dep *deps;
 	size_t ndeps;
 	int port;			/* 0: none */

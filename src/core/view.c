@@ -89,6 +89,8 @@ view_health(cJSON *o, const struct view_service *s)
 	    0);
 	cJSON_AddNumberToObject(h, "failures_total", hs != NULL ?
 	    (double)hs->failures_total : 0);
+	if (!s->detail)
+		return;
 	a = cJSON_AddArrayToObject(h, "history");
 	for (size_t i = 0; hs != NULL && i < hs->nhist; i++) {
 		const struct health_sample *x = health_sample_at(hs, i);

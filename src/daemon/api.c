@@ -167,26 +167,29 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 	v->stopped_by_hand = sup_svc_down_by_hand(s);
 }
 
+/* One service; with detail, its health-check history too (the list
+ * leaves it out: 32 checks of 100 services would be most of its bytes). */
 static cJSON *
-api_service_json(const struct sup_svc *s, int64_t now)
+api_service_json(const struct sup_svc *s, int64_t now, bool detail)
 {
 	struct svc_view *sv = xmalloc(sizeof *sv);
 	cJSON *o;
 
 	api_fill(s, sv, now);
+	sv->v.detail = detail;
 	o = view_service_json(&sv->v);
 	free(sv);
 	return o;
 }
 
 static cJSON *
-api_services_json(const struct api *api, int64_t now)
+api_services_json(const struct api *api, int64_t now, bool detail)
 {
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; i < sup_count(api->sup); i++)
 		cJSON_AddItemToArray(a, api_service_json(sup_svc_at(api->sup, i),
-		    now));
+		    now, detail));
 	return a;
 }
 
@@ -535,7 +538,8 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 	s = sup_find(api->sup, name);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "message", msg);
-	cJSON_AddItemToObject(o, "service", api_service_json(s, clock_wall_ms()));
+	cJSON_AddItemToObject(o, "service", api_service_json(s, clock_wall_ms(),
+	    false));
 	server_respond_json(req, rc == 0 ? 202 : 200, o);
 }
 
@@ -606,7 +610,7 @@ api_all(struct api *api, struct srv_req *req, bool start)
 	    "starting every enabled service" : "stopping every service") :
 	    "nothing to do");
 	cJSON_AddItemToObject(o, "services", api_services_json(api,
-	    clock_wall_ms()));
+	    clock_wall_ms(), false));
 	server_respond_json(req, rc == 0 ? 202 : 200, o);
 }
 
@@ -683,7 +687,7 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 		    sampler_interval_ms(api->sampler), hist));
 	else
 		cJSON_AddNullToObject(o, "system");
-	svcs = api_services_json(api, now);
+	svcs = api_services_json(api, now, true);
 	/* each service's history: cpu %, rss bytes */
 	for (size_t i = 0; i < sup_count(api->sup); i++) {
 		const struct metrics_svc *m = sup_svc_metrics(sup_svc_at(
@@ -876,7 +880,8 @@ api_handle(void *arg, struct srv_req *req)
 		    api_cache_get(api, &api->services, req, now))
 			return;
 		o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "services", api_services_json(api, now));
+		cJSON_AddItemToObject(o, "services", api_services_json(api, now,
+		    false));
 		api_cache_put(api, &api->services, req, now, o);
 		return;
 	}
@@ -936,7 +941,7 @@ api_handle(void *arg, struct srv_req *req)
 		if (verb[0] == '\0') {
 			if (api_method(req, SRV_GET))
 				server_respond_json(req, 200,
-				    api_service_json(s, now));
+				    api_service_json(s, now, true));
 			return;
 		}
 		if (strcmp(verb, "logs") == 0) {

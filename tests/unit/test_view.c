@@ -112,6 +112,12 @@ test_health_json(void **state)
 	s.health_kind = "url";
 	s.health = &h;
 	o = view_service_json(&s);
+	/* the list's form leaves the history out */
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "health"),
+	    "history"));
+	cJSON_Delete(o);
+	s.detail = true;
+	o = view_service_json(&s);
 	hj = cJSON_GetObjectItem(o, "health");
 	assert_string_equal(cJSON_GetObjectItem(hj, "status")->valuestring,
 	    "healthy");
