@@ -25,6 +25,7 @@
 #include "prodd/probe.h"
 #include "prodd/envfile.h"
 #include "prodd/log.h"
+#include "prodd/version.h"
 #include "prodd/xmalloc.h"
 
 #include <curl/curl.h>
@@ -40,9 +41,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef PRODD_VERSION
-#define PRODD_VERSION "0.1.0"
-#endif
 
 extern char **environ;
 

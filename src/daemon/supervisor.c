@@ -338,6 +338,22 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 	return o;
 }
 
+/* What a service holds besides its process: its logs, metrics, probe and
+ * timers. The service itself is freed when the last handle has closed. */
+static void
+sup_svc_release(struct sup_svc *s)
+{
+	logs_close(s->logs);
+	s->logs = NULL;
+	metrics_svc_free(&s->metrics);
+	probe_free(s->probe);
+	s->probe = NULL;
+	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
+}
+
 /* A gone service that nothing runs any more: close its timers. */
 static void
 sup_maybe_free(struct sup_svc *s)
@@ -359,15 +375,7 @@ sup_maybe_free(struct sup_svc *s)
 		sup->nretired = 0;
 	}
 	s->closing = true;
-	logs_close(s->logs);
-	s->logs = NULL;
-	metrics_svc_free(&s->metrics);
-	probe_free(s->probe);
-	s->probe = NULL;
-	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
+	sup_svc_release(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1223,15 +1231,7 @@ sup_close_svc(struct sup_svc *s)
 		pidmap_del(&s->sup->pids, s->pid);
 		s->pid = 0;
 	}
-	logs_close(s->logs);
-	s->logs = NULL;
-	metrics_svc_free(&s->metrics);
-	probe_free(s->probe);
-	s->probe = NULL;
-	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
+	sup_svc_release(s);
 }
 
 static void
