@@ -20,51 +20,24 @@ ctl_status_row(struct ctl_table *t, const cJSON *svc)
 	const char *name = ctl_json_str(svc, "name");
 	const char *state = ctl_json_str(svc, "state");
 	const char *reason = ctl_json_str(svc, "reason");
-	const cJSON *health = cJSON_GetObjectItemCaseSensitive(svc, "health");
 	const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(svc,
 	    "metrics");
-	const char *hs = ctl_json_str(health, "status");
 	char buf[64];
 	double v;
 
 	ctl_table_add(t, CTL_COLOR_NONE, name != NULL ? name : "?");
 	ctl_table_add(t, ctl_state_color(state), state != NULL ? state : "?");
-	if (ctl_json_num(svc, "pid", &v))
-		snprintf(buf, sizeof buf, "%.0f", v);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
+	ctl_table_num(t, svc, "pid", CTL_CELL_COUNT);
 	if (ctl_json_num(svc, "uptime_s", &v))
 		ctl_format_uptime(v, buf, sizeof buf);
 	else
 		snprintf(buf, sizeof buf, "-");
 	ctl_table_add(t, CTL_COLOR_NONE, buf);
 	/* metrics is null until prodd samples /proc: "-" then. */
-	if (ctl_json_num(metrics, "cpu_percent", &v))
-		snprintf(buf, sizeof buf, "%.1f%%", v);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
-	if (ctl_json_num(metrics, "rss_bytes", &v))
-		ctl_format_bytes(v, buf, sizeof buf);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
-	if (ctl_json_num(svc, "restarts", &v))
-		snprintf(buf, sizeof buf, "%.0f", v);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
-	if (hs == NULL || strcmp(hs, "none") == 0) {
-		ctl_table_add(t, CTL_COLOR_NONE, "-");
-	} else {
-		/* the status, and how long the last check took */
-		if (ctl_json_num(health, "last_latency_ms", &v))
-			snprintf(buf, sizeof buf, "%s %.1fms", hs, v);
-		else
-			snprintf(buf, sizeof buf, "%s", hs);
-		ctl_table_add(t, ctl_health_color(hs), buf);
-	}
+	ctl_table_num(t, metrics, "cpu_percent", CTL_CELL_PERCENT);
+	ctl_table_num(t, metrics, "rss_bytes", CTL_CELL_BYTES);
+	ctl_table_num(t, svc, "restarts", CTL_CELL_COUNT);
+	ctl_table_health(t, svc);
 	if (state != NULL && strcmp(state, "running") != 0 && reason != NULL)
 		ctl_table_add(t, CTL_COLOR_DIM, reason);
 	else

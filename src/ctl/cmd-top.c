@@ -161,64 +161,27 @@ top_row_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* "-" unless metrics has a number at key; fmt for a count, else a size. */
-static void
-top_metric(struct ctl_table *t, const cJSON *metrics, const char *key,
-    bool size)
-{
-	char buf[32];
-	double v;
-
-	if (!ctl_json_num(metrics, key, &v))
-		snprintf(buf, sizeof buf, "-");
-	else if (size)
-		ctl_format_bytes(v, buf, sizeof buf);
-	else
-		snprintf(buf, sizeof buf, "%.0f", v);
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
-}
-
 static void
 top_add_row(struct ctl_table *t, const cJSON *svc)
 {
 	const char *name = ctl_json_str(svc, "name");
 	const char *state = ctl_json_str(svc, "state");
-	const cJSON *health = cJSON_GetObjectItemCaseSensitive(svc, "health");
 	const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(svc,
 	    "metrics");
-	const char *hs = ctl_json_str(health, "status");
-	char buf[64];
-	double v;
 
 	ctl_table_add(t, CTL_COLOR_NONE, name != NULL ? name : "?");
 	ctl_table_add(t, ctl_state_color(state), state != NULL ? state : "?");
-	if (ctl_json_num(svc, "pid", &v))
-		snprintf(buf, sizeof buf, "%.0f", v);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
+	ctl_table_num(t, svc, "pid", CTL_CELL_COUNT);
 	/* metrics is null until prodd samples /proc (and without a
 	 * process): "-" in every column of it then. */
-	if (ctl_json_num(metrics, "cpu_percent", &v))
-		snprintf(buf, sizeof buf, "%.1f%%", v);
-	else
-		snprintf(buf, sizeof buf, "-");
-	ctl_table_add(t, CTL_COLOR_NONE, buf);
-	top_metric(t, metrics, "rss_bytes", true);
-	top_metric(t, metrics, "processes", false);
-	top_metric(t, metrics, "threads", false);
-	top_metric(t, metrics, "fds", false);
-	top_metric(t, metrics, "read_bps", true);
-	top_metric(t, metrics, "write_bps", true);
-	if (hs == NULL || strcmp(hs, "none") == 0) {
-		ctl_table_add(t, CTL_COLOR_NONE, "-");
-	} else {
-		if (ctl_json_num(health, "last_latency_ms", &v))
-			snprintf(buf, sizeof buf, "%s %.1fms", hs, v);
-		else
-			snprintf(buf, sizeof buf, "%s", hs);
-		ctl_table_add(t, ctl_health_color(hs), buf);
-	}
+	ctl_table_num(t, metrics, "cpu_percent", CTL_CELL_PERCENT);
+	ctl_table_num(t, metrics, "rss_bytes", CTL_CELL_BYTES);
+	ctl_table_num(t, metrics, "processes", CTL_CELL_COUNT);
+	ctl_table_num(t, metrics, "threads", CTL_CELL_COUNT);
+	ctl_table_num(t, metrics, "fds", CTL_CELL_COUNT);
+	ctl_table_num(t, metrics, "read_bps", CTL_CELL_BYTES);
+	ctl_table_num(t, metrics, "write_bps", CTL_CELL_BYTES);
+	ctl_table_health(t, svc);
 }
 
 /* "prodd: 3/3 running, 3 healthy · prodd 9.1M, 0.3% CPU · 12:34:56" */

@@ -231,3 +231,40 @@ ctl_table_free(struct ctl_table *t)
 	free(t->cells);
 	free(t);
 }
+
+void
+ctl_table_num(struct ctl_table *t, const cJSON *obj, const char *key,
+    enum ctl_cell_kind kind)
+{
+	char buf[32];
+	double v;
+
+	if (!ctl_json_num(obj, key, &v))
+		snprintf(buf, sizeof buf, "-");
+	else if (kind == CTL_CELL_BYTES)
+		ctl_format_bytes(v, buf, sizeof buf);
+	else if (kind == CTL_CELL_PERCENT)
+		snprintf(buf, sizeof buf, "%.1f%%", v);
+	else
+		snprintf(buf, sizeof buf, "%.0f", v);
+	ctl_table_add(t, CTL_COLOR_NONE, buf);
+}
+
+void
+ctl_table_health(struct ctl_table *t, const cJSON *svc)
+{
+	const cJSON *health = cJSON_GetObjectItemCaseSensitive(svc, "health");
+	const char *hs = ctl_json_str(health, "status");
+	char buf[64];
+	double v;
+
+	if (hs == NULL || strcmp(hs, "none") == 0) {
+		ctl_table_add(t, CTL_COLOR_NONE, "-");
+		return;
+	}
+	if (ctl_json_num(health, "last_latency_ms", &v))
+		snprintf(buf, sizeof buf, "%s %.1fms", hs, v);
+	else
+		snprintf(buf, sizeof buf, "%s", hs);
+	ctl_table_add(t, ctl_health_color(hs), buf);
+}

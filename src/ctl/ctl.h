@@ -194,6 +194,14 @@ struct ctl_table *ctl_table_new(size_t ncols);
 /* Add a cell to the current row (a new row starts after ncols cells). */
 void ctl_table_add(struct ctl_table *t, enum ctl_color c, const char *s);
 void ctl_table_print(const struct ctl_table *t, FILE *f, bool color);
+/* Cells of prodd's JSON, "-" when obj has no number at key: a count, a
+ * percentage ("12.5%"), a size (ctl_format_bytes). */
+enum ctl_cell_kind { CTL_CELL_COUNT, CTL_CELL_PERCENT, CTL_CELL_BYTES };
+void ctl_table_num(struct ctl_table *t, const cJSON *obj, const char *key,
+    enum ctl_cell_kind kind);
+/* The HEALTH cell of a service: "-" without a check, else the status and
+ * the last check's latency ("healthy 1.2ms"), coloured. */
+void ctl_table_health(struct ctl_table *t, const cJSON *svc);
 void ctl_table_free(struct ctl_table *t);
 
 /* The signal flag shared by the waiting and streaming loops: set by
