@@ -22,6 +22,7 @@
 # it waits, at most QUIET_WAIT s, for a second with the machine under 10 %
 # busy, and it reports how busy the machine was. Every wait is bounded.
 set -eu
+. "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 N=${N:-500}
 WINDOW=${WINDOW:-30}
@@ -31,8 +32,6 @@ HEALTHY_WAIT=60
 BUDGET=$((WINDOW + HEALTHY_WAIT + 120))	# seconds, for the whole script
 began=$(date +%s)
 
-note() { printf '%s\n' "$*" >&2; }
-die() { note "probes.sh: $*"; exit 1; }
 left() { echo $((BUDGET - ($(date +%s) - began))); }
 
 # lateness RECORDS FROM TO: the lateness of every probe read in [FROM, TO]
@@ -126,15 +125,6 @@ used() {
 	    END { print n + 0 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# A loopback port nothing uses (prodd's API listens there, not on 8003).
-free_port() {
-	p=$((20000 + $$ % 20000))
-	while [ "$(used "$p" "$p")" -gt 0 ] || [ "$p" -eq 8003 ]; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
-
 # The farm's first port: BASE, else the next block of N free ports below
 # the ephemeral range (so no client socket holds one), else above 10000.
 farm_base() {
@@ -192,24 +182,6 @@ lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 cpu_ns() {
 	cat "/proc/$1/task/"*/schedstat 2>/dev/null |
 	    awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
-# "BUSY TOTAL" jiffies of the whole machine (every core), from /proc/stat
-machine() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
-    $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-# busy M2 M3: % of the machine busy between two `machine` readings
-busy() { echo "$1 $2" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }'; }
-# quiet: wait (at most QUIET_WAIT s) for a second in which the machine is
-# under 10 % busy, so that other work skews the figures less
-quiet() {
-	q=0
-	while [ "$q" -lt "${QUIET_WAIT:-15}" ]; do
-		a=$(machine)
-		sleep 1
-		[ "$(busy "$a" "$(machine)")" -lt 10 ] && return 0
-		q=$((q + 1))
-	done
-	note "  (the machine stayed busy: measuring anyway)"
 }
 
 # healthy: how many services prodd reports healthy

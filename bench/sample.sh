@@ -15,6 +15,7 @@
 # Prints a markdown table on stdout, progress on stderr. Every wait is
 # bounded; the whole run takes about 4 minutes.
 set -eu
+. "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 NS=${NS:-10 100 500}
 HOSTS=${HOSTS:-200 2000}
@@ -25,8 +26,6 @@ tmp=$(mktemp -d /tmp/prodd-sample.XXXXXX)
 pid=""
 fillers=""
 
-note() { printf '%s\n' "$*" >&2; }
-die() { note "sample.sh: $*"; exit 1; }
 
 cleanup() {
 	set +e
@@ -42,14 +41,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-free_port() {
-	p=$((20000 + $$ % 10000))
-	while grep -q ":$(printf %04X "$p") " /proc/net/tcp /proc/net/tcp6 \
-	    2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
 nprocs() { ls -d /proc/[0-9]* | wc -l; }
 
 # fill_to COUNT: start `sleep`s until the host runs about COUNT processes

@@ -15,6 +15,7 @@
 # and it reports how busy the machine was. Every wait is bounded; the whole
 # run stays under 7 minutes (parts are skipped when time is short).
 set -eu
+. "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 NS=${NS:-10 100 500}
 REPEATS=${REPEATS:-20}
@@ -31,8 +32,6 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 started=""			# the prodd pids this script started, still running
 rows=""
 
-note() { printf '%s\n' "$*" >&2; }
-die() { note "supervise.sh: $*"; exit 1; }
 left() { echo $((BUDGET - ($(date +%s) - began))); }
 
 # The children of prodd PID: each leads its own process group.
@@ -57,16 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-# A loopback port nothing uses (prodd's API listens there, not on 8003).
-free_port() {
-	p=$((20000 + $$ % 20000))
-	while grep -q ":$(printf %04X "$p") " /proc/net/tcp /proc/net/tcp6 \
-	    2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
 
 # gen DIR N [TICKFILE]: DIR/services.yaml with N idle services (+ tick).
 gen() {
@@ -98,25 +87,7 @@ launch() {
 # ms A_NS B_NS: (B - A) in ms, 2 decimals.
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
 kib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
-# "BUSY TOTAL" jiffies of the whole machine (every core), from /proc/stat
-machine() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
-    $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-# busy M2 M3: % of the machine busy between two `machine` readings
-busy() { echo "$1 $2" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }'; }
-# quiet: wait (at most QUIET_WAIT s) for a second in which the machine is
-# under 10 % busy, so that other work skews the figures less
-quiet() {
-	q=0
-	while [ "$q" -lt "${QUIET_WAIT:-15}" ]; do
-		a=$(machine)
-		sleep 1
-		[ "$(busy "$a" "$(machine)")" -lt 10 ] && return 0
-		q=$((q + 1))
-	done
-	note "  (the machine stayed busy: measuring anyway)"
-}
 timeout_ms() { l=$(left); [ "$l" -gt "$1" ] && l=$1; echo $((l * 1000)); }
 
 # stop DIR: SIGTERM prodd, time its exit, check its status and services.
