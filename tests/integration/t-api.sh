@@ -267,9 +267,12 @@ rss2=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
 check "100 clients x 10 s: every answer right ($n1 and $n2 requests, $bad1 + $bad2 wrong)" \
 	test "$bad1" -eq 0 -a "$bad2" -eq 0 -a "$n1" -gt 1000
 if [ -z "${SANITIZE:-}" ]; then
-	# within 64 KiB: RSS moves by whole pages as the heap settles
-	check "RSS no higher after the second round ($rss1 -> $rss2 KiB)" \
-		test "$rss2" -le "$((rss1 + 64))"
+	# The heap may still settle by a few pages in the second round (a
+	# peak of answers in flight at once); a leak of even 16 bytes a
+	# request would add more than 256 KiB over the ~50,000 requests of a
+	# round here.
+	check "RSS no higher after the second round ($rss1 -> $rss2 KiB, $n2 requests)" \
+		test "$rss2" -le "$((rss1 + 256))"
 else
 	echo "# RSS not compared under ASan (its quarantine only grows); LeakSanitizer checks leaks at exit"
 fi
