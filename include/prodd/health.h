@@ -52,12 +52,15 @@ struct health_state {
 	int64_t last_check_ms;		/* wall clock; 0: none yet */
 	int64_t last_late_ms;		/* how late the last check started */
 	char last_error[HEALTH_ERROR_MAX];	/* "" when it passed */
-	struct health_sample hist[HEALTH_HISTORY];	/* a ring */
+	struct health_sample *hist;	/* a ring of HEALTH_HISTORY, made at
+					 * the first result */
 	size_t nhist, hpos;		/* kept, and the next slot */
 };
 
 /* No process yet: status none (no check configured) or unknown. */
 void health_init(struct health_state *h, const struct cfg_health *c);
+/* What health_result allocated. */
+void health_free(struct health_state *h);
 /* A new process was spawned at now_ms (monotonic): unknown, no counted
  * failures, the first check due soon. phase in [0, 1). */
 void health_begin(struct health_state *h, const struct cfg_health *c,

@@ -1,5 +1,5 @@
 /*
- * Metrics (SPEC §4) as numbers: history rings of 32-bit floats, rates from
+ * Metrics (SPEC §4) as numbers: history rings of 16-bit floats, rates from
  * counters that may reset, the CPU a process used between two samples
  * when processes come and go, the memory_limit rule, and the latest values
  * of the host and of each service. The shell (sampler.c) reads /proc and
@@ -12,11 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The newest cap values of a series, oldest first through mring_at. */
+/* The newest cap values of a series (each >= 0), oldest first through
+ * mring_at, kept in 16 bits each: within 0.05 % of what was pushed. */
 struct mring {
-	float *v;
+	uint16_t *v;			/* mring_encode'd */
 	uint32_t cap, n, head;		/* head: the next slot */
 };
+
+/* x >= 0 in 16 bits and back: relative error <= 2^-11; below 2^-14
+ * (and anything negative or NaN) is 0; from about 2^49 (5.6e14) up, the
+ * largest code. */
+uint16_t mring_encode(float x);
+float mring_decode(uint16_t c);
 
 void mring_init(struct mring *r, uint32_t cap);
 void mring_free(struct mring *r);

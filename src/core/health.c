@@ -2,8 +2,10 @@
  * Health-check decisions (see health.h). Pure.
  */
 #include "prodd/health.h"
+#include "prodd/xmalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -12,6 +14,14 @@ health_init(struct health_state *h, const struct cfg_health *c)
 	memset(h, 0, sizeof *h);
 	h->status = c->kind == CFG_HEALTH_NONE ? HEALTH_NONE : HEALTH_UNKNOWN;
 	h->last_latency_ms = -1;
+}
+
+void
+health_free(struct health_state *h)
+{
+	free(h->hist);
+	h->hist = NULL;
+	h->nhist = h->hpos = 0;
 }
 
 void
@@ -71,8 +81,11 @@ health_result(struct health_state *h, const struct cfg_health *c,
     int64_t now_ms, int64_t wall_ms, bool ok, double latency_ms,
     const char *error)
 {
-	struct health_sample *s = &h->hist[h->hpos];
+	struct health_sample *s;
 
+	if (h->hist == NULL)	/* at the first check: most services have none */
+		h->hist = xcalloc(HEALTH_HISTORY, sizeof *h->hist);
+	s = &h->hist[h->hpos];
 	s->at_ms = wall_ms;
 	s->latency_ms = (float)latency_ms;
 	s->ok = ok;

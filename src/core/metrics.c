@@ -8,6 +8,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A history value in 16 bits: a float's exponent, cut to the window
+ * 2^-14 .. 2^49, and its 10 high mantissa bits, rounded. Every series is
+ * >= 0 (percentages, loads, bytes, bytes per second), so no sign bit.
+ * The relative error is at most 2^-11 (0.05 %); integers up to 2048 and
+ * most round figures (0, 50, 100, powers of two) are exact; below 2^-14
+ * is 0, above the window is its largest value. Half the memory of a float,
+ * which is most of what a service's history costs.
+ */
+#define MRING_E0 112u			/* float exponent of code 1 << 10, - 1 */
+
+uint16_t
+mring_encode(float x)
+{
+	uint32_t b, e;
+
+	if (!(x > 0))			/* 0, negative, NaN */
+		return 0;
+	memcpy(&b, &x, sizeof b);
+	b += 1u << 12;			/* round the 13 bits dropped */
+	e = b >> 23;			/* 255 for inf */
+	if (e <= MRING_E0)
+		return 0;
+	if (e > MRING_E0 + 63)
+		return 0xffff;
+	return (uint16_t)(((e - MRING_E0) << 10) | ((b >> 13) & 0x3ffu));
+}
+
+float
+mring_decode(uint16_t c)
+{
+	uint32_t b;
+	float x;
+
+	if ((c >> 10) == 0)
+		return 0;
+	b = ((uint32_t)(c >> 10) + MRING_E0) << 23 | (uint32_t)(c & 0x3ffu) << 13;
+	memcpy(&x, &b, sizeof x);
+	return x;
+}
+
 void
 mring_init(struct mring *r, uint32_t cap)
 {
@@ -23,23 +64,34 @@ mring_free(struct mring *r)
 	memset(r, 0, sizeof *r);
 }
 
-void
-mring_push(struct mring *r, float x)
+static void
+mring_push_code(struct mring *r, uint16_t c)
 {
-	if (r->v == NULL)
-		return;
-	r->v[r->head] = x;
+	r->v[r->head] = c;
 	r->head = (r->head + 1) % r->cap;
 	if (r->n < r->cap)
 		r->n++;
 }
 
-float
-mring_at(const struct mring *r, uint32_t i)
+void
+mring_push(struct mring *r, float x)
+{
+	if (r->v != NULL)
+		mring_push_code(r, mring_encode(x));
+}
+
+static uint16_t
+mring_code_at(const struct mring *r, uint32_t i)
 {
 	uint32_t oldest = (r->head + r->cap - r->n) % r->cap;
 
 	return r->v[(oldest + i) % r->cap];
+}
+
+float
+mring_at(const struct mring *r, uint32_t i)
+{
+	return mring_decode(mring_code_at(r, i));
 }
 
 void
@@ -53,7 +105,7 @@ mring_resize(struct mring *r, uint32_t cap)
 	mring_init(&n, cap);
 	keep = r->n < cap ? r->n : cap;
 	for (uint32_t i = r->n - keep; i < r->n; i++)
-		mring_push(&n, mring_at(r, i));
+		mring_push_code(&n, mring_code_at(r, i));
 	free(r->v);
 	*r = n;
 }

@@ -26,10 +26,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The write buffer is kept between feeds up to this size; a burst that
- * needed more gives the memory back afterwards. */
-#define LOGS_OUT_RETAIN (256 * 1024)
-#define LOGS_OUT_MIN 1024
+/* The lines of a call, formatted for the file: one buffer for every
+ * service, since a call formats and writes one service's lines before the
+ * next call begins. It holds the longest line with its time stamp; when
+ * the next line does not fit, what is there is written first. Static, so
+ * that 500 quiet services cost nothing here, and untouched pages cost no
+ * memory. */
+#define LOGS_OUT_SIZE (LOGS_MAX_LINE + 128)
+static struct {
+	char buf[LOGS_OUT_SIZE];
+	size_t len;
+} logs_out;
 #define LOGS_PART_MIN 128
 /* How long to wait before trying again to open a file that failed. */
 #define LOGS_RETRY_MS 5000
@@ -55,9 +62,6 @@ struct logs_svc {
 	void *arg;
 	struct logs_part part[2];	/* stdout, stderr */
 
-	/* The lines of the current call, formatted for the file. */
-	char *out;
-	size_t out_len, out_cap;
 	bool writing;		/* the file is open for this call */
 
 	uint64_t write_errors;
@@ -224,7 +228,6 @@ logs_close(struct logs_svc *l)
 	logring_free(l->ring);
 	for (int i = 0; i < 2; i++)
 		free(l->part[i].buf);
-	free(l->out);
 	free(l->dir);
 	free(l->name);
 	free(l->path);
@@ -323,17 +326,18 @@ logs_count_lines(const char *p, size_t n)
 	return c;
 }
 
-/* After a call's lines: rotate if due, then one write of them all. */
+/* After a call's lines (or when the buffer is full): rotate if due, then
+ * one write of them all. */
 static void
 logs_commit(struct logs_svc *l, int64_t now_ms)
 {
-	const char *p = l->out;
-	size_t left = l->out_len;
+	const char *p = logs_out.buf;
+	size_t left = logs_out.len;
 	int e = 0;
 
 	if (left == 0)
 		return;
-	l->out_len = 0;
+	logs_out.len = 0;
 	/* An empty file takes any write whole (so one burst larger than
 	 * max_size is not lost); max_size <= 0 means no limit. */
 	if (l->max_size > 0 && l->size > 0 &&
@@ -341,7 +345,7 @@ logs_commit(struct logs_svc *l, int64_t now_ms)
 		logs_rotate(l, now_ms);
 	if (l->fd < 0) {
 		l->write_errors += logs_count_lines(p, left);
-		goto out;
+		return;
 	}
 	while (left > 0) {
 		ssize_t n = write(l->fd, p, left);
@@ -368,13 +372,6 @@ logs_commit(struct logs_svc *l, int64_t now_ms)
 		    "lost", l->path, (unsigned long long)l->write_errors);
 		l->failing = false;
 	}
-out:
-	/* A burst may have grown the buffer a lot; do not keep that. */
-	if (l->out_cap > LOGS_OUT_RETAIN) {
-		free(l->out);
-		l->out = NULL;
-		l->out_cap = 0;
-	}
 }
 
 /* Format one line for the file into the call's buffer. */
@@ -394,16 +391,12 @@ logs_out_line(struct logs_svc *l, int stream, int64_t now_ms,
 		l->ts_len = strlen(l->ts);
 		l->ts_ms = now_ms;
 	}
-	need = l->out_len + l->ts_len + LOGS_WORD_LEN + len + 1;
-	if (need > l->out_cap) {
-		size_t cap = l->out_cap ? l->out_cap : LOGS_OUT_MIN;
-
-		while (cap < need)
-			cap *= 2;
-		l->out = xrealloc(l->out, cap);
-		l->out_cap = cap;
-	}
-	o = l->out + l->out_len;
+	if (len > LOGS_MAX_LINE)	/* callers cut lines; be sure */
+		len = LOGS_MAX_LINE;
+	need = l->ts_len + LOGS_WORD_LEN + len + 1;
+	if (logs_out.len + need > sizeof logs_out.buf)
+		logs_commit(l, now_ms);
+	o = logs_out.buf + logs_out.len;
 	memcpy(o, l->ts, l->ts_len);
 	o += l->ts_len;
 	memcpy(o, stream == LOG_STREAM_STDERR ? " stderr " : " stdout ",
@@ -411,7 +404,7 @@ logs_out_line(struct logs_svc *l, int stream, int64_t now_ms,
 	o += LOGS_WORD_LEN;
 	memcpy(o, text, len);
 	o[len] = '\n';
-	l->out_len = need;
+	logs_out.len += need;
 }
 
 /* One complete line: ring, listener, file. */

@@ -346,6 +346,7 @@ sup_svc_release(struct sup_svc *s)
 	logs_close(s->logs);
 	s->logs = NULL;
 	metrics_svc_free(&s->metrics);
+	health_free(&s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
 	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);

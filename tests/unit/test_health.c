@@ -40,6 +40,7 @@ test_init(void **state)
 	assert_int_equal(h.status, HEALTH_UNKNOWN);
 	assert_true(h.last_latency_ms < 0);
 	assert_int_equal(h.nhist, 0);
+	health_free(&h);
 }
 
 /* the first check comes early, then the grid spreads by phase */
@@ -73,6 +74,7 @@ test_schedule(void **state)
 	assert_int_equal(h.anchor_ms, 150);
 	health_started(&h, &c, 150);
 	assert_int_equal(h.next_ms, 350);
+	health_free(&h);
 }
 
 static void
@@ -120,6 +122,7 @@ test_first_success(void **state)
 	    HEALTH_SAME);	/* one event per transition, not per check */
 	assert_int_equal(h.checks, 3);
 	assert_int_equal(h.failures_total, 1);
+	health_free(&h);
 }
 
 /* never healthy: failures count once start_period is over */
@@ -149,6 +152,7 @@ test_never_healthy(void **state)
 	assert_true(became <= c.start_period_ms +
 	    c.retries * c.interval_ms);
 	assert_int_equal(h.status, HEALTH_UNHEALTHY);
+	health_free(&h);
 }
 
 /* healthy, then retries consecutive failures; a success in between resets */
@@ -190,6 +194,7 @@ test_retries(void **state)
 	c.retries = 1;
 	assert_int_equal(health_result(&h, &c, 9000, 0, false, 1, "x"),
 	    HEALTH_BECAME_UNHEALTHY);
+	health_free(&h);
 }
 
 /* a new process starts over: unknown, no counted failures */
@@ -213,6 +218,7 @@ test_begin_again(void **state)
 	/* its start period counts from this spawn, not the first one */
 	assert_int_equal(health_result(&h, &c, 12000, 0, false, 1, "x"),
 	    HEALTH_SAME);
+	health_free(&h);
 }
 
 static void
@@ -234,6 +240,7 @@ test_history(void **state)
 		assert_true(s->latency_ms == (float)(i + 8));
 		assert_int_equal(s->ok, (i + 8) % 3 != 0);
 	}
+	health_free(&h);
 }
 
 /*
@@ -272,6 +279,7 @@ test_defaults_bound(void **state)
 				assert_true(found > 0);
 				assert_true(found - bad <= c.interval_ms *
 				    c.retries + c.timeout_ms);
+				health_free(&h);
 			}
 }
 

@@ -38,6 +38,42 @@ test_ring(void **state)
 	mring_push(&r, 1);	/* freed: a no-op, not a crash */
 }
 
+/* History values in 16 bits: what a chart or an API client reads back is
+ * within 0.05 % of what was sampled, across the range of every series. */
+static void
+test_ring_values(void **state)
+{
+	uint16_t prev = 0;
+	float big = 1e14f, x;
+
+	(void)state;
+	for (int i = 0; i <= 2048; i++)	/* percentages, counts: exact */
+		assert_true(mring_decode(mring_encode((float)i)) == (float)i);
+	/* 1e-4 .. 1e14 (a load of 0.0001 to 90 TiB), a step of 0.1 % */
+	for (x = 1e-4f; x < big; x *= 1.001f) {
+		float y = mring_decode(mring_encode(x));
+		uint16_t c = mring_encode(x);
+
+		assert_true(y >= x * (1 - 1.0f / 2048) &&
+		    y <= x * (1 + 1.0f / 2048));
+		assert_true(c >= prev);	/* order is kept */
+		prev = c;
+	}
+	assert_true(mring_decode(mring_encode(33.3f)) > 33.28f &&
+	    mring_decode(mring_encode(33.3f)) < 33.32f);
+	/* 64 GiB of RSS, in bytes */
+	assert_true(mring_decode(mring_encode(68719476736.0f)) ==
+	    68719476736.0f);
+	/* what cannot be kept: tiny is 0, negative and NaN are 0, huge and
+	 * infinite are the largest value, never a wrap to something small */
+	assert_int_equal(mring_encode(1e-6f), 0);
+	assert_int_equal(mring_encode(-5.0f), 0);
+	assert_int_equal(mring_encode(__builtin_nanf("")), 0);
+	assert_int_equal(mring_encode(1e30f), 0xffff);
+	assert_int_equal(mring_encode(__builtin_inff()), 0xffff);
+	assert_true(mring_decode(0xffff) > 5e14f);
+}
+
 static void
 test_rate(void **state)
 {
@@ -164,6 +200,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_ring_values),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_tick_delta),
 		cmocka_unit_test(test_over_limit),

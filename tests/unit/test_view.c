@@ -137,6 +137,7 @@ test_health_json(void **state)
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 1),
 	    "ok")));
 	cJSON_Delete(o);
+	health_free(&h);
 }
 
 static void
