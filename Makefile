@@ -69,8 +69,10 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# libcurl is not linked: prodd loads it at the first url check
+# (src/daemon/curl-lazy.c); its headers are still needed to build.
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(ALL_PKGS)) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(filter-out libcurl,$(ALL_PKGS))) -ldl -lm
 
 # The exec helper links nothing but libc: it is exec'd at every spawn.
 $(BUILD)/prodd-exec: $(BUILD)/obj/src/exec/prodd-exec.o

@@ -21,6 +21,7 @@ export BUILD SANITIZE="${SANITIZE:-}" VALGRIND="${VALGRIND:-}"
 vg=""
 if [ -n "${VALGRIND:-}" ] && [ -z "${SANITIZE:-}" ]; then
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+	vg="$vg --suppressions=$(pwd)/tests/valgrind.supp"
 fi
 
 count_cmocka() {	# file -> "passed failed"

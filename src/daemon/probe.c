@@ -23,12 +23,12 @@
  * goes through the probe's timer with a 0 ms timeout.
  */
 #include "prodd/probe.h"
+#include "prodd/curl-lazy.h"
 #include "prodd/envfile.h"
 #include "prodd/log.h"
 #include "prodd/version.h"
 #include "prodd/xmalloc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -61,6 +61,7 @@ struct probe_child {
 
 struct prober {
 	uv_loop_t *loop;
+	const struct curl_lazy *cu;	/* libcurl, once loaded */
 	CURLM *multi;
 	uv_timer_t curl_timer;
 	struct probe_sock *socks;	/* live poll handles */
@@ -163,7 +164,7 @@ probe_check_multi(struct prober *p)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+	while ((msg = p->cu->multi_info_read(p->multi, &left)) != NULL) {
 		struct probe *pr = NULL;
 		CURLcode rc;
 		long code = 0, oserr = 0;
@@ -172,10 +173,10 @@ probe_check_multi(struct prober *p)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		rc = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&pr);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_OS_ERRNO, &oserr);
-		curl_multi_remove_handle(p->multi, msg->easy_handle);
+		p->cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&pr);
+		p->cu->easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		p->cu->easy_getinfo(msg->easy_handle, CURLINFO_OS_ERRNO, &oserr);
+		p->cu->multi_remove_handle(p->multi, msg->easy_handle);
 		if (pr == NULL)
 			continue;
 		pr->in_multi = false;
@@ -198,7 +199,7 @@ probe_check_multi(struct prober *p)
 			snprintf(err, sizeof err, "too many redirects");
 		else
 			snprintf(err, sizeof err, "%.90s", pr->errbuf[0] ?
-			    pr->errbuf : curl_easy_strerror(rc));
+			    pr->errbuf : p->cu->easy_strerror(rc));
 		probe_finish(pr, false, err);
 	}
 }
@@ -218,7 +219,7 @@ probe_poll_cb(uv_poll_t *h, int status, int events)
 		if (events & UV_WRITABLE)
 			flags |= CURL_CSELECT_OUT;
 	}
-	curl_multi_socket_action(p->multi, ps->fd, flags, &running);
+	p->cu->multi_socket_action(p->multi, ps->fd, flags, &running);
 	probe_check_multi(p);
 }
 
@@ -233,7 +234,7 @@ probe_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
 	(void)e;
 	if (what == CURL_POLL_REMOVE) {
 		if (ps != NULL) {
-			curl_multi_assign(p->multi, s, NULL);
+			p->cu->multi_assign(p->multi, s, NULL);
 			probe_sock_drop(p, ps);
 		}
 		return 0;
@@ -251,7 +252,7 @@ probe_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
 		if (p->socks != NULL)
 			p->socks->prev = ps;
 		p->socks = ps;
-		curl_multi_assign(p->multi, s, ps);
+		p->cu->multi_assign(p->multi, s, ps);
 	}
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
@@ -267,7 +268,7 @@ probe_curl_timer_cb(uv_timer_t *t)
 	struct prober *p = t->data;
 	int running;
 
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	p->cu->multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	probe_check_multi(p);
 }
 
@@ -320,27 +321,34 @@ prober_new(uv_loop_t *loop)
 	return p;
 }
 
-/* libcurl is set up at the first url check, not before: its global init
- * (TLS included) costs prodd ~6 MiB of resident memory, which a
- * configuration without url checks should not pay. */
+/* libcurl is loaded and set up at the first url check, not before (see
+ * curl-lazy.h): a configuration without url checks never pays for it.
+ * 0, or -1 with the reason in err. */
 static int
-prober_curl(struct prober *p)
+prober_curl(struct prober *p, char *err, size_t errlen)
 {
 	if (p->multi != NULL)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	p->cu = curl_lazy_load(err, errlen);
+	if (p->cu == NULL)
 		return -1;
-	p->multi = curl_multi_init();
-	if (p->multi == NULL) {
-		curl_global_cleanup();
+	if (p->cu->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "cannot set up libcurl");
 		return -1;
 	}
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, probe_curl_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, probe_curl_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	p->multi = p->cu->multi_init();
+	if (p->multi == NULL) {
+		p->cu->global_cleanup();
+		snprintf(err, errlen, "cannot set up libcurl");
+		return -1;
+	}
+	p->cu->multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION,
+	    probe_curl_socket);
+	p->cu->multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	p->cu->multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, probe_curl_timer);
+	p->cu->multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* a connection cache at least as large as the number of probes */
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	p->cu->multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
 	    p->nprobes > 16 ? p->nprobes : 16L);
 	return 0;
 }
@@ -352,9 +360,11 @@ prober_close(struct prober *p)
 		return;
 	p->closing = true;
 	if (p->multi != NULL) {
-		curl_multi_cleanup(p->multi);
+		p->cu->multi_cleanup(p->multi);
 		p->multi = NULL;
-		curl_global_cleanup();
+		p->cu->global_cleanup();
+		curl_lazy_unload();
+		p->cu = NULL;
 	}
 	while (p->socks != NULL)
 		probe_sock_drop(p, p->socks);
@@ -443,7 +453,7 @@ probe_new(struct prober *p, probe_done_fn fn, void *arg)
 	p->nprobes++;
 	/* a connection cache at least as large as the number of probes */
 	if (p->nprobes > 16 && p->multi != NULL)
-		curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, p->nprobes);
+		p->cu->multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, p->nprobes);
 	return pr;
 }
 
@@ -605,49 +615,52 @@ probe_fail_soon(struct probe *pr, const char *fmt, ...)
 static void
 probe_run_url(struct probe *pr, const struct cfg_health *h)
 {
+	const struct curl_lazy *cu;
 	CURLMcode mrc;
+	char err[PROBE_ERR_MAX];
 
-	if (prober_curl(pr->p) < 0) {
-		probe_fail_soon(pr, "cannot set up libcurl");
+	if (prober_curl(pr->p, err, sizeof err) < 0) {
+		probe_fail_soon(pr, "%s", err);
 		return;
 	}
+	cu = pr->p->cu;
 	if (pr->easy == NULL) {
-		pr->easy = curl_easy_init();
+		pr->easy = cu->easy_init();
 		if (pr->easy == NULL) {
 			probe_fail_soon(pr, "cannot create an HTTP handle");
 			return;
 		}
-		curl_easy_setopt(pr->easy, CURLOPT_PRIVATE, (char *)pr);
-		curl_easy_setopt(pr->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(pr->easy, CURLOPT_ERRORBUFFER, pr->errbuf);
-		curl_easy_setopt(pr->easy, CURLOPT_WRITEFUNCTION, probe_discard);
-		curl_easy_setopt(pr->easy, CURLOPT_OPENSOCKETFUNCTION,
+		cu->easy_setopt(pr->easy, CURLOPT_PRIVATE, (char *)pr);
+		cu->easy_setopt(pr->easy, CURLOPT_NOSIGNAL, 1L);
+		cu->easy_setopt(pr->easy, CURLOPT_ERRORBUFFER, pr->errbuf);
+		cu->easy_setopt(pr->easy, CURLOPT_WRITEFUNCTION, probe_discard);
+		cu->easy_setopt(pr->easy, CURLOPT_OPENSOCKETFUNCTION,
 		    probe_open_socket);
-		curl_easy_setopt(pr->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(pr->easy, CURLOPT_REDIR_PROTOCOLS_STR,
+		cu->easy_setopt(pr->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+		cu->easy_setopt(pr->easy, CURLOPT_REDIR_PROTOCOLS_STR,
 		    "http,https");
-		curl_easy_setopt(pr->easy, CURLOPT_MAXREDIRS, 5L);
+		cu->easy_setopt(pr->easy, CURLOPT_MAXREDIRS, 5L);
 		/* a health answer is small: the smallest receive buffer
 		 * curl allows (the default 16 KiB, kept by each of 500 easy
 		 * handles, was 8 MiB of prodd's memory) */
-		curl_easy_setopt(pr->easy, CURLOPT_BUFFERSIZE, 1024L);
+		cu->easy_setopt(pr->easy, CURLOPT_BUFFERSIZE, 1024L);
 		/* a health URL names the service itself, never a proxy */
-		curl_easy_setopt(pr->easy, CURLOPT_NOPROXY, "*");
-		curl_easy_setopt(pr->easy, CURLOPT_USERAGENT,
+		cu->easy_setopt(pr->easy, CURLOPT_NOPROXY, "*");
+		cu->easy_setopt(pr->easy, CURLOPT_USERAGENT,
 		    "prodd/" PRODD_VERSION " (health check)");
 	}
 	pr->errbuf[0] = '\0';
 	pr->expect_lo = h->expect_lo;
 	pr->expect_hi = h->expect_hi;
-	curl_easy_setopt(pr->easy, CURLOPT_URL, h->url);
-	curl_easy_setopt(pr->easy, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-	curl_easy_setopt(pr->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	cu->easy_setopt(pr->easy, CURLOPT_URL, h->url);
+	cu->easy_setopt(pr->easy, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+	cu->easy_setopt(pr->easy, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)h->timeout_ms);
-	curl_easy_setopt(pr->easy, CURLOPT_FOLLOWLOCATION,
+	cu->easy_setopt(pr->easy, CURLOPT_FOLLOWLOCATION,
 	    h->follow_redirects ? 1L : 0L);
-	mrc = curl_multi_add_handle(pr->p->multi, pr->easy);
+	mrc = cu->multi_add_handle(pr->p->multi, pr->easy);
 	if (mrc != CURLM_OK) {
-		probe_fail_soon(pr, "%s", curl_multi_strerror(mrc));
+		probe_fail_soon(pr, "%s", cu->multi_strerror(mrc));
 		return;
 	}
 	pr->in_multi = true;
@@ -762,7 +775,7 @@ probe_cancel(struct probe *pr)
 	pr->pending = false;
 	uv_timer_stop(&pr->timer);
 	if (pr->in_multi && pr->p->multi != NULL) {
-		curl_multi_remove_handle(pr->p->multi, pr->easy);
+		pr->p->cu->multi_remove_handle(pr->p->multi, pr->easy);
 		pr->in_multi = false;
 	}
 	probe_tcp_drop(pr);
@@ -789,7 +802,7 @@ probe_free(struct probe *pr)
 	probe_cancel(pr);
 	pr->freeing = true;
 	if (pr->easy != NULL)
-		curl_easy_cleanup(pr->easy);
+		pr->p->cu->easy_cleanup(pr->easy);
 	pr->easy = NULL;
 	pr->p->nprobes--;
 	uv_close((uv_handle_t *)&pr->timer, probe_closed);

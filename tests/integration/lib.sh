@@ -30,6 +30,7 @@ wait_for() {
 VG=""
 if [ -n "${VALGRIND:-}" ] && [ -z "${SANITIZE:-}" ]; then
 	VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+	VG="$VG --suppressions=$(cd "$(dirname "$0")/.." && pwd)/valgrind.supp"
 fi
 
 finish() {

@@ -208,6 +208,27 @@ check "follow_redirects: true follows it to a 200: healthy" \
 stop_prodd
 cleanup
 
+# ---- libcurl cannot be loaded: url checks fail saying why, nothing else --
+new_env
+ptc=$(free_port)
+write_config <<YAML
+  - name: web
+    command: $DEMO --port $ptc
+    health_check: { tcp: "127.0.0.1:$ptc", interval: 200ms }
+  - name: nocurl
+    command: sleep 1000
+    health_check: { url: "http://127.0.0.1:$ptc/api/health", interval: 200ms, retries: 1, start_period: 0s, on_unhealthy: ignore }
+YAML
+PRODD_LIBCURL=/nonexistent/libcurl.so.4 start_prodd
+wait_for 15 state_is nocurl unhealthy
+check "no libcurl: the url check fails with the loader's reason" \
+	grep -q "cannot open shared object file" <<<"$(svc nocurl 'j["health"]["last_error"]')"
+wait_for 15 health_is web healthy
+check "no libcurl: a tcp check still passes, prodd still answers" \
+	test "$(svc web 'j["state"], j["health"]["status"]')" = "running healthy"
+stop_prodd
+cleanup
+
 # ---- ready and health follow health; prodctl status shows it ----------
 new_env
 write_config <<YAML
