@@ -5,11 +5,20 @@
  * the caller gives. Everything that can be known to fail before the fork
  * (a missing working_dir or env_file, an unknown user, a program not found
  * or not executable) is reported here, with a reason, as a failed spawn.
- * Loop thread only.
+ *
+ * A spawn has three steps: spawn_prepare (the checks, argv, environment
+ * and file actions; loop thread), spawn_run (posix_spawn itself, for many
+ * requests at once on several threads) and spawn_finish (the result).
+ * posix_spawn waits until the child has exec'd, and on a virtual machine
+ * that exec is most of the cost of starting a service; with one thread
+ * per core, 500 services start in the time of 500 / cores execs.
  */
 #ifndef PRODD_SPAWN_H
 #define PRODD_SPAWN_H
 
+#include <spawn.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "prodd/config.h"
@@ -17,8 +26,36 @@
 /* The helper next to the running prodd (or $PRODD_EXEC_HELPER). */
 const char *spawn_helper_path(void);
 
+/* spawn_run uses threads from this many requests on, at most this many. */
+#define SPAWN_PARALLEL_MIN 8
+#define SPAWN_THREADS_MAX 4
+
+/* One spawn: what spawn_prepare made, then what posix_spawn said. */
+struct spawn_req {
+	bool prepared;
+	char *path;
+	char **args, **env;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	pid_t pid;
+	int rc;				/* posix_spawn's result */
+};
+
+/* An empty request (spawn_finish on it is a no-op returning -1). */
+void spawn_req_init(struct spawn_req *r);
+/* Everything before the fork; 0, or -1 with the reason in err (and
+ * nothing to free). out_fd and err_fd must stay open until spawn_run. */
+int spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
+    int out_fd, int err_fd, char *err, size_t errlen);
+/* posix_spawn every prepared request: on this thread alone when there
+ * are few, else also on up to SPAWN_THREADS_MAX - 1 others (one per CPU),
+ * which take no signal. Returns when every one has been tried. */
+void spawn_run(struct spawn_req *const *reqs, size_t n);
+/* The pid, or -1 with the reason in err; frees what the request held. */
+pid_t spawn_finish(struct spawn_req *r, char *err, size_t errlen);
+
 /*
- * Spawn svc with posix_spawn (a vfork: no page tables copied, which on a
+ * All three steps for one service: spawn svc with posix_spawn (a vfork: no page tables copied, which on a
  * virtual machine is most of the cost of a fork). out_fd and err_fd become
  * its stdout and stderr (the caller closes its copies afterwards). Returns
  * the pid (leader of its own session and group), or -1 with the reason in

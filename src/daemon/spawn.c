@@ -16,8 +16,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,22 +188,27 @@ spawn_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-pid_t
-spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
-    char *err, size_t errlen)
+void
+spawn_req_init(struct spawn_req *r)
+{
+	memset(r, 0, sizeof *r);
+	r->pid = -1;
+}
+
+int
+spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
+    int out_fd, int err_fd, char *err, size_t errlen)
 {
 	struct cfg_env *filev = NULL;
 	size_t nfile = 0, nargs = 0;
 	struct spawn_user user;
 	char **env = NULL, **args = NULL, prog[PATH_MAX];
 	const char *path;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	sigset_t none, all;
 	struct stat st;
-	pid_t pid = -1;
-	int has_user, rc;
+	int has_user, rc = -1;
 
+	spawn_req_init(r);
 	memset(&user, 0, sizeof user);
 	if (svc->argc == 0) {
 		snprintf(err, errlen, "type %s services cannot be run yet",
@@ -217,6 +224,7 @@ spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
 	if (svc->env_file != NULL) {
 		char *buf, why[256];
 		size_t len, total;
+		int prc;
 
 		if (file_read_bounded(svc->env_file, 1 << 20, &buf, &len, &total,
 		    why, sizeof why) < 0) {
@@ -224,12 +232,12 @@ spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
 			    why);
 			return -1;
 		}
-		rc = total > len ? -EFBIG : envfile_parse(buf, len, &filev,
+		prc = total > len ? -EFBIG : envfile_parse(buf, len, &filev,
 		    &nfile, why, sizeof why);
 		free(buf);
-		if (rc < 0) {
+		if (prc < 0) {
 			snprintf(err, errlen, "env_file %s: %s", svc->env_file,
-			    rc == -EFBIG ? "larger than 1 MiB" : why);
+			    prc == -EFBIG ? "larger than 1 MiB" : why);
 			return -1;
 		}
 	}
@@ -246,11 +254,9 @@ spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
 		/* nothing only the helper can do: exec the service directly,
 		 * one exec instead of two; closefrom stands in for the
 		 * helper's close_range */
-		spawn_push(&args, &nargs, xstrdup(prog));
+		spawn_push(&args, &nargs, xstrdup(svc->argv[0]));
 		for (size_t i = 1; i < svc->argc; i++)
 			spawn_push(&args, &nargs, xstrdup(svc->argv[i]));
-		free(args[0]);
-		args[0] = xstrdup(svc->argv[0]);
 		path = prog;
 		goto run;
 	}
@@ -290,32 +296,121 @@ run:
 	/* own session and group; every signal back to its default (prodd
 	 * ignores SIGPIPE) and none blocked; stdin /dev/null; the pipes; no
 	 * other descriptor of prodd's */
-	posix_spawnattr_init(&attr);
+	posix_spawnattr_init(&r->attr);
 	sigemptyset(&none);
 	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	posix_spawnattr_setsigmask(&r->attr, &none);
+	posix_spawnattr_setsigdefault(&r->attr, &all);
+	posix_spawnattr_setflags(&r->attr, POSIX_SPAWN_SETSID |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawn_file_actions_init(&r->fa);
+	posix_spawn_file_actions_addopen(&r->fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&r->fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&r->fa, err_fd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&r->fa, 3);
 	if (svc->working_dir != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, svc->working_dir);
-	rc = posix_spawn(&pid, path, &fa, &attr, args, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot start %s: %s", args[0],
-		    strerror(rc));
-		pid = -1;
-	}
+		posix_spawn_file_actions_addchdir_np(&r->fa, svc->working_dir);
+	r->path = xstrdup(path);
+	r->args = args;
+	r->env = env;
+	args = env = NULL;
+	r->prepared = true;
+	rc = 0;
 out:
 	spawn_user_free(&user);
 	envfile_free(filev, nfile);
 	env_free(env);
 	env_free(args);
+	return rc;
+}
+
+static void
+spawn_one(struct spawn_req *r)
+{
+	r->rc = posix_spawn(&r->pid, r->path, &r->fa, &r->attr, r->args,
+	    r->env);
+	if (r->rc != 0)
+		r->pid = -1;
+}
+
+/* The requests of one spawn_run, shared by its threads. */
+struct spawn_batch {
+	struct spawn_req *const *reqs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+spawn_worker(void *arg)
+{
+	struct spawn_batch *b = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n)
+		spawn_one(b->reqs[i]);
+	return NULL;
+}
+
+void
+spawn_run(struct spawn_req *const *reqs, size_t n)
+{
+	struct spawn_batch b = { .reqs = reqs, .n = n };
+	pthread_t tid[SPAWN_THREADS_MAX];
+	size_t nt = 0, want;
+	long cpus;
+
+	atomic_init(&b.next, 0);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	want = cpus > 1 ? (size_t)cpus : 1;
+	if (want > SPAWN_THREADS_MAX)
+		want = SPAWN_THREADS_MAX;
+	if (n < SPAWN_PARALLEL_MIN)
+		want = 1;
+	if (want > 1) {
+		sigset_t all, old;
+
+		/* the helpers take no signal: those are the loop's */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (; nt < want - 1; nt++)
+			if (pthread_create(&tid[nt], NULL, spawn_worker, &b) != 0)
+				break;	/* fewer threads: still every spawn */
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	spawn_worker(&b);
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+}
+
+pid_t
+spawn_finish(struct spawn_req *r, char *err, size_t errlen)
+{
+	pid_t pid = r->pid;
+
+	if (r->prepared) {
+		if (r->rc != 0) {
+			snprintf(err, errlen, "cannot start %s: %s",
+			    r->args[0], strerror(r->rc));
+			pid = -1;
+		}
+		posix_spawn_file_actions_destroy(&r->fa);
+		posix_spawnattr_destroy(&r->attr);
+	}
+	free(r->path);
+	env_free(r->args);
+	env_free(r->env);
+	spawn_req_init(r);
 	return pid;
+}
+
+pid_t
+spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
+    char *err, size_t errlen)
+{
+	struct spawn_req r, *one = &r;
+
+	if (spawn_prepare(&r, svc, out_fd, err_fd, err, errlen) < 0)
+		return -1;
+	spawn_run(&one, 1);
+	return spawn_finish(&r, err, errlen);
 }

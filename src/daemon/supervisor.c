@@ -77,6 +77,13 @@ struct pidmap {
 	size_t cap, n;
 };
 
+/* A spawn prepared, waiting for the others of its pass. */
+struct sup_pending {
+	struct sup_svc *s;
+	struct spawn_req req;
+	int outp[2], errp[2];
+};
+
 struct supervisor {
 	uv_loop_t *loop;
 	struct cfg *cfg;
@@ -93,6 +100,10 @@ struct supervisor {
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
 	bool reconciling, dirty;
+	/* spawns of one pass of the planner, run together (sup_spawn_flush) */
+	bool batching;
+	struct sup_pending *pending;
+	size_t npending, cappending;
 	/* scratch for the planner */
 	const struct fsm_svc **states;
 	struct plan_step *steps;
@@ -416,50 +427,125 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	sup_reconcile(sup);
 }
 
+static void sup_ready_cb(uv_timer_t *t);
+static void sup_health_begin(struct sup_svc *s);
+
+/* A spawn that failed before or at posix_spawn: an event, not a crash. */
 static void
-sup_spawn(struct sup_svc *s)
+sup_spawn_failed(struct sup_svc *s, const char *why)
 {
+	struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
+		.now_ms = sup_now(s->sup), .why = why };
+
+	s->pid = 0;
+	logs_note(s->logs, clock_wall_ms(), why);
+	sup_dispatch(s, &in);
+}
+
+/* After posix_spawn: the pid (or the reason it failed), its pipes, its
+ * record, its events, and what tells when it is ready. */
+static void
+sup_spawn_end(struct sup_pending *p)
+{
+	struct sup_svc *s = p->s;
 	struct supervisor *sup = s->sup;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	char err[512];
 	struct event e;
 
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
-			.now_ms = sup_now(sup), .why = err };
-
-		snprintf(err, sizeof err, "cannot make output pipes: %s",
-		    strerror(errno));
-		if (outp[0] >= 0) {
-			close(outp[0]);
-			close(outp[1]);
-		}
-		sup_dispatch(s, &in);
-		return;
-	}
-	s->pid = spawn_service(s->cfg, outp[1], errp[1], err, sizeof err);
-	close(outp[1]);
-	close(errp[1]);
+	s->pid = spawn_finish(&p->req, err, sizeof err);
+	close(p->outp[1]);
+	close(p->errp[1]);
 	if (s->pid <= 0) {
-		s->pid = 0;
-		struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
-			.now_ms = sup_now(sup), .why = err };
-
-		close(outp[0]);
-		close(errp[0]);
-		logs_note(s->logs, clock_wall_ms(), err);
-		sup_dispatch(s, &in);
+		close(p->outp[0]);
+		close(p->errp[0]);
+		sup_spawn_failed(s, err);
 		return;
 	}
 	s->started_ms = clock_wall_ms();
 	pidmap_put(&sup->pids, s->pid, s);
 	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
-	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, outp[0]);
-	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, errp[0]);
+	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
+	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, p->errp[0]);
 	sup_event_for(s, &e, EVENT_SPAWN);
 	snprintf(e.reason, sizeof e.reason, "started pid %d", s->pid);
 	sup_emit(sup, &e);
 	logs_note(s->logs, s->started_ms, e.reason);
+	if (s->cfg->health.kind == CFG_HEALTH_NONE)
+		uv_timer_start(&s->ready, sup_ready_cb, SUP_ALIVE_READY_MS, 0);
+	else
+		sup_health_begin(s);
+}
+
+/* Spawn s: now, or with the others of the planner's pass when one is
+ * being carried out (sup->batching). */
+static void
+sup_spawn(struct sup_svc *s)
+{
+	struct supervisor *sup = s->sup;
+	struct sup_pending one, *p = &one;
+	char err[512];
+
+	if (sup->batching) {
+		if (sup->npending == sup->cappending) {
+			sup->cappending = sup->cappending ? 2 * sup->cappending :
+			    16;
+			sup->pending = xreallocarray(sup->pending,
+			    sup->cappending, sizeof *sup->pending);
+		}
+		p = &sup->pending[sup->npending];
+	}
+	p->s = s;
+	p->outp[0] = p->outp[1] = p->errp[0] = p->errp[1] = -1;
+	if (pipe2(p->outp, O_CLOEXEC) < 0 || pipe2(p->errp, O_CLOEXEC) < 0) {
+		snprintf(err, sizeof err, "cannot make output pipes: %s",
+		    strerror(errno));
+		if (p->outp[0] >= 0) {
+			close(p->outp[0]);
+			close(p->outp[1]);
+		}
+		sup_spawn_failed(s, err);
+		return;
+	}
+	if (spawn_prepare(&p->req, s->cfg, p->outp[1], p->errp[1], err,
+	    sizeof err) < 0) {
+		for (int i = 0; i < 2; i++) {
+			close(p->outp[i]);
+			close(p->errp[i]);
+		}
+		sup_spawn_failed(s, err);
+		return;
+	}
+	if (sup->batching) {
+		sup->npending++;
+		return;
+	}
+	{
+		struct spawn_req *r = &p->req;
+
+		spawn_run(&r, 1);
+	}
+	sup_spawn_end(p);
+}
+
+/* The spawns of a pass, on as many threads as there are cores, then each
+ * one's end in the order they were asked for. */
+static void
+sup_spawn_flush(struct supervisor *sup)
+{
+	struct spawn_req **reqs;
+	size_t n = sup->npending;
+
+	if (n == 0)
+		return;
+	reqs = xcalloc(n, sizeof *reqs);
+	for (size_t i = 0; i < n; i++)
+		reqs[i] = &sup->pending[i].req;
+	spawn_run(reqs, n);
+	free(reqs);
+	/* an end may dispatch, and so spawn again: not into this batch */
+	sup->npending = 0;
+	for (size_t i = 0; i < n; i++)
+		sup_spawn_end(&sup->pending[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -644,14 +730,8 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	if ((out.actions & FSM_DO_STABLE_WATCH) && s->cfg->restart_window_ms > 0)
 		uv_timer_start(&s->stable, sup_stable_cb,
 		    (uint64_t)s->cfg->restart_window_ms, 0);
-	if (out.actions & FSM_DO_SPAWN) {
+	if (out.actions & FSM_DO_SPAWN)
 		sup_spawn(s);
-		if (s->pid > 0 && s->cfg->health.kind == CFG_HEALTH_NONE)
-			uv_timer_start(&s->ready, sup_ready_cb,
-			    SUP_ALIVE_READY_MS, 0);
-		else if (s->pid > 0)
-			sup_health_begin(s);
-	}
 	if (out.changed)
 		sup_reconcile(sup);
 }
@@ -718,6 +798,7 @@ sup_reconcile(struct supervisor *sup)
 				    fsm_state_name(d->fsm.state));
 			}
 		}
+		sup->batching = true;
 		for (size_t k = 0; k < n; k++) {
 			struct sup_svc *s = sup->svcs[sup->steps[k].svc];
 			struct fsm_in in = { .ev = sup->steps[k].ev,
@@ -727,6 +808,8 @@ sup_reconcile(struct supervisor *sup)
 				in.why = "prodd is shutting down";
 			sup_dispatch(s, &in);
 		}
+		sup->batching = false;
+		sup_spawn_flush(sup);
 		if (n > 0)
 			sup->dirty = true;
 	} while (sup->dirty);
@@ -1266,6 +1349,7 @@ sup_free(struct supervisor *sup)
 	free(sup->states);
 	free(sup->steps);
 	free(sup->blocked);
+	free(sup->pending);
 	free(sup->pids.v);
 	events_free(&sup->events);
 	cfg_free(sup->cfg);
