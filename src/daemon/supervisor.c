@@ -77,6 +77,11 @@ struct pidmap {
 	size_t cap, n;
 };
 
+/* Spawns run together at most this many at a time: enough for the
+ * threads to share the work, few enough that what the prepared requests
+ * hold (argv, environment, two pipes each) stays small. */
+#define SUP_SPAWN_BATCH 32
+
 /* A spawn prepared, waiting for the others of its pass. */
 struct sup_pending {
 	struct sup_svc *s;
@@ -102,8 +107,8 @@ struct supervisor {
 	bool reconciling, dirty;
 	/* spawns of one pass of the planner, run together (sup_spawn_flush) */
 	bool batching;
-	struct sup_pending *pending;
-	size_t npending, cappending;
+	struct sup_pending pending[SUP_SPAWN_BATCH];
+	size_t npending;
 	/* scratch for the planner */
 	const struct fsm_svc **states;
 	struct plan_step *steps;
@@ -429,6 +434,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 
 static void sup_ready_cb(uv_timer_t *t);
 static void sup_health_begin(struct sup_svc *s);
+static void sup_spawn_flush(struct supervisor *sup);
 
 /* A spawn that failed before or at posix_spawn: an event, not a crash. */
 static void
@@ -485,15 +491,8 @@ sup_spawn(struct sup_svc *s)
 	struct sup_pending one, *p = &one;
 	char err[512];
 
-	if (sup->batching) {
-		if (sup->npending == sup->cappending) {
-			sup->cappending = sup->cappending ? 2 * sup->cappending :
-			    16;
-			sup->pending = xreallocarray(sup->pending,
-			    sup->cappending, sizeof *sup->pending);
-		}
+	if (sup->batching)
 		p = &sup->pending[sup->npending];
-	}
 	p->s = s;
 	p->outp[0] = p->outp[1] = p->errp[0] = p->errp[1] = -1;
 	if (pipe2(p->outp, O_CLOEXEC) < 0 || pipe2(p->errp, O_CLOEXEC) < 0) {
@@ -516,7 +515,8 @@ sup_spawn(struct sup_svc *s)
 		return;
 	}
 	if (sup->batching) {
-		sup->npending++;
+		if (++sup->npending == SUP_SPAWN_BATCH)
+			sup_spawn_flush(sup);
 		return;
 	}
 	{
@@ -527,25 +527,27 @@ sup_spawn(struct sup_svc *s)
 	sup_spawn_end(p);
 }
 
-/* The spawns of a pass, on as many threads as there are cores, then each
- * one's end in the order they were asked for. */
+/* The spawns queued so far, on as many threads as there are cores, then
+ * each one's end in the order they were asked for. */
 static void
 sup_spawn_flush(struct supervisor *sup)
 {
-	struct spawn_req **reqs;
+	struct spawn_req *reqs[SUP_SPAWN_BATCH];
 	size_t n = sup->npending;
+	bool batching = sup->batching;
 
 	if (n == 0)
 		return;
-	reqs = xcalloc(n, sizeof *reqs);
 	for (size_t i = 0; i < n; i++)
 		reqs[i] = &sup->pending[i].req;
 	spawn_run(reqs, n);
-	free(reqs);
-	/* an end may dispatch, and so spawn again: not into this batch */
+	/* an end may dispatch, and so spawn again: at once, not into this
+	 * batch */
+	sup->batching = false;
 	sup->npending = 0;
 	for (size_t i = 0; i < n; i++)
 		sup_spawn_end(&sup->pending[i]);
+	sup->batching = batching;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1349,7 +1351,6 @@ sup_free(struct supervisor *sup)
 	free(sup->states);
 	free(sup->steps);
 	free(sup->blocked);
-	free(sup->pending);
 	free(sup->pids.v);
 	events_free(&sup->events);
 	cfg_free(sup->cfg);
