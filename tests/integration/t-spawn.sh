@@ -65,7 +65,7 @@ stop_prodd
 check "prodd exits 0" test $? -eq 0
 : cleanup
 
-# ---- one wave of 70: spawned in batches on several threads ----
+# ---- one wave of 40: spawned in batches on several threads ----
 # Every service gets its own pipes (its log says its name); the failures
 # among them keep their reasons, both those found before the fork (no such
 # program) and those posix_spawn itself reports from a helper thread (an
@@ -75,7 +75,7 @@ new_env
 printf '#!/nonexistent/interpreter\n' >"$T/badinterp"
 chmod 755 "$T/badinterp"
 {
-	for i in $(seq 1 70); do
+	for i in $(seq 1 40); do
 		case $((i % 10)) in
 		0) printf '  - { name: w%d, command: /nonexistent/w%d, max_restarts: 1, restart_delay: 0s }\n' "$i" "$i" ;;
 		5) printf '  - { name: w%d, command: %s, max_restarts: 1, restart_delay: 0s }\n' "$i" "$T/badinterp" ;;
@@ -84,29 +84,29 @@ chmod 755 "$T/badinterp"
 	done
 } | write_config
 start_prodd
-wait_event 20 kind=state service=w69 to=running
-wait_event 20 kind=state service=w70 to=failed
-wait_event 20 kind=state service=w65 to=failed
-wait_for 10 grep -q "I am w69" "$LOGS/w69.log"
+wait_event 20 kind=state service=w39 to=running
+wait_event 20 kind=state service=w40 to=failed
+wait_event 20 kind=state service=w35 to=failed
+wait_for 10 grep -q "I am w39" "$LOGS/w39.log"
 own=0
-for i in $(seq 1 70); do
+for i in $(seq 1 40); do
 	case $((i % 10)) in 0|5) continue ;; esac
 	grep -q "stdout I am w$i\$" "$LOGS/w$i.log" 2>/dev/null && own=$((own + 1))
 done
-check "a wave of 70: each of the 56 good ones wrote its own name to its own log ($own)" test "$own" -eq 56
+check "a wave of 40: each of the 32 good ones wrote its own name to its own log ($own)" test "$own" -eq 32
 running=$(events kind=state to=running | wc -l)
-check "a wave of 70: 56 running ($running)" test "$running" -eq 56
-check "a wave of 70: 7 not found failed after one retry, saying why" \
-	test "$(events kind=state to=failed | grep -c 'cannot_run_/nonexistent/w[0-9]*:.*gave_up_after_1_restart')" -eq 7
-check "a wave of 70: 7 that posix_spawn refused failed after one retry, saying why" \
-	test "$(events kind=state to=failed | grep -c 'cannot_start_.*badinterp:_No_such_file.*gave_up_after_1_restart')" -eq 7
+check "a wave of 40: 32 running ($running)" test "$running" -eq 32
+check "a wave of 40: 4 not found failed after one retry, saying why" \
+	test "$(events kind=state to=failed | grep -c 'cannot_run_/nonexistent/w[0-9]*:.*gave_up_after_1_restart')" -eq 4
+check "a wave of 40: 4 that posix_spawn refused failed after one retry, saying why" \
+	test "$(events kind=state to=failed | grep -c 'cannot_start_.*badinterp:_No_such_file.*gave_up_after_1_restart')" -eq 4
 # two read ends a service, plus libuv's own and what prodd inherited; a
-# write end kept for each service would be 56 more
+# write end kept for each service would be 32 more
 pipes=$(find "/proc/$PRODD_PID/fd" -mindepth 1 -lname 'pipe:*' | wc -l)
-check "a wave of 70: prodd holds only the read ends ($pipes pipes for 56 services)" \
-	test "$pipes" -le $((2 * 56 + 8))
+check "a wave of 40: prodd holds only the read ends ($pipes pipes for 32 services)" \
+	test "$pipes" -le $((2 * 32 + 8))
 stop_prodd
-check "a wave of 70: prodd exits 0" test $? -eq 0
+check "a wave of 40: prodd exits 0" test $? -eq 0
 cleanup
 
 # ---- user, group, supplementary groups, limits, shell ----
