@@ -36,6 +36,9 @@ void api_on_event(struct api *api, const struct event *e);
 void api_on_line(struct api *api, const char *service, int stream,
     int64_t ts_ms, const char *line, size_t len);
 /* Ends every follow stream (before the server closes). */
+/* prodd is exiting: end every follower's stream once what is queued for
+ * it is written (the clients see the last lines and a clean end). */
+void api_end_streams(struct api *api);
 void api_free(struct api *api);
 
 #endif

@@ -74,6 +74,9 @@ int server_stream_write(struct srv_stream *st, const char *data, size_t len);
  * follows. */
 void server_stream_end(struct srv_stream *st);
 
+/* Streams still open (ended ones close once their last chunk is out). */
+size_t server_streams(const struct server *srv);
+
 /* Stage one of the shutdown (closes every connection); stage two, after
  * the loop has run dry, frees it. */
 void server_close(struct server *srv);

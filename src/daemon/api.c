@@ -364,6 +364,13 @@ api_on_event(struct api *api, const struct event *e)
 }
 
 void
+api_end_streams(struct api *api)
+{
+	for (struct follower *f = api->followers; f != NULL; f = f->next)
+		server_stream_end(f->st);
+}
+
+void
 api_free(struct api *api)
 {
 	/* the streams end with their connections (server_close); here only

@@ -28,9 +28,14 @@
 #include <unistd.h>
 #include <uv.h>
 
+/* At exit, how long the streams of followers may take to finish. */
+#define PRODD_DRAIN_MS 500
+
 struct prodd {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t drain;		/* at exit: streams finishing */
+	int64_t drain_until;
 	struct supervisor *sup;
 	struct server *srv;
 	struct api *api;
@@ -200,12 +205,11 @@ prodd_signal_cb(uv_signal_t *h, int sig)
 	sup_shutdown(p->sup);
 }
 
+/* The last stage of the shutdown: close everything left on the loop. */
 static void
-prodd_idle_cb(void *arg)
+prodd_teardown(struct prodd *p)
 {
-	struct prodd *p = arg;
-
-	log_notice(NULL, "every service is stopped: exiting");
+	uv_close((uv_handle_t *)&p->drain, NULL);
 	api_set_sampler(p->api, NULL);
 	sampler_close(p->sampler);
 	p->sampler = NULL;
@@ -214,6 +218,35 @@ prodd_idle_cb(void *arg)
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
 	sup_close(p->sup);
+}
+
+static void
+prodd_drain_cb(uv_timer_t *t)
+{
+	struct prodd *p = t->data;
+
+	if (server_streams(p->srv) > 0 &&
+	    (int64_t)uv_now(&p->loop) < p->drain_until)
+		return;
+	uv_timer_stop(t);
+	prodd_teardown(p);
+}
+
+static void
+prodd_idle_cb(void *arg)
+{
+	struct prodd *p = arg;
+
+	log_notice(NULL, "every service is stopped: exiting");
+	/* followers get what is queued for them (the services' last lines,
+	 * the last events) and a clean end, for at most PRODD_DRAIN_MS */
+	api_end_streams(p->api);
+	if (server_streams(p->srv) == 0) {
+		prodd_teardown(p);
+		return;
+	}
+	p->drain_until = (int64_t)uv_now(&p->loop) + PRODD_DRAIN_MS;
+	uv_timer_start(&p->drain, prodd_drain_cb, 10, 10);
 }
 
 static void
@@ -287,6 +320,8 @@ prodd_run(struct prodd *p)
 	p->sampler = sampler_new(&p->loop, p->sup, NULL, NULL);
 	sampler_configure(p->sampler, cfg);
 	api_set_sampler(p->api, p->sampler);
+	uv_timer_init(&p->loop, &p->drain);
+	p->drain.data = p;
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);

@@ -55,6 +55,7 @@ struct server {
 	int64_t rate_window_ms;
 	struct srv_bucket *buckets;
 	char *sock_path;
+	size_t nstreams;		/* open streams */
 	bool closing;
 };
 
@@ -207,6 +208,7 @@ server_stream_start(struct srv_req *req, void (*closed)(void *), void *ctx)
 	st->srv = srv_of(wsi);
 	st->closed = closed;
 	st->ctx = ctx;
+	st->srv->nstreams++;
 	p->stream = st;
 	p->status = 200;
 	p->responded = true;
@@ -248,6 +250,7 @@ srv_stream_closed(struct pss *p)
 	if (st == NULL)
 		return;
 	p->stream = NULL;
+	st->srv->nstreams--;
 	if (st->closed != NULL)
 		st->closed(st->ctx);
 	sb_free(&st->out);
@@ -349,7 +352,8 @@ srv_writeable(struct lws *wsi, struct pss *p)
 		free(buf);
 		memmove(st->out.buf, st->out.buf + n, st->out.len - n);
 		st->out.len -= n;
-		if (st->out.len > 0)
+		/* more to write, or the last chunk still to send */
+		if (st->out.len > 0 || st->ending)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -887,6 +891,12 @@ fail_ctx:
 fail:
 	server_free(srv);
 	return NULL;
+}
+
+size_t
+server_streams(const struct server *srv)
+{
+	return srv->nstreams;
 }
 
 void

@@ -437,19 +437,30 @@ check "completion: no names when prodd is not there" \
 	test -z "$(comp "$PRODCTL" --socket "$T/none.sock" stop "")"
 
 # ---- prodd goes away ------------------------------------------------------
+# followers get the last lines and events, then a clean end
 ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock" logs talker -f >"$T/follow2" 2>"$T/follow2.err" &
 fpid=$!
-BG="$BG $fpid"
+ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock" events -f >"$T/evf2" 2>"$T/evf2.err" &
+epid=$!
+BG="$BG $fpid $epid"
 wait_for 5 test -s "$T/follow2"
+sleep 0.3	# the events follower is connected
 stop_prodd
 prc=$?
 check "prodd exits 0 (got $prc)" test $prc -eq 0
-for _ in $(seq 1 100); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.1; done
-check "logs -f ends when prodd goes away" bash -c "! kill -0 $fpid 2>/dev/null"
+for _ in $(seq 1 100); do kill -0 "$fpid" 2>/dev/null || kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
+check "logs -f and events -f end when prodd goes away" \
+	bash -c "! kill -0 $fpid 2>/dev/null && ! kill -0 $epid 2>/dev/null"
 wait "$fpid" 2>/dev/null
 frc=$?
-check "logs -f: exit 0 or 3 when the stream ends (got $frc)" bash -c "[ $frc -eq 0 ] || [ $frc -eq 3 ]"
-cat "$T/follow2.err" >>"$T/allerr"
+wait "$epid" 2>/dev/null
+erc=$?
+check "logs -f: the service's exit is its last line ($(tail -n 1 "$T/follow2"))" \
+	grep -Eq ' stderr pid [0-9]+ (killed by signal|exited with code)' <<<"$(tail -n 1 "$T/follow2")"
+check "logs -f: a clean end, exit 0 (got $frc)" test "$frc" -eq 0
+check "events -f: talker's stop is in the last events" grep -q ' talker stopping -> stopped' "$T/evf2"
+check "events -f: a clean end, exit 0 (got $erc)" test "$erc" -eq 0
+cat "$T/follow2.err" "$T/evf2.err" >>"$T/allerr"
 pc status
 check "after prodd stopped: exit 3, one line" bash -c "[ $RC -eq 3 ] && [ \$(wc -l <'$T/err') -eq 1 ]"
 pc version
