@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,6 +57,7 @@ struct server {
 	struct srv_bucket *buckets;
 	char *sock_path;
 	size_t nstreams;		/* open streams */
+	size_t nconns;			/* open HTTP connections */
 	bool closing;
 };
 
@@ -648,8 +650,17 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return srv_writeable(wsi, p);
-	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		srv_of(wsi)->nconns++;
+		break;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/* the last client of a burst is gone: give back to the system
+		 * the heap its answers used (glibc by itself only trims the
+		 * top of the heap), so that prodd's RSS is what it holds */
+		if (srv_of(wsi)->nconns > 0 && --srv_of(wsi)->nconns == 0)
+			malloc_trim(0);
+		/* FALLTHROUGH */
+	case LWS_CALLBACK_CLOSED_HTTP:
 		if (p != NULL) {
 			srv_stream_closed(p);
 			free(p->body);

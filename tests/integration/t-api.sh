@@ -262,16 +262,24 @@ PY
 # than they will have); then the two rounds that are compared
 round 3 200 >/dev/null
 read -r n1 bad1 <<<"$(round)"
-rss1=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
+sleep 0.3	# prodd has closed the round's connections
+# RssAnon: what prodd allocated; RssFile moves with the pages of code and
+# libraries the kernel keeps mapped or faults in again, which no leak is
+rss1=$(awk '/RssAnon/ { print $2 }' "/proc/$PRODD_PID/status")
 read -r n2 bad2 <<<"$(round)"
-rss2=$(awk '/VmRSS/ { print $2 }' "/proc/$PRODD_PID/status")
+sleep 0.3
+rss2=$(awk '/RssAnon/ { print $2 }' "/proc/$PRODD_PID/status")
 check "100 clients x 10 s: every answer right ($n1 and $n2 requests, $bad1 + $bad2 wrong)" \
 	test "$bad1" -eq 0 -a "$bad2" -eq 0 -a "$n1" -gt 1000
 if [ -z "${SANITIZE:-}" ]; then
-	# within 64 KiB: RSS moves by whole pages; a leak of even 2 bytes a
-	# request would add more over the ~60,000 requests of a round here
-	check "RSS no higher after the second round ($rss1 -> $rss2 KiB, $n2 requests)" \
-		test "$rss2" -le "$((rss1 + 64))"
+	# Within 256 KiB: where glibc places a round's short-lived answers
+	# moves the heap's resident pages by up to ~120 KiB from round to
+	# round (seen over many runs, with no trend), even though prodd
+	# returns the free heap when the last client goes. A leak of 5 bytes a
+	# request, or 3 KiB a connection, would add more over a round here;
+	# LeakSanitizer and valgrind check for leaks outright at exit.
+	check "RSS (anonymous) no higher after the second round ($rss1 -> $rss2 KiB, $n2 requests)" \
+		test "$rss2" -le "$((rss1 + 256))"
 else
 	echo "# RSS not compared under ASan (its quarantine only grows); LeakSanitizer checks leaks at exit"
 fi
