@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the tests of one build: the cmocka unit tests in $BUILD/tests, then
+# Runs the tests of one build: the cmocka unit tests in $BUILD/tests and
 # every black-box script tests/integration/t-*.sh against the binaries in
-# $BUILD. Each test's output goes to $BUILD/test-logs/, and is shown when it
+# $BUILD, two at a time (the unit tests, one after the other, as one of
+# the two). Each test's output goes to $BUILD/test-logs/, and is shown when it
 # fails. Ends with one line "N passed, M failed" (also kept in
 # $BUILD/test-summary) and exits 1 when anything failed.
 #   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration sh tests/run.sh
@@ -29,7 +30,11 @@ count_cmocka() {	# file -> "passed failed"
 	     END { print p + 0, f + 0 }' "$1"
 }
 
-if [ "$ONLY" != integration ]; then
+# The unit tests, one after the other; their lines go to $logs/units.out,
+# their sums ("passed failed names-that-failed") to $logs/units.result.
+run_units() {
+	local t name log t0 rc secs p f up=0 uf=0 ufail=""
+	: >"$logs/units.out"
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
@@ -44,17 +49,31 @@ if [ "$ONLY" != integration ]; then
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1	# crashed, leaked or timed out outside a test
 		fi
-		passed=$((passed + p))
-		failed=$((failed + f))
+		up=$((up + p))
+		uf=$((uf + f))
 		if [ "$f" -ne 0 ]; then
-			failures="$failures $name"
-			echo "FAIL unit $name (exit $rc): $log"
-			tail -n 40 "$log"
+			ufail="$ufail $name"
+			{
+				echo "FAIL unit $name (exit $rc): $log"
+				tail -n 40 "$log"
+			} >>"$logs/units.out"
 		else
-			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)"
+			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)" >>"$logs/units.out"
 		fi
 	done
-fi
+	echo "$up $uf$ufail" >"$logs/units.result"
+}
+
+# What run_units found, into the totals.
+units_done() {
+	local up uf ufail
+	cat "$logs/units.out"
+	read -r up uf ufail <"$logs/units.result" || { up=0 uf=1 ufail=units; }
+	passed=$((passed + up))
+	failed=$((failed + uf))
+	[ -z "$ufail" ] || failures="$failures $ufail"
+	rm -f "$logs/units.out" "$logs/units.result"
+}
 
 # One black-box script; its result goes to $logs/NAME.result.
 run_script() {
@@ -79,11 +98,21 @@ run_script() {
 }
 
 port_block=0
+if [ "$ONLY" = unit ]; then
+	run_units
+	units_done
+fi
+
 if [ "$ONLY" != unit ]; then
 	# Two at a time (the machine has two cores); the scripts that load
-	# both cores on purpose (SERIAL) run alone, after the others.
+	# both cores on purpose (SERIAL) run alone, after the others. The unit
+	# tests (unless left out) take one of the two places while they run.
 	SERIAL="t-api"
 	running=0
+	if [ "$ONLY" != integration ]; then
+		run_units &
+		running=1
+	fi
 	for t in tests/integration/t-*.sh; do
 		[ -f "$t" ] || continue
 		case " $SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
@@ -96,6 +125,7 @@ if [ "$ONLY" != unit ]; then
 		fi
 	done
 	wait
+	[ "$ONLY" = integration ] || units_done
 	for name in $SERIAL; do
 		port_block=$((port_block + 1))
 		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh" "$port_block"
