@@ -24,6 +24,10 @@ struct reaper;
  */
 struct reaper *reaper_new(uv_loop_t *loop, bool (*owned)(pid_t, void *),
     void (*reaped)(pid_t, int, void *), void *arg);
+/* prodd's children, every thread's (/proc/self/task/T/children, read
+ * whole), in an array to free; *n its length (0 and NULL when there are
+ * none or /proc cannot be read). */
+int *reaper_children(size_t *n);
 /* Reap now (also done on every SIGCHLD). */
 void reaper_sweep(struct reaper *r);
 void reaper_close(struct reaper *r);

@@ -28,19 +28,21 @@ struct reaper {
 	bool closing;
 };
 
-/* The slow path, when a foreign-owned zombie blocks the peek. */
-static void
-reaper_sweep_children(struct reaper *r)
+int *
+reaper_children(size_t *n)
 {
 	struct dirent *de;
+	int *pids = NULL;
+	size_t cap = 0;
 	DIR *d;
 
+	*n = 0;
 	if ((d = opendir("/proc/self/task")) == NULL)
-		return;
+		return NULL;
 	while ((de = readdir(d)) != NULL) {
 		char path[300], *buf = NULL;
-		size_t cap = 0, len = 0;
-		ssize_t n;
+		size_t bcap = 0, len = 0, k;
+		ssize_t r;
 		int fd;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -50,28 +52,42 @@ reaper_sweep_children(struct reaper *r)
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
 		do {	/* the whole list, however long */
-			if (cap - len < 4096)
-				buf = xrealloc(buf, cap = cap ? cap * 2 : 8192);
-			n = read(fd, buf + len, cap - len);
-			if (n > 0)
-				len += (size_t)n;
-		} while (n > 0);
+			if (bcap - len < 4096)
+				buf = xrealloc(buf, bcap = bcap ? bcap * 2 : 8192);
+			r = read(fd, buf + len, bcap - len);
+			if (r > 0)
+				len += (size_t)r;
+		} while (r > 0);
 		close(fd);
-		for (const char *p = buf, *end = buf + len; p < end; ) {
-			int pid = 0, status;
-
-			while (p < end && (*p < '0' || *p > '9'))
-				p++;
-			while (p < end && *p >= '0' && *p <= '9')
-				pid = pid * 10 + (*p++ - '0');
-			if (pid <= 0 || (r->owned && r->owned(pid, r->arg)))
-				continue;
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				r->reaped(pid, status, r->arg);
+		k = procfs_parse_pids(buf, len, NULL, 0);
+		if (k > 0) {
+			if (*n + k > cap)
+				pids = xreallocarray(pids, cap = *n + k,
+				    sizeof *pids);
+			*n += procfs_parse_pids(buf, len, pids + *n, k);
 		}
 		free(buf);
 	}
 	closedir(d);
+	return pids;
+}
+
+/* The slow path, when a foreign-owned zombie blocks the peek. */
+static void
+reaper_sweep_children(struct reaper *r)
+{
+	size_t n;
+	int *pids = reaper_children(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		int status;
+
+		if (r->owned && r->owned(pids[i], r->arg))
+			continue;
+		if (waitpid(pids[i], &status, WNOHANG) == pids[i])
+			r->reaped(pids[i], status, r->arg);
+	}
+	free(pids);
 }
 
 void

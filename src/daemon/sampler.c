@@ -18,6 +18,7 @@
 #include "prodd/sampler.h"
 #include "prodd/log.h"
 #include "prodd/procfs.h"
+#include "prodd/reaper.h"
 #include "prodd/xmalloc.h"
 
 #include <dirent.h>
@@ -735,44 +736,27 @@ sm_walk(struct sampler *sm, int64_t now_ms)
 static void
 sm_orphans(struct sampler *sm)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/task");
+	size_t n;
+	int *kids = reaper_children(&n);
 
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		char path[320], b[1024];
-		int kids[1024];
-		size_t n;
-		ssize_t len;
+	for (size_t i = 0; i < n; i++) {
+		struct procfs_stat st;
+		char path[64], b[1024];
+		int fd;
+		ssize_t r;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		if (sm_root_svc(sm, kids[i]) >= 0)
+			continue;	/* a main process */
+		snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
+		if ((fd = sm_open(path)) < 0)
 			continue;
-		snprintf(path, sizeof path, "/proc/self/task/%s/children",
-		    de->d_name);
-		if ((len = sm_read_path(sm, path)) <= 0)
-			continue;
-		n = procfs_parse_pids(sm->buf, (size_t)len, kids, 1024);
-		if (n > 1024)
-			n = 1024;
-		for (size_t i = 0; i < n; i++) {
-			struct procfs_stat st;
-			int fd;
-			ssize_t r;
-
-			if (sm_root_svc(sm, kids[i]) >= 0)
-				continue;	/* a main process */
-			snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
-			if ((fd = sm_open(path)) < 0)
-				continue;
-			r = read(fd, b, sizeof b);
-			close(fd);
-			if (r > 0 && procfs_parse_stat(b, (size_t)r, &st) == 0 &&
-			    sm_root_svc(sm, st.session) >= 0)
-				sm_work(sm, kids[i], st.session);
-		}
+		r = read(fd, b, sizeof b);
+		close(fd);
+		if (r > 0 && procfs_parse_stat(b, (size_t)r, &st) == 0 &&
+		    sm_root_svc(sm, st.session) >= 0)
+			sm_work(sm, kids[i], st.session);
 	}
-	closedir(d);
+	free(kids);
 }
 
 static int
