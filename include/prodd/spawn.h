@@ -1,10 +1,11 @@
 /*
- * Spawning one service (SPEC §3): its environment, working directory, user
- * and limits, through the exec helper (prodd-exec), in its own session and
- * process group, stdin from /dev/null, stdout and stderr into the pipes
- * the caller gives. Everything that can be known to fail before the fork
- * (a missing working_dir or env_file, an unknown user, a program not found
- * or not executable) is reported here, with a reason, as a failed spawn.
+ * Spawning services (SPEC §3): environment, working directory, user and
+ * limits (the last two through the exec helper prodd-exec, the others
+ * directly), each in its own session and process group, stdin from
+ * /dev/null, stdout and stderr into the pipes the caller gives.
+ * Everything that can be known to fail before the fork (a missing
+ * working_dir or env_file, an unknown user, a program not found or not
+ * executable) is reported here, with a reason, as a failed spawn.
  *
  * A spawn has three steps: spawn_prepare (the checks, argv, environment
  * and file actions; loop thread), spawn_run (posix_spawn itself, for many
@@ -41,27 +42,27 @@ struct spawn_req {
 	int rc;				/* posix_spawn's result */
 };
 
-/* An empty request (spawn_finish on it is a no-op returning -1). */
-void spawn_req_init(struct spawn_req *r);
-/* Everything before the fork; 0, or -1 with the reason in err (and
- * nothing to free). out_fd and err_fd must stay open until spawn_run. */
+/*
+ * Everything before the fork, for svc: 0, or -1 with the reason in err
+ * (and nothing to free). out_fd and err_fd will be its stdout and stderr;
+ * they must stay open until spawn_run (the caller closes its copies
+ * afterwards).
+ */
 int spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
     int out_fd, int err_fd, char *err, size_t errlen);
-/* posix_spawn every prepared request: on this thread alone when there
- * are few, else also on up to SPAWN_THREADS_MAX - 1 others (one per CPU),
- * which take no signal. Returns when every one has been tried. */
-void spawn_run(struct spawn_req *const *reqs, size_t n);
-/* The pid, or -1 with the reason in err; frees what the request held. */
-pid_t spawn_finish(struct spawn_req *r, char *err, size_t errlen);
-
 /*
- * All three steps for one service: spawn svc with posix_spawn (a vfork: no page tables copied, which on a
- * virtual machine is most of the cost of a fork). out_fd and err_fd become
- * its stdout and stderr (the caller closes its copies afterwards). Returns
- * the pid (leader of its own session and group), or -1 with the reason in
- * err. The caller reaps it (see reaper.h): libuv never owns our children.
+ * posix_spawn every prepared request (a vfork: no page tables copied,
+ * which on a virtual machine is most of the cost of a fork): on this
+ * thread alone when there are few, else also on up to SPAWN_THREADS_MAX - 1
+ * others (one per CPU), which take no signal. Returns when every one has
+ * been tried.
  */
-pid_t spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
-    char *err, size_t errlen);
+void spawn_run(struct spawn_req *const *reqs, size_t n);
+/*
+ * The pid (leader of its own session and group), or -1 with the reason in
+ * err; frees what the request held. The caller reaps the child (see
+ * reaper.h): libuv never owns prodd's children.
+ */
+pid_t spawn_finish(struct spawn_req *r, char *err, size_t errlen);
 
 #endif

@@ -188,7 +188,8 @@ spawn_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-void
+/* An empty request: spawn_finish on it frees nothing and returns -1. */
+static void
 spawn_req_init(struct spawn_req *r)
 {
 	memset(r, 0, sizeof *r);
@@ -401,16 +402,4 @@ spawn_finish(struct spawn_req *r, char *err, size_t errlen)
 	env_free(r->env);
 	spawn_req_init(r);
 	return pid;
-}
-
-pid_t
-spawn_service(const struct cfg_service *svc, int out_fd, int err_fd,
-    char *err, size_t errlen)
-{
-	struct spawn_req r, *one = &r;
-
-	if (spawn_prepare(&r, svc, out_fd, err_fd, err, errlen) < 0)
-		return -1;
-	spawn_run(&one, 1);
-	return spawn_finish(&r, err, errlen);
 }
