@@ -33,6 +33,15 @@ if [ -n "${VALGRIND:-}" ] && [ -z "${SANITIZE:-}" ]; then
 	VG="$VG --suppressions=$(cd "$(dirname "$0")/.." && pwd)/valgrind.supp"
 fi
 
+# Background clients a script started (their pids in BG), killed at its
+# end: kill_bg.
+BG=""
+kill_bg() {
+	local p
+	for p in $BG; do kill -KILL "$p" 2>/dev/null; done
+	BG=""
+}
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

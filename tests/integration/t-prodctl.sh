@@ -13,13 +13,6 @@ trap 'kill_bg; cleanup' EXIT
 VG=""
 COMPLETION=$(cd "$(dirname "$0")/../.." && pwd)/etc/bash-completion/prodctl
 PRODCTL=$(cd "$BUILD" && pwd)/prodctl
-BG=""
-
-kill_bg() {
-	local p
-	for p in $BG; do kill -KILL "$p" 2>/dev/null; done
-	BG=""
-}
 
 # pc ARGS...: prodctl on this test's socket, into $T/out and $T/err, with
 # its status in RC. Every stderr is kept for the sanitizer check at the end.

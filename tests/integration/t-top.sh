@@ -12,13 +12,6 @@ set -u
 trap 'kill_bg; cleanup' EXIT
 VG=""
 PRODCTL=$(cd "$BUILD" && pwd)/prodctl
-BG=""
-
-kill_bg() {
-	local p
-	for p in $BG; do kill -KILL "$p" 2>/dev/null; done
-	BG=""
-}
 
 # pc ARGS...: prodctl top's socket, into $T/out and $T/err, status in RC
 pc() {
