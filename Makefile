@@ -89,6 +89,11 @@ $(BUILD)/tests/test_logs: $(BUILD)/obj/tests/unit/test_logs.o $(BUILD)/obj/src/d
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm
 
+# loopcheck.c is common code on libuv.
+$(BUILD)/tests/test_loopcheck: $(BUILD)/obj/tests/unit/test_loopcheck.o $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv) -lm
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -lm

@@ -9,6 +9,7 @@
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
+#include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
@@ -281,7 +282,7 @@ prodd_run(struct prodd *p)
 		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
 	struct cfg *cfg;
 	char err[512];
-	int recovered, rc;
+	int recovered;
 
 	if ((cfg = prodd_load(p->config_path, false, NULL)) == NULL)
 		return 1;
@@ -338,11 +339,11 @@ prodd_run(struct prodd *p)
 	server_free(p->srv);	/* the second stage of lws's destroy */
 	api_free(p->api);
 	sup_free(p->sup);
-	rc = uv_loop_close(&p->loop);
-	if (rc != 0)
-		log_warn(NULL, "event loop closed with handles open: %s",
-		    uv_strerror(rc));
 	close(p->lock_fd);
+	if (loop_close_check(&p->loop, err, sizeof err) != 0) {
+		log_error(NULL, "%s", err);
+		return LOOP_EXIT_OPEN_HANDLES;
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "prodd/loopcheck.h"
 
 #define DEMO_MAX_SECONDS 1e7	/* ~115 days; keeps ms conversions exact */
 #define DEMO_LEAK_TICK_MS 100
@@ -738,6 +739,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage addr;
 	char where[300];
 	int rc;
+	char msg[600];
 
 	demo_set_start(uv_hrtime());
 	demo_parse_args(argc, argv);
@@ -808,10 +810,10 @@ main(int argc, char **argv)
 
 	demo_shutdown();
 	uv_run(&demo_loop, UV_RUN_DEFAULT);
-	rc = uv_loop_close(&demo_loop);
+	rc = loop_close_check(&demo_loop, msg, sizeof msg);
 	if (rc != 0)
-		demo_say(2, "prodd-demo: event loop not clean at exit: %s\n", uv_strerror(rc));
+		demo_say(2, "prodd-demo: %s\n", msg);
 	demo_buf_free(&demo_log_out);
 	demo_buf_free(&demo_log_err);
-	return 0;
+	return rc != 0 ? LOOP_EXIT_OPEN_HANDLES : 0;
 }
