@@ -2,9 +2,10 @@
  * services.yaml: the schema, the loader and the validator. The file is read
  * with libyaml's document API into the plain structs below, with every
  * default applied and every relative path resolved against the file's own
- * directory. All keys are described once, in the tables of config.c
- * (cfg_schema()), which the parser, the validator and the documentation
- * follow. Pure: no system calls beyond reading the one file handed in.
+ * directory. All keys are described once, in the tables of
+ * src/core/config-keys.c, which the parser, the validator, the
+ * documentation and a reload's comparisons follow. Pure: no system calls
+ * beyond reading the one file handed in.
  */
 #ifndef PRODD_CONFIG_H
 #define PRODD_CONFIG_H
@@ -28,6 +29,13 @@ enum cfg_on_unhealthy { CFG_UNHEALTHY_RESTART, CFG_UNHEALTHY_IGNORE };
 enum cfg_alert_kind { CFG_ALERT_SERVICE_FAILED, CFG_ALERT_RESTART_LOOP,
 	CFG_ALERT_UNHEALTHY, CFG_ALERT_HEALTH_SLOW, CFG_ALERT_HIGH_CPU,
 	CFG_ALERT_HIGH_MEMORY, CFG_ALERT_DISK_FULL };
+
+/*
+ * What a change of a key needs at a reload: it applies at once, it
+ * restarts the service it belongs to, or it needs a restart of prodd (the
+ * reload says so and keeps the running value).
+ */
+enum cfg_change { CFG_CHANGE_NOW, CFG_CHANGE_SERVICE, CFG_CHANGE_PRODD };
 
 /* Where a value came from in the file: 1-based line and column. */
 struct cfg_mark {
@@ -184,11 +192,37 @@ void cfg_free(struct cfg *cfg);
 void cfg_errors_free(struct cfg_errors *errs);
 
 /*
- * Whether two services are configured the same (every field, dependencies
- * included): a reload restarts a service only when this is false.
+ * A reload's comparisons, derived from the key tables: each key's value
+ * is compared by what it stores (strings, lists, numbers, nested sections
+ * key by key), so a new key is compared without further code.
+ *
+ * fn is called for each key whose value differs between a and b, named as
+ * the file writes it ("listen", "tls.cert", "health_check.interval"),
+ * with what its change needs. Each returns the number of keys reported.
+ */
+typedef void (*cfg_change_fn)(const char *key, enum cfg_change change,
+    void *arg);
+int cfg_daemon_diff(const struct cfg_daemon *a, const struct cfg_daemon *b,
+    cfg_change_fn fn, void *arg);
+int cfg_service_diff(const struct cfg_service *a, const struct cfg_service *b,
+    cfg_change_fn fn, void *arg);
+
+/*
+ * Whether two services are configured the same for a reload: false when a
+ * key whose change restarts the service differs (every field, dependencies
+ * included). A reload restarts a service only when this is false.
  */
 bool cfg_service_equal(const struct cfg_service *a,
     const struct cfg_service *b);
+
+/*
+ * Puts the running value (from old) of every daemon key whose change needs
+ * a restart of prodd back into new, so a reload keeps them.
+ */
+void cfg_daemon_keep(struct cfg_daemon *new_d, const struct cfg_daemon *old);
+
+/* "applies at once", "restarts the service", "needs a restart of prodd". */
+const char *cfg_change_name(enum cfg_change c);
 
 /* Index of the service called name, or -1. */
 int cfg_service_index(const struct cfg *cfg, const char *name);
@@ -204,8 +238,9 @@ const char *cfg_signal_name(int sig);
 int cfg_signal_parse(const char *s);
 
 /*
- * The schema, for documentation: each section lists its keys with a type
- * name, the default as the file would write it, bounds and a description.
+ * The schema, for documentation (and for tests that cover every key):
+ * each section lists its keys with a type name, the default as the file
+ * would write it, bounds and a description.
  */
 struct cfg_key_doc {
 	const char *section;		/* "daemon", "services[]", ... */
@@ -213,6 +248,11 @@ struct cfg_key_doc {
 	const char *type;
 	const char *def;		/* NULL: none, or computed */
 	const char *doc;
+	enum cfg_change change;		/* what a change needs at a reload */
+	bool is_section;		/* a mapping of keys, walked after */
+	const char *lo, *hi;		/* bounds as the file writes them, or NULL */
+	const char *const *choices;	/* an enum's values, or NULL */
+	const char *example;		/* another value the file may write, or NULL */
 };
 /* Calls fn for every key of every section, in table order. */
 void cfg_schema_walk(void (*fn)(const struct cfg_key_doc *, void *), void *arg);

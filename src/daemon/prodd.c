@@ -142,6 +142,15 @@ prodd_raise_nofile(void)
 	}
 }
 
+/* A daemon key changed at a reload: say so when it cannot apply now. */
+static void
+prodd_daemon_change(const char *key, enum cfg_change change, void *arg)
+{
+	(void)arg;
+	if (change == CFG_CHANGE_PRODD)
+		log_warn(NULL, "daemon.%s changed: restart prodd to apply", key);
+}
+
 static int
 prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 {
@@ -156,30 +165,9 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 		snprintf(msg, msglen, "the file has errors; nothing was changed");
 		return -1;
 	}
-	/* these need a restart of prodd: keep the running values */
-#define KEEP(field, label)						\
-	do {								\
-		if ((old->daemon.field == NULL) != (cfg->daemon.field == NULL) || \
-		    (old->daemon.field != NULL &&			\
-		    strcmp(old->daemon.field, cfg->daemon.field) != 0)) { \
-			log_warn(NULL, "daemon.%s changed: it takes effect " \
-			    "when prodd restarts", label);		\
-			free(cfg->daemon.field);			\
-			cfg->daemon.field = old->daemon.field ?		\
-			    strdup(old->daemon.field) : NULL;		\
-		}							\
-	} while (0)
-	KEEP(listen_host, "listen");
-	KEEP(state_dir, "state_dir");
-	KEEP(control_socket, "control_socket");
-	KEEP(tls_cert, "tls");
-	KEEP(tls_key, "tls");
-#undef KEEP
-	if (cfg->daemon.listen_port != old->daemon.listen_port) {
-		log_warn(NULL, "daemon.listen changed: it takes effect when "
-		    "prodd restarts");
-		cfg->daemon.listen_port = old->daemon.listen_port;
-	}
+	/* what needs a restart of prodd keeps its running value */
+	cfg_daemon_diff(&old->daemon, &cfg->daemon, prodd_daemon_change, NULL);
+	cfg_daemon_keep(&cfg->daemon, &old->daemon);
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	sup_reload(p->sup, cfg, msg, msglen);

@@ -659,6 +659,406 @@ test_ready_after(void **state)
 	cfg_free(c);
 }
 
+/* ------------------------------------------------------------------ */
+/* every key of the tables: a change of it is seen by a reload */
+
+#define MAX_CANDS 24
+
+struct tkey {
+	char section[64];
+	char name[32];
+	enum cfg_change change;
+	bool is_section;
+	const char *def;		/* the same as leaving the key out */
+	const char *cand[MAX_CANDS];	/* NULL first: the key left out */
+	char bounds[2][32];
+	size_t ncand;
+};
+
+struct tkeys {
+	struct tkey v[256];	/* fixed: candidates point into it */
+	size_t n;
+};
+
+static void
+add_cand(struct tkey *k, const char *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 1; i < k->ncand; i++)
+		if (strcmp(k->cand[i], v) == 0)
+			return;
+	if (k->ncand < MAX_CANDS)
+		k->cand[k->ncand++] = v;
+}
+
+/* Values the key may take, from what the table says of it. */
+static void
+collect_key(const struct cfg_key_doc *d, void *arg)
+{
+	struct tkeys *t = arg;
+	struct tkey *k;
+
+	assert_true(t->n < sizeof t->v / sizeof *t->v);
+	k = &t->v[t->n++];
+	memset(k, 0, sizeof *k);
+	snprintf(k->section, sizeof k->section, "%s", d->section);
+	snprintf(k->name, sizeof k->name, "%s", d->name);
+	k->change = d->change;
+	k->is_section = d->is_section;
+	k->def = d->def;
+	k->cand[k->ncand++] = NULL;
+	if (d->lo != NULL) {
+		snprintf(k->bounds[0], sizeof k->bounds[0], "%s", d->lo);
+		snprintf(k->bounds[1], sizeof k->bounds[1], "%s", d->hi);
+	}
+}
+
+static void
+fill_cands(struct tkey *k, const struct cfg_key_doc *d)
+{
+	add_cand(k, d->def);
+	add_cand(k, d->example);
+	if (k->bounds[0][0] != '\0') {
+		add_cand(k, k->bounds[0]);
+		add_cand(k, k->bounds[1]);
+	}
+	for (size_t i = 0; d->choices != NULL && d->choices[i] != NULL; i++)
+		add_cand(k, d->choices[i]);
+	add_cand(k, "true");
+	add_cand(k, "false");
+	add_cand(k, "sample");
+	add_cand(k, "sample.two");
+}
+
+static void
+collect_full(const struct cfg_key_doc *d, void *arg)
+{
+	struct tkeys *t = arg;
+
+	collect_key(d, arg);
+	fill_cands(&t->v[t->n - 1], d);
+}
+
+/* "services[].health_check" -> "health_check", "services[]" -> "". */
+static const char *
+sub_path(const char *section, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (strncmp(section, top, n) != 0)
+		return NULL;
+	return section[n] == '.' ? section + n + 1 : section + n;
+}
+
+/* Lines of the context with the key's own line left out. */
+static void
+put_ctx(struct strbuf *sb, const char *const *ctx, const char *key,
+    const char *indent)
+{
+	for (size_t i = 0; ctx != NULL && ctx[i] != NULL; i++) {
+		size_t n = strlen(key);
+
+		if (strncmp(ctx[i], key, n) == 0 && ctx[i][n] == ':')
+			continue;
+		sb_printf(sb, "%s%s\n", indent, ctx[i]);
+	}
+}
+
+/* A service "a" (after "other", which dependencies may name) with the
+ * context's lines and key: value placed at path inside it. */
+static char *
+service_yaml(const char *path, const char *const *svc_ctx,
+    const char *const *sub_ctx, const char *key, const char *value)
+{
+	struct strbuf sb = { 0 };
+	char indent[32] = "    ";
+
+	sb_puts(&sb, "services:\n  - name: other\n    command: x\n");
+	if (strcmp(key, "name") == 0 && *path == '\0') {
+		if (value != NULL)
+			sb_printf(&sb, "  - name: %s\n", value);
+		else
+			sb_puts(&sb, "  - command: y\n");
+	} else {
+		sb_puts(&sb, "  - name: a\n");
+	}
+	put_ctx(&sb, svc_ctx, *path == '\0' ? key : "", "    ");
+	if (*path != '\0') {
+		char *copy = xstrdup(path);
+
+		for (char *part = strtok(copy, "."); part != NULL;
+		    part = strtok(NULL, ".")) {
+			sb_printf(&sb, "%s%s:\n", indent,
+			    strcmp(part, "NAME") == 0 ? "other" : part);
+			strcat(indent, "  ");
+		}
+		free(copy);
+		put_ctx(&sb, sub_ctx, key, indent);
+	}
+	if (value != NULL && !(strcmp(key, "name") == 0 && *path == '\0'))
+		sb_printf(&sb, "%s%s: %s\n", indent, key, value);
+	return sb_steal(&sb);
+}
+
+static struct cfg *
+try_load(const char *yaml)
+{
+	struct cfg_errors errs;
+	struct cfg *c = cfg_load_buffer("t.yaml", yaml, strlen(yaml), &ctx_root,
+	    &errs);
+
+	cfg_errors_free(&errs);
+	return c;
+}
+
+static void
+count_change(const char *key, enum cfg_change change, void *arg)
+{
+	(void)key;
+	(void)change;
+	(*(int *)arg)++;
+}
+
+static void
+test_every_service_key_restarts(void **state)
+{
+	static const char *const svc_ctx[][4] = {
+		{ "command: x" },
+		{ "type: fastapi", "port: 8000", "command: x" },
+		{ "type: fastapi", "port: 8000", "app: m:app" },
+		{ "type: docker", "image: i" },
+		{ "type: systemd", "unit: u.service" },
+	};
+	static const char *const sub_ctx[][2] = { { NULL }, { "tcp: 127.0.0.1:1" } };
+	struct tkeys *t = xcalloc(1, sizeof *t);
+	size_t tried = 0;
+
+	(void)state;
+	cfg_schema_walk(collect_full, t);
+	for (size_t i = 0; i < t->n; i++) {
+		struct tkey *k = &t->v[i];
+		const char *path = sub_path(k->section, "services[]");
+		bool done = false;
+
+		if (path == NULL || k->is_section)
+			continue;
+		tried++;
+		for (size_t c = 0; !done && c < 5; c++)
+			for (size_t x = 0; !done && x < 2; x++) {
+				struct cfg *got[2] = { NULL, NULL };
+				const char *val[2] = { NULL, NULL };
+				size_t ngot = 0;
+
+				if (*path == '\0' && x > 0)
+					break;
+				for (size_t v = 0; v < k->ncand && ngot < 2; v++) {
+					char *y;
+
+					/* the default is what leaving it out gives */
+					if (k->cand[v] == k->def && ngot > 0 &&
+					    val[0] == NULL)
+						continue;
+					y = service_yaml(path, svc_ctx[c], sub_ctx[x],
+					    k->name, k->cand[v]);
+					if ((got[ngot] = try_load(y)) != NULL)
+						val[ngot++] = k->cand[v];
+					free(y);
+				}
+				if (ngot == 2) {
+					int n = 0;
+					const struct cfg_service *a =
+					    &got[0]->services[1];
+					const struct cfg_service *b =
+					    &got[1]->services[1];
+
+					done = true;
+					cfg_service_diff(a, b, count_change, &n);
+					if (n == 0 || (k->change != CFG_CHANGE_NOW &&
+					    cfg_service_equal(a, b)))
+						fail_msg("%s.%s: '%s' and '%s' compare "
+						    "equal", k->section, k->name,
+						    val[0] ? val[0] : "(absent)",
+						    val[1] ? val[1] : "(absent)");
+				}
+				cfg_free(got[0]);
+				cfg_free(got[1]);
+			}
+		if (!done)
+			fail_msg("%s.%s: no two valid values to compare (give "
+			    "the key an .example)", k->section, k->name);
+	}
+	/* every key of a service and its sections was reached */
+	assert_true(tried >= 45);
+	free(t);
+}
+
+struct seen_change {
+	const char *want;
+	enum cfg_change change;
+	bool found;
+	int prodd;
+};
+
+static void
+find_change(const char *key, enum cfg_change change, void *arg)
+{
+	struct seen_change *s = arg;
+
+	if (strcmp(key, s->want) == 0) {
+		s->found = true;
+		s->change = change;
+	}
+	if (change == CFG_CHANGE_PRODD)
+		s->prodd++;
+}
+
+static void
+test_every_daemon_key_diffed(void **state)
+{
+	static const char *const tls_ctx[] = { "cert: /c.pem", "key: /k.pem",
+		NULL };
+	struct tkeys *t = xcalloc(1, sizeof *t);
+	size_t tried = 0;
+
+	(void)state;
+	cfg_schema_walk(collect_full, t);
+	for (size_t i = 0; i < t->n; i++) {
+		struct tkey *k = &t->v[i];
+		const char *path = sub_path(k->section, ".daemon");
+		struct cfg *got[2] = { NULL, NULL };
+		const char *val[2] = { NULL, NULL };
+		size_t ngot = 0;
+		char label[96];
+
+		if (path == NULL || k->is_section)
+			continue;
+		tried++;
+		snprintf(label, sizeof label, "%s%s%s", path, *path ? "." : "",
+		    k->name);
+		for (size_t v = 0; v < k->ncand && ngot < 2; v++) {
+			struct strbuf sb = { 0 };
+
+			if (k->cand[v] == k->def && ngot > 0 && val[0] == NULL)
+				continue;
+			sb_puts(&sb, "daemon:\n");
+			if (*path != '\0') {
+				sb_printf(&sb, "  %s:\n", path);
+				put_ctx(&sb, tls_ctx, k->name, "    ");
+			}
+			if (k->cand[v] != NULL)
+				sb_printf(&sb, "%s%s: %s\n", *path ? "    " : "  ",
+				    k->name, k->cand[v]);
+			sb_puts(&sb, "services: []\n");
+			if ((got[ngot] = try_load(sb.buf)) != NULL)
+				val[ngot++] = k->cand[v];
+			sb_free(&sb);
+		}
+		if (ngot < 2)
+			fail_msg("daemon.%s: no two valid values to compare",
+			    label);
+		{
+			struct seen_change s = { .want = label };
+
+			cfg_daemon_diff(&got[0]->daemon, &got[1]->daemon,
+			    find_change, &s);
+			if (!s.found)
+				fail_msg("daemon.%s: '%s' and '%s' compare equal",
+				    label, val[0] ? val[0] : "(absent)",
+				    val[1] ? val[1] : "(absent)");
+			assert_int_equal(s.change, k->change);
+			/* what needs a restart of prodd can be kept */
+			cfg_daemon_keep(&got[1]->daemon, &got[0]->daemon);
+			s.prodd = 0;
+			cfg_daemon_diff(&got[0]->daemon, &got[1]->daemon,
+			    find_change, &s);
+			assert_int_equal(s.prodd, 0);
+		}
+		cfg_free(got[0]);
+		cfg_free(got[1]);
+	}
+	assert_int_equal(tried, 15);	/* 13 keys, tls.cert, tls.key */
+	free(t);
+}
+
+static void
+change_of(const struct cfg_key_doc *d, void *arg)
+{
+	struct seen_change *s = arg;
+	char full[96];
+
+	snprintf(full, sizeof full, "%s.%s", d->section, d->name);
+	if (strcmp(full, s->want) == 0) {
+		s->found = true;
+		s->change = d->change;
+	}
+}
+
+static void
+test_daemon_change_classes(void **state)
+{
+	/* SPEC §3: these need a restart of prodd, the rest apply at once */
+	static const char *const prodd[] = { "listen", "control_socket",
+		"state_dir", "tls", "tls.cert", "tls.key" };
+	static const char *const now[] = { "token_file", "hosts",
+		"cors_origins", "rate_limit", "log_dir", "log_level",
+		"sample_interval", "history", "disks", "shutdown_timeout" };
+	char want[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof prodd / sizeof *prodd; i++) {
+		struct seen_change s = { .want = want };
+
+		snprintf(want, sizeof want, ".daemon.%s", prodd[i]);
+		if (strchr(prodd[i], '.') != NULL)
+			snprintf(want, sizeof want, ".daemon.%s", prodd[i]);
+		cfg_schema_walk(change_of, &s);
+		assert_true(s.found);
+		assert_int_equal(s.change, CFG_CHANGE_PRODD);
+	}
+	for (size_t i = 0; i < sizeof now / sizeof *now; i++) {
+		struct seen_change s = { .want = want };
+
+		snprintf(want, sizeof want, ".daemon.%s", now[i]);
+		cfg_schema_walk(change_of, &s);
+		assert_true(s.found);
+		assert_int_equal(s.change, CFG_CHANGE_NOW);
+	}
+	assert_string_equal(cfg_change_name(CFG_CHANGE_PRODD),
+	    "needs a restart of prodd");
+}
+
+static void
+test_reload_keeps_what_needs_prodd(void **state)
+{
+	struct cfg *a = load_ok("daemon:\n  listen: 9000\n  hosts: [a.b]\n"
+	    "  tls: { cert: /c1, key: /k1 }\nservices: []\n");
+	struct cfg *b = load_ok("daemon:\n  listen: '[::1]:9001'\n"
+	    "  hosts: [c.d]\n  tls: { cert: /c2, key: /k1 }\n"
+	    "  state_dir: /s\nservices: []\n");
+	struct seen_change s = { .want = "hosts" };
+
+	(void)state;
+	/* listen, tls.cert, state_dir, control_socket (it follows state_dir),
+	 * hosts */
+	assert_int_equal(cfg_daemon_diff(&a->daemon, &b->daemon, find_change,
+	    &s), 5);
+	assert_true(s.found);
+	assert_int_equal(s.change, CFG_CHANGE_NOW);
+	assert_int_equal(s.prodd, 4);
+	cfg_daemon_keep(&b->daemon, &a->daemon);
+	assert_string_equal(b->daemon.listen_host, "127.0.0.1");
+	assert_int_equal(b->daemon.listen_port, 9000);
+	assert_string_equal(b->daemon.tls_cert, "/c1");
+	assert_string_equal(b->daemon.state_dir, "/run/prodd");
+	assert_string_equal(b->daemon.control_socket, "/run/prodd/prodd.sock");
+	/* what applies at once is the new value */
+	assert_string_equal(b->daemon.hosts.v[0], "c.d");
+	assert_int_equal(cfg_daemon_diff(&a->daemon, &b->daemon, NULL, NULL), 1);
+	cfg_free(a);
+	cfg_free(b);
+}
+
 int
 main(void)
 {
@@ -676,6 +1076,10 @@ main(void)
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_service_index),
 		cmocka_unit_test(test_ready_after),
+		cmocka_unit_test(test_every_service_key_restarts),
+		cmocka_unit_test(test_every_daemon_key_diffed),
+		cmocka_unit_test(test_daemon_change_classes),
+		cmocka_unit_test(test_reload_keeps_what_needs_prodd),
 	};
 	int rc;
 
