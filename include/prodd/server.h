@@ -1,11 +1,12 @@
 /*
  * The HTTP side of prodd: one libwebsockets context on prodd's libuv loop,
- * with two listeners (vhosts) serving the same routes -- TCP on
- * daemon.listen and the control Unix socket. This module is the transport
- * and the guard: it parses requests, applies the Host/Origin checks, the
- * bearer token for mutating calls over TCP and the per-address rate limit,
- * adds the security headers, and writes responses (whole, or as a chunked
- * stream). What a route means is api.c's business. Loop thread only.
+ * serving the same routes on two listeners -- TCP on daemon.listen and the
+ * control Unix socket -- whose sockets prodd binds and accepts on itself.
+ * This module is the transport and the guard: it parses requests, applies
+ * the Host/Origin checks, the bearer token for mutating calls over TCP and
+ * the per-address rate limit (core/guard decides), adds the security
+ * headers, and writes responses (whole, or as a chunked stream). What a
+ * route means is api.c's business. Loop thread only.
  */
 #ifndef PRODD_SERVER_H
 #define PRODD_SERVER_H
