@@ -46,6 +46,14 @@ typedef void (*srv_handler)(void *arg, struct srv_req *req);
 struct server *server_new(uv_loop_t *loop, const struct cfg_daemon *d,
     srv_handler handler, void *arg, char *err, size_t errlen);
 
+/*
+ * A reload: token_file (read again; $PRODD_TOKEN still wins), hosts,
+ * cors_origins and rate_limit apply to the next request. A changed rate
+ * limit starts every address with a full bucket. listen and
+ * control_socket are not looked at: they need a restart of prodd.
+ */
+void server_reconfigure(struct server *srv, const struct cfg_daemon *d);
+
 /* The value of query parameter name, URL-decoded, into buf; false when
  * absent. */
 bool server_query(struct srv_req *req, const char *name, char *buf,

@@ -7,7 +7,7 @@
  * accepted connection into the vhost, marked with the listener it came
  * from; the transactions are server-http.c's. Here: the lifecycle (the
  * two-stage destroy), the token (token_file, or PRODD_TOKEN) and the
- * guards' settings.
+ * guards' settings, which a reload replaces.
  */
 #include "prodd/server.h"
 #include "prodd/fileio.h"
@@ -90,6 +90,20 @@ srv_configure(struct server *srv, const struct cfg_daemon *d)
 	guard_set_hosts(g, srv->listen_host, &d->hosts);
 	guard_set_origins(g, &d->cors_origins);
 	guard_set_rate(g, d->rate_limit, d->rate_window_ms);
+}
+
+void
+server_reconfigure(struct server *srv, const struct cfg_daemon *d)
+{
+	bool had = guard_has_token(srv->http.guard);
+
+	srv_configure(srv, d);
+	if (had && !guard_has_token(srv->http.guard))
+		log_notice(NULL, "no token configured any more: over TCP the "
+		    "API is read-only");
+	else if (!had && guard_has_token(srv->http.guard))
+		log_notice(NULL, "a token is configured: over TCP changes are "
+		    "allowed with it");
 }
 
 /* A connection accepted on the TCP port. */

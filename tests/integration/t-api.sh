@@ -366,4 +366,45 @@ check "control_socket in a missing directory: created" test -S "$T/run/deep/prod
 check "with mode 0660" test "$(stat -c %a "$T/run/deep/prodd.sock")" = 660
 stop_prodd
 cleanup
+
+# ---- a reload applies token_file, hosts, cors_origins and rate_limit ----
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 100
+YAML
+printf 'tok-A\n' >"$T/token-a"
+printf 'tok-B\n' >"$T/token-b"
+sed -i "s|^daemon:|daemon:\n  token_file: $T/token-a\n  rate_limit: 0|" "$T/s.yaml"
+start_prodd
+wait_event 10 kind=state service=a to=running
+check "token_file's token A works over TCP" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-A' /api/services/a/restart)")" = 202
+check "a Host not yet in daemon.hosts is refused" \
+	test "$(status_of "$(tcp -H 'Host: added.test' /api/health)")" = 403
+check "an Origin not yet in daemon.cors_origins is refused" \
+	test "$(status_of "$(tcp -H 'Origin: https://added.example.com' /api/health)")" = 403
+sed -i "s|token_file: .*|token_file: $T/token-b\n  hosts: [added.test]\n  cors_origins: [https://added.example.com]|; s|rate_limit: 0|rate_limit: 4/s|" "$T/s.yaml"
+r=$(api -X POST /api/reload)
+check "reload with token_file B, hosts, cors_origins and rate_limit changed: 200" \
+	test "$(status_of "$r")" = 200
+check "after the reload token A is refused (403)" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-A' /api/services/a/restart)")" = 403
+check "and token B, read again from token_file, is accepted" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-B' /api/services/a/restart)")" = 202
+check "a Host added to daemon.hosts by the reload is accepted" \
+	test "$(status_of "$(tcp -H 'Host: added.test:8003' /api/health)")" = 200
+check "an Origin added to daemon.cors_origins by the reload is accepted" \
+	test "$(status_of "$(tcp -H 'Origin: https://added.example.com' /api/health)")" = 200
+sleep 1.2	# let the bucket refill after the calls above
+codes=""
+for i in 1 2 3 4 5 6 7 8; do codes="$codes $(status_of "$(tcp /api/health)")"; done
+check "the reloaded rate_limit 4/s applies: the first 4 pass, then 429 ($codes)" \
+	bash -c "[ '${codes:0:16}' = ' 200 200 200 200' ] && grep -q 429 <<<'$codes'"
+r=$(api -X POST -H 'Host: tcp' /api/services/a/restart)
+check "over the control socket any Host is served and a change needs no token" \
+	test "$(status_of "$r")" = 202
+stop_prodd
+check "prodd exits 0 after the reloads" test $? -eq 0
+cleanup
 finish
