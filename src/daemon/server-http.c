@@ -4,9 +4,10 @@
  * lws_callback_http_dummy. One per-session struct per HTTP transaction
  * holds the request, and then the response being written: headers in one
  * writeable callback, the body in pieces in the next ones, so a slow
- * reader only ever holds its own buffer. Requests on the TCP vhost pass
- * the guards (core/guard: Host, Origin, rate, the token of a change)
- * before the handler sees them.
+ * reader only ever holds its own buffer. Connections come adopted from
+ * prodd's own listeners; requests on those of the TCP port pass the
+ * guards (core/guard: Host, Origin, rate, the token of a change) before
+ * the handler sees them.
  */
 #include "prodd/server-http.h"
 #include "prodd/guard.h"
