@@ -1,11 +1,12 @@
 /*
  * The HTTP side of prodd: one libwebsockets context on prodd's libuv loop,
- * with two listeners (vhosts) serving the same routes -- TCP on
- * daemon.listen and the control Unix socket. This module is the transport
- * and the guard: it parses requests, applies the Host/Origin checks, the
- * bearer token for mutating calls over TCP and the per-address rate limit,
- * adds the security headers, and writes responses (whole, or as a chunked
- * stream). What a route means is api.c's business. Loop thread only.
+ * serving the same routes on two listeners -- TCP on daemon.listen and the
+ * control Unix socket -- whose sockets prodd binds and accepts on itself.
+ * This module is the transport and the guard: it parses requests, applies
+ * the Host/Origin checks, the bearer token for mutating calls over TCP and
+ * the per-address rate limit (core/guard decides), adds the security
+ * headers, and writes responses (whole, or as a chunked stream). What a
+ * route means is api.c's business. Loop thread only.
  */
 #ifndef PRODD_SERVER_H
 #define PRODD_SERVER_H
@@ -44,6 +45,14 @@ typedef void (*srv_handler)(void *arg, struct srv_req *req);
  */
 struct server *server_new(uv_loop_t *loop, const struct cfg_daemon *d,
     srv_handler handler, void *arg, char *err, size_t errlen);
+
+/*
+ * A reload: token_file (read again; $PRODD_TOKEN still wins), hosts,
+ * cors_origins and rate_limit apply to the next request. A changed rate
+ * limit starts every address with a full bucket. listen and
+ * control_socket are not looked at: they need a restart of prodd.
+ */
+void server_reconfigure(struct server *srv, const struct cfg_daemon *d);
 
 /* The value of query parameter name, URL-decoded, into buf; false when
  * absent. */

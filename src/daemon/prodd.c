@@ -170,6 +170,7 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	cfg_daemon_keep(&cfg->daemon, &old->daemon);
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
+	server_reconfigure(p->srv, &cfg->daemon);
 	sup_reload(p->sup, cfg, msg, msglen);
 	sampler_configure(p->sampler, cfg);
 	return 0;

@@ -366,4 +366,52 @@ check "control_socket in a missing directory: created" test -S "$T/run/deep/prod
 check "with mode 0660" test "$(stat -c %a "$T/run/deep/prodd.sock")" = 660
 stop_prodd
 cleanup
+
+# ---- a reload applies token_file, hosts, cors_origins and rate_limit ----
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 100
+YAML
+printf 'tok-A\n' >"$T/token-a"
+printf 'tok-B\n' >"$T/token-b"
+sed -i "s|^daemon:|daemon:\n  token_file: $T/token-a\n  rate_limit: 0|" "$T/s.yaml"
+start_prodd
+wait_event 10 kind=state service=a to=running
+check "token_file's token A works over TCP" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-A' /api/services/a/restart)")" = 202
+check "a Host not yet in daemon.hosts is refused" \
+	test "$(status_of "$(tcp -H 'Host: added.test' /api/health)")" = 403
+check "an Origin not yet in daemon.cors_origins is refused" \
+	test "$(status_of "$(tcp -H 'Origin: https://added.example.com' /api/health)")" = 403
+# the listener a connection came from is the connection's own: the
+# guards hold for every request of a kept-alive TCP connection
+codes=$(curl -s -m 10 -o /dev/null -w '%{http_code} ' "http://127.0.0.1:$PORT/api/health" \
+	--next -s -m 10 -o /dev/null -w '%{http_code} ' -X POST "http://127.0.0.1:$PORT/api/services/a/restart" \
+	--next -s -m 10 -o /dev/null -w '%{http_code}' -H 'Host: evil.example' "http://127.0.0.1:$PORT/api/health")
+check "one kept-alive TCP connection: a change without a token 401, a foreign Host 403 ($codes)" \
+	test "$codes" = "200 401 403"
+sed -i "s|token_file: .*|token_file: $T/token-b\n  hosts: [added.test]\n  cors_origins: [https://added.example.com]|; s|rate_limit: 0|rate_limit: 6/min|" "$T/s.yaml"
+r=$(api -X POST /api/reload)
+check "reload with token_file B, hosts, cors_origins and rate_limit changed: 200" \
+	test "$(status_of "$r")" = 200
+check "after the reload token A is refused (403)" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-A' /api/services/a/restart)")" = 403
+check "and token B, read again from token_file, is accepted" \
+	test "$(status_of "$(tcp -X POST -H 'Authorization: Bearer tok-B' /api/services/a/restart)")" = 202
+check "a Host added to daemon.hosts by the reload is accepted" \
+	test "$(status_of "$(tcp -H 'Host: added.test:8003' /api/health)")" = 200
+check "an Origin added to daemon.cors_origins by the reload is accepted" \
+	test "$(status_of "$(tcp -H 'Origin: https://added.example.com' /api/health)")" = 200
+# 6/min: the four TCP calls above took four; no token comes back for 10 s
+codes=""
+for i in 1 2 3 4; do codes="$codes $(status_of "$(tcp /api/health)")"; done
+check "the reloaded rate_limit 6/min applies: two more pass, then 429 ($codes)" \
+	test "$codes" = " 200 200 429 429"
+r=$(api -X POST -H 'Host: tcp' /api/services/a/restart)
+check "over the control socket any Host is served and a change needs no token" \
+	test "$(status_of "$r")" = 202
+stop_prodd
+check "prodd exits 0 after the reloads" test $? -eq 0
+cleanup
 finish

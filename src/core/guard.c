@@ -1,0 +1,268 @@
+/*
+ * The request guards (see guard.h): which Host and Origin headers are
+ * served, whether a bearer token is ours, and the token buckets of the
+ * rate limit. Pure: the server passes in header values, the peer's address
+ * as text and the loop's clock, and turns the answers into 401/403/429.
+ */
+#include "prodd/guard.h"
+#include "prodd/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define GUARD_BUCKETS 1024
+
+struct guard_bucket {
+	char addr[64];
+	double tokens;
+	int64_t at_ms;
+	bool used;
+};
+
+struct guard {
+	char *token;
+	char **hosts;			/* accepted Host names */
+	size_t nhosts;
+	char **origins;			/* cors_origins */
+	size_t norigins;
+	int rate;			/* per window; 0 off */
+	int64_t window_ms;
+	struct guard_bucket *buckets;	/* allocated with the first limit */
+};
+
+static void
+guard_strs_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static void
+guard_strs_add(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+struct guard *
+guard_new(void)
+{
+	struct guard *g = xcalloc(1, sizeof *g);
+
+	guard_set_hosts(g, NULL, NULL);
+	g->window_ms = 60000;
+	return g;
+}
+
+void
+guard_free(struct guard *g)
+{
+	if (g == NULL)
+		return;
+	guard_set_token(g, NULL);
+	guard_strs_free(&g->hosts, &g->nhosts);
+	guard_strs_free(&g->origins, &g->norigins);
+	free(g->buckets);
+	free(g);
+}
+
+void
+guard_set_token(struct guard *g, char *token)
+{
+	if (g->token != NULL) {
+		explicit_bzero(g->token, strlen(g->token));
+		free(g->token);
+	}
+	g->token = token;
+}
+
+bool
+guard_has_token(const struct guard *g)
+{
+	return g->token != NULL;
+}
+
+void
+guard_set_hosts(struct guard *g, const char *listen_host,
+    const struct cfg_strv *hosts)
+{
+	guard_strs_free(&g->hosts, &g->nhosts);
+	guard_strs_add(&g->hosts, &g->nhosts, "localhost");
+	guard_strs_add(&g->hosts, &g->nhosts, "127.0.0.1");
+	guard_strs_add(&g->hosts, &g->nhosts, "::1");
+	if (listen_host != NULL && listen_host[0] != '\0')
+		guard_strs_add(&g->hosts, &g->nhosts, listen_host);
+	for (size_t i = 0; hosts != NULL && i < hosts->n; i++)
+		guard_strs_add(&g->hosts, &g->nhosts, hosts->v[i]);
+}
+
+void
+guard_set_origins(struct guard *g, const struct cfg_strv *origins)
+{
+	guard_strs_free(&g->origins, &g->norigins);
+	for (size_t i = 0; origins != NULL && i < origins->n; i++)
+		guard_strs_add(&g->origins, &g->norigins, origins->v[i]);
+}
+
+void
+guard_set_rate(struct guard *g, int rate, int64_t window_ms)
+{
+	if (rate < 0)
+		rate = 0;
+	if (window_ms <= 0)
+		window_ms = 60000;
+	if (rate == g->rate && window_ms == g->window_ms)
+		return;
+	g->rate = rate;
+	g->window_ms = window_ms;
+	/* a new size: every address starts again with a full bucket */
+	free(g->buckets);
+	g->buckets = NULL;
+}
+
+bool
+guard_token_equal(const char *secret, const char *given)
+{
+	size_t a = strlen(secret), b = strlen(given);
+	unsigned char diff = (unsigned char)(a != b);
+
+	/* constant time in the length of the secret */
+	for (size_t i = 0; i < a; i++)
+		diff |= (unsigned char)(secret[i] ^ (i < b ? given[i] : 0));
+	return diff == 0;
+}
+
+/* "" or ":" followed by digits only. */
+static bool
+guard_port_ok(const char *s)
+{
+	if (*s == '\0')
+		return true;
+	if (*s++ != ':')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+bool
+guard_host_name(const char *host, const char **name, size_t *len)
+{
+	const char *end;
+
+	if (host[0] == '[') {
+		if ((end = strchr(host, ']')) == NULL || !guard_port_ok(end + 1))
+			return false;
+		*name = host + 1;
+		*len = (size_t)(end - host - 1);
+		return true;
+	}
+	end = strchr(host, ':');
+	if (end != NULL && strchr(end + 1, ':') != NULL)
+		return false;	/* an IPv6 literal needs its brackets */
+	if (end == NULL)
+		end = host + strlen(host);
+	if (!guard_port_ok(end))
+		return false;
+	*name = host;
+	*len = (size_t)(end - host);
+	return true;
+}
+
+bool
+guard_host_ok(const struct guard *g, const char *host)
+{
+	const char *name;
+	size_t len;
+
+	if (host == NULL || host[0] == '\0')
+		return true;
+	if (!guard_host_name(host, &name, &len) || len == 0)
+		return false;
+	for (size_t i = 0; i < g->nhosts; i++)
+		if (strlen(g->hosts[i]) == len &&
+		    strncasecmp(g->hosts[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* origin == scheme + host, case-insensitively. */
+static bool
+guard_own_origin(const char *origin, const char *scheme, const char *host)
+{
+	size_t n = strlen(scheme);
+
+	return strncasecmp(origin, scheme, n) == 0 &&
+	    strcasecmp(origin + n, host) == 0;
+}
+
+bool
+guard_origin_ok(const struct guard *g, const char *origin, const char *host)
+{
+	if (origin == NULL || origin[0] == '\0')
+		return true;
+	if (host != NULL && host[0] != '\0' &&
+	    (guard_own_origin(origin, "http://", host) ||
+	    guard_own_origin(origin, "https://", host)))
+		return true;
+	for (size_t i = 0; i < g->norigins; i++)
+		if (strcasecmp(g->origins[i], origin) == 0)
+			return true;
+	return false;
+}
+
+enum guard_auth
+guard_bearer(const struct guard *g, const char *authorization)
+{
+	if (g->token == NULL)
+		return GUARD_AUTH_NO_TOKEN;
+	if (authorization == NULL || authorization[0] == '\0')
+		return GUARD_AUTH_MISSING;
+	if (strncasecmp(authorization, "Bearer ", 7) != 0 ||
+	    !guard_token_equal(g->token, authorization + 7))
+		return GUARD_AUTH_WRONG;
+	return GUARD_AUTH_OK;
+}
+
+bool
+guard_rate_take(struct guard *g, const char *addr, int64_t now_ms,
+    int *retry_after_s)
+{
+	unsigned h = 5381;
+	struct guard_bucket *b;
+	double per_ms;
+
+	if (g->rate <= 0)
+		return true;
+	if (g->buckets == NULL)
+		g->buckets = xcalloc(GUARD_BUCKETS, sizeof *g->buckets);
+	for (const char *c = addr; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	b = &g->buckets[h % GUARD_BUCKETS];
+	per_ms = (double)g->rate / (double)g->window_ms;
+	if (!b->used || strcmp(b->addr, addr) != 0) {
+		/* a new address (or a collision: the newcomer takes the slot) */
+		snprintf(b->addr, sizeof b->addr, "%s", addr);
+		b->used = true;
+		b->tokens = g->rate;
+		b->at_ms = now_ms;
+	}
+	if (now_ms > b->at_ms)
+		b->tokens += (double)(now_ms - b->at_ms) * per_ms;
+	if (b->tokens > g->rate)
+		b->tokens = g->rate;
+	if (now_ms > b->at_ms)
+		b->at_ms = now_ms;
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return true;
+	}
+	*retry_after_s = (int)((1.0 - b->tokens) / per_ms / 1000.0) + 1;
+	return false;
+}

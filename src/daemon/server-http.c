@@ -1,0 +1,594 @@
+/*
+ * The HTTP transactions of the server (see server-http.h), on
+ * libwebsockets 4.1: every callback falls through to
+ * lws_callback_http_dummy. One per-session struct per HTTP transaction
+ * holds the request, and then the response being written: headers in one
+ * writeable callback, the body in pieces in the next ones, so a slow
+ * reader only ever holds its own buffer. Connections come adopted from
+ * prodd's own listeners; requests on those of the TCP port pass the
+ * guards (core/guard: Host, Origin, rate, the token of a change) before
+ * the handler sees them.
+ */
+#include "prodd/server-http.h"
+#include "prodd/guard.h"
+#include "prodd/log.h"
+#include "prodd/strutil.h"
+#include "prodd/xmalloc.h"
+
+#include <libwebsockets.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SRV_MAX_BODY (64 * 1024)
+#define SRV_CHUNK (64 * 1024)
+#define SRV_SMALL (8 * 1024)
+#define SRV_STREAM_MAX (1024 * 1024)
+
+struct srv_stream {
+	struct lws *wsi;
+	struct srv_http *http;
+	struct strbuf out;		/* queued, not yet written */
+	void (*closed)(void *);
+	void *ctx;
+	bool dead, ending;
+};
+
+/* Per HTTP transaction (lws allocates and zeroes it). */
+struct pss {
+	enum srv_method method;
+	char path[1024];
+	char *body;
+	size_t body_len;
+	bool body_too_big;
+	/* the response */
+	int status;
+	char *resp;
+	size_t resp_len, resp_off;
+	bool headers_sent, responded, headers_failed;
+	char retry_after[16];
+	char allow_origin[256];
+	struct srv_stream *stream;
+};
+
+/* The opaque user data of a connection from the TCP listener. */
+static char srv_tcp_mark;
+
+static struct srv_http *
+srv_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static bool
+srv_over_tcp(struct lws *wsi)
+{
+	return lws_get_opaque_user_data(wsi) == &srv_tcp_mark;
+}
+
+void
+srv_http_adopt(struct lws_vhost *vh, int fd, bool tcp)
+{
+	lws_adopt_desc_t info;
+
+	memset(&info, 0, sizeof info);
+	info.vh = vh;
+	/* TLS, once the vhost has it, on the TCP listener only */
+	info.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+	    (tcp ? LWS_ADOPT_ALLOW_SSL : 0);
+	info.fd.sockfd = fd;
+	info.opaque = tcp ? &srv_tcp_mark : NULL;
+	if (lws_adopt_descriptor_vhost_via_info(&info) == NULL)
+		log_warn(NULL, "http: a new connection could not be served");
+}
+
+/* ------------------------------------------------------------------ */
+/* responses */
+
+static int srv_write_headers(struct lws *wsi, struct pss *p);
+
+/* A body buffer with LWS_PRE bytes of room before it, as lws_write wants:
+ * the body is written from where it is, never copied again. */
+static char *
+srv_body_alloc(size_t len)
+{
+	return (char *)xmalloc(LWS_PRE + len + 1) + LWS_PRE;
+}
+
+static void
+srv_body_free(char *body)
+{
+	if (body != NULL)
+		free(body - LWS_PRE);
+}
+
+/*
+ * Responses are always made inside an lws HTTP callback, where headers may
+ * be written at once: the body then goes out on the first writeable turn,
+ * one loop iteration sooner.
+ */
+static void
+srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
+    size_t len)
+{
+	srv_body_free(p->resp);
+	p->status = status;
+	p->resp = body;
+	p->resp_len = len;
+	p->resp_off = 0;
+	p->responded = true;
+	if (srv_write_headers(wsi, p) < 0) {
+		p->headers_failed = true;
+	} else if (len <= SRV_SMALL && lws_send_pipe_choked(wsi) == 0) {
+		/* a small body follows its headers at once: one turn, and the
+		 * kernel usually gets both in one segment */
+		if (lws_write(wsi, (unsigned char *)body, len,
+		    LWS_WRITE_HTTP_FINAL) < 0)
+			p->headers_failed = true;
+		else
+			p->resp_off = len;
+	}
+	lws_callback_on_writable(wsi);
+}
+
+void
+server_respond_text(struct srv_req *req, int status, const char *text,
+    size_t len)
+{
+	struct lws *wsi = req->conn;
+	char *body = srv_body_alloc(len + 1);
+
+	memcpy(body, text, len);
+	body[len] = '\n';
+	body[len + 1] = '\0';
+	srv_set_response(wsi, lws_wsi_user(wsi), status, body, len + 1);
+}
+
+void
+server_respond_json(struct srv_req *req, int status, cJSON *obj)
+{
+	struct lws *wsi = req->conn;
+	struct pss *p = lws_wsi_user(wsi);
+	char *text = cJSON_PrintUnformatted(obj);
+	size_t n = strlen(text);
+	char *body = srv_body_alloc(n + 1);
+
+	memcpy(body, text, n);
+	body[n] = '\n';
+	body[n + 1] = '\0';
+	cJSON_free(text);
+	cJSON_Delete(obj);
+	srv_set_response(wsi, p, status, body, n + 1);
+}
+
+void
+server_respond_error(struct srv_req *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	cJSON *o = cJSON_CreateObject();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddStringToObject(o, "code", code);
+	server_respond_json(req, status, o);
+}
+
+/* An error before the handler ran (no srv_req yet). */
+static void
+srv_error(struct lws *wsi, struct pss *p, int status, const char *code,
+    const char *msg)
+{
+	struct srv_req r = { .conn = wsi };
+
+	(void)p;
+	server_respond_error(&r, status, code, "%s", msg);
+}
+
+struct srv_stream *
+server_stream_start(struct srv_req *req, void (*closed)(void *), void *ctx)
+{
+	struct lws *wsi = req->conn;
+	struct pss *p = lws_wsi_user(wsi);
+	struct srv_stream *st = xcalloc(1, sizeof *st);
+
+	st->wsi = wsi;
+	st->http = srv_of(wsi);
+	st->closed = closed;
+	st->ctx = ctx;
+	st->http->nstreams++;
+	p->stream = st;
+	p->status = 200;
+	p->responded = true;
+	lws_callback_on_writable(wsi);
+	return st;
+}
+
+int
+server_stream_write(struct srv_stream *st, const char *data, size_t len)
+{
+	if (st->dead)
+		return -1;
+	if (st->out.len + len > SRV_STREAM_MAX) {
+		/* a reader this slow is dropped, not buffered for */
+		st->dead = true;
+		lws_set_timeout(st->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+		    LWS_TO_KILL_ASYNC);
+		return -1;
+	}
+	sb_append(&st->out, data, len);
+	lws_callback_on_writable(st->wsi);
+	return 0;
+}
+
+void
+server_stream_end(struct srv_stream *st)
+{
+	if (st->dead)
+		return;
+	st->ending = true;
+	lws_callback_on_writable(st->wsi);
+}
+
+static void
+srv_stream_closed(struct pss *p)
+{
+	struct srv_stream *st = p->stream;
+
+	if (st == NULL)
+		return;
+	p->stream = NULL;
+	st->http->nstreams--;
+	if (st->closed != NULL)
+		st->closed(st->ctx);
+	sb_free(&st->out);
+	free(st);
+}
+
+static int
+srv_write_headers(struct lws *wsi, struct pss *p)
+{
+	unsigned char buf[LWS_PRE + 2048], *start = &buf[LWS_PRE], *pos = start,
+	    *end = &buf[sizeof buf - 1];
+	lws_filepos_t clen = p->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
+	    (lws_filepos_t)p->resp_len;
+
+#define HDR(name, value)						\
+	do {								\
+		if (lws_add_http_header_by_name(wsi,			\
+		    (const unsigned char *)(name),			\
+		    (const unsigned char *)(value), (int)strlen(value),	\
+		    &pos, end))						\
+			return -1;					\
+	} while (0)
+	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
+	    p->stream ? "application/x-ndjson" : "application/json", clen,
+	    &pos, end))
+		return -1;
+	HDR("x-content-type-options:", "nosniff");
+	HDR("x-frame-options:", "DENY");
+	HDR("referrer-policy:", "no-referrer");
+	HDR("cache-control:", "no-store");
+	if (p->stream)
+		HDR("transfer-encoding:", "chunked");
+	if (p->retry_after[0])
+		HDR("retry-after:", p->retry_after);
+	if (p->allow_origin[0]) {
+		HDR("access-control-allow-origin:", p->allow_origin);
+		HDR("vary:", "Origin");
+	}
+#undef HDR
+	if (lws_finalize_write_http_header(wsi, start, &pos, end))
+		return -1;
+	p->headers_sent = true;
+	return 0;
+}
+
+/* One writeable turn: headers, or the next piece of the body. Returns
+ * -1 to close the connection. */
+static int
+srv_writeable(struct lws *wsi, struct pss *p)
+{
+	if (!p->responded)
+		return 0;
+	if (p->headers_failed)
+		return -1;
+	if (!p->headers_sent) {
+		if (srv_write_headers(wsi, p) < 0)
+			return -1;
+		if (p->stream != NULL) {
+			/* a stream may stay quiet for hours: no lws timeout,
+			 * and the request headers' storage goes back to the
+			 * pool */
+			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+			lws_http_headers_detach(wsi);
+		}
+		if (p->stream != NULL || p->resp_off < p->resp_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	if (p->stream == NULL && p->resp_off == p->resp_len && p->resp_len > 0)
+		goto done;
+	if (p->stream != NULL) {
+		struct srv_stream *st = p->stream;
+		size_t n = st->out.len < SRV_CHUNK ? st->out.len : SRV_CHUNK;
+		unsigned char *buf;
+		int hl;
+
+		if (n == 0 && st->ending) {
+			/* the last chunk, then hang up: a stream has no
+			 * successor on its connection */
+			unsigned char end[LWS_PRE + 8];
+
+			memcpy(end + LWS_PRE, "0\r\n\r\n", 5);
+			lws_write(wsi, end + LWS_PRE, 5, LWS_WRITE_HTTP_FINAL);
+			return -1;
+		}
+		if (n == 0)
+			return st->dead ? -1 : 0;
+		/* chunked framing by hand: SIZE CRLF DATA CRLF */
+		buf = xmalloc(LWS_PRE + n + 16);
+		hl = snprintf((char *)buf + LWS_PRE, 16, "%zx\r\n", n);
+		memcpy(buf + LWS_PRE + hl, st->out.buf, n);
+		memcpy(buf + LWS_PRE + hl + n, "\r\n", 2);
+		if (lws_write(wsi, buf + LWS_PRE, (size_t)hl + n + 2,
+		    LWS_WRITE_HTTP) < 0) {
+			free(buf);
+			return -1;
+		}
+		free(buf);
+		memmove(st->out.buf, st->out.buf + n, st->out.len - n);
+		st->out.len -= n;
+		/* more to write, or the last chunk still to send */
+		if (st->out.len > 0 || st->ending)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	{
+		size_t left = p->resp_len - p->resp_off;
+		size_t n = left < SRV_CHUNK ? left : SRV_CHUNK;
+		bool last = n == left;
+
+		/* in place: the LWS_PRE bytes before it are sent already, or
+		 * the buffer's own headroom */
+		if (lws_write(wsi, (unsigned char *)p->resp + p->resp_off, n,
+		    last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+			return -1;
+		p->resp_off += n;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+done:
+	srv_body_free(p->resp);
+	p->resp = NULL;
+	p->responded = false;
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* requests */
+
+bool
+server_query(struct srv_req *req, const char *name, char *buf, size_t len)
+{
+	struct lws *wsi = req->conn;
+	size_t nl = strlen(name);
+	char frag[1024];
+
+	for (int i = 0; ; i++) {
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+
+		if (n < 0)
+			return false;
+		if (strncmp(frag, name, nl) == 0 &&
+		    (frag[nl] == '=' || frag[nl] == '\0')) {
+			snprintf(buf, len, "%s", frag[nl] ? frag + nl + 1 : "");
+			return true;
+		}
+	}
+}
+
+static void
+srv_dispatch(struct lws *wsi, struct pss *p)
+{
+	struct srv_http *http = srv_of(wsi);
+	struct srv_req req = { .method = p->method, .path = p->path,
+		.body = p->body, .body_len = p->body_len, .conn = wsi };
+	char auth[600];
+
+	req.over_tcp = srv_over_tcp(wsi);
+	req.authorized = !req.over_tcp;
+	if (req.over_tcp) {
+		switch (guard_bearer(http->guard, lws_hdr_copy(wsi, auth,
+		    sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 ? auth :
+		    NULL)) {
+		case GUARD_AUTH_NO_TOKEN:
+			req.auth_status = 403;
+			req.auth_error = "changes over TCP are disabled: no "
+			    "token is configured (set daemon.token_file or "
+			    "PRODD_TOKEN; prodctl uses the control socket)";
+			break;
+		case GUARD_AUTH_MISSING:
+			req.auth_status = 401;
+			req.auth_error = "this call needs 'Authorization: Bearer "
+			    "TOKEN'";
+			break;
+		case GUARD_AUTH_WRONG:
+			req.auth_status = 403;
+			req.auth_error = "wrong token";
+			break;
+		case GUARD_AUTH_OK:
+			req.authorized = true;
+			break;
+		}
+	}
+	http->handler(http->arg, &req);
+	if (!p->responded)
+		server_respond_error(&req, 500, "internal", "no response");
+}
+
+/* A new request: method, path, and the guards. Returns -1 to hang up. */
+static int
+srv_http(struct lws *wsi, struct pss *p, const char *in)
+{
+	struct srv_http *http = srv_of(wsi);
+	char *uri = NULL, buf[1024], peer[64] = "";
+	int ulen = 0, m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	bool tcp = srv_over_tcp(wsi);
+
+	(void)in;
+	memset(p, 0, sizeof *p);
+	p->method = m == LWSHUMETH_GET ? SRV_GET : m == LWSHUMETH_POST ?
+	    SRV_POST : SRV_OTHER;
+	snprintf(p->path, sizeof p->path, "%.*s", ulen, uri ? uri : "/");
+	p->path[strcspn(p->path, "?")] = '\0';
+	if (tcp) {
+		char host[256] = "";
+		int retry = 0;
+
+		/* a header too long for the buffer is refused, not skipped */
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) > 0 &&
+		    (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0 ||
+		    !guard_host_ok(http->guard, host))) {
+			srv_error(wsi, p, 403, "forbidden_host", "unknown Host "
+			    "header (add the name to daemon.hosts)");
+			return 0;
+		}
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
+			if (lws_hdr_copy(wsi, p->allow_origin,
+			    sizeof p->allow_origin, WSI_TOKEN_ORIGIN) < 0 ||
+			    !guard_origin_ok(http->guard, p->allow_origin,
+			    host)) {
+				p->allow_origin[0] = '\0';
+				srv_error(wsi, p, 403, "forbidden_origin",
+				    "this Origin is not allowed (see "
+				    "daemon.cors_origins)");
+				return 0;
+			}
+		}
+		lws_get_peer_simple(wsi, peer, sizeof peer);
+		if (!guard_rate_take(http->guard, peer,
+		    (int64_t)uv_now(http->loop), &retry)) {
+			snprintf(p->retry_after, sizeof p->retry_after, "%d",
+			    retry);
+			srv_error(wsi, p, 429, "rate_limited", "too many "
+			    "requests; slow down");
+			return 0;
+		}
+	}
+	if (p->method == SRV_OTHER) {
+		if (m == LWSHUMETH_OPTIONS && p->allow_origin[0]) {
+			srv_error(wsi, p, 405, "method_not_allowed",
+			    "preflight requests are not needed: use GET or "
+			    "POST with a bearer token");
+			return 0;
+		}
+		srv_error(wsi, p, 405, "method_not_allowed", "method not "
+		    "allowed");
+		return 0;
+	}
+	if (p->method == SRV_POST) {
+		unsigned long long clen = 0;
+
+		if (lws_hdr_copy(wsi, buf, sizeof buf,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+			clen = strtoull(buf, NULL, 10);
+		if (clen > SRV_MAX_BODY) {
+			srv_error(wsi, p, 413, "too_large", "the body is larger "
+			    "than 64 KiB");
+			return 0;
+		}
+		/* with a Content-Length (even 0) or a chunked body, lws goes on
+		 * to BODY and BODY_COMPLETION: answer there, once */
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+		    lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+			return 0;
+	}
+	srv_dispatch(wsi, p);
+	return 0;
+}
+
+static int
+srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct pss *p = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (srv_http(wsi, p, in) < 0)
+			return -1;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (p->body_too_big || len == 0 || p->responded)
+			return 0;
+		if (p->body_len + len > SRV_MAX_BODY) {
+			p->body_too_big = true;
+			free(p->body);
+			p->body = NULL;
+			return 0;
+		}
+		p->body = xrealloc(p->body, p->body_len + len + 1);
+		memcpy(p->body + p->body_len, in, len);
+		p->body_len += len;
+		p->body[p->body_len] = '\0';
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (p->responded)
+			return 0;	/* answered already (an early error) */
+		if (p->body_too_big)
+			srv_error(wsi, p, 413, "too_large", "the body is larger "
+			    "than 64 KiB");
+		else
+			srv_dispatch(wsi, p);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return srv_writeable(wsi, p);
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		srv_of(wsi)->nconns++;
+		break;
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/* the last client of a burst is gone: give back to the system
+		 * the heap its answers used (glibc by itself only trims the
+		 * top of the heap), so that prodd's RSS is what it holds */
+		if (srv_of(wsi)->nconns > 0 && --srv_of(wsi)->nconns == 0)
+			malloc_trim(0);
+		/* FALLTHROUGH */
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (p != NULL) {
+			srv_stream_closed(p);
+			free(p->body);
+			p->body = NULL;
+			srv_body_free(p->resp);
+			p->resp = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols srv_protocols[] = {
+	{ "http", srv_callback, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+const struct lws_protocols *
+srv_http_protocols(void)
+{
+	return srv_protocols;
+}
