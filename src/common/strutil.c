@@ -107,6 +107,14 @@ sb_json_str(struct strbuf *sb, const char *s, size_t n)
 	sb_putc(sb, '"');
 }
 
+void
+sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf != NULL)
+		sb->buf[0] = '\0';
+}
+
 char *
 sb_steal(struct strbuf *sb)
 {

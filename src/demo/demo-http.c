@@ -238,7 +238,7 @@ demo_conn_write(struct demo_conn *c, const char *data, size_t len)
 
 	if (c->closing)
 		return;
-	w = demo_xmalloc(sizeof(*w) + len);
+	w = xmalloc(sizeof(*w) + len);
 	w->conn = c;
 	memcpy(w->data, data, len);
 	buf = uv_buf_init(w->data, (unsigned int)len);
@@ -255,11 +255,11 @@ static void
 demo_conn_send(struct demo_conn *c, const struct demo_response *resp,
 	       int head_only, int keep_alive)
 {
-	struct demo_buf out = { 0 };
+	struct strbuf out = { 0 };
 	char date[64];
 
 	demo_http_date(date, sizeof(date));
-	demo_buf_printf(&out,
+	sb_printf(&out,
 			"HTTP/1.1 %d %s\r\n"
 			"Date: %s\r\n"
 			"Server: prodd-demo/" DEMO_VERSION "\r\n"
@@ -271,12 +271,12 @@ demo_conn_send(struct demo_conn *c, const struct demo_response *resp,
 			resp->content_type ? resp->content_type : "application/json",
 			resp->body.len, keep_alive ? "keep-alive" : "close");
 	if (resp->allow)
-		demo_buf_printf(&out, "Allow: %s\r\n", resp->allow);
-	demo_buf_adds(&out, "\r\n");
+		sb_printf(&out, "Allow: %s\r\n", resp->allow);
+	sb_puts(&out, "\r\n");
 	if (!head_only && resp->body.len > 0)
-		demo_buf_add(&out, resp->body.p, resp->body.len);
-	demo_conn_write(c, out.p, out.len);
-	demo_buf_free(&out);
+		sb_append(&out, resp->body.buf, resp->body.len);
+	demo_conn_write(c, out.buf, out.len);
+	sb_free(&out);
 }
 
 /* Protocol-level error: answer, then close the connection. */
@@ -285,11 +285,11 @@ demo_conn_error(struct demo_conn *c, int status, const char *msg)
 {
 	struct demo_response resp = { .status = status };
 
-	demo_buf_adds(&resp.body, "{\"error\":");
-	demo_buf_json_str(&resp.body, msg, strlen(msg));
-	demo_buf_adds(&resp.body, "}");
+	sb_puts(&resp.body, "{\"error\":");
+	sb_json_str(&resp.body, msg, strlen(msg));
+	sb_puts(&resp.body, "}");
 	demo_conn_send(c, &resp, 0, 0);
-	demo_buf_free(&resp.body);
+	sb_free(&resp.body);
 	demo_conn_finish(c);
 }
 
@@ -300,7 +300,7 @@ demo_conn_respond(struct demo_conn *c)
 
 	demo_api_respond(&c->req, &resp);
 	demo_conn_send(c, &resp, c->req.method == DEMO_M_HEAD, c->keep_alive);
-	demo_buf_free(&resp.body);
+	sb_free(&resp.body);
 	free(c->target);
 	c->target = NULL;
 	c->last_active_ms = demo_now_ms();
@@ -518,7 +518,7 @@ demo_parse_target(struct demo_conn *c, const char *t, size_t n)
 	for (plen = 0; plen < n && t[plen] != '#'; plen++)
 		;
 	free(c->target);
-	c->target = demo_xmalloc(plen + 2);
+	c->target = xmalloc(plen + 2);
 	if (t[0] == '?') {
 		/* "http://host?x" has an empty path, which means "/" */
 		c->target[0] = '/';
@@ -727,7 +727,7 @@ demo_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 		while (cap < c->in_len + (size_t)nread + 1)
 			cap *= 2;
-		c->in = demo_xrealloc(c->in, cap);
+		c->in = xrealloc(c->in, cap);
 		c->in_cap = cap;
 	}
 	memcpy(c->in + c->in_len, buf->base, (size_t)nread);
@@ -757,7 +757,7 @@ demo_connection_cb(uv_stream_t *server, int status)
 		}
 		return;
 	}
-	c = demo_xmalloc(sizeof(*c));
+	c = xmalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	uv_tcp_init(server->loop, &c->tcp);
 	uv_timer_init(server->loop, &c->timer);

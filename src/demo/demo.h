@@ -15,6 +15,9 @@
 
 #include <uv.h>
 
+#include "prodd/strutil.h"
+#include "prodd/xmalloc.h"
+
 #define DEMO_VERSION "0.1.0"
 
 #if defined(__GNUC__)
@@ -53,13 +56,6 @@ struct demo_opts {
 
 extern struct demo_opts demo_opts;
 
-/* Growable byte buffer; always kept NUL-terminated for convenience. */
-struct demo_buf {
-	char *p;
-	size_t len;
-	size_t cap;
-};
-
 enum demo_method {
 	DEMO_M_GET,
 	DEMO_M_HEAD,
@@ -79,7 +75,7 @@ struct demo_response {
 	int status;
 	const char *content_type;
 	const char *allow;	/* Allow header for 405, else NULL */
-	struct demo_buf body;
+	struct strbuf body;
 };
 
 enum demo_plan {
@@ -89,15 +85,6 @@ enum demo_plan {
 };
 
 /* demo-util.c */
-void *demo_xmalloc(size_t n);
-void *demo_xrealloc(void *p, size_t n);
-void demo_buf_reserve(struct demo_buf *b, size_t extra);
-void demo_buf_add(struct demo_buf *b, const void *data, size_t n);
-void demo_buf_adds(struct demo_buf *b, const char *s);
-void demo_buf_addc(struct demo_buf *b, char c);
-void demo_buf_printf(struct demo_buf *b, const char *fmt, ...) DEMO_PRINTF(2, 3);
-void demo_buf_json_str(struct demo_buf *b, const char *s, size_t n);
-void demo_buf_free(struct demo_buf *b);
 int demo_write_all(int fd, const char *p, size_t n);
 void demo_say(int fd, const char *fmt, ...) DEMO_PRINTF(2, 3);
 uint64_t demo_now_ms(void);

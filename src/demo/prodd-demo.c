@@ -494,7 +494,7 @@ demo_burn_stop_join(void)
 static uint64_t demo_log_seq;
 static uint64_t demo_log_start_ns;
 static double demo_log_skipped;
-static struct demo_buf demo_log_out, demo_log_err;
+static struct strbuf demo_log_out, demo_log_err;
 
 static const char *const demo_log_queries[] = {
 	"vector db", "embedding drift", "gpu memory", "rag latency", "kv cache",
@@ -503,7 +503,7 @@ static const char *const demo_log_queries[] = {
 };
 
 static void
-demo_log_line(struct demo_buf *b, const char *stamp)
+demo_log_line(struct strbuf *b, const char *stamp)
 {
 	static const char filler[] =
 		"lorem-ipsum-dolor-sit-amet-consectetur-adipiscing-elit-sed-do-eiusmod-";
@@ -513,29 +513,28 @@ demo_log_line(struct demo_buf *b, const char *stamp)
 	size_t start = b->len, want = demo_opts.log_line_bytes;
 
 	if (seq % 10 == 0)
-		demo_buf_printf(b, "%s WARN %s: slow query '%s' took %.1fms (#%llu)",
+		sb_printf(b, "%s WARN %s: slow query '%s' took %.1fms (#%llu)",
 				stamp, demo_role_name(demo_opts.role), q,
 				40.0 + (double)((h >> 8) % 900) / 10.0, (unsigned long long)seq);
 	else
-		demo_buf_printf(b, "%s INFO %s: handled query '%s' in %.1fms (#%llu)",
+		sb_printf(b, "%s INFO %s: handled query '%s' in %.1fms (#%llu)",
 				stamp, demo_role_name(demo_opts.role), q,
 				0.5 + (double)((h >> 8) % 150) / 10.0, (unsigned long long)seq);
 	if (want > 0 && b->len - start + 2 < want) {
 		size_t pad = want - (b->len - start) - 2, i = 0;
 
-		demo_buf_addc(b, ' ');
-		demo_buf_reserve(b, pad);
+		sb_putc(b, ' ');
 		while (pad > 0) {
 			size_t n = sizeof(filler) - 1 - i;
 
 			if (n > pad)
 				n = pad;
-			demo_buf_add(b, filler + i, n);
+			sb_append(b, filler + i, n);
 			pad -= n;
 			i = 0;
 		}
 	}
-	demo_buf_addc(b, '\n');
+	sb_putc(b, '\n');
 }
 
 /* The reader is gone (EPIPE/EBADF) or broken: nobody to log for any more. */
@@ -580,18 +579,18 @@ demo_log_cb(uv_timer_t *t)
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		 tm.tm_sec, (int)(ts.tv_nsec / 1000000));
-	demo_log_out.len = 0;
-	demo_log_err.len = 0;
+	sb_reset(&demo_log_out);
+	sb_reset(&demo_log_err);
 	for (i = 0; i < n; i++)
 		demo_log_line((demo_log_seq + 1) % 10 == 0 ? &demo_log_err : &demo_log_out, stamp);
-	if ((demo_log_out.len && demo_write_all(1, demo_log_out.p, demo_log_out.len) != 0) ||
-	    (demo_log_err.len && demo_write_all(2, demo_log_err.p, demo_log_err.len) != 0))
+	if ((demo_log_out.len && demo_write_all(1, demo_log_out.buf, demo_log_out.len) != 0) ||
+	    (demo_log_err.len && demo_write_all(2, demo_log_err.buf, demo_log_err.len) != 0))
 		demo_log_stop();
 	/* Keep at most a few MiB between ticks even after a huge batch. */
 	if (demo_log_out.cap > (8u << 20))
-		demo_buf_free(&demo_log_out);
+		sb_free(&demo_log_out);
 	if (demo_log_err.cap > (8u << 20))
-		demo_buf_free(&demo_log_err);
+		sb_free(&demo_log_err);
 }
 
 /* ---- grandchild ---------------------------------------------------- */
@@ -833,7 +832,7 @@ main(int argc, char **argv)
 	rc = loop_close_check(&demo_loop, msg, sizeof msg);
 	if (rc != 0)
 		demo_say(2, "prodd-demo: %s\n", msg);
-	demo_buf_free(&demo_log_out);
-	demo_buf_free(&demo_log_err);
+	sb_free(&demo_log_out);
+	sb_free(&demo_log_err);
 	return rc != 0 ? LOOP_EXIT_OPEN_HANDLES : 0;
 }
