@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "demo-head.h"
 #include "prodd/strutil.h"
 #include "prodd/xmalloc.h"
 
@@ -55,13 +56,6 @@ struct demo_opts {
 };
 
 extern struct demo_opts demo_opts;
-
-enum demo_method {
-	DEMO_M_GET,
-	DEMO_M_HEAD,
-	DEMO_M_POST,
-	DEMO_M_OTHER,
-};
 
 /* One parsed request; strings are owned by the connection. */
 struct demo_request {
