@@ -653,15 +653,17 @@ demo_handle_health(const struct demo_request *req, struct demo_response *resp)
 	double up = demo_uptime_s();
 
 	(void)req;
-	if (demo_opts.unhealthy_after_s >= 0 && up >= demo_opts.unhealthy_after_s) {
+	switch (demo_faults_health()) {
+	case DEMO_HEALTH_UNHEALTHY:
 		resp->status = 503;
 		sb_puts(&resp->body, "{\"status\":\"unhealthy\"}");
 		return;
-	}
-	if (demo_opts.start_delay_s > 0 && up < demo_opts.start_delay_s) {
+	case DEMO_HEALTH_STARTING:
 		resp->status = 503;
 		sb_puts(&resp->body, "{\"status\":\"starting\"}");
 		return;
+	case DEMO_HEALTH_OK:
+		break;
 	}
 	resp->status = 200;
 	sb_printf(&resp->body,
@@ -743,8 +745,7 @@ demo_api_plan(const struct demo_request *req)
 	demo_requests_total++;
 	if (r == NULL || !demo_route_allows(r, req->method))
 		return DEMO_PLAN_NOW;
-	if (r->handler == demo_handle_health && demo_opts.hang_health_after_s >= 0 &&
-	    demo_uptime_s() >= demo_opts.hang_health_after_s)
+	if (r->handler == demo_handle_health && demo_faults_health_hung())
 		return DEMO_PLAN_HANG;
 	if (r->work && demo_opts.latency_ms > 0)
 		return DEMO_PLAN_DELAY;

@@ -1,11 +1,14 @@
 /*
  * Shared declarations for prodd-demo, the demo AI service and fault injector.
- * The program is split in four parts that only meet through this header: the
- * process life cycle and fault injection (prodd-demo.c), the HTTP/1.1 server
- * (demo-http.c), the AI-ish endpoints with their built-in corpus and request
- * statistics (demo-api.c), and small buffer/output helpers (demo-util.c).
- * Everything runs on one libuv loop except the optional CPU burner thread,
- * so none of the shared state below needs locking.
+ * The program is cut in parts that only meet through this header: main and
+ * the process's life (prodd-demo.c), the command line (demo-args.c), the
+ * faults it injects into itself (demo-faults.c), HTTP/1.1 connections on
+ * libuv (demo-http.c) over a pure request-head parser (demo-head.c, its
+ * own header), the AI-ish endpoints with their built-in corpus and request
+ * statistics (demo-api.c), and output and clock helpers (demo-util.c).
+ * Buffers, allocation and JSON escaping are common/'s (strutil.h,
+ * xmalloc.h). Everything runs on one libuv loop except the optional CPU
+ * burner thread, so none of the shared state below needs locking.
  */
 #ifndef PRODD_DEMO_H
 #define PRODD_DEMO_H
@@ -77,6 +80,31 @@ enum demo_plan {
 	DEMO_PLAN_DELAY,	/* answer after --latency-ms */
 	DEMO_PLAN_HANG,		/* never answer (hung health) */
 };
+
+enum demo_health {
+	DEMO_HEALTH_OK,
+	DEMO_HEALTH_STARTING,	/* --start-delay not over yet */
+	DEMO_HEALTH_UNHEALTHY,	/* --unhealthy-after passed */
+};
+
+/* demo-args.c */
+#define DEMO_ARGS_DONE 1	/* --help or --version answered: exit 0 */
+/*
+ * Reads the command line into demo_opts. Returns 0 to run, DEMO_ARGS_DONE,
+ * or -EINVAL after saying what is wrong on stderr (exit 2).
+ */
+int demo_args_parse(int argc, char **argv);
+
+/* demo-faults.c */
+/* Arms the faults demo_opts asks for (the grandchild is forked first). */
+void demo_faults_start(uv_loop_t *loop);
+/* Closes the faults' handles and joins the burner thread. */
+void demo_faults_stop(void);
+/* --crash-after: exits with --exit-code at once, running no cleanup. */
+void demo_faults_crash_now(void) DEMO_NORETURN;
+/* True once health requests must get no answer (--hang-health-after). */
+int demo_faults_health_hung(void);
+enum demo_health demo_faults_health(void);
 
 /* demo-util.c */
 int demo_write_all(int fd, const char *p, size_t n);
