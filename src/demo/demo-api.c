@@ -7,10 +7,6 @@
  * bounded (a ring of the last 1024 latencies, a 64-entry term counter) so a
  * long-running demo does not grow unless it is told to leak.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>

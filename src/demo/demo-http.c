@@ -4,16 +4,13 @@
  * requests may arrive split across reads or pipelined, and are answered one
  * at a time and in order per connection (a delayed work request holds back
  * the requests queued behind it, as HTTP/1.1 requires); keep-alive follows
- * the protocol version and Connection header; heads are capped at 16 KiB and
- * Content-Length bodies at 1 MiB and discarded; errors close the connection
+ * the protocol version and Connection header; heads (parsed by demo-head.c)
+ * are capped at 16 KiB and Content-Length bodies at 1 MiB and discarded;
+ * errors close the connection
  * after a half-close and a short drain so the client sees the error response
  * instead of a reset. Input and output are both bounded per connection: a
  * client that never reads its answers stops being read from.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +71,7 @@ static char demo_readbuf[DEMO_READ_CHUNK];
 
 static void demo_conn_process(struct demo_conn *c);
 
-const char *
+static const char *
 demo_http_reason(int status)
 {
 	switch (status) {
@@ -546,15 +543,16 @@ int
 demo_http_port(void)
 {
 	struct sockaddr_storage ss;
-	int len = (int)sizeof(ss);
+	int len = (int)sizeof(ss), rc;
 
-	if (uv_tcp_getsockname(&demo_listener, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
+	if ((rc = uv_tcp_getsockname(&demo_listener, (struct sockaddr *)&ss,
+	    &len)) != 0)
+		return rc;
 	if (ss.ss_family == AF_INET)
 		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
+	return -EAFNOSUPPORT;
 }
 
 void

@@ -5,10 +5,6 @@
  * milliseconds); the role's name and the HTTP Date header. Buffers,
  * allocation and JSON escaping come from common/ (strutil.h, xmalloc.h).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>

@@ -107,23 +107,30 @@ int demo_faults_health_hung(void);
 enum demo_health demo_faults_health(void);
 
 /* demo-util.c */
+/* Writes all n bytes, waiting out a full pipe. Returns 0 or -errno. */
 int demo_write_all(int fd, const char *p, size_t n);
+/* One formatted message (up to 1 KiB) in one write(2) to fd. */
 void demo_say(int fd, const char *fmt, ...) DEMO_PRINTF(2, 3);
-uint64_t demo_now_ms(void);
-double demo_uptime_s(void);
+uint64_t demo_now_ms(void);		/* monotonic */
+double demo_uptime_s(void);		/* since demo_set_start */
 void demo_set_start(uint64_t hrtime_ns);
 const char *demo_role_name(enum demo_role role);
-void demo_http_date(char *out, size_t outsz);
+void demo_http_date(char *out, size_t outsz);	/* IMF-fixdate, now */
 
 /* demo-api.c */
+/* Indexes the built-in corpus; once, before the first request. */
 void demo_api_init(void);
+/* When req is to be answered: at once, after --latency-ms, or never. */
 enum demo_plan demo_api_plan(const struct demo_request *req);
+/* Fills resp (status, type, body) for req and counts it in the stats. */
 void demo_api_respond(const struct demo_request *req, struct demo_response *resp);
 
 /* demo-http.c */
+/* Binds and listens on addr. Returns 0 or a negative errno (libuv's). */
 int demo_http_listen(uv_loop_t *loop, const struct sockaddr *addr);
+/* The port listened on (the one picked for --port 0), or a negative errno. */
 int demo_http_port(void);
+/* Closes the listener and every connection, whatever it is doing. */
 void demo_http_close_all(void);
-const char *demo_http_reason(int status);
 
 #endif

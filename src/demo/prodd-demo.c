@@ -136,7 +136,9 @@ main(int argc, char **argv)
 		demo_say(2, "cannot listen on %s: %s\n", where, uv_strerror(rc));
 		return 1;
 	}
-	demo_format_hostport(where, sizeof(where), demo_http_port());
+	if ((rc = demo_http_port()) < 0)
+		rc = demo_opts.port;
+	demo_format_hostport(where, sizeof(where), rc);
 
 	demo_faults_start(&demo_loop);
 	if (demo_opts.ignore_sigterm)
