@@ -1,6 +1,7 @@
 /*
  * struct strbuf (common/strutil.c) as prodd-demo uses it: a buffer emptied
  * with sb_reset and filled again keeps its memory and stays a C string;
+ * sb_printf formats in the room there is or grows, exactly at the edge;
  * the JSON escaping of request text the demo echoes (controls, DEL,
  * invalid UTF-8) gives valid JSON.
  */
@@ -40,6 +41,40 @@ test_reset_keeps_memory(void **state)
 	sb_free(&sb);
 }
 
+/* sb_printf formats in place when it fits and grows when it does not. */
+static void
+test_printf_room(void **state)
+{
+	struct strbuf sb = { 0 };
+	char big[300];
+
+	(void)state;
+	sb_printf(&sb, "%s", "");	/* nothing, and nothing allocated */
+	assert_int_equal(sb.len, 0);
+	sb_printf(&sb, "%060d", 7);
+	assert_int_equal(sb.cap, 64);
+	sb_printf(&sb, "%03d", 42);	/* 63 bytes and the NUL: fits */
+	assert_int_equal(sb.cap, 64);
+	assert_int_equal(sb.len, 63);
+	sb_printf(&sb, "%c", 'x');	/* the 64th byte: grows */
+	assert_int_equal(sb.len, 64);
+	assert_true(sb.cap > 64);
+	assert_int_equal(strlen(sb.buf), 64);
+	assert_memory_equal(sb.buf + 56, "0007042x", 9);
+	sb_printf(&sb, "%s", "");
+	assert_int_equal(sb.len, 64);
+	assert_int_equal(sb.buf[64], '\0');
+	memset(big, 'b', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	sb_reset(&sb);
+	sb_printf(&sb, "<%s>", big);	/* longer than the room: grows once */
+	assert_int_equal(sb.len, sizeof big + 1);
+	assert_int_equal(sb.buf[0], '<');
+	assert_int_equal(sb.buf[sb.len - 1], '>');
+	assert_int_equal(strlen(sb.buf), sb.len);
+	sb_free(&sb);
+}
+
 static void
 test_json_echo(void **state)
 {
@@ -61,6 +96,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reset_keeps_memory),
+		cmocka_unit_test(test_printf_room),
 		cmocka_unit_test(test_json_echo),
 	};
 
