@@ -274,7 +274,7 @@ demo_args_parse(int argc, char **argv)
 		name = arg + 2;
 		eq = strchr(name, '=');
 		nlen = eq ? (size_t)(eq - name) : strlen(name);
-		for (k = 0; k < sizeof(demo_flags) / sizeof(demo_flags[0]); k++) {
+		for (k = 0; k < sizeof demo_flags / sizeof demo_flags[0]; k++) {
 			if (strlen(demo_flags[k].name) == nlen &&
 			    strncmp(demo_flags[k].name, name, nlen) == 0) {
 				f = &demo_flags[k];

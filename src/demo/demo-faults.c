@@ -138,7 +138,8 @@ demo_thread_cpu_ns(void)
 static void *
 demo_burn_main(void *arg)
 {
-	int64_t busy = (int64_t)(demo_opts.cpu_burn_pct / 100.0 * (double)DEMO_BURN_WINDOW_NS);
+	int64_t busy = (int64_t)(demo_opts.cpu_burn_pct / 100.0 *
+	    (double)DEMO_BURN_WINDOW_NS);
 	int64_t window = demo_mono_ns();
 	volatile uint64_t sink = 0;
 
@@ -150,19 +151,21 @@ demo_burn_main(void *arg)
 		int i;
 
 		while (demo_thread_cpu_ns() - cpu0 < busy &&
-		       demo_mono_ns() < deadline &&
-		       !atomic_load_explicit(&demo_burn_stop, memory_order_relaxed))
+		    demo_mono_ns() < deadline &&
+		    !atomic_load_explicit(&demo_burn_stop, memory_order_relaxed))
 			for (i = 0; i < 1000; i++)
-				sink = sink * 6364136223846793005ULL + 1442695040888963407ULL;
+				sink = sink * 6364136223846793005ULL +
+				    1442695040888963407ULL;
 		ts.tv_sec = (time_t)(deadline / 1000000000LL);
 		ts.tv_nsec = (long)(deadline % 1000000000LL);
 		pthread_mutex_lock(&demo_burn_mu);
 		while (!atomic_load(&demo_burn_stop) &&
-		       pthread_cond_timedwait(&demo_burn_cv, &demo_burn_mu, &ts) != ETIMEDOUT)
+		    pthread_cond_timedwait(&demo_burn_cv, &demo_burn_mu,
+		    &ts) != ETIMEDOUT)
 			;
 		pthread_mutex_unlock(&demo_burn_mu);
 		window = deadline;
-		/* After a long stall (suspended process) don't try to catch up. */
+		/* After a long stall (a stopped process), no catching up. */
 		if (demo_mono_ns() - window > DEMO_BURN_WINDOW_NS)
 			window = demo_mono_ns();
 	}
@@ -181,7 +184,8 @@ demo_burn_start(void)
 	pthread_condattr_destroy(&ca);
 	rc = pthread_create(&demo_burn_thread, NULL, demo_burn_main, NULL);
 	if (rc != 0) {
-		demo_say(2, "prodd-demo: cannot start cpu burner: %s\n", strerror(rc));
+		demo_say(2, "prodd-demo: cannot start cpu burner: %s\n",
+		    strerror(rc));
 		return;
 	}
 	demo_burn_started = 1;
@@ -220,17 +224,20 @@ demo_log_line(struct strbuf *b, const char *stamp)
 		"lorem-ipsum-dolor-sit-amet-consectetur-adipiscing-elit-sed-do-eiusmod-";
 	uint64_t seq = ++demo_log_seq;
 	uint64_t h = seq * 2654435761u;
-	const char *q = demo_log_queries[h % (sizeof(demo_log_queries) / sizeof(demo_log_queries[0]))];
+	const char *q = demo_log_queries[h % (sizeof demo_log_queries /
+	    sizeof demo_log_queries[0])];
 	size_t start = b->len, want = demo_opts.log_line_bytes;
 
 	if (seq % 10 == 0)
 		sb_printf(b, "%s WARN %s: slow query '%s' took %.1fms (#%llu)",
-				stamp, demo_role_name(demo_opts.role), q,
-				40.0 + (double)((h >> 8) % 900) / 10.0, (unsigned long long)seq);
+		    stamp, demo_role_name(demo_opts.role), q,
+		    40.0 + (double)((h >> 8) % 900) / 10.0,
+		    (unsigned long long)seq);
 	else
 		sb_printf(b, "%s INFO %s: handled query '%s' in %.1fms (#%llu)",
-				stamp, demo_role_name(demo_opts.role), q,
-				0.5 + (double)((h >> 8) % 150) / 10.0, (unsigned long long)seq);
+		    stamp, demo_role_name(demo_opts.role), q,
+		    0.5 + (double)((h >> 8) % 150) / 10.0,
+		    (unsigned long long)seq);
 	if (want > 0 && b->len - start + 2 < want) {
 		size_t pad = want - (b->len - start) - 2, i = 0;
 
@@ -267,11 +274,12 @@ static void
 demo_log_cb(uv_timer_t *t)
 {
 	double elapsed = (double)(uv_hrtime() - demo_log_start_ns) / 1e9;
-	double owed = elapsed * demo_opts.log_lines_per_s - demo_log_skipped -
-		      (double)demo_log_seq;
-	double cap = demo_opts.log_lines_per_s > 1 ? demo_opts.log_lines_per_s : 1;
-	double line_bytes = demo_opts.log_line_bytes > 100 ? (double)demo_opts.log_line_bytes : 100;
-	double tick_max = fmin(demo_opts.log_lines_per_s / 10.0, 4.0 * DEMO_MIB / line_bytes);
+	double rate = demo_opts.log_lines_per_s;
+	double owed = elapsed * rate - demo_log_skipped - (double)demo_log_seq;
+	double cap = rate > 1 ? rate : 1;
+	double line_bytes = demo_opts.log_line_bytes > 100 ?
+	    (double)demo_opts.log_line_bytes : 100;
+	double tick_max = fmin(rate / 10.0, 4.0 * DEMO_MIB / line_bytes);
 	struct timespec ts;
 	struct tm tm;
 	char stamp[96];
@@ -287,15 +295,18 @@ demo_log_cb(uv_timer_t *t)
 	n = (uint64_t)fmin(owed, fmax(tick_max, 1));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+	snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 	sb_reset(&demo_log_out);
 	sb_reset(&demo_log_err);
-	for (i = 0; i < n; i++)
-		demo_log_line((demo_log_seq + 1) % 10 == 0 ? &demo_log_err : &demo_log_out, stamp);
-	if ((demo_log_out.len && demo_write_all(1, demo_log_out.buf, demo_log_out.len) != 0) ||
-	    (demo_log_err.len && demo_write_all(2, demo_log_err.buf, demo_log_err.len) != 0))
+	for (i = 0; i < n; i++)	/* every 10th line on stderr */
+		demo_log_line((demo_log_seq + 1) % 10 == 0 ? &demo_log_err :
+		    &demo_log_out, stamp);
+	if ((demo_log_out.len > 0 && demo_write_all(1, demo_log_out.buf,
+	    demo_log_out.len) != 0) ||
+	    (demo_log_err.len > 0 && demo_write_all(2, demo_log_err.buf,
+	    demo_log_err.len) != 0))
 		demo_log_stop();
 	/* Keep at most a few MiB between ticks even after a huge batch. */
 	if (demo_log_out.cap > (8u << 20))
@@ -323,14 +334,15 @@ demo_grandchild_main(void)
 	closefrom(3);
 	demo_say(1, "grandchild pid %ld\n", (long)getpid());
 	if (demo_opts.grandchild_lifetime_s >= 0) {
-		int64_t ns = (int64_t)llround(demo_opts.grandchild_lifetime_s * 1e9);
+		int64_t ns = llround(demo_opts.grandchild_lifetime_s * 1e9);
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ns += (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 		ts.tv_sec = (time_t)(ns / 1000000000LL);
 		ts.tv_nsec = (long)(ns % 1000000000LL);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+		    NULL) != 0)
 			;
 		_exit(0);
 	}
@@ -378,7 +390,8 @@ demo_faults_health(void)
 {
 	double up = demo_uptime_s();
 
-	if (demo_opts.unhealthy_after_s >= 0 && up >= demo_opts.unhealthy_after_s)
+	if (demo_opts.unhealthy_after_s >= 0 &&
+	    up >= demo_opts.unhealthy_after_s)
 		return DEMO_HEALTH_UNHEALTHY;
 	if (demo_opts.start_delay_s > 0 && up < demo_opts.start_delay_s)
 		return DEMO_HEALTH_STARTING;
@@ -402,8 +415,8 @@ demo_faults_start(uv_loop_t *loop)
 	if (demo_opts.leak_mb_per_s > 0) {
 		demo_leak_start_ns = uv_hrtime();
 		uv_timer_init(loop, &demo_leak_timer);
-		uv_timer_start(&demo_leak_timer, demo_leak_cb, DEMO_LEAK_TICK_MS,
-		    DEMO_LEAK_TICK_MS);
+		uv_timer_start(&demo_leak_timer, demo_leak_cb,
+		    DEMO_LEAK_TICK_MS, DEMO_LEAK_TICK_MS);
 		demo_leak_on = 1;
 	}
 	if (demo_opts.log_lines_per_s > 0) {

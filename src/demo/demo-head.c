@@ -43,7 +43,8 @@ demo_head_end(const char *p, size_t n)
 static int
 demo_head_tchar(unsigned char ch)
 {
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9'))
 		return 1;
 	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
@@ -135,7 +136,8 @@ demo_head_field(struct demo_head_fields *h, const char *line, size_t n)
 		h->has_cl = 1;
 		h->cl = v;
 		h->cl_huge = huge;
-	} else if (nl == 17 && strncasecmp(name, "transfer-encoding", nl) == 0) {
+	} else if (nl == 17 &&
+	    strncasecmp(name, "transfer-encoding", nl) == 0) {
 		h->has_te = 1;
 		if (demo_head_has_token(line + vs, ve - vs, "chunked"))
 			h->te_chunked = 1;
@@ -145,7 +147,8 @@ demo_head_field(struct demo_head_fields *h, const char *line, size_t n)
 		if (demo_head_has_token(line + vs, ve - vs, "keep-alive"))
 			h->conn_keep_alive = 1;
 	} else if (nl == 6 && strncasecmp(name, "expect", nl) == 0) {
-		if (ve - vs == 12 && strncasecmp(line + vs, "100-continue", 12) == 0)
+		if (ve - vs == 12 &&
+		    strncasecmp(line + vs, "100-continue", 12) == 0)
 			h->expect_continue = 1;
 	}
 	return 0;
@@ -230,7 +233,8 @@ demo_head_request_line(struct demo_head *h, struct demo_head_fields *f,
 	ver = sp2 + 1;
 	vlen = n - (size_t)(ver - line);
 	if (vlen != 8 || memcmp(ver, "HTTP/", 5) != 0 ||
-	    ver[5] < '0' || ver[5] > '9' || ver[6] != '.' || ver[7] < '0' || ver[7] > '9')
+	    ver[5] < '0' || ver[5] > '9' || ver[6] != '.' ||
+	    ver[7] < '0' || ver[7] > '9')
 		return 400;
 	if (ver[5] != '1')
 		return 505;

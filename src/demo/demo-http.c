@@ -139,14 +139,15 @@ demo_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof(demo_readbuf);
 }
 
-static void demo_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void demo_conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 
 static void
 demo_conn_read_on(struct demo_conn *c)
 {
 	if (c->reading || c->eof || c->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, demo_alloc_cb, demo_conn_read_cb) == 0)
+	if (uv_read_start((uv_stream_t *)&c->tcp, demo_alloc_cb,
+	    demo_conn_read_cb) == 0)
 		c->reading = 1;
 }
 
@@ -199,7 +200,8 @@ demo_conn_finish(struct demo_conn *c)
 	c->in_len = 0;
 	uv_timer_stop(&c->timer);
 	c->shut.data = c;
-	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, demo_conn_shutdown_cb) != 0)
+	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp,
+	    demo_conn_shutdown_cb) != 0)
 		demo_conn_close(c);
 }
 
@@ -236,12 +238,14 @@ demo_conn_write(struct demo_conn *c, const char *data, size_t len)
 	w->conn = c;
 	memcpy(w->data, data, len);
 	buf = uv_buf_init(w->data, (unsigned int)len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, demo_conn_write_cb) != 0) {
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1,
+	    demo_conn_write_cb) != 0) {
 		free(w);
 		demo_conn_close(c);
 		return;
 	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > DEMO_WQ_HIGH)
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
+	    DEMO_WQ_HIGH)
 		c->wq_blocked = 1;
 }
 
@@ -328,7 +332,8 @@ demo_conn_dispatch(struct demo_conn *c)
 		return;
 	case DEMO_PLAN_DELAY:
 		c->phase = DEMO_PH_WAIT;
-		uv_timer_start(&c->timer, demo_conn_delay_cb, demo_opts.latency_ms, 0);
+		uv_timer_start(&c->timer, demo_conn_delay_cb,
+		    demo_opts.latency_ms, 0);
 		return;
 	case DEMO_PLAN_NOW:
 		demo_conn_respond(c);
@@ -359,7 +364,8 @@ demo_conn_process(struct demo_conn *c)
 		    c->phase == DEMO_PH_HUNG || c->phase == DEMO_PH_DRAIN)
 			break;
 		if (c->phase == DEMO_PH_BODY) {
-			size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+			size_t n = c->in_len < c->body_left ? c->in_len :
+			    (size_t)c->body_left;
 
 			demo_conn_consume(c, n);
 			c->body_left -= n;
@@ -473,7 +479,8 @@ demo_connection_cb(uv_stream_t *server, int status)
 
 		if (last_ms == 0 || now - last_ms >= 1000) {
 			last_ms = now;
-			demo_say(2, "prodd-demo: accept failed: %s\n", uv_strerror(status));
+			demo_say(2, "prodd-demo: accept failed: %s\n",
+			    uv_strerror(status));
 		}
 		return;
 	}
@@ -530,11 +537,13 @@ demo_http_listen(uv_loop_t *loop, const struct sockaddr *addr)
 	demo_listening = 1;
 	rc = uv_tcp_bind(&demo_listener, addr, 0);
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&demo_listener, 511, demo_connection_cb);
+		rc = uv_listen((uv_stream_t *)&demo_listener, 511,
+		    demo_connection_cb);
 	if (rc != 0)
 		return rc;
 	uv_timer_init(loop, &demo_sweep);
-	uv_timer_start(&demo_sweep, demo_sweep_cb, DEMO_SWEEP_MS, DEMO_SWEEP_MS);
+	uv_timer_start(&demo_sweep, demo_sweep_cb, DEMO_SWEEP_MS,
+	    DEMO_SWEEP_MS);
 	demo_sweeping = 1;
 	return 0;
 }

@@ -21,13 +21,12 @@
 static uv_loop_t demo_loop;
 static uv_signal_t demo_sigterm;
 static uv_signal_t demo_sigint;
-static uv_timer_t demo_leaked_timer;	/* PRODD_DEMO_LEAK_HANDLE: never closed */
+static uv_timer_t demo_leaked_timer;	/* PRODD_DEMO_LEAK_HANDLE=1 */
 static int demo_shutting_down;
 
 /* ---- signals and shutdown ------------------------------------------ */
 
-static int demo_sig_on = 1;
-
+/* Closes every handle the demo opened, once: then the loop runs out. */
 static void
 demo_shutdown(void)
 {
@@ -36,11 +35,8 @@ demo_shutdown(void)
 	demo_shutting_down = 1;
 	demo_http_close_all();
 	demo_faults_stop();
-	if (demo_sig_on) {
-		demo_sig_on = 0;
-		uv_close((uv_handle_t *)&demo_sigterm, NULL);
-		uv_close((uv_handle_t *)&demo_sigint, NULL);
-	}
+	uv_close((uv_handle_t *)&demo_sigterm, NULL);
+	uv_close((uv_handle_t *)&demo_sigint, NULL);
 }
 
 static void
@@ -53,7 +49,8 @@ demo_signal_cb(uv_signal_t *h, int signum)
 	}
 	if (demo_shutting_down)
 		return;
-	demo_say(2, "shutting down on %s\n", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	demo_say(2, "shutting down on %s\n",
+	    signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	demo_shutdown();
 }
 
@@ -110,8 +107,8 @@ main(int argc, char **argv)
 		signal(SIGTERM, SIG_IGN);
 	memset(&addr, 0, sizeof(addr));
 	if (demo_resolve(&addr) != 0) {
-		demo_say(2, "prodd-demo: invalid value for --host: '%s' (want an IPv4 or IPv6 address)\n",
-			 demo_opts.host);
+		demo_say(2, "prodd-demo: invalid value for --host: '%s' "
+		    "(want an IPv4 or IPv6 address)\n", demo_opts.host);
 		return 2;
 	}
 	if (demo_opts.crash_after_s == 0)
@@ -119,7 +116,8 @@ main(int argc, char **argv)
 
 	rc = uv_loop_init(&demo_loop);
 	if (rc != 0) {
-		demo_say(2, "prodd-demo: cannot create event loop: %s\n", uv_strerror(rc));
+		demo_say(2, "prodd-demo: cannot create event loop: %s\n",
+		    uv_strerror(rc));
 		return 1;
 	}
 	uv_signal_init(&demo_loop, &demo_sigterm);
@@ -133,7 +131,8 @@ main(int argc, char **argv)
 	rc = demo_http_listen(&demo_loop, (const struct sockaddr *)&addr);
 	if (rc != 0) {
 		demo_format_hostport(where, sizeof(where), demo_opts.port);
-		demo_say(2, "cannot listen on %s: %s\n", where, uv_strerror(rc));
+		demo_say(2, "cannot listen on %s: %s\n", where,
+		    uv_strerror(rc));
 		return 1;
 	}
 	if ((rc = demo_http_port()) < 0)
@@ -145,7 +144,7 @@ main(int argc, char **argv)
 		demo_say(2, "prodd-demo: SIGTERM will be ignored\n");
 
 	demo_say(1, "prodd-demo %s listening on %s (pid %ld)\n",
-		 demo_role_name(demo_opts.role), where, (long)getpid());
+	    demo_role_name(demo_opts.role), where, (long)getpid());
 
 	uv_run(&demo_loop, UV_RUN_DEFAULT);
 
