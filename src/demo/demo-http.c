@@ -6,10 +6,10 @@
  * the requests queued behind it, as HTTP/1.1 requires); keep-alive follows
  * the protocol version and Connection header; heads (parsed by demo-head.c)
  * are capped at 16 KiB and Content-Length bodies at 1 MiB and discarded;
- * errors close the connection
- * after a half-close and a short drain so the client sees the error response
- * instead of a reset. Input and output are both bounded per connection: a
- * client that never reads its answers stops being read from.
+ * errors close the connection after a half-close and a short drain so the
+ * client sees the error response instead of a reset. Input and output are
+ * both bounded per connection: a client that never reads its answers stops
+ * being read from.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -258,16 +258,16 @@ demo_conn_send(struct demo_conn *c, const struct demo_response *resp,
 
 	demo_http_date(date, sizeof(date));
 	sb_printf(&out,
-			"HTTP/1.1 %d %s\r\n"
-			"Date: %s\r\n"
-			"Server: prodd-demo/" DEMO_VERSION "\r\n"
-			"Content-Type: %s\r\n"
-			"Content-Length: %zu\r\n"
-			"Cache-Control: no-store\r\n"
-			"Connection: %s\r\n",
-			resp->status, demo_http_reason(resp->status), date,
-			resp->content_type ? resp->content_type : "application/json",
-			resp->body.len, keep_alive ? "keep-alive" : "close");
+	    "HTTP/1.1 %d %s\r\n"
+	    "Date: %s\r\n"
+	    "Server: prodd-demo/" DEMO_VERSION "\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Connection: %s\r\n",
+	    resp->status, demo_http_reason(resp->status), date,
+	    resp->content_type ? resp->content_type : "application/json",
+	    resp->body.len, keep_alive ? "keep-alive" : "close");
 	if (resp->allow)
 		sb_printf(&out, "Allow: %s\r\n", resp->allow);
 	sb_puts(&out, "\r\n");
