@@ -25,6 +25,8 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Append s (n bytes) as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 void sb_json_str(struct strbuf *sb, const char *s, size_t n);
+/* Empty sb, keeping its memory for what comes next. */
+void sb_reset(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and reset sb. */
 char *sb_steal(struct strbuf *sb);
 void sb_free(struct strbuf *sb);

@@ -45,19 +45,30 @@ sb_putc(struct strbuf *sb, char c)
 	sb_append(sb, &c, 1);
 }
 
+/*
+ * Formats into the room the buffer has first, so a buffer that is reused
+ * (the common case) formats once; only what does not fit is formatted a
+ * second time, after growing.
+ */
 void
 sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	size_t room = sb->cap - sb->len;
 	va_list ap2;
 	int n;
 
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(room > 0 ? sb->buf + sb->len : NULL, room, fmt, ap2);
 	va_end(ap2);
-	if (n <= 0)
+	if (n <= 0) {
+		if (room > 0)
+			sb->buf[sb->len] = '\0';
 		return;
-	sb_reserve(sb, (size_t)n);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		sb_reserve(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 
@@ -105,6 +116,14 @@ sb_json_str(struct strbuf *sb, const char *s, size_t n)
 		}
 	}
 	sb_putc(sb, '"');
+}
+
+void
+sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf != NULL)
+		sb->buf[0] = '\0';
 }
 
 char *

@@ -7,10 +7,6 @@
  * bounded (a ring of the last 1024 latencies, a 64-entry term counter) so a
  * long-running demo does not grow unless it is told to leak.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -344,32 +340,31 @@ demo_hexval(char c)
 
 /* Form decoding: '+' is a space, %XX a byte; a broken escape stays literal. */
 static void
-demo_urldecode(const char *s, size_t n, struct demo_buf *out)
+demo_urldecode(const char *s, size_t n, struct strbuf *out)
 {
 	size_t i;
 
-	out->len = 0;
-	demo_buf_reserve(out, n);
+	sb_reset(out);
 	for (i = 0; i < n; i++) {
 		int hi, lo;
 
 		if (s[i] == '+') {
-			demo_buf_addc(out, ' ');
+			sb_putc(out, ' ');
 		} else if (s[i] == '%' && i + 2 < n && (hi = demo_hexval(s[i + 1])) >= 0 &&
 			   (lo = demo_hexval(s[i + 2])) >= 0) {
-			demo_buf_addc(out, (char)(hi * 16 + lo));
+			sb_putc(out, (char)(hi * 16 + lo));
 			i += 2;
 		} else {
-			demo_buf_addc(out, s[i]);
+			sb_putc(out, s[i]);
 		}
 	}
 }
 
 /* Decoded value of the first `key` parameter into out; 1 if present. */
 static int
-demo_query_get(const char *query, const char *key, struct demo_buf *out)
+demo_query_get(const char *query, const char *key, struct strbuf *out)
 {
-	struct demo_buf k = { 0 };
+	struct strbuf k = { 0 };
 	const char *p = query;
 	int found = 0;
 
@@ -379,7 +374,7 @@ demo_query_get(const char *query, const char *key, struct demo_buf *out)
 		size_t klen = eq ? (size_t)(eq - p) : plen;
 
 		demo_urldecode(p, klen, &k);
-		if (k.len == strlen(key) && memcmp(k.p, key, k.len) == 0) {
+		if (k.len == strlen(key) && memcmp(k.buf, key, k.len) == 0) {
 			if (eq)
 				demo_urldecode(eq + 1, plen - klen - 1, out);
 			else
@@ -391,7 +386,7 @@ demo_query_get(const char *query, const char *key, struct demo_buf *out)
 		if (*p == '&')
 			p++;
 	}
-	demo_buf_free(&k);
+	sb_free(&k);
 	return found;
 }
 
@@ -447,27 +442,27 @@ static void
 demo_json_error(struct demo_response *resp, int status, const char *msg)
 {
 	resp->status = status;
-	resp->body.len = 0;
-	demo_buf_adds(&resp->body, "{\"error\":");
-	demo_buf_json_str(&resp->body, msg, strlen(msg));
-	demo_buf_adds(&resp->body, "}");
+	sb_reset(&resp->body);
+	sb_puts(&resp->body, "{\"error\":");
+	sb_json_str(&resp->body, msg, strlen(msg));
+	sb_puts(&resp->body, "}");
 }
 
 static void
-demo_doc_ref(struct demo_buf *b, const struct demo_hit *h)
+demo_doc_ref(struct strbuf *b, const struct demo_hit *h)
 {
 	const struct demo_doc *doc = &demo_corpus[h->doc];
 
-	demo_buf_adds(b, "{\"id\":");
-	demo_buf_json_str(b, doc->id, strlen(doc->id));
-	demo_buf_adds(b, ",\"title\":");
-	demo_buf_json_str(b, doc->title, strlen(doc->title));
-	demo_buf_printf(b, ",\"score\":%.4f", h->score);
+	sb_puts(b, "{\"id\":");
+	sb_json_str(b, doc->id, strlen(doc->id));
+	sb_puts(b, ",\"title\":");
+	sb_json_str(b, doc->title, strlen(doc->title));
+	sb_printf(b, ",\"score\":%.4f", h->score);
 }
 
 /* Reads q; answers 400 itself and returns 0 when it is missing or empty. */
 static int
-demo_get_q(const struct demo_request *req, struct demo_response *resp, struct demo_buf *q)
+demo_get_q(const struct demo_request *req, struct demo_response *resp, struct strbuf *q)
 {
 	if (!demo_query_get(req->query, "q", q) || q->len == 0) {
 		demo_json_error(resp, 400, "missing q");
@@ -480,7 +475,7 @@ static void
 demo_handle_search(const struct demo_request *req, struct demo_response *resp)
 {
 	struct demo_hit hits[DEMO_NDOCS];
-	struct demo_buf q = { 0 }, kv = { 0 };
+	struct strbuf q = { 0 }, kv = { 0 };
 	size_t nhits, i;
 	long k = DEMO_K_DEFAULT;
 
@@ -489,7 +484,7 @@ demo_handle_search(const struct demo_request *req, struct demo_response *resp)
 	if (demo_query_get(req->query, "k", &kv)) {
 		char *end;
 
-		k = kv.len ? strtol(kv.p, &end, 10) : -1;
+		k = kv.len ? strtol(kv.buf, &end, 10) : -1;
 		if (kv.len == 0 || *end != '\0' || k < 1) {
 			demo_json_error(resp, 400, "k must be a positive integer");
 			goto out;
@@ -497,72 +492,72 @@ demo_handle_search(const struct demo_request *req, struct demo_response *resp)
 		if (k > DEMO_K_MAX)
 			k = DEMO_K_MAX;
 	}
-	nhits = demo_rank(q.p, q.len, hits);
+	nhits = demo_rank(q.buf, q.len, hits);
 	if (nhits > (size_t)k)
 		nhits = (size_t)k;
 	resp->status = 200;
-	demo_buf_adds(&resp->body, "{\"query\":");
-	demo_buf_json_str(&resp->body, q.p, q.len);
-	demo_buf_adds(&resp->body, ",\"results\":[");
+	sb_puts(&resp->body, "{\"query\":");
+	sb_json_str(&resp->body, q.buf, q.len);
+	sb_puts(&resp->body, ",\"results\":[");
 	for (i = 0; i < nhits; i++) {
 		const struct demo_doc *doc = &demo_corpus[hits[i].doc];
 
 		if (i > 0)
-			demo_buf_addc(&resp->body, ',');
+			sb_putc(&resp->body, ',');
 		demo_doc_ref(&resp->body, &hits[i]);
-		demo_buf_adds(&resp->body, ",\"snippet\":");
-		demo_buf_json_str(&resp->body, doc->text, demo_index[hits[i].doc].snippet_len);
-		demo_buf_addc(&resp->body, '}');
+		sb_puts(&resp->body, ",\"snippet\":");
+		sb_json_str(&resp->body, doc->text, demo_index[hits[i].doc].snippet_len);
+		sb_putc(&resp->body, '}');
 	}
-	demo_buf_printf(&resp->body, "],\"took_ms\":%.1f}", demo_took_ms(req));
+	sb_printf(&resp->body, "],\"took_ms\":%.1f}", demo_took_ms(req));
 out:
-	demo_buf_free(&q);
-	demo_buf_free(&kv);
+	sb_free(&q);
+	sb_free(&kv);
 }
 
 static void
 demo_handle_answer(const struct demo_request *req, struct demo_response *resp)
 {
 	struct demo_hit hits[DEMO_NDOCS];
-	struct demo_buf q = { 0 }, ans = { 0 };
+	struct strbuf q = { 0 }, ans = { 0 };
 	size_t nhits, i;
 
 	if (!demo_get_q(req, resp, &q))
 		goto out;
-	nhits = demo_rank(q.p, q.len, hits);
+	nhits = demo_rank(q.buf, q.len, hits);
 	if (nhits > DEMO_RAG_SOURCES)
 		nhits = DEMO_RAG_SOURCES;
 	if (nhits == 0) {
-		demo_buf_adds(&ans, "I could not find anything about that in the knowledge base.");
+		sb_puts(&ans, "I could not find anything about that in the knowledge base.");
 	} else {
-		demo_buf_adds(&ans, "According to the knowledge base:");
+		sb_puts(&ans, "According to the knowledge base:");
 		for (i = 0; i < nhits; i++) {
 			const char *t = demo_corpus[hits[i].doc].text;
 			size_t len = demo_index[hits[i].doc].snippet_len;
 
 			if (len > 0 && t[len - 1] == '.')
 				len--;
-			demo_buf_addc(&ans, ' ');
-			demo_buf_add(&ans, t, len);
-			demo_buf_printf(&ans, " [%zu].", i + 1);
+			sb_putc(&ans, ' ');
+			sb_append(&ans, t, len);
+			sb_printf(&ans, " [%zu].", i + 1);
 		}
 	}
 	resp->status = 200;
-	demo_buf_adds(&resp->body, "{\"query\":");
-	demo_buf_json_str(&resp->body, q.p, q.len);
-	demo_buf_adds(&resp->body, ",\"answer\":");
-	demo_buf_json_str(&resp->body, ans.p, ans.len);
-	demo_buf_adds(&resp->body, ",\"sources\":[");
+	sb_puts(&resp->body, "{\"query\":");
+	sb_json_str(&resp->body, q.buf, q.len);
+	sb_puts(&resp->body, ",\"answer\":");
+	sb_json_str(&resp->body, ans.buf, ans.len);
+	sb_puts(&resp->body, ",\"sources\":[");
 	for (i = 0; i < nhits; i++) {
 		if (i > 0)
-			demo_buf_addc(&resp->body, ',');
+			sb_putc(&resp->body, ',');
 		demo_doc_ref(&resp->body, &hits[i]);
-		demo_buf_addc(&resp->body, '}');
+		sb_putc(&resp->body, '}');
 	}
-	demo_buf_printf(&resp->body, "],\"took_ms\":%.1f}", demo_took_ms(req));
+	sb_printf(&resp->body, "],\"took_ms\":%.1f}", demo_took_ms(req));
 out:
-	demo_buf_free(&q);
-	demo_buf_free(&ans);
+	sb_free(&q);
+	sb_free(&ans);
 }
 
 static int
@@ -621,7 +616,7 @@ demo_handle_stats(const struct demo_request *req, struct demo_response *resp)
 	memcpy(top, demo_terms, sizeof(top[0]) * (size_t)demo_nterms);
 	qsort(top, (size_t)demo_nterms, sizeof(top[0]), demo_term_cmp);
 	resp->status = 200;
-	demo_buf_printf(&resp->body,
+	sb_printf(&resp->body,
 			"{\"window_s\":%d,\"requests\":%zu,\"requests_total\":%llu,"
 			"\"events\":%llu,\"queries_per_s\":%.2f,"
 			"\"latency_ms\":{\"p50\":%.2f,\"p95\":%.2f,\"max\":%.2f},\"top_terms\":[",
@@ -631,12 +626,12 @@ demo_handle_stats(const struct demo_request *req, struct demo_response *resp)
 			n ? lat[n - 1] : 0.0);
 	for (i = 0; i < (size_t)demo_nterms && i < DEMO_TOPTERMS_SHOWN; i++) {
 		if (i > 0)
-			demo_buf_addc(&resp->body, ',');
-		demo_buf_adds(&resp->body, "{\"term\":");
-		demo_buf_json_str(&resp->body, top[i].term, strlen(top[i].term));
-		demo_buf_printf(&resp->body, ",\"count\":%llu}", (unsigned long long)top[i].count);
+			sb_putc(&resp->body, ',');
+		sb_puts(&resp->body, "{\"term\":");
+		sb_json_str(&resp->body, top[i].term, strlen(top[i].term));
+		sb_printf(&resp->body, ",\"count\":%llu}", (unsigned long long)top[i].count);
 	}
-	demo_buf_adds(&resp->body, "]}");
+	sb_puts(&resp->body, "]}");
 }
 
 static void
@@ -645,7 +640,7 @@ demo_handle_events(const struct demo_request *req, struct demo_response *resp)
 	(void)req;
 	demo_events_total++;
 	resp->status = 202;
-	demo_buf_adds(&resp->body, "{\"accepted\":true}");
+	sb_puts(&resp->body, "{\"accepted\":true}");
 }
 
 static void
@@ -654,18 +649,20 @@ demo_handle_health(const struct demo_request *req, struct demo_response *resp)
 	double up = demo_uptime_s();
 
 	(void)req;
-	if (demo_opts.unhealthy_after_s >= 0 && up >= demo_opts.unhealthy_after_s) {
+	switch (demo_faults_health()) {
+	case DEMO_HEALTH_UNHEALTHY:
 		resp->status = 503;
-		demo_buf_adds(&resp->body, "{\"status\":\"unhealthy\"}");
+		sb_puts(&resp->body, "{\"status\":\"unhealthy\"}");
 		return;
-	}
-	if (demo_opts.start_delay_s > 0 && up < demo_opts.start_delay_s) {
+	case DEMO_HEALTH_STARTING:
 		resp->status = 503;
-		demo_buf_adds(&resp->body, "{\"status\":\"starting\"}");
+		sb_puts(&resp->body, "{\"status\":\"starting\"}");
 		return;
+	case DEMO_HEALTH_OK:
+		break;
 	}
 	resp->status = 200;
-	demo_buf_printf(&resp->body,
+	sb_printf(&resp->body,
 			"{\"status\":\"healthy\",\"role\":\"%s\",\"pid\":%ld,"
 			"\"uptime_s\":%.1f,\"requests\":%llu}",
 			demo_role_name(demo_opts.role), (long)getpid(), up,
@@ -684,7 +681,7 @@ demo_handle_root(const struct demo_request *req, struct demo_response *resp)
 	(void)req;
 	resp->status = 200;
 	resp->content_type = "text/plain; charset=utf-8";
-	demo_buf_printf(&resp->body,
+	sb_printf(&resp->body,
 			"prodd-demo %s service (demo AI worker and fault injector): "
 			"GET /api/health reports health; %s.\n",
 			demo_role_name(demo_opts.role), work[demo_opts.role]);
@@ -744,8 +741,7 @@ demo_api_plan(const struct demo_request *req)
 	demo_requests_total++;
 	if (r == NULL || !demo_route_allows(r, req->method))
 		return DEMO_PLAN_NOW;
-	if (r->handler == demo_handle_health && demo_opts.hang_health_after_s >= 0 &&
-	    demo_uptime_s() >= demo_opts.hang_health_after_s)
+	if (r->handler == demo_handle_health && demo_faults_health_hung())
 		return DEMO_PLAN_HANG;
 	if (r->work && demo_opts.latency_ms > 0)
 		return DEMO_PLAN_DELAY;
@@ -756,7 +752,7 @@ void
 demo_api_respond(const struct demo_request *req, struct demo_response *resp)
 {
 	const struct demo_route *r = demo_route_find(req->path);
-	struct demo_buf q = { 0 };
+	struct strbuf q = { 0 };
 
 	resp->content_type = "application/json";
 	if (r == NULL) {
@@ -772,7 +768,7 @@ demo_api_respond(const struct demo_request *req, struct demo_response *resp)
 		demo_work_total++;
 		demo_record(demo_now_ms(), demo_took_ms(req));
 		if (demo_query_get(req->query, "q", &q) && q.len > 0)
-			demo_count_terms(q.p, q.len);
+			demo_count_terms(q.buf, q.len);
 	}
-	demo_buf_free(&q);
+	sb_free(&q);
 }

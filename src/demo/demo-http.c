@@ -4,26 +4,20 @@
  * requests may arrive split across reads or pipelined, and are answered one
  * at a time and in order per connection (a delayed work request holds back
  * the requests queued behind it, as HTTP/1.1 requires); keep-alive follows
- * the protocol version and Connection header; heads are capped at 16 KiB and
- * Content-Length bodies at 1 MiB and discarded; errors close the connection
- * after a half-close and a short drain so the client sees the error response
- * instead of a reset. Input and output are both bounded per connection: a
- * client that never reads its answers stops being read from.
+ * the protocol version and Connection header; heads (parsed by demo-head.c)
+ * are capped at 16 KiB and Content-Length bodies at 1 MiB and discarded;
+ * errors close the connection after a half-close and a short drain so the
+ * client sees the error response instead of a reset. Input and output are
+ * both bounded per connection: a client that never reads its answers stops
+ * being read from.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "demo.h"
 
-#define DEMO_HEAD_MAX (16u * 1024u)
-#define DEMO_BODY_MAX (1024u * 1024u)
 #define DEMO_INBUF_HIGH (64u * 1024u)
 #define DEMO_READ_CHUNK (64u * 1024u)
 #define DEMO_IDLE_MS 30000u
@@ -58,8 +52,8 @@ struct demo_conn {
 	size_t in_cap;
 	uint64_t body_left;
 	uint64_t last_active_ms;
-	char *target;
-	struct demo_request req;
+	struct demo_head head;	/* of the request being answered */
+	struct demo_request req;	/* what demo-api sees of it */
 };
 
 struct demo_write {
@@ -77,7 +71,7 @@ static char demo_readbuf[DEMO_READ_CHUNK];
 
 static void demo_conn_process(struct demo_conn *c);
 
-const char *
+static const char *
 demo_http_reason(int status)
 {
 	switch (status) {
@@ -120,7 +114,7 @@ demo_conn_handle_close_cb(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	free(c->in);
-	free(c->target);
+	demo_head_free(&c->head);
 	free(c);
 }
 
@@ -145,14 +139,15 @@ demo_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof(demo_readbuf);
 }
 
-static void demo_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void demo_conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 
 static void
 demo_conn_read_on(struct demo_conn *c)
 {
 	if (c->reading || c->eof || c->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, demo_alloc_cb, demo_conn_read_cb) == 0)
+	if (uv_read_start((uv_stream_t *)&c->tcp, demo_alloc_cb,
+	    demo_conn_read_cb) == 0)
 		c->reading = 1;
 }
 
@@ -205,7 +200,8 @@ demo_conn_finish(struct demo_conn *c)
 	c->in_len = 0;
 	uv_timer_stop(&c->timer);
 	c->shut.data = c;
-	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, demo_conn_shutdown_cb) != 0)
+	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp,
+	    demo_conn_shutdown_cb) != 0)
 		demo_conn_close(c);
 }
 
@@ -238,16 +234,18 @@ demo_conn_write(struct demo_conn *c, const char *data, size_t len)
 
 	if (c->closing)
 		return;
-	w = demo_xmalloc(sizeof(*w) + len);
+	w = xmalloc(sizeof(*w) + len);
 	w->conn = c;
 	memcpy(w->data, data, len);
 	buf = uv_buf_init(w->data, (unsigned int)len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, demo_conn_write_cb) != 0) {
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1,
+	    demo_conn_write_cb) != 0) {
 		free(w);
 		demo_conn_close(c);
 		return;
 	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > DEMO_WQ_HIGH)
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
+	    DEMO_WQ_HIGH)
 		c->wq_blocked = 1;
 }
 
@@ -255,28 +253,28 @@ static void
 demo_conn_send(struct demo_conn *c, const struct demo_response *resp,
 	       int head_only, int keep_alive)
 {
-	struct demo_buf out = { 0 };
+	struct strbuf out = { 0 };
 	char date[64];
 
 	demo_http_date(date, sizeof(date));
-	demo_buf_printf(&out,
-			"HTTP/1.1 %d %s\r\n"
-			"Date: %s\r\n"
-			"Server: prodd-demo/" DEMO_VERSION "\r\n"
-			"Content-Type: %s\r\n"
-			"Content-Length: %zu\r\n"
-			"Cache-Control: no-store\r\n"
-			"Connection: %s\r\n",
-			resp->status, demo_http_reason(resp->status), date,
-			resp->content_type ? resp->content_type : "application/json",
-			resp->body.len, keep_alive ? "keep-alive" : "close");
+	sb_printf(&out,
+	    "HTTP/1.1 %d %s\r\n"
+	    "Date: %s\r\n"
+	    "Server: prodd-demo/" DEMO_VERSION "\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Connection: %s\r\n",
+	    resp->status, demo_http_reason(resp->status), date,
+	    resp->content_type ? resp->content_type : "application/json",
+	    resp->body.len, keep_alive ? "keep-alive" : "close");
 	if (resp->allow)
-		demo_buf_printf(&out, "Allow: %s\r\n", resp->allow);
-	demo_buf_adds(&out, "\r\n");
+		sb_printf(&out, "Allow: %s\r\n", resp->allow);
+	sb_puts(&out, "\r\n");
 	if (!head_only && resp->body.len > 0)
-		demo_buf_add(&out, resp->body.p, resp->body.len);
-	demo_conn_write(c, out.p, out.len);
-	demo_buf_free(&out);
+		sb_append(&out, resp->body.buf, resp->body.len);
+	demo_conn_write(c, out.buf, out.len);
+	sb_free(&out);
 }
 
 /* Protocol-level error: answer, then close the connection. */
@@ -285,11 +283,11 @@ demo_conn_error(struct demo_conn *c, int status, const char *msg)
 {
 	struct demo_response resp = { .status = status };
 
-	demo_buf_adds(&resp.body, "{\"error\":");
-	demo_buf_json_str(&resp.body, msg, strlen(msg));
-	demo_buf_adds(&resp.body, "}");
+	sb_puts(&resp.body, "{\"error\":");
+	sb_json_str(&resp.body, msg, strlen(msg));
+	sb_puts(&resp.body, "}");
 	demo_conn_send(c, &resp, 0, 0);
-	demo_buf_free(&resp.body);
+	sb_free(&resp.body);
 	demo_conn_finish(c);
 }
 
@@ -300,9 +298,8 @@ demo_conn_respond(struct demo_conn *c)
 
 	demo_api_respond(&c->req, &resp);
 	demo_conn_send(c, &resp, c->req.method == DEMO_M_HEAD, c->keep_alive);
-	demo_buf_free(&resp.body);
-	free(c->target);
-	c->target = NULL;
+	sb_free(&resp.body);
+	demo_head_free(&c->head);
 	c->last_active_ms = demo_now_ms();
 	if (!c->keep_alive) {
 		demo_conn_finish(c);
@@ -331,12 +328,12 @@ demo_conn_dispatch(struct demo_conn *c)
 		/* Keep reading so we notice when the prober gives up and closes. */
 		c->phase = DEMO_PH_HUNG;
 		c->in_len = 0;
-		free(c->target);
-		c->target = NULL;
+		demo_head_free(&c->head);
 		return;
 	case DEMO_PLAN_DELAY:
 		c->phase = DEMO_PH_WAIT;
-		uv_timer_start(&c->timer, demo_conn_delay_cb, demo_opts.latency_ms, 0);
+		uv_timer_start(&c->timer, demo_conn_delay_cb,
+		    demo_opts.latency_ms, 0);
 		return;
 	case DEMO_PLAN_NOW:
 		demo_conn_respond(c);
@@ -355,296 +352,20 @@ demo_conn_consume(struct demo_conn *c, size_t n)
 	c->in_len -= n;
 }
 
-/* Offset just past the blank line ending the head, or 0 if not there yet. */
-static size_t
-demo_find_head_end(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (i + 1 < n && p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-static int
-demo_is_tchar(unsigned char ch)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-		return 1;
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-/* Case-insensitive search for a token in a comma-separated header value. */
-static int
-demo_has_token(const char *v, size_t n, const char *tok)
-{
-	size_t tl = strlen(tok), i = 0;
-
-	while (i < n) {
-		size_t s, e;
-
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-struct demo_head {
-	int minor;
-	int conn_close;
-	int conn_keep_alive;
-	int expect_continue;
-	int has_cl;
-	uint64_t cl;
-	int cl_huge;
-	int has_te;
-	int te_chunked;
-};
-
-/*
- * Parses one header field line. Returns 0, or an HTTP status for errors.
- * Whitespace before the colon and obsolete line folding are rejected because
- * proxies disagree about them and that is how request smuggling starts.
- */
-static int
-demo_parse_field(struct demo_head *h, const char *line, size_t n)
-{
-	size_t i = 0, vs, ve;
-	const char *name = line;
-	size_t nl;
-
-	if (n > 0 && (line[0] == ' ' || line[0] == '\t'))
-		return 400;
-	while (i < n && demo_is_tchar((unsigned char)line[i]))
-		i++;
-	if (i == 0 || i >= n || line[i] != ':')
-		return 400;
-	nl = i;
-	i++;
-	while (i < n && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	vs = i;
-	ve = n;
-	while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
-		ve--;
-	for (i = vs; i < ve; i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return 400;
-	}
-	if (nl == 14 && strncasecmp(name, "content-length", nl) == 0) {
-		uint64_t v = 0;
-		int huge = 0;
-
-		if (ve == vs)
-			return 400;
-		for (i = vs; i < ve; i++) {
-			if (line[i] < '0' || line[i] > '9')
-				return 400;
-			if (v > (UINT64_MAX - 9) / 10)
-				huge = 1;
-			else
-				v = v * 10 + (uint64_t)(line[i] - '0');
-		}
-		if (h->has_cl && (h->cl != v || h->cl_huge != huge))
-			return 400;
-		h->has_cl = 1;
-		h->cl = v;
-		h->cl_huge = huge;
-	} else if (nl == 17 && strncasecmp(name, "transfer-encoding", nl) == 0) {
-		h->has_te = 1;
-		if (demo_has_token(line + vs, ve - vs, "chunked"))
-			h->te_chunked = 1;
-	} else if (nl == 10 && strncasecmp(name, "connection", nl) == 0) {
-		if (demo_has_token(line + vs, ve - vs, "close"))
-			h->conn_close = 1;
-		if (demo_has_token(line + vs, ve - vs, "keep-alive"))
-			h->conn_keep_alive = 1;
-	} else if (nl == 6 && strncasecmp(name, "expect", nl) == 0) {
-		if (ve - vs == 12 && strncasecmp(line + vs, "100-continue", 12) == 0)
-			h->expect_continue = 1;
-	}
-	return 0;
-}
-
-/* Reads the request target into c->target and splits off the query. */
-static int
-demo_parse_target(struct demo_conn *c, const char *t, size_t n)
-{
-	size_t i, plen;
-	char *q;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)t[i];
-
-		if (ch <= 0x20 || ch == 0x7f)
-			return 400;
-	}
-	if (n >= 7 && (strncasecmp(t, "http://", 7) == 0 ||
-		       (n >= 8 && strncasecmp(t, "https://", 8) == 0))) {
-		/* absolute-form: drop scheme and authority */
-		size_t skip = t[4] == ':' ? 7 : 8;
-
-		t += skip;
-		n -= skip;
-		for (i = 0; i < n && t[i] != '/' && t[i] != '?'; i++)
-			;
-		if (i == 0)
-			return 400;
-		t += i;
-		n -= i;
-		if (n == 0) {
-			t = "/";
-			n = 1;
-		}
-	}
-	if (n == 0 || (t[0] != '/' && t[0] != '?'))
-		return 400;
-	for (plen = 0; plen < n && t[plen] != '#'; plen++)
-		;
-	free(c->target);
-	c->target = demo_xmalloc(plen + 2);
-	if (t[0] == '?') {
-		/* "http://host?x" has an empty path, which means "/" */
-		c->target[0] = '/';
-		memcpy(c->target + 1, t, plen);
-		c->target[plen + 1] = '\0';
-	} else {
-		memcpy(c->target, t, plen);
-		c->target[plen] = '\0';
-	}
-	c->req.path = c->target;
-	q = strchr(c->target, '?');
-	if (q) {
-		*q = '\0';
-		c->req.query = q + 1;
-	} else {
-		c->req.query = "";
-	}
-	return 0;
-}
-
-static int
-demo_parse_request_line(struct demo_conn *c, struct demo_head *h, const char *line, size_t n)
-{
-	const char *sp1, *sp2, *ver;
-	size_t mlen, vlen, i;
-
-	sp1 = memchr(line, ' ', n);
-	if (sp1 == NULL)
-		return 400;
-	mlen = (size_t)(sp1 - line);
-	if (mlen == 0 || mlen > 32)
-		return 400;
-	for (i = 0; i < mlen; i++)
-		if (!demo_is_tchar((unsigned char)line[i]))
-			return 400;
-	sp2 = memchr(sp1 + 1, ' ', n - mlen - 1);
-	if (sp2 == NULL || sp2 == sp1 + 1)
-		return 400;
-	ver = sp2 + 1;
-	vlen = n - (size_t)(ver - line);
-	if (vlen != 8 || memcmp(ver, "HTTP/", 5) != 0 ||
-	    ver[5] < '0' || ver[5] > '9' || ver[6] != '.' || ver[7] < '0' || ver[7] > '9')
-		return 400;
-	if (ver[5] != '1')
-		return 505;
-	h->minor = ver[7] - '0';
-	if (mlen == 3 && memcmp(line, "GET", 3) == 0)
-		c->req.method = DEMO_M_GET;
-	else if (mlen == 4 && memcmp(line, "HEAD", 4) == 0)
-		c->req.method = DEMO_M_HEAD;
-	else if (mlen == 4 && memcmp(line, "POST", 4) == 0)
-		c->req.method = DEMO_M_POST;
-	else
-		c->req.method = DEMO_M_OTHER;
-	return demo_parse_target(c, sp1 + 1, (size_t)(sp2 - sp1 - 1));
-}
-
-/*
- * Parses the head in c->in[0..len). Returns 0 or an HTTP error status; on
- * success the request, keep-alive and body length are set on c.
- */
-static int
-demo_parse_head(struct demo_conn *c, size_t len, int *expect_continue)
-{
-	struct demo_head h = { 0 };
-	const char *p = c->in, *end = c->in + len;
-	int first = 1, rc;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n;
-
-		if (nl == NULL)
-			return 400;
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (memchr(p, '\r', n) != NULL || memchr(p, '\0', n) != NULL)
-			return 400;
-		if (n == 0)
-			break;
-		rc = first ? demo_parse_request_line(c, &h, p, n) : demo_parse_field(&h, p, n);
-		if (rc != 0)
-			return rc;
-		first = 0;
-		p = nl + 1;
-	}
-	if (first)
-		return 400;
-	if (h.has_te)
-		return h.te_chunked ? 411 : 400;
-	if (h.has_cl && (h.cl_huge || h.cl > DEMO_BODY_MAX))
-		return 413;
-	if (h.minor >= 1)
-		c->keep_alive = !h.conn_close;
-	else
-		c->keep_alive = h.conn_keep_alive && !h.conn_close;
-	c->body_left = h.has_cl ? h.cl : 0;
-	*expect_continue = h.expect_continue;
-	return 0;
-}
-
-static const char *
-demo_error_message(int status)
-{
-	switch (status) {
-	case 411: return "chunked request bodies are not supported";
-	case 413: return "request body too large";
-	case 431: return "request header too large";
-	case 505: return "http version not supported";
-	default: return "bad request";
-	}
-}
-
 static void
 demo_conn_process(struct demo_conn *c)
 {
 	for (;;) {
-		size_t head_len, skip;
-		int rc, expect_continue = 0;
+		struct demo_head h;
+		size_t head_len;
+		int rc;
 
 		if (c->closing || c->wq_blocked || c->phase == DEMO_PH_WAIT ||
 		    c->phase == DEMO_PH_HUNG || c->phase == DEMO_PH_DRAIN)
 			break;
 		if (c->phase == DEMO_PH_BODY) {
-			size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+			size_t n = c->in_len < c->body_left ? c->in_len :
+			    (size_t)c->body_left;
 
 			demo_conn_consume(c, n);
 			c->body_left -= n;
@@ -655,27 +376,32 @@ demo_conn_process(struct demo_conn *c)
 			continue;
 		}
 		/* RFC 9112 2.2: ignore empty lines before a request line. */
-		for (skip = 0; skip < c->in_len && (c->in[skip] == '\r' || c->in[skip] == '\n'); skip++)
-			;
-		demo_conn_consume(c, skip);
+		demo_conn_consume(c, demo_head_blank(c->in, c->in_len));
 		if (c->in_len == 0)
 			break;
-		head_len = demo_find_head_end(c->in, c->in_len < DEMO_HEAD_MAX ? c->in_len : DEMO_HEAD_MAX);
+		head_len = demo_head_end(c->in,
+		    c->in_len < DEMO_HEAD_MAX ? c->in_len : DEMO_HEAD_MAX);
 		if (head_len == 0) {
 			if (c->in_len >= DEMO_HEAD_MAX)
-				demo_conn_error(c, 431, demo_error_message(431));
+				demo_conn_error(c, 431, demo_head_error(431));
 			break;
 		}
-		rc = demo_parse_head(c, head_len, &expect_continue);
-		if (rc != 0) {
-			demo_conn_error(c, rc, demo_error_message(rc));
+		if ((rc = demo_head_parse(c->in, head_len, &h)) != 0) {
+			demo_conn_error(c, rc, demo_head_error(rc));
 			break;
 		}
+		demo_head_free(&c->head);
+		c->head = h;
+		c->req.method = h.method;
+		c->req.path = h.path;
+		c->req.query = h.query;
+		c->keep_alive = h.keep_alive;
+		c->body_left = h.body_len;
 		demo_conn_consume(c, head_len);
 		if (c->body_left > 0) {
 			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-			if (expect_continue && c->in_len == 0)
+			if (h.expect_continue && c->in_len == 0)
 				demo_conn_write(c, cont, sizeof(cont) - 1);
 			c->phase = DEMO_PH_BODY;
 			continue;
@@ -727,7 +453,7 @@ demo_conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 		while (cap < c->in_len + (size_t)nread + 1)
 			cap *= 2;
-		c->in = demo_xrealloc(c->in, cap);
+		c->in = xrealloc(c->in, cap);
 		c->in_cap = cap;
 	}
 	memcpy(c->in + c->in_len, buf->base, (size_t)nread);
@@ -753,11 +479,12 @@ demo_connection_cb(uv_stream_t *server, int status)
 
 		if (last_ms == 0 || now - last_ms >= 1000) {
 			last_ms = now;
-			demo_say(2, "prodd-demo: accept failed: %s\n", uv_strerror(status));
+			demo_say(2, "prodd-demo: accept failed: %s\n",
+			    uv_strerror(status));
 		}
 		return;
 	}
-	c = demo_xmalloc(sizeof(*c));
+	c = xmalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	uv_tcp_init(server->loop, &c->tcp);
 	uv_timer_init(server->loop, &c->timer);
@@ -810,11 +537,13 @@ demo_http_listen(uv_loop_t *loop, const struct sockaddr *addr)
 	demo_listening = 1;
 	rc = uv_tcp_bind(&demo_listener, addr, 0);
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&demo_listener, 511, demo_connection_cb);
+		rc = uv_listen((uv_stream_t *)&demo_listener, 511,
+		    demo_connection_cb);
 	if (rc != 0)
 		return rc;
 	uv_timer_init(loop, &demo_sweep);
-	uv_timer_start(&demo_sweep, demo_sweep_cb, DEMO_SWEEP_MS, DEMO_SWEEP_MS);
+	uv_timer_start(&demo_sweep, demo_sweep_cb, DEMO_SWEEP_MS,
+	    DEMO_SWEEP_MS);
 	demo_sweeping = 1;
 	return 0;
 }
@@ -823,15 +552,16 @@ int
 demo_http_port(void)
 {
 	struct sockaddr_storage ss;
-	int len = (int)sizeof(ss);
+	int len = (int)sizeof(ss), rc;
 
-	if (uv_tcp_getsockname(&demo_listener, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
+	if ((rc = uv_tcp_getsockname(&demo_listener, (struct sockaddr *)&ss,
+	    &len)) != 0)
+		return rc;
 	if (ss.ss_family == AF_INET)
 		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
+	return -EAFNOSUPPORT;
 }
 
 void

@@ -444,6 +444,44 @@ reap "$PID"
 check "SIGTERM exits 0 in ${took} ms" eval \
 	'[[ $rc = 0 && $took -lt $SLOW_MS ]] && grep -q "shutting down on SIGTERM" "$ERR"'
 
+# ---- the open-handle check at exit -----------------------------------------
+
+# SIGTERM with every kind of handle the demo opens in use: signals, the
+# listener and its sweep timer, fault timers, the burner thread, and
+# connections hung (health), delayed (search) and idle. All are closed
+# before the loop is, so the exit is 0 and nothing is reported open.
+start_demo handles --latency-ms 5000 --hang-health-after 0.2 --crash-after 120 \
+	--leak-mb-per-s 1 --log-lines-per-s 5 --cpu-burn 5
+wait_up / || true
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$PORT/api/search?q=gpu" &
+slow=$!
+hung=
+for ((i = 0; i < 100; i++)); do
+	alive "$PID" || break
+	if [[ -z $hung ]] && awk -v ms="$START_MS" -v now="$(now_ms)" 'BEGIN { exit !(now - ms >= 300) }'; then
+		curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$PORT/api/health" &
+		hung=$!
+	fi
+	[[ -n $hung && $(ss -Htn state established "sport = :$PORT" 2>/dev/null | wc -l) -ge 2 ]] && break
+	sleep 0.05
+done
+kill -TERM "$PID" 2>/dev/null || true
+wait_gone "$PID" 100 || true
+reap "$PID"
+wait "$slow" ${hung:+"$hung"} 2>/dev/null || true
+check "SIGTERM with connections and fault timers open exits 0, no handle left" eval \
+	'[[ $rc = 0 && -n $hung ]] && grep -q "shutting down on SIGTERM" "$ERR" && ! grep -q "open handle" "$ERR"'
+
+# A handle left open on purpose (PRODD_DEMO_LEAK_HANDLE=1 never closes a
+# timer) must not pass as a clean exit: 70, with the handle named.
+PRODD_DEMO_LEAK_HANDLE=1 start_demo leakhandle
+wait_up || true
+kill -TERM "$PID" 2>/dev/null || true
+wait_gone "$PID" 100 || true
+reap "$PID"
+check "a handle left open at exit: exit 70, named on stderr" eval \
+	'[[ $rc = 70 ]] && grep -qx "prodd-demo: loop closed with 1 open handle: timer" "$ERR"'
+
 san=$(cat "$TMP"/*.err | grep -E 'AddressSanitizer|LeakSanitizer|runtime error:|^==[0-9]+== ' |
 	head -n 5 || true)
 check "no sanitizer or valgrind reports" test -z "$san"
