@@ -2,11 +2,12 @@
  * Health probes on prodd's loop (SPEC §2-3): url (GET through one libcurl
  * multi handle driven by uv_poll and uv_timer, connections kept and
  * reused: probe-curl.h), tcp (a non-blocking connect on the loop) and exec
- * (a command in its own process group, killed at the timeout). Nothing
- * here ever blocks: a hanging or refusing endpoint costs one socket and
- * one timer, and other probes keep their cadence. What a result means is
- * decided in the pure core (health.c); this file only runs checks and
- * reports.
+ * (a command spawned as its service is -- its user, groups, limits,
+ * working_dir -- in its own process group, killed at the timeout; see
+ * spawn.h). Nothing here ever blocks: a hanging or refusing endpoint costs
+ * one socket and one timer, and other probes keep their cadence. What a
+ * result means is decided in the pure core (health.c); this file only runs
+ * checks and reports.
  */
 #ifndef PRODD_PROBE_H
 #define PRODD_PROBE_H

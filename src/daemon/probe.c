@@ -8,10 +8,12 @@
  * tcp: uv_tcp_connect (a name goes through uv_getaddrinfo first, on
  * libuv's thread pool), ended by the probe's timer at the timeout.
  *
- * exec: posix_spawnp in a new session (so its own process group), stdin,
- * stdout and stderr on /dev/null, nothing else inherited; the reaper hands
- * its exit here (prober_reaped); at the timeout the whole group gets
- * SIGKILL and the check fails.
+ * exec: spawned as its service is (spawn_prepare_check: the service's
+ * user, groups, limits, working_dir and environment, through prodd-exec
+ * when needed) in a new session (so its own process group), stdin,
+ * stdout and stderr on /dev/null, nothing else inherited; the reaper
+ * hands its exit here (prober_reaped); at the timeout the whole group
+ * gets SIGKILL and the check fails.
  *
  * Results are never delivered from inside probe_run: an immediate
  * failure (a spawn that cannot happen, an address that cannot be parsed)
@@ -19,20 +21,16 @@
  */
 #include "prodd/probe.h"
 #include "prodd/probe-curl.h"
-#include "prodd/envfile.h"
+#include "prodd/spawn.h"
 #include "prodd/xmalloc.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 #define PROBE_ERR_MAX 96
 
@@ -401,45 +399,28 @@ probe_run_tcp(struct probe *pr, const struct cfg_health *h)
 	}
 }
 
+/* An exec check: spawned as its service is (see spawn.h). */
 static void
 probe_run_exec(struct probe *pr, const struct cfg_service *svc)
 {
-	const struct cfg_health *h = &svc->health;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	char **env;
+	struct spawn_req req, *r = &req;
+	char err[256];
 	pid_t pid;
-	int rc;
 
-	env = env_build(environ, NULL, 0, svc->env, svc->nenv, NULL, 0);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (svc->working_dir != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, svc->working_dir);
-	rc = posix_spawnp(&pid, h->exec_argv[0], &fa, &attr, h->exec_argv,
-	    env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	env_free(env);
-	if (rc != 0) {
-		probe_fail_soon(pr, "cannot run %s: %s", h->exec_argv[0],
-		    strerror(rc));
+	if (spawn_prepare_check(r, svc, err, sizeof err) < 0) {
+		probe_fail_soon(pr, "%s", err);
+		return;
+	}
+	spawn_run(&r, 1);
+	pid = spawn_finish(r, err, sizeof err);
+	if (pid < 0) {
+		probe_fail_soon(pr, "%s", err);
 		return;
 	}
 	pr->pid = pid;
 	prober_add_kid(pr->p, pid, pr);
-	uv_timer_start(&pr->timer, probe_timer_cb, (uint64_t)h->timeout_ms, 0);
+	uv_timer_start(&pr->timer, probe_timer_cb,
+	    (uint64_t)svc->health.timeout_ms, 0);
 }
 
 int
