@@ -1,11 +1,13 @@
 /*
  * Health probes on prodd's loop (SPEC §2-3): url (GET through one libcurl
  * multi handle driven by uv_poll and uv_timer, connections kept and
- * reused), tcp (a non-blocking connect on the loop) and exec (a command
- * in its own process group, killed at the timeout). Nothing here ever
- * blocks: a hanging or refusing endpoint costs one socket and one timer,
- * and other probes keep their cadence. What a result means is decided in
- * the pure core (health.c); this file only runs checks and reports.
+ * reused: probe-curl.h), tcp (a non-blocking connect on the loop) and exec
+ * (a command spawned as its service is -- its user, groups, limits,
+ * working_dir -- in its own process group, killed at the timeout; see
+ * spawn.h). Nothing here ever blocks: a hanging or refusing endpoint costs
+ * one socket and one timer, and other probes keep their cadence. What a
+ * result means is decided in the pure core (health.c); this file only runs
+ * checks and reports.
  */
 #ifndef PRODD_PROBE_H
 #define PRODD_PROBE_H
@@ -26,8 +28,9 @@ typedef void (*probe_done_fn)(void *arg, bool ok, double latency_ms,
     const char *error);
 
 struct prober *prober_new(uv_loop_t *loop);
-/* Cancel every check and close the handles; frees itself once libuv has
- * closed them (keep the loop running). Probes must be freed first. */
+/* Cancel every check, kill the exec checks still running and close the
+ * handles, which are freed once libuv has closed them (keep the loop
+ * running). Probes must be freed first. */
 void prober_close(struct prober *p);
 /* The reaper found pid ended with status: true when it was an exec probe
  * (then it is handled here). */

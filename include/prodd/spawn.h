@@ -1,11 +1,14 @@
 /*
- * Spawning services (SPEC §3): environment, working directory, user and
- * limits (the last two through the exec helper prodd-exec, the others
- * directly), each in its own session and process group, stdin from
- * /dev/null, stdout and stderr into the pipes the caller gives.
- * Everything that can be known to fail before the fork (a missing
- * working_dir or env_file, an unknown user, a program not found or not
- * executable) is reported here, with a reason, as a failed spawn.
+ * Spawning services and exec health checks (SPEC §3): environment,
+ * working directory, user and limits (the last two through the exec helper
+ * prodd-exec, the others directly), each in its own session and process
+ * group, stdin from /dev/null, stdout and stderr into the pipes the caller
+ * gives (a check's on /dev/null). A service's exec check is spawned as
+ * the service is, by the same set-up: as its user, with its groups and
+ * limits, in its working_dir. Everything that can be known to fail before
+ * the fork (a missing working_dir or env_file, an unknown user, a program
+ * not found or not executable) is reported here, with a reason, as a
+ * failed spawn.
  *
  * A spawn has three steps: spawn_prepare (the checks, argv, environment
  * and file actions; loop thread), spawn_run (posix_spawn itself, for many
@@ -50,6 +53,14 @@ struct spawn_req {
  */
 int spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
     int out_fd, int err_fd, char *err, size_t errlen);
+/*
+ * The same for one run of svc's exec health check (health.exec_argv): as
+ * svc's user and group, with its limits, in its working_dir, with prodd's
+ * environment, svc's environment and its user's HOME, USER, LOGNAME and
+ * SHELL (not its env_file); stdout and stderr on /dev/null.
+ */
+int spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
+    char *err, size_t errlen);
 /*
  * posix_spawn every prepared request (a vfork: no page tables copied,
  * which on a virtual machine is most of the cost of a fork): on this

@@ -1,10 +1,11 @@
 /*
- * Service spawning (see spawn.h). The checks before the spawn turn the
- * usual mistakes into a clear "spawn failed: ..." reason instead of an exit
- * code 127 a second later. posix_spawn sets the session, the signals, the
- * descriptors and the directory; when a service also needs limits or
- * another user, the exec helper (prodd-exec) runs first and does what
- * only the moment before exec can (setrlimit, initgroups).
+ * Spawning services and their exec checks (see spawn.h). The checks
+ * before the spawn turn the usual mistakes into a clear "spawn failed:
+ * ..." reason instead of an exit code 127 a second later. One set-up
+ * (spawn_setup) gives every child of prodd its session, signals,
+ * descriptors and directory through posix_spawn; when a child also needs
+ * limits or another user, the exec helper (prodd-exec) runs first and
+ * does what only the moment before exec can (setrlimit, initgroups).
  */
 #include "prodd/spawn.h"
 #include "prodd/envfile.h"
@@ -196,33 +197,69 @@ spawn_req_init(struct spawn_req *r)
 	r->pid = -1;
 }
 
-int
-spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
-    int out_fd, int err_fd, char *err, size_t errlen)
+/*
+ * The posix_spawn set-up of every child of prodd, services and exec
+ * checks alike: its own session and group; every signal back to its
+ * default (prodd ignores SIGPIPE) and none blocked; stdin /dev/null;
+ * stdout and stderr on out_fd and err_fd (both on /dev/null when out_fd is
+ * -1); no other descriptor of prodd's; dir, if any, as its directory.
+ */
+static void
+spawn_setup(struct spawn_req *r, const char *dir, int out_fd, int err_fd)
+{
+	sigset_t none, all;
+
+	posix_spawnattr_init(&r->attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&r->attr, &none);
+	posix_spawnattr_setsigdefault(&r->attr, &all);
+	posix_spawnattr_setflags(&r->attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&r->fa);
+	posix_spawn_file_actions_addopen(&r->fa, 0, "/dev/null", O_RDONLY, 0);
+	if (out_fd < 0) {
+		posix_spawn_file_actions_addopen(&r->fa, 1, "/dev/null",
+		    O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&r->fa, 1, 2);
+	} else {
+		posix_spawn_file_actions_adddup2(&r->fa, out_fd, 1);
+		posix_spawn_file_actions_adddup2(&r->fa, err_fd, 2);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&r->fa, 3);
+	if (dir != NULL)
+		posix_spawn_file_actions_addchdir_np(&r->fa, dir);
+}
+
+/*
+ * One child of svc: argv (NULL-terminated) as svc's user and group, with
+ * its limits, in its working_dir, with prodd's environment, svc's env_file
+ * if with_env_file, its environment and its user's variables. Through the
+ * exec helper when there is a user, a group or a limit to set, else
+ * directly.
+ */
+static int
+spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
+    char *const *argv, bool with_env_file, int out_fd, int err_fd,
+    char *err, size_t errlen)
 {
 	struct cfg_env *filev = NULL;
 	size_t nfile = 0, nargs = 0;
 	struct spawn_user user;
 	char **env = NULL, **args = NULL, prog[PATH_MAX];
 	const char *path;
-	sigset_t none, all;
 	struct stat st;
 	int has_user, rc = -1;
 
 	spawn_req_init(r);
 	memset(&user, 0, sizeof user);
-	if (svc->argc == 0) {
-		snprintf(err, errlen, "type %s services cannot be run yet",
-		    cfg_type_name(svc->type));
-		return -1;
-	}
 	if (svc->working_dir != NULL && (stat(svc->working_dir, &st) < 0 ||
 	    !S_ISDIR(st.st_mode))) {
 		snprintf(err, errlen, "working_dir %s: %s", svc->working_dir,
 		    errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
-	if (svc->env_file != NULL) {
+	if (with_env_file && svc->env_file != NULL) {
 		char *buf, why[256];
 		size_t len, total;
 		int prc;
@@ -246,18 +283,17 @@ spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
 		goto out;
 	env = env_build(environ, filev, nfile, svc->env, svc->nenv, user.env,
 	    user.nenv);
-	if (spawn_find(svc->argv[0], svc->working_dir, env, prog, sizeof prog,
+	if (spawn_find(argv[0], svc->working_dir, env, prog, sizeof prog,
 	    err, errlen) < 0)
 		goto out;
 
 	if (has_user == 0 && svc->limits.nofile < 0 && svc->limits.nproc < 0 &&
 	    svc->limits.core < 0) {
-		/* nothing only the helper can do: exec the service directly,
+		/* nothing only the helper can do: exec the program directly,
 		 * one exec instead of two; closefrom stands in for the
-		 * helper's close_range */
-		spawn_push(&args, &nargs, xstrdup(svc->argv[0]));
-		for (size_t i = 1; i < svc->argc; i++)
-			spawn_push(&args, &nargs, xstrdup(svc->argv[i]));
+		 * helper's */
+		for (size_t i = 0; argv[i] != NULL; i++)
+			spawn_push(&args, &nargs, xstrdup(argv[i]));
 		path = prog;
 		goto run;
 	}
@@ -290,27 +326,11 @@ spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
 	}
 	spawn_push(&args, &nargs, xstrdup("--"));
 	spawn_push(&args, &nargs, xstrdup(prog));
-	for (size_t i = 1; i < svc->argc; i++)
-		spawn_push(&args, &nargs, xstrdup(svc->argv[i]));
+	for (size_t i = 1; argv[i] != NULL; i++)
+		spawn_push(&args, &nargs, xstrdup(argv[i]));
 
 run:
-	/* own session and group; every signal back to its default (prodd
-	 * ignores SIGPIPE) and none blocked; stdin /dev/null; the pipes; no
-	 * other descriptor of prodd's */
-	posix_spawnattr_init(&r->attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&r->attr, &none);
-	posix_spawnattr_setsigdefault(&r->attr, &all);
-	posix_spawnattr_setflags(&r->attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&r->fa);
-	posix_spawn_file_actions_addopen(&r->fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&r->fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&r->fa, err_fd, 2);
-	posix_spawn_file_actions_addclosefrom_np(&r->fa, 3);
-	if (svc->working_dir != NULL)
-		posix_spawn_file_actions_addchdir_np(&r->fa, svc->working_dir);
+	spawn_setup(r, svc->working_dir, out_fd, err_fd);
 	r->path = xstrdup(path);
 	r->args = args;
 	r->env = env;
@@ -323,6 +343,34 @@ out:
 	env_free(env);
 	env_free(args);
 	return rc;
+}
+
+int
+spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
+    int out_fd, int err_fd, char *err, size_t errlen)
+{
+	if (svc->argc == 0) {
+		spawn_req_init(r);
+		snprintf(err, errlen, "type %s services cannot be run yet",
+		    cfg_type_name(svc->type));
+		return -1;
+	}
+	return spawn_prepare_argv(r, svc, svc->argv, true, out_fd, err_fd,
+	    err, errlen);
+}
+
+int
+spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
+    char *err, size_t errlen)
+{
+	if (svc->health.kind != CFG_HEALTH_EXEC ||
+	    svc->health.exec_argv == NULL || svc->health.exec_argv[0] == NULL) {
+		spawn_req_init(r);
+		snprintf(err, errlen, "no exec check");
+		return -1;
+	}
+	return spawn_prepare_argv(r, svc, svc->health.exec_argv, false, -1, -1,
+	    err, errlen);
 }
 
 static void

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static void __attribute__((noreturn))
@@ -120,13 +119,10 @@ main(int argc, char **argv)
 	}
 	if (uid >= 0 && setuid((uid_t)uid) < 0)
 		exec_die(126, "cannot switch user", user);
-	/* nothing of prodd's may leak into the service */
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
-		long max = sysconf(_SC_OPEN_MAX);
-
-		for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
-			close((int)fd);
-	}
+	/* nothing of prodd's may leak into the service: glibc's closefrom
+	 * is close_range(2), or a walk of /proc/self/fd where the kernel
+	 * has none */
+	closefrom(3);
 	execvp(argv[i], argv + i);
 	exec_die(127, "cannot run", argv[i]);
 }

@@ -284,6 +284,44 @@ done
 stop_prodd
 cleanup
 
+# ---- an exec check runs as its service: user, group, limits, directory --
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	new_env
+	chmod 755 "$T"
+	mkdir "$T/w"
+	chmod 1777 "$T/w"
+	write_config <<YAML
+  - name: asnobody
+    command: sleep 1000
+    user: nobody
+    working_dir: $T/w
+    limits: { nofile: 321 }
+    health_check: { exec: [sh, -c, 'echo "\$(id -u)|\$(id -g)|\$USER|\$HOME|\$(ulimit -n)|\$(pwd)" >probe.out'], interval: 200ms }
+YAML
+	start_prodd
+	wait_for 10 test -s "$T/w/probe.out"
+	IFS='|' read -r p_uid p_gid p_user p_home p_nofile p_dir <"$T/w/probe.out" 2>/dev/null
+	check "exec check: runs as the service's user (uid ${p_uid:-none}, nobody is $(id -u nobody))" \
+		test "${p_uid:-}" = "$(id -u nobody)"
+	check "exec check: with the user's group (gid ${p_gid:-none})" \
+		test "${p_gid:-}" = "$(id -g nobody)"
+	check "exec check: USER and HOME follow the user (${p_user:-} ${p_home:-})" \
+		test "${p_user:-} ${p_home:-}" = "nobody $(getent passwd nobody | cut -d: -f6)"
+	check "exec check: the service's limits (nofile ${p_nofile:-none})" \
+		test "${p_nofile:-}" = 321
+	check "exec check: in the service's working_dir (${p_dir:-none})" \
+		test "${p_dir:-}" = "$T/w"
+	wait_for 10 health_is asnobody healthy
+	check "exec check as nobody: healthy" health_is asnobody healthy
+	check "the file was written by nobody" \
+		test "$(stat -c %u "$T/w/probe.out")" = "$(id -u nobody)"
+	stop_prodd
+	check "prodd exits 0" test $? -eq 0
+	cleanup
+else
+	echo "# skipped the exec check's user: not root"
+fi
+
 # ---- valgrind: probes of every kind in flight, then a clean shutdown ----
 if [ -n "$VG_SAVED" ]; then
 	new_env

@@ -149,4 +149,37 @@ YAML
 else
 	echo "# skipped user switching: not root"
 fi
+
+# ---- exec health checks are spawned as their service is ----
+# What fails before the fork fails the check, with the reason a service's
+# spawn would give; the program is looked up on the service's own PATH
+# (its `environment`), as its command is.
+new_env
+mkdir -p "$T/bin"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/my-check"
+chmod 755 "$T/bin/my-check"
+write_config <<YAML
+  - name: nocheck
+    command: sleep 100
+    health_check: { exec: [no-such-check-anywhere], interval: 200ms, retries: 1, start_period: 0s, on_unhealthy: ignore }
+  - name: pathcheck
+    command: sleep 100
+    environment: { PATH: "$T/bin:/usr/bin:/bin" }
+    health_check: { exec: [my-check], interval: 200ms }
+YAML
+start_prodd
+health_of() {
+	curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost/api/services/$1" |
+	    python3 -c "import json,sys; h=json.load(sys.stdin)['health']; print(h['status'], '|', h['last_error'])" 2>/dev/null
+}
+wait_for 10 grep -q '^unhealthy' <<<"$(health_of nocheck)"
+wait_for 10 grep -q '^healthy' <<<"$(health_of pathcheck)"
+check "exec check not found: unhealthy, saying why ($(health_of nocheck))" \
+	grep -q "^unhealthy | cannot run no-such-check-anywhere: not found in PATH" <<<"$(health_of nocheck)"
+check "exec check on the service's PATH: found, healthy ($(health_of pathcheck))" \
+	grep -q "^healthy" <<<"$(health_of pathcheck)"
+check "the failing check's service keeps running" alive "$(svc_pid nocheck)"
+stop_prodd
+check "exec checks: prodd exits 0" test $? -eq 0
+cleanup
 finish
