@@ -253,11 +253,18 @@ spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
 
 	spawn_req_init(r);
 	memset(&user, 0, sizeof user);
-	if (svc->working_dir != NULL && (stat(svc->working_dir, &st) < 0 ||
-	    !S_ISDIR(st.st_mode))) {
-		snprintf(err, errlen, "working_dir %s: %s", svc->working_dir,
-		    errno ? strerror(errno) : "not a directory");
-		return -1;
+	if (svc->working_dir != NULL) {
+		const char *why = NULL;
+
+		if (stat(svc->working_dir, &st) < 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a directory";
+		if (why != NULL) {
+			snprintf(err, errlen, "working_dir %s: %s",
+			    svc->working_dir, why);
+			return -1;
+		}
 	}
 	if (with_env_file && svc->env_file != NULL) {
 		char *buf, why[256];
