@@ -22,7 +22,8 @@ struct event {
 	int64_t ts_ms;
 	enum event_kind kind;
 	char service[64];		/* "" when about prodd itself */
-	int from, to;			/* enum fsm_state, or -1 */
+	int from, to;			/* enum fsm_state (health events:
+				 * enum health_status), or -1 */
 	int pid;			/* 0: none */
 	int exit_code;			/* -1: none */
 	int signal;			/* 0: none */

@@ -170,6 +170,19 @@ view_service_json(const struct view_service *s)
 	return o;
 }
 
+/* The name of one end of an event's change: a health event goes from one
+ * health status to another, any other from one lifecycle state to
+ * another; NULL when the event has none. */
+static const char *
+view_event_end(const struct event *e, int end)
+{
+	if (end < 0)
+		return NULL;
+	return e->kind == EVENT_HEALTH ?
+	    health_status_name((enum health_status)end) :
+	    fsm_state_name((enum fsm_state)end);
+}
+
 cJSON *
 view_event_json(const struct event *e)
 {
@@ -180,10 +193,10 @@ view_event_json(const struct event *e)
 	cJSON_AddItemToObject(o, "service", view_str_or_null(e->service[0] ?
 	    e->service : NULL));
 	cJSON_AddStringToObject(o, "kind", event_kind_name(e->kind));
-	cJSON_AddItemToObject(o, "from", view_str_or_null(e->from >= 0 ?
-	    fsm_state_name((enum fsm_state)e->from) : NULL));
-	cJSON_AddItemToObject(o, "to", view_str_or_null(e->to >= 0 ?
-	    fsm_state_name((enum fsm_state)e->to) : NULL));
+	cJSON_AddItemToObject(o, "from", view_str_or_null(
+	    view_event_end(e, e->from)));
+	cJSON_AddItemToObject(o, "to", view_str_or_null(
+	    view_event_end(e, e->to)));
 	cJSON_AddStringToObject(o, "reason", e->reason);
 	cJSON_AddItemToObject(o, "pid", view_int_or_null(e->pid > 0, e->pid));
 	cJSON_AddItemToObject(o, "exit_code", view_int_or_null(

@@ -366,4 +366,23 @@ check "control_socket in a missing directory: created" test -S "$T/run/deep/prod
 check "with mode 0660" test "$(stat -c %a "$T/run/deep/prodd.sock")" = 660
 stop_prodd
 cleanup
+
+# ---- a health event in the API's form: health statuses, not states ----
+new_env
+ph=$(free_port)
+write_config <<YAML
+  - name: checked
+    command: $DEMO --port $ph
+    health_check: { tcp: "127.0.0.1:$ph", interval: 300ms }
+YAML
+start_prodd
+wait_event 15 kind=health service=checked to=healthy
+r=$(api /api/events)
+check "GET /api/events: a health event goes from unknown to healthy" \
+	test "$(body_of "$r" | jpy '[(e["from"], e["to"]) for e in j["events"] if e["kind"] == "health" and e["service"] == "checked"][:1]')" = "[('unknown', 'healthy')]"
+r=$(api /api/dashboard-data)
+check "the snapshot's events say the same" \
+	test "$(body_of "$r" | jpy '[(e["from"], e["to"]) for e in j["events"] if e["kind"] == "health"][:1]')" = "[('unknown', 'healthy')]"
+stop_prodd
+cleanup
 finish

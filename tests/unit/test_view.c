@@ -207,6 +207,37 @@ test_event_and_error(void **state)
 	free(t);
 }
 
+/* A health event goes from one health status to another: "unknown" to
+ * "healthy", never the lifecycle states that share their numbers. */
+static void
+test_health_event(void **state)
+{
+	struct event e;
+	char *t;
+
+	(void)state;
+	event_clear(&e);
+	e.seq = 7;
+	e.ts_ms = 1795337998012LL;
+	e.kind = EVENT_HEALTH;
+	strcpy(e.service, "search");
+	e.from = HEALTH_UNKNOWN;
+	e.to = HEALTH_HEALTHY;
+	e.pid = 4100;
+	strcpy(e.reason, "healthy (url check passed in 3 ms)");
+	t = render(view_event_json(&e));
+	assert_string_equal(t, "{\"seq\":7,\"ts\":\"2026-11-22T08:59:58.012Z\","
+	    "\"service\":\"search\",\"kind\":\"health\",\"from\":\"unknown\","
+	    "\"to\":\"healthy\",\"reason\":\"healthy (url check passed in 3 ms)\","
+	    "\"pid\":4100,\"exit_code\":null,\"signal\":null,\"delay_ms\":null}");
+	free(t);
+	e.from = HEALTH_HEALTHY;
+	e.to = HEALTH_UNHEALTHY;
+	t = render(view_event_json(&e));
+	assert_non_null(strstr(t, "\"from\":\"healthy\",\"to\":\"unhealthy\""));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -215,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_health_json),
 		cmocka_unit_test(test_event_and_error),
+		cmocka_unit_test(test_health_event),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
