@@ -1,16 +1,14 @@
 /*
  * Events: sequence-numbered records of what happened (state changes,
  * spawns, exits, restarts, reloads), each with its reason, kept in a
- * bounded ring (the oldest fall off), and rendered as the JSON of SPEC's
- * appendix. Pure.
+ * bounded ring (the oldest fall off). core/view renders them as the JSON
+ * of SPEC's appendix. Pure.
  */
 #ifndef PRODD_EVENTS_H
 #define PRODD_EVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "prodd/strutil.h"
 
 #define EVENTS_RING_DEFAULT 1000
 
@@ -49,7 +47,5 @@ const struct event *events_push(struct events *r, const struct event *e);
 size_t events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg);
 const char *event_kind_name(enum event_kind k);
-/* Append the event as one JSON object. */
-void event_to_json(const struct event *e, struct strbuf *sb);
 
 #endif
