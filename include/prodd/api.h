@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <cjson/cJSON.h>
 
 #include "prodd/events.h"
@@ -66,7 +67,7 @@ struct api {
 	struct supervisor *sup;
 	api_reload_fn reload;
 	void *arg;
-	struct follower *followers;
+	LIST_HEAD(, follower) followers;
 	int64_t started_ms;
 	struct api_cache services, health;
 	struct sampler *sampler;

@@ -20,7 +20,7 @@
 enum follow_kind { FOLLOW_LOGS, FOLLOW_EVENTS };
 
 struct follower {
-	struct follower *next, **prevp;
+	LIST_ENTRY(follower) link;
 	struct api *api;
 	struct srv_stream *st;
 	enum follow_kind kind;
@@ -33,9 +33,7 @@ api_follower_closed_cb(void *ctx)
 {
 	struct follower *f = ctx;
 
-	if (f->next != NULL)
-		f->next->prevp = f->prevp;
-	*f->prevp = f->next;
+	LIST_REMOVE(f, link);
 	free(f);
 }
 
@@ -50,11 +48,7 @@ api_follow(struct api *api, struct srv_req *req, enum follow_kind kind,
 	f->stream = stream;
 	if (service != NULL)
 		snprintf(f->service, sizeof f->service, "%s", service);
-	f->next = api->followers;
-	if (f->next != NULL)
-		f->next->prevp = &f->next;
-	f->prevp = &api->followers;
-	api->followers = f;
+	LIST_INSERT_HEAD(&api->followers, f, link);
 	f->st = server_stream_start(req, api_follower_closed_cb, f);
 	return f;
 }
@@ -119,8 +113,8 @@ api_on_line(struct api *api, const char *service, int stream, int64_t ts_ms,
 	struct follower *f, *next;
 	struct sup_svc *s = NULL;
 
-	for (f = api->followers; f != NULL; f = next) {
-		next = f->next;
+	for (f = LIST_FIRST(&api->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, link);
 		if (f->kind != FOLLOW_LOGS || strcmp(f->service, service) != 0 ||
 		    (f->stream != 0 && f->stream != stream))
 			continue;
@@ -143,13 +137,13 @@ api_on_event(struct api *api, const struct event *e)
 
 	/* a reload may have removed services someone follows the logs of */
 	if (e->kind == EVENT_RELOAD)
-		for (f = api->followers; f != NULL; f = f->next)
+		LIST_FOREACH(f, &api->followers, link)
 			if (f->kind == FOLLOW_LOGS &&
 			    sup_find(api->sup, f->service) == NULL)
 				server_stream_end(f->st);
 
-	for (f = api->followers; f != NULL; f = next) {
-		next = f->next;
+	for (f = LIST_FIRST(&api->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, link);
 		if (f->kind != FOLLOW_EVENTS)
 			continue;
 		if (sb.len == 0)
@@ -162,17 +156,19 @@ api_on_event(struct api *api, const struct event *e)
 void
 api_end_streams(struct api *api)
 {
-	for (struct follower *f = api->followers; f != NULL; f = f->next)
+	struct follower *f;
+
+	LIST_FOREACH(f, &api->followers, link)
 		server_stream_end(f->st);
 }
 
 void
 api_followers_free(struct api *api)
 {
-	while (api->followers != NULL) {
-		struct follower *f = api->followers;
+	while (!LIST_EMPTY(&api->followers)) {
+		struct follower *f = LIST_FIRST(&api->followers);
 
-		api->followers = f->next;
+		LIST_REMOVE(f, link);
 		free(f);
 	}
 }

@@ -183,7 +183,7 @@ struct snap_ctx {
 };
 
 static const struct view_service *
-api_snap_service_at(void *arg, size_t i)
+api_snap_service_cb(void *arg, size_t i)
 {
 	struct snap_ctx *sc = arg;
 	const struct sup_svc *s = sup_svc_at(sc->api->sup, i);
@@ -230,7 +230,7 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 	}
 	snap.history = hist;
 	snap.nservices = sup_count(api->sup);
-	snap.service_at = api_snap_service_at;
+	snap.service_at = api_snap_service_cb;
 	snap.arg = &sc;
 	snap.events = sup_events(api->sup);
 	server_respond_json(req, 200, view_snapshot_json(&snap));

@@ -55,6 +55,7 @@ api_new(struct supervisor *sup, api_reload_fn reload, void *arg)
 	api->reload = reload;
 	api->arg = arg;
 	api->started_ms = clock_wall_ms();
+	LIST_INIT(&api->followers);
 	return api;
 }
 
