@@ -75,7 +75,9 @@ struct api {
 
 /* api-views.c: the reading routes' bodies */
 cJSON *api_service_json(const struct sup_svc *s, int64_t now, bool detail);
-cJSON *api_services_json(const struct api *api, int64_t now, bool detail);
+/* Every service, without detail: the array, or wrapped as
+ * {"services": [...]}. */
+cJSON *api_services_json(const struct api *api, int64_t now, bool wrapped);
 cJSON *api_health_json(const struct api *api, int64_t now);
 /* Answer GET /health/ready, /api/dashboard-data, /api/metrics/history,
  * /api/events and /api/services/NAME/logs. */

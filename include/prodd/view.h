@@ -6,8 +6,9 @@
  * the API, the WebSocket and prodctl --json alike. The shell fills plain
  * view structs; these files only render (cJSON) and decide prodd's
  * overall status: view.c (services, events, lines, prodd's health),
- * view-metrics.c (the host, history rings and series), view-snapshot.c
- * (the dashboard's data). Pure.
+ * view-answers.c (lists, readiness, messages), view-metrics.c (the host,
+ * history rings and series), view-snapshot.c (the dashboard's data).
+ * Pure.
  */
 #ifndef PRODD_VIEW_H
 #define PRODD_VIEW_H
@@ -75,6 +76,14 @@ const char *view_status(const struct view_counts *c);
 
 cJSON *view_service_json(const struct view_service *s);
 
+/* Services one at a time: the i-th of n is at(arg, i), valid until the
+ * next call (the shell fills one view struct after another). */
+struct view_list {
+	size_t n;
+	const struct view_service *(*at)(void *arg, size_t i);
+	void *arg;
+};
+
 /* prodd itself, for GET /api/health and the snapshot. */
 struct view_self {
 	int64_t rss;
@@ -123,6 +132,25 @@ cJSON *view_error_json(const char *message, const char *code);
 /* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */
 cJSON *view_time(int64_t epoch_ms);
 
+/* ---- view-answers.c: the small answers of the API ---- */
+
+/* [every service of l] */
+cJSON *view_services_array(const struct view_list *l);
+/* {"services": [every service of l]} */
+cJSON *view_services_json(const struct view_list *l);
+/* {"status": "ready" or "not_ready", "not_ready": [names]}: ready when
+ * every enabled service of l runs (and is healthy). */
+cJSON *view_ready_json(const struct view_list *l, bool *ready);
+/* {"message": message}, with key: item too when key is not NULL (takes
+ * item). */
+cJSON *view_message_json(const char *message, const char *key, cJSON *item);
+/* The 422 of a refused reload, with errors (taken; NULL: none). */
+cJSON *view_invalid_config_json(cJSON *errors);
+/* {"status": "alive"} */
+cJSON *view_live_json(void);
+/* {"active": [], "resolved": []}: no alerts yet */
+cJSON *view_alerts_json(void);
+
 /* ---- view-metrics.c ---- */
 
 /* A history ring as a JSON array, oldest first (at most the newest last
@@ -155,11 +183,7 @@ struct view_snapshot {
 	const struct metrics_host *host;	/* NULL: not sampling */
 	int64_t interval_ms;
 	uint32_t history;		/* per series; ~0u: all */
-	size_t nservices;
-	/* the i-th service, with its history rings; valid until the next
-	 * call */
-	const struct view_service *(*service_at)(void *arg, size_t i);
-	void *arg;
+	struct view_list services;	/* with their history rings */
 	const struct events *events;	/* the last 100 of them */
 };
 

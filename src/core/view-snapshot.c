@@ -10,7 +10,7 @@
 cJSON *
 view_snapshot_json(const struct view_snapshot *s)
 {
-	cJSON *o = cJSON_CreateObject(), *a;
+	cJSON *o = cJSON_CreateObject();
 	uint64_t last = s->events->next_seq - 1;
 
 	cJSON_AddItemToObject(o, "daemon", view_daemon_json(s->daemon));
@@ -19,10 +19,7 @@ view_snapshot_json(const struct view_snapshot *s)
 		    s->interval_ms, s->history));
 	else
 		cJSON_AddNullToObject(o, "system");
-	a = cJSON_AddArrayToObject(o, "services");
-	for (size_t i = 0; i < s->nservices; i++)
-		cJSON_AddItemToArray(a, view_service_json(s->service_at(s->arg,
-		    i)));
+	cJSON_AddItemToObject(o, "services", view_services_array(&s->services));
 	view_events_add(cJSON_AddArrayToObject(o, "events"), s->events,
 	    last > 100 ? last - 100 : 0);
 	cJSON_AddItemToObject(o, "alerts", cJSON_CreateArray());

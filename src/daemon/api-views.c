@@ -97,15 +97,60 @@ api_service_json(const struct sup_svc *s, int64_t now, bool detail)
 	return o;
 }
 
-cJSON *
-api_services_json(const struct api *api, int64_t now, bool detail)
-{
-	cJSON *a = cJSON_CreateArray();
+/* The services one after another into one view struct (see view_list). */
+struct list_ctx {
+	const struct api *api;
+	struct svc_view *sv;
+	int64_t now;
+	bool detail;
+	uint32_t history;		/* with_history: of each ring */
+	bool with_history;
+};
 
-	for (size_t i = 0; i < sup_count(api->sup); i++)
-		cJSON_AddItemToArray(a, api_service_json(sup_svc_at(api->sup, i),
-		    now, detail));
-	return a;
+static const struct view_service *
+api_list_service_cb(void *arg, size_t i)
+{
+	struct list_ctx *lc = arg;
+	const struct sup_svc *s = sup_svc_at(lc->api->sup, i);
+
+	api_fill(s, lc->sv, lc->now);
+	lc->sv->v.detail = lc->detail;
+	if (lc->with_history) {
+		const struct metrics_svc *m = sup_svc_metrics(s);
+
+		lc->sv->v.hist_cpu = &m->cpu;
+		lc->sv->v.hist_rss = &m->mem;
+		lc->sv->v.history = lc->history;
+	}
+	return &lc->sv->v;
+}
+
+/* Set up l over every service; free lc->sv after. */
+static void
+api_list(const struct api *api, int64_t now, bool detail,
+    struct list_ctx *lc, struct view_list *l)
+{
+	memset(lc, 0, sizeof *lc);
+	lc->api = api;
+	lc->sv = xmalloc(sizeof *lc->sv);
+	lc->now = now;
+	lc->detail = detail;
+	l->n = sup_count(api->sup);
+	l->at = api_list_service_cb;
+	l->arg = lc;
+}
+
+cJSON *
+api_services_json(const struct api *api, int64_t now, bool wrapped)
+{
+	struct list_ctx lc;
+	struct view_list l;
+	cJSON *o;
+
+	api_list(api, now, false, &lc, &l);
+	o = wrapped ? view_services_json(&l) : view_services_array(&l);
+	free(lc.sv);
+	return o;
 }
 
 /* prodd itself; self is the storage for its own numbers. */
@@ -155,46 +200,15 @@ api_health_json(const struct api *api, int64_t now)
 void
 api_ready(struct api *api, struct srv_req *req)
 {
-	cJSON *o = cJSON_CreateObject(), *not = cJSON_CreateArray();
-	struct svc_view *sv = xmalloc(sizeof *sv);
-	bool ready = true;
+	struct list_ctx lc;
+	struct view_list l;
+	bool ready;
+	cJSON *o;
 
-	for (size_t i = 0; i < sup_count(api->sup); i++) {
-		api_fill(sup_svc_at(api->sup, i), sv, 0);
-		if (!sv->v.enabled)
-			continue;
-		if (sv->v.state != FSM_RUNNING) {
-			ready = false;
-			cJSON_AddItemToArray(not, cJSON_CreateString(sv->v.name));
-		}
-	}
-	free(sv);
-	cJSON_AddStringToObject(o, "status", ready ? "ready" : "not_ready");
-	cJSON_AddItemToObject(o, "not_ready", not);
+	api_list(api, 0, false, &lc, &l);
+	o = view_ready_json(&l, &ready);
+	free(lc.sv);
 	server_respond_json(req, ready ? 200 : 503, o);
-}
-
-/* The snapshot's services, one at a time, with their history. */
-struct snap_ctx {
-	const struct api *api;
-	struct svc_view *sv;
-	int64_t now;
-	uint32_t history;
-};
-
-static const struct view_service *
-api_snap_service_cb(void *arg, size_t i)
-{
-	struct snap_ctx *sc = arg;
-	const struct sup_svc *s = sup_svc_at(sc->api->sup, i);
-	const struct metrics_svc *m = sup_svc_metrics(s);
-
-	api_fill(s, sc->sv, sc->now);
-	sc->sv->v.detail = true;
-	sc->sv->v.hist_cpu = &m->cpu;
-	sc->sv->v.hist_rss = &m->mem;
-	sc->sv->v.history = sc->history;
-	return &sc->sv->v;
 }
 
 void
@@ -204,7 +218,7 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 	struct view_snapshot snap = { 0 };
 	struct view_daemon d;
 	struct view_self self;
-	struct snap_ctx sc;
+	struct list_ctx lc;
 	char buf[32];
 
 	if (server_query(req, "history", buf, sizeof buf)) {
@@ -219,22 +233,18 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 		hist = v == 0 ? 1 : (uint32_t)v;
 	}
 	api_daemon(api, now, &d, &self);
-	sc.api = api;
-	sc.sv = xmalloc(sizeof *sc.sv);
-	sc.now = now;
-	sc.history = hist == ~0u ? 0 : hist;
 	snap.daemon = &d;
 	if (api->sampler != NULL) {
 		snap.host = sampler_host(api->sampler);
 		snap.interval_ms = sampler_interval_ms(api->sampler);
 	}
 	snap.history = hist;
-	snap.nservices = sup_count(api->sup);
-	snap.service_at = api_snap_service_cb;
-	snap.arg = &sc;
+	api_list(api, now, true, &lc, &snap.services);
+	lc.with_history = true;
+	lc.history = hist == ~0u ? 0 : hist;
 	snap.events = sup_events(api->sup);
 	server_respond_json(req, 200, view_snapshot_json(&snap));
-	free(sc.sv);
+	free(lc.sv);
 }
 
 /* GET /api/metrics/history?service=NAME&series=cpu,rss: a service's

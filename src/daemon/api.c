@@ -87,7 +87,6 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 	char msg[512];
 	int rc;
 	struct sup_svc *s;
-	cJSON *o;
 
 	if (verb == ROUTE_SERVICE_START)
 		rc = sup_start(api->sup, name, msg, sizeof msg);
@@ -104,18 +103,15 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 		return;
 	}
 	s = sup_find(api->sup, name);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "message", msg);
-	cJSON_AddItemToObject(o, "service", api_service_json(s, clock_wall_ms(),
-	    false));
-	server_respond_json(req, rc == 0 ? 202 : 200, o);
+	server_respond_json(req, rc == 0 ? 202 : 200, view_message_json(msg,
+	    "service", api_service_json(s, clock_wall_ms(), false)));
 }
 
 static void
 api_signal(struct srv_req *req, struct sup_svc *s)
 {
 	cJSON *body = req->body ? cJSON_ParseWithLength(req->body,
-	    req->body_len) : NULL, *sig, *o;
+	    req->body_len) : NULL, *sig;
 	int signo = -1;
 	pid_t pid = sup_svc_pid(s);
 	char msg[160];
@@ -156,48 +152,36 @@ api_signal(struct srv_req *req, struct sup_svc *s)
 	snprintf(msg, sizeof msg, "sent %s to %s (pid %d)",
 	    cfg_signal_name(signo) ? cfg_signal_name(signo) : "signal",
 	    sup_svc_cfg(s)->name, (int)pid);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "message", msg);
-	server_respond_json(req, 202, o);
+	server_respond_json(req, 202, view_message_json(msg, NULL, NULL));
 }
 
 static void
 api_all(struct api *api, struct srv_req *req, bool start)
 {
 	int rc = start ? sup_start_all(api->sup) : sup_stop_all(api->sup);
-	cJSON *o;
 
 	if (rc < 0) {
 		server_respond_error(req, 409, "conflict", "prodd is shutting "
 		    "down");
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "message", rc == 0 ? (start ?
-	    "starting every enabled service" : "stopping every service") :
-	    "nothing to do");
-	cJSON_AddItemToObject(o, "services", api_services_json(api,
-	    clock_wall_ms(), false));
-	server_respond_json(req, rc == 0 ? 202 : 200, o);
+	server_respond_json(req, rc == 0 ? 202 : 200, view_message_json(
+	    rc == 0 ? (start ? "starting every enabled service" :
+	    "stopping every service") : "nothing to do", "services",
+	    api_services_json(api, clock_wall_ms(), false)));
 }
 
 static void
 api_reload(struct api *api, struct srv_req *req)
 {
 	char msg[512];
-	cJSON *errors = NULL, *o;
+	cJSON *errors = NULL;
 
-	if (api->reload(api->arg, msg, sizeof msg, &errors) < 0) {
-		o = view_error_json("the file has errors; nothing was changed",
-		    "invalid_config");
-		cJSON_AddItemToObject(o, "errors", errors ? errors :
-		    cJSON_CreateArray());
-		server_respond_json(req, 422, o);
-		return;
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "message", msg);
-	server_respond_json(req, 200, o);
+	if (api->reload(api->arg, msg, sizeof msg, &errors) < 0)
+		server_respond_json(req, 422, view_invalid_config_json(errors));
+	else
+		server_respond_json(req, 200, view_message_json(msg, NULL,
+		    NULL));
 }
 
 /* ------------------------------------------------------------------ */
@@ -214,13 +198,9 @@ static void
 api_route(struct api *api, struct srv_req *req, const struct route_match *m,
     struct sup_svc *s, int64_t now)
 {
-	cJSON *o;
-
 	switch (m->id) {
 	case ROUTE_LIVE:
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "status", "alive");
-		server_respond_json(req, 200, o);
+		server_respond_json(req, 200, view_live_json());
 		break;
 	case ROUTE_READY:
 		api_ready(api, req);
@@ -234,12 +214,9 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		api_dashboard_data(api, req, now);
 		break;
 	case ROUTE_SERVICES:
-		if (api_cache_get(api, &api->services, req, now))
-			break;
-		o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "services", api_services_json(api, now,
-		    false));
-		api_cache_put(api, &api->services, req, now, o);
+		if (!api_cache_get(api, &api->services, req, now))
+			api_cache_put(api, &api->services, req, now,
+			    api_services_json(api, now, true));
 		break;
 	case ROUTE_EVENTS:
 		api_events(api, req);
@@ -248,10 +225,7 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		api_history(api, req);
 		break;
 	case ROUTE_ALERTS:
-		o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "active", cJSON_CreateArray());
-		cJSON_AddItemToObject(o, "resolved", cJSON_CreateArray());
-		server_respond_json(req, 200, o);
+		server_respond_json(req, 200, view_alerts_json());
 		break;
 	case ROUTE_START_ALL:
 	case ROUTE_STOP_ALL:

@@ -423,9 +423,9 @@ test_daemon_and_snapshot(void **state)
 		events_push(&ev, &e);
 	}
 	snap.daemon = &d;
-	snap.nservices = 2;
-	snap.service_at = snap_at;
-	snap.arg = sv;
+	snap.services.n = 2;
+	snap.services.at = snap_at;
+	snap.services.arg = sv;
 	snap.events = &ev;
 	o = view_snapshot_json(&snap);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "system")));
@@ -454,6 +454,53 @@ test_daemon_and_snapshot(void **state)
 	metrics_svc_free(&m);
 }
 
+/* The small answers: the list, readiness (disabled services do not
+ * count), messages, a refused reload, liveness, alerts. */
+static void
+test_answers(void **state)
+{
+	struct view_service sv[3];
+	struct view_list l = { 3, snap_at, sv };
+	bool ready;
+	char *t;
+
+	(void)state;
+	sv[0] = svc("a", FSM_RUNNING);
+	sv[1] = svc("b", FSM_STARTING);
+	sv[2] = svc("c", FSM_STOPPED);
+	sv[2].enabled = false;
+	t = render(view_ready_json(&l, &ready));
+	assert_false(ready);
+	assert_string_equal(t, "{\"status\":\"not_ready\",\"not_ready\":[\"b\"]}");
+	free(t);
+	sv[1].state = FSM_RUNNING;
+	t = render(view_ready_json(&l, &ready));
+	assert_true(ready);
+	assert_string_equal(t, "{\"status\":\"ready\",\"not_ready\":[]}");
+	free(t);
+	t = render(view_services_json(&l));
+	assert_non_null(strstr(t, "{\"services\":[{\"name\":\"a\","));
+	assert_non_null(strstr(t, "},{\"name\":\"c\","));
+	free(t);
+	t = render(view_message_json("sent SIGHUP to a (pid 9)", NULL, NULL));
+	assert_string_equal(t, "{\"message\":\"sent SIGHUP to a (pid 9)\"}");
+	free(t);
+	t = render(view_message_json("nothing to do", "services",
+	    cJSON_CreateArray()));
+	assert_string_equal(t, "{\"message\":\"nothing to do\",\"services\":[]}");
+	free(t);
+	t = render(view_invalid_config_json(NULL));
+	assert_string_equal(t, "{\"error\":\"the file has errors; nothing was "
+	    "changed\",\"code\":\"invalid_config\",\"errors\":[]}");
+	free(t);
+	t = render(view_live_json());
+	assert_string_equal(t, "{\"status\":\"alive\"}");
+	free(t);
+	t = render(view_alerts_json());
+	assert_string_equal(t, "{\"active\":[],\"resolved\":[]}");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -468,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_host_series),
 		cmocka_unit_test(test_history_of_service),
 		cmocka_unit_test(test_daemon_and_snapshot),
+		cmocka_unit_test(test_answers),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
