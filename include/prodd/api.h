@@ -1,13 +1,18 @@
 /*
  * The routes of prodd's HTTP API (SPEC §5): what each path means, read
- * from the supervisor and rendered with core/view. The transport and its
+ * from the supervisor and rendered with core/view. The routes are
+ * core/route's table; api.c dispatches them and answers the actions,
+ * api-views.c reads the supervisor into view structs for the reading
+ * routes, api-follow.c keeps the follow streams. The transport and its
  * guards are server.c's. Loop thread only.
  */
 #ifndef PRODD_API_H
 #define PRODD_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <cjson/cJSON.h>
 
 #include "prodd/events.h"
@@ -35,10 +40,64 @@ void api_handle(void *arg, struct srv_req *req);
 void api_on_event(struct api *api, const struct event *e);
 void api_on_line(struct api *api, const char *service, int stream,
     int64_t ts_ms, const char *line, size_t len);
-/* Ends every follow stream (before the server closes). */
 /* prodd is exiting: end every follower's stream once what is queued for
  * it is written (the clients see the last lines and a clean end). */
 void api_end_streams(struct api *api);
 void api_free(struct api *api);
+
+/* ---- between api.c, api-views.c and api-follow.c only ---- */
+
+struct follower;
+
+/*
+ * A rendered body, reused while no event happened and it is younger than
+ * API_CACHE_MS: rendering 100 services costs far more than serving them,
+ * and every state change is an event, so only uptimes can be that stale.
+ */
+#define API_CACHE_MS 200
+
+struct api_cache {
+	char *text;
+	size_t len;
+	uint64_t seq;
+	int64_t at_ms;
+};
+
+struct api {
+	struct supervisor *sup;
+	api_reload_fn reload;
+	void *arg;
+	LIST_HEAD(, follower) followers;
+	int64_t started_ms;
+	struct api_cache services, health;
+	struct sampler *sampler;
+};
+
+/* api-views.c: the reading routes' bodies */
+cJSON *api_service_json(const struct sup_svc *s, int64_t now, bool detail);
+/* Every service, without detail: the array, or wrapped as
+ * {"services": [...]}. */
+cJSON *api_services_json(const struct api *api, int64_t now, bool wrapped);
+cJSON *api_health_json(const struct api *api, int64_t now);
+/* Answer GET /health/ready, /api/dashboard-data, /api/metrics/history,
+ * /api/events and /api/services/NAME/logs. */
+void api_ready(struct api *api, struct srv_req *req);
+void api_dashboard_data(struct api *api, struct srv_req *req, int64_t now);
+void api_history(struct api *api, struct srv_req *req);
+void api_events(struct api *api, struct srv_req *req);
+void api_logs(struct api *api, struct srv_req *req, struct sup_svc *s);
+/* Query parameter name as a number in [min, max] into *out (left as it
+ * is when absent); false after answering 400. */
+bool api_number(struct srv_req *req, const char *name, long min, long max,
+    long *out);
+
+/* api-follow.c: start following a service's lines (of stream, 0: both)
+ * with the last n of them, or the events after seq after */
+void api_follow_logs(struct api *api, struct srv_req *req,
+    struct sup_svc *s, size_t n, int stream);
+void api_follow_events(struct api *api, struct srv_req *req,
+    uint64_t after);
+/* Forget every follower (their streams end with the connections). */
+void api_followers_free(struct api *api);
 
 #endif

@@ -1,16 +1,14 @@
 /*
  * Events: sequence-numbered records of what happened (state changes,
  * spawns, exits, restarts, reloads), each with its reason, kept in a
- * bounded ring (the oldest fall off), and rendered as the JSON of SPEC's
- * appendix. Pure.
+ * bounded ring (the oldest fall off). core/view renders them as the JSON
+ * of SPEC's appendix. Pure.
  */
 #ifndef PRODD_EVENTS_H
 #define PRODD_EVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "prodd/strutil.h"
 
 #define EVENTS_RING_DEFAULT 1000
 
@@ -22,7 +20,8 @@ struct event {
 	int64_t ts_ms;
 	enum event_kind kind;
 	char service[64];		/* "" when about prodd itself */
-	int from, to;			/* enum fsm_state, or -1 */
+	int from, to;			/* enum fsm_state (health events:
+				 * enum health_status), or -1 */
 	int pid;			/* 0: none */
 	int exit_code;			/* -1: none */
 	int signal;			/* 0: none */
@@ -48,7 +47,5 @@ const struct event *events_push(struct events *r, const struct event *e);
 size_t events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg);
 const char *event_kind_name(enum event_kind k);
-/* Append the event as one JSON object. */
-void event_to_json(const struct event *e, struct strbuf *sb);
 
 #endif

@@ -1,8 +1,14 @@
 /*
- * One state model, many views: the JSON of a service, an event, prodd's
- * health, an error -- rendered once here, for the API, the WebSocket and
- * prodctl --json alike. The shell fills plain view structs; this file
- * only renders (cJSON) and decides prodd's overall status. Pure.
+ * One state model, many views: every JSON the world sees -- a service, an
+ * event (in the API and in prodd's own log line), a service's output
+ * line, prodd's health, the host and its history series (and their
+ * names), the dashboard snapshot, an error -- is rendered once here, for
+ * the API, the WebSocket and prodctl --json alike. The shell fills plain
+ * view structs; these files only render (cJSON) and decide prodd's
+ * overall status: view.c (services, events, lines, prodd's health),
+ * view-answers.c (lists, readiness, messages), view-metrics.c (the host,
+ * history rings and series), view-snapshot.c (the dashboard's data).
+ * Pure.
  */
 #ifndef PRODD_VIEW_H
 #define PRODD_VIEW_H
@@ -15,7 +21,9 @@
 #include "prodd/events.h"
 #include "prodd/fsm.h"
 #include "prodd/health.h"
+#include "prodd/logring.h"
 #include "prodd/metrics.h"
+#include "prodd/strutil.h"
 
 struct view_dep {
 	const char *name;
@@ -47,6 +55,10 @@ struct view_service {
 	double cpu_percent, read_bps, write_bps;
 	int64_t rss_bytes;
 	int processes, threads, fds;
+	/* with hist_cpu set, a "history" of cpu % and rss bytes: the newest
+	 * history values of each (0: all) */
+	const struct mring *hist_cpu, *hist_rss;
+	uint32_t history;
 };
 
 /* Counts for prodd's health. */
@@ -63,6 +75,84 @@ void view_count(struct view_counts *c, const struct view_service *s);
 const char *view_status(const struct view_counts *c);
 
 cJSON *view_service_json(const struct view_service *s);
+
+/* Services one at a time: the i-th of n is at(arg, i), valid until the
+ * next call (the shell fills one view struct after another). */
+struct view_list {
+	size_t n;
+	const struct view_service *(*at)(void *arg, size_t i);
+	void *arg;
+};
+
+/* prodd itself, for GET /api/health and the snapshot. */
+struct view_self {
+	int64_t rss;
+	double cpu_percent, loop_lag_ms, loop_lag_max_ms;
+	double sample_cpu_us, sample_cpu_us_median;
+	uint64_t samples;
+};
+
+struct view_daemon {
+	struct view_counts counts;
+	const char *version;
+	int api_version;
+	int64_t now_ms, started_ms;	/* wall clock */
+	int pid;
+	bool shutting_down;
+	const struct view_self *self;	/* NULL: not sampling */
+};
+
+cJSON *view_daemon_json(const struct view_daemon *d);
+
+/*
+ * A string as JSON, valid UTF-8 whatever its bytes: an invalid byte
+ * becomes U+FFFD and a NUL is kept, escaped as \u0000, so a line is
+ * never cut short. Every text from outside prodd goes through it.
+ */
+cJSON *view_text(const char *s, size_t n);
+
+cJSON *view_event_json(const struct event *e);
+/* The same event as one line of JSON text, appended to sb: the metadata
+ * of prodd's log line of the event. */
+void view_event_text(const struct event *e, struct strbuf *sb);
+/* {"events": [...every kept event with seq > after], "last_seq"} */
+cJSON *view_events_json(const struct events *ev, uint64_t after);
+/* The kept events with seq > after, appended to the array a. */
+void view_events_add(cJSON *a, const struct events *ev, uint64_t after);
+
+/* One output line of a service: {"seq","ts","stream","line"}, for /logs
+ * and /logs?follow=1 alike (see view_text). */
+cJSON *view_logline_json(uint64_t seq, int64_t ts_ms, int stream,
+    const char *line, size_t len);
+/* {"service", "lines": [the last n lines of stream (0: both)]} */
+cJSON *view_logs_json(const char *service, const struct logring *r,
+    size_t n, int stream);
+
+cJSON *view_error_json(const char *message, const char *code);
+/* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */
+cJSON *view_time(int64_t epoch_ms);
+
+/* ---- view-answers.c: the small answers of the API ---- */
+
+/* [every service of l] */
+cJSON *view_services_array(const struct view_list *l);
+/* {"services": [every service of l]} */
+cJSON *view_services_json(const struct view_list *l);
+/* {"status": "ready" or "not_ready", "not_ready": [names]}: ready when
+ * every enabled service of l runs (and is healthy). */
+cJSON *view_ready_json(const struct view_list *l, bool *ready);
+/* {"message": message}, with key: item too when key is not NULL (takes
+ * item). */
+cJSON *view_message_json(const char *message, const char *key, cJSON *item);
+/* The 422 of a refused reload, with errors (taken; NULL: none). */
+cJSON *view_invalid_config_json(cJSON *errors);
+/* {"status": "alive"} */
+cJSON *view_live_json(void);
+/* {"active": [], "resolved": []}: no alerts yet */
+cJSON *view_alerts_json(void);
+
+/* ---- view-metrics.c ---- */
+
 /* A history ring as a JSON array, oldest first (at most the newest last
  * values; 0: all). Values are rounded to 3 significant decimals. */
 cJSON *view_ring_json(const struct mring *r, uint32_t last);
@@ -70,9 +160,33 @@ cJSON *view_ring_json(const struct mring *r, uint32_t last);
  * newest that many values of every series. */
 cJSON *view_system_json(const struct metrics_host *h, int64_t interval_ms,
     uint32_t history);
-cJSON *view_event_json(const struct event *e);
-cJSON *view_error_json(const char *message, const char *code);
-/* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */
-cJSON *view_time(int64_t epoch_ms);
+/* The host's series by name: cpu, load1, mem_used, swap_used,
+ * disk_read_bps, disk_write_bps, cpuN, rx:IF, tx:IF, disk:PATH; NULL for
+ * any other. */
+const struct mring *view_host_series(const struct metrics_host *h,
+    const char *name);
+/*
+ * GET /api/metrics/history: the series named in the comma-separated list
+ * series, of the service called service (m: its metrics; series cpu and
+ * rss), or of the host h when m is NULL. NULL when a name is unknown, with
+ * that name in bad.
+ */
+cJSON *view_history_json(const char *service, const struct metrics_svc *m,
+    const struct metrics_host *h, int64_t interval_ms, const char *series,
+    char *bad, size_t badlen);
+
+/* ---- view-snapshot.c ---- */
+
+/* What the dashboard loads at once (GET /api/dashboard-data). */
+struct view_snapshot {
+	const struct view_daemon *daemon;
+	const struct metrics_host *host;	/* NULL: not sampling */
+	int64_t interval_ms;
+	uint32_t history;		/* per series; ~0u: all */
+	struct view_list services;	/* with their history rings */
+	const struct events *events;	/* the last 100 of them */
+};
+
+cJSON *view_snapshot_json(const struct view_snapshot *s);
 
 #endif

@@ -1,11 +1,9 @@
 /*
  * The event ring (see events.h): a fixed array allocated once, written
- * round-robin, so recording an event never allocates.
+ * round-robin, so recording an event never allocates. Its JSON, for the
+ * API and for prodd's log alike, is core/view's.
  */
 #include "prodd/events.h"
-#include "prodd/health.h"
-#include "prodd/fsm.h"
-#include "prodd/log.h"
 #include "prodd/xmalloc.h"
 
 #include <stdlib.h>
@@ -77,50 +75,4 @@ events_since(const struct events *r, uint64_t after,
 		}
 	}
 	return n;
-}
-
-void
-event_to_json(const struct event *e, struct strbuf *sb)
-{
-	char ts[40];
-
-	log_format_time(ts, sizeof ts, e->ts_ms);
-	sb_printf(sb, "{\"seq\":%llu,\"ts\":\"%s\",\"service\":",
-	    (unsigned long long)e->seq, ts);
-	if (e->service[0])
-		sb_json_str(sb, e->service, strlen(e->service));
-	else
-		sb_puts(sb, "null");
-	sb_printf(sb, ",\"kind\":\"%s\"", event_kind_name(e->kind));
-	/* a health event goes from one health status to another */
-	if (e->from >= 0)
-		sb_printf(sb, ",\"from\":\"%s\"", e->kind == EVENT_HEALTH ?
-		    health_status_name((enum health_status)e->from) :
-		    fsm_state_name((enum fsm_state)e->from));
-	else
-		sb_puts(sb, ",\"from\":null");
-	if (e->to >= 0)
-		sb_printf(sb, ",\"to\":\"%s\"", e->kind == EVENT_HEALTH ?
-		    health_status_name((enum health_status)e->to) :
-		    fsm_state_name((enum fsm_state)e->to));
-	else
-		sb_puts(sb, ",\"to\":null");
-	sb_puts(sb, ",\"reason\":");
-	sb_json_str(sb, e->reason, strlen(e->reason));
-	if (e->pid > 0)
-		sb_printf(sb, ",\"pid\":%d", e->pid);
-	else
-		sb_puts(sb, ",\"pid\":null");
-	if (e->exit_code >= 0)
-		sb_printf(sb, ",\"exit_code\":%d", e->exit_code);
-	else
-		sb_puts(sb, ",\"exit_code\":null");
-	if (e->signal > 0)
-		sb_printf(sb, ",\"signal\":%d", e->signal);
-	else
-		sb_puts(sb, ",\"signal\":null");
-	if (e->delay_ms >= 0)
-		sb_printf(sb, ",\"delay_ms\":%lld}", (long long)e->delay_ms);
-	else
-		sb_puts(sb, ",\"delay_ms\":null}");
 }

@@ -1,5 +1,6 @@
 /*
- * JSON views (see view.h). Timestamps are RFC 3339 UTC with milliseconds,
+ * JSON views (see view.h): a service, an event, a service's output line,
+ * prodd's health, an error. Timestamps are RFC 3339 UTC with milliseconds,
  * durations carry their unit in the key, and a value that does not apply is
  * null rather than missing, so every client sees one shape.
  */
@@ -167,7 +168,90 @@ view_service_json(const struct view_service *s)
 	} else {
 		cJSON_AddNullToObject(o, "metrics");
 	}
+	if (s->hist_cpu != NULL) {
+		cJSON *h = cJSON_AddObjectToObject(o, "history");
+
+		cJSON_AddItemToObject(h, "cpu", view_ring_json(s->hist_cpu,
+		    s->history));
+		cJSON_AddItemToObject(h, "rss", view_ring_json(s->hist_rss,
+		    s->history));
+	}
 	return o;
+}
+
+static double
+view_round2(double v)
+{
+	return (double)(int64_t)(v * 100 + 0.5) / 100;
+}
+
+cJSON *
+view_daemon_json(const struct view_daemon *d)
+{
+	cJSON *o = cJSON_CreateObject(), *s, *ch;
+	const struct view_counts *c = &d->counts;
+
+	cJSON_AddStringToObject(o, "status", view_status(c));
+	cJSON_AddStringToObject(o, "version", d->version);
+	cJSON_AddNumberToObject(o, "api_version", d->api_version);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)(d->now_ms -
+	    d->started_ms) / 1000.0);
+	cJSON_AddNumberToObject(o, "pid", d->pid);
+	cJSON_AddItemToObject(o, "started_at", view_time(d->started_ms));
+	s = cJSON_AddObjectToObject(o, "services");
+	cJSON_AddNumberToObject(s, "total", (double)c->total);
+	cJSON_AddNumberToObject(s, "running", (double)c->running);
+	cJSON_AddNumberToObject(s, "healthy", (double)c->healthy);
+	cJSON_AddNumberToObject(s, "failed", (double)c->failed);
+	ch = cJSON_AddObjectToObject(o, "checks");
+	cJSON_AddStringToObject(ch, "event_loop", "ok");
+	cJSON_AddStringToObject(ch, "shutting_down", d->shutting_down ? "yes" :
+	    "no");
+	if (d->self != NULL) {
+		const struct view_self *me = d->self;
+		cJSON *p = cJSON_AddObjectToObject(o, "prodd");
+
+		cJSON_AddNumberToObject(p, "rss_bytes", (double)me->rss);
+		cJSON_AddNumberToObject(p, "cpu_percent",
+		    view_round2(me->cpu_percent));
+		cJSON_AddNumberToObject(p, "loop_lag_ms",
+		    view_round2(me->loop_lag_ms));
+		cJSON_AddNumberToObject(p, "loop_lag_max_ms",
+		    view_round2(me->loop_lag_max_ms));
+		cJSON_AddNumberToObject(p, "sample_cpu_us",
+		    (double)(int64_t)me->sample_cpu_us);
+		cJSON_AddNumberToObject(p, "sample_cpu_us_median",
+		    (double)(int64_t)me->sample_cpu_us_median);
+		cJSON_AddNumberToObject(p, "samples", (double)me->samples);
+	}
+	return o;
+}
+
+cJSON *
+view_text(const char *s, size_t n)
+{
+	struct strbuf sb = { 0 };
+	cJSON *o;
+
+	/* cJSON keeps C strings (a NUL would end the line) and passes bytes
+	 * through as they are; the escaper keeps both, as valid UTF-8 */
+	sb_json_str(&sb, s, n);
+	o = cJSON_CreateRaw(sb.buf);
+	sb_free(&sb);
+	return o;
+}
+
+/* The name of one end of an event's change: a health event goes from one
+ * health status to another, any other from one lifecycle state to
+ * another; NULL when the event has none. */
+static const char *
+view_event_end(const struct event *e, int end)
+{
+	if (end < 0)
+		return NULL;
+	return e->kind == EVENT_HEALTH ?
+	    health_status_name((enum health_status)end) :
+	    fsm_state_name((enum fsm_state)end);
 }
 
 cJSON *
@@ -180,11 +264,12 @@ view_event_json(const struct event *e)
 	cJSON_AddItemToObject(o, "service", view_str_or_null(e->service[0] ?
 	    e->service : NULL));
 	cJSON_AddStringToObject(o, "kind", event_kind_name(e->kind));
-	cJSON_AddItemToObject(o, "from", view_str_or_null(e->from >= 0 ?
-	    fsm_state_name((enum fsm_state)e->from) : NULL));
-	cJSON_AddItemToObject(o, "to", view_str_or_null(e->to >= 0 ?
-	    fsm_state_name((enum fsm_state)e->to) : NULL));
-	cJSON_AddStringToObject(o, "reason", e->reason);
+	cJSON_AddItemToObject(o, "from", view_str_or_null(
+	    view_event_end(e, e->from)));
+	cJSON_AddItemToObject(o, "to", view_str_or_null(
+	    view_event_end(e, e->to)));
+	cJSON_AddItemToObject(o, "reason", view_text(e->reason,
+	    strnlen(e->reason, sizeof e->reason)));
 	cJSON_AddItemToObject(o, "pid", view_int_or_null(e->pid > 0, e->pid));
 	cJSON_AddItemToObject(o, "exit_code", view_int_or_null(
 	    e->exit_code >= 0, e->exit_code));
@@ -192,6 +277,72 @@ view_event_json(const struct event *e)
 	    e->signal));
 	cJSON_AddItemToObject(o, "delay_ms", view_int_or_null(e->delay_ms >= 0,
 	    (double)e->delay_ms));
+	return o;
+}
+
+void
+view_event_text(const struct event *e, struct strbuf *sb)
+{
+	cJSON *o = view_event_json(e);
+	char *t = cJSON_PrintUnformatted(o);
+
+	sb_puts(sb, t);
+	cJSON_free(t);
+	cJSON_Delete(o);
+}
+
+static void
+view_event_add_cb(const struct event *e, void *arg)
+{
+	cJSON_AddItemToArray(arg, view_event_json(e));
+}
+
+void
+view_events_add(cJSON *a, const struct events *ev, uint64_t after)
+{
+	events_since(ev, after, view_event_add_cb, a);
+}
+
+cJSON *
+view_events_json(const struct events *ev, uint64_t after)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	view_events_add(cJSON_AddArrayToObject(o, "events"), ev, after);
+	cJSON_AddNumberToObject(o, "last_seq", (double)(ev->next_seq - 1));
+	return o;
+}
+
+cJSON *
+view_logline_json(uint64_t seq, int64_t ts_ms, int stream, const char *line,
+    size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	cJSON_AddItemToObject(o, "ts", view_time(ts_ms));
+	cJSON_AddStringToObject(o, "stream", stream == LOG_STREAM_STDERR ?
+	    "stderr" : "stdout");
+	cJSON_AddItemToObject(o, "line", view_text(line, len));
+	return o;
+}
+
+static void
+view_line_add_cb(uint64_t seq, int64_t ts, int stream, const char *line,
+    size_t len, void *arg)
+{
+	cJSON_AddItemToArray(arg, view_logline_json(seq, ts, stream, line, len));
+}
+
+cJSON *
+view_logs_json(const char *service, const struct logring *r, size_t n,
+    int stream)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "service", service);
+	logring_last(r, n, stream, view_line_add_cb, cJSON_AddArrayToObject(o,
+	    "lines"));
 	return o;
 }
 
@@ -205,116 +356,3 @@ view_error_json(const char *message, const char *code)
 	return o;
 }
 
-cJSON *
-view_ring_json(const struct mring *r, uint32_t last)
-{
-	cJSON *a = cJSON_CreateArray();
-	uint32_t from = last > 0 && last < r->n ? r->n - last : 0;
-
-	for (uint32_t i = from; i < r->n; i++) {
-		double v = mring_at(r, i);
-
-		/* three decimals are plenty, and keep the text short */
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(
-		    (double)(int64_t)(v * 1000 + (v < 0 ? -0.5 : 0.5)) / 1000));
-	}
-	return a;
-}
-
-static double
-view_round(double v, double to)
-{
-	return (double)(int64_t)(v * to + 0.5) / to;
-}
-
-cJSON *
-view_system_json(const struct metrics_host *h, int64_t interval_ms,
-    uint32_t history)
-{
-	cJSON *o = cJSON_CreateObject(), *a, *x, *hist = NULL;
-
-	cJSON_AddItemToObject(o, "ts", view_time(h->ts_ms));
-	cJSON_AddNumberToObject(o, "interval_ms", (double)interval_ms);
-	cJSON_AddNumberToObject(o, "cpu_percent", view_round(h->cpu_percent,
-	    100));
-	a = cJSON_AddArrayToObject(o, "cpus");
-	for (size_t i = 0; i < h->ncpus; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(view_round(
-		    h->cpus[i], 100)));
-	a = cJSON_AddArrayToObject(o, "load");
-	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load1));
-	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load5));
-	cJSON_AddItemToArray(a, cJSON_CreateNumber(h->load15));
-	x = cJSON_AddObjectToObject(o, "memory");
-	cJSON_AddNumberToObject(x, "total", (double)h->mem_total);
-	cJSON_AddNumberToObject(x, "available", (double)h->mem_available);
-	cJSON_AddNumberToObject(x, "used", (double)h->mem_used);
-	x = cJSON_AddObjectToObject(o, "swap");
-	cJSON_AddNumberToObject(x, "total", (double)h->swap_total);
-	cJSON_AddNumberToObject(x, "used", (double)h->swap_used);
-	a = cJSON_AddArrayToObject(o, "disks");
-	for (size_t i = 0; i < h->ndisks; i++) {
-		const struct metrics_disk *d = &h->disks[i];
-
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "path", d->path);
-		if (d->ok) {
-			cJSON_AddNumberToObject(x, "total", (double)d->total);
-			cJSON_AddNumberToObject(x, "used", (double)d->used);
-			cJSON_AddNumberToObject(x, "available", (double)d->avail);
-			cJSON_AddNumberToObject(x, "used_percent", view_round(
-			    d->used + d->avail > 0 ? 100.0 * (double)d->used /
-			    (double)(d->used + d->avail) : 0, 100));
-		} else {
-			cJSON_AddNullToObject(x, "total");
-		}
-		cJSON_AddItemToArray(a, x);
-	}
-	x = cJSON_AddObjectToObject(o, "disk_io");
-	cJSON_AddNumberToObject(x, "read_bps", view_round(h->disk_read_bps, 1));
-	cJSON_AddNumberToObject(x, "write_bps", view_round(h->disk_write_bps,
-	    1));
-	a = cJSON_AddArrayToObject(o, "network");
-	for (size_t i = 0; i < h->nnets; i++) {
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "name", h->nets[i].name);
-		cJSON_AddNumberToObject(x, "rx_bps", view_round(
-		    h->nets[i].rx_bps, 1));
-		cJSON_AddNumberToObject(x, "tx_bps", view_round(
-		    h->nets[i].tx_bps, 1));
-		cJSON_AddItemToArray(a, x);
-	}
-	cJSON_AddNumberToObject(o, "uptime_s", view_round(h->uptime_s, 100));
-	if (history == 0)
-		return o;
-	if (history == ~0u)
-		history = 0;	/* all */
-	hist = cJSON_AddObjectToObject(o, "history");
-	cJSON_AddItemToObject(hist, "cpu", view_ring_json(&h->cpu, history));
-	cJSON_AddItemToObject(hist, "load1", view_ring_json(&h->load, history));
-	cJSON_AddItemToObject(hist, "mem_used", view_ring_json(&h->mem_used_h,
-	    history));
-	cJSON_AddItemToObject(hist, "swap_used", view_ring_json(
-	    &h->swap_used_h, history));
-	cJSON_AddItemToObject(hist, "disk_read_bps", view_ring_json(
-	    &h->disk_read, history));
-	cJSON_AddItemToObject(hist, "disk_write_bps", view_ring_json(
-	    &h->disk_write, history));
-	a = cJSON_AddArrayToObject(hist, "cpus");
-	for (size_t i = 0; i < h->ncpus; i++)
-		cJSON_AddItemToArray(a, view_ring_json(&h->percpu[i], history));
-	x = cJSON_AddObjectToObject(hist, "network");
-	for (size_t i = 0; i < h->nnets; i++) {
-		cJSON *n = cJSON_AddObjectToObject(x, h->nets[i].name);
-
-		cJSON_AddItemToObject(n, "rx_bps", view_ring_json(
-		    &h->nets[i].rx, history));
-		cJSON_AddItemToObject(n, "tx_bps", view_ring_json(
-		    &h->nets[i].tx, history));
-	}
-	x = cJSON_AddObjectToObject(hist, "disks");
-	for (size_t i = 0; i < h->ndisks; i++)
-		cJSON_AddItemToObject(x, h->disks[i].path, view_ring_json(
-		    &h->disks[i].used_pct, history));
-	return o;
-}

@@ -20,6 +20,7 @@
 #include "prodd/reaper.h"
 #include "prodd/strutil.h"
 #include "prodd/units.h"
+#include "prodd/view.h"
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
@@ -230,7 +231,7 @@ sup_emit(struct supervisor *sup, struct event *e)
 	if (stored->kind == EVENT_STATE && stored->to == FSM_FAILED)
 		lvl = LOG_LVL_ERROR;
 	if (lvl <= log_level_current) {
-		event_to_json(stored, &meta);
+		view_event_text(stored, &meta);
 		if (stored->kind == EVENT_STATE)
 			log_emit(lvl, stored->service[0] ? stored->service : NULL,
 			    meta.buf, "%s -> %s: %s",

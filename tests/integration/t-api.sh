@@ -414,4 +414,35 @@ check "over the control socket any Host is served and a change needs no token" \
 stop_prodd
 check "prodd exits 0 after the reloads" test $? -eq 0
 cleanup
+
+# ---- a health event in the API's form: health statuses, not states ----
+new_env
+ph=$(free_port)
+write_config <<YAML
+  - name: checked
+    command: $DEMO --port $ph
+    health_check: { tcp: "127.0.0.1:$ph", interval: 300ms }
+  - name: binary
+    command: sh $T/binary.sh
+YAML
+# a line with a NUL and an invalid byte, then silence
+printf 'printf "a\\000b \\377 c\\n"\nexec sleep 100\n' >"$T/binary.sh"
+start_prodd
+wait_event 15 kind=health service=checked to=healthy
+r=$(api /api/events)
+check "GET /api/events: a health event goes from unknown to healthy" \
+	test "$(body_of "$r" | jpy '[(e["from"], e["to"]) for e in j["events"] if e["kind"] == "health" and e["service"] == "checked"][:1]')" = "[('unknown', 'healthy')]"
+r=$(api /api/dashboard-data)
+check "the snapshot's events say the same" \
+	test "$(body_of "$r" | jpy '[(e["from"], e["to"]) for e in j["events"] if e["kind"] == "health"][:1]')" = "[('unknown', 'healthy')]"
+wait_for 10 bash -c "curl -s --unix-socket '$STATE/prodd.sock' 'http://localhost/api/services/binary/logs' | grep -q '\"line\"'"
+r=$(api "/api/services/binary/logs?lines=1")
+check "logs: a NUL is kept (\\u0000), an invalid byte is U+FFFD" \
+	test "$(body_of "$r" | jpy 'ascii(j["lines"][0]["line"])')" = "'a\\x00b \\ufffd c'"
+curl -s -N -m 2 --unix-socket "$STATE/prodd.sock" \
+	"http://localhost/api/services/binary/logs?lines=1&follow=1" >"$T/binary.out"
+check "logs follow: the same line, in the same form" \
+	test "$(head -n 1 "$T/binary.out" | jpy 'ascii(j["line"])')" = "'a\\x00b \\ufffd c'"
+stop_prodd
+cleanup
 finish

@@ -18,6 +18,7 @@
 #include "prodd/fsm.h"
 #include "prodd/procfs.h"
 #include "prodd/strutil.h"
+#include "prodd/view.h"
 
 static int
 parse(const char *text, struct cfg_env **v, size_t *n, char *err)
@@ -181,7 +182,7 @@ test_events(void **state)
 	e.delay_ms = 2000;
 	snprintf(e.reason, sizeof e.reason, "exited with \"code\" 1");
 	st = events_push(&r, &e);
-	event_to_json(st, &sb);
+	view_event_text(st, &sb);
 	assert_string_equal(sb.buf, "{\"seq\":7,\"ts\":\"2026-11-22T09:00:01.123Z\","
 	    "\"service\":\"rag\",\"kind\":\"state\",\"from\":\"running\","
 	    "\"to\":\"backoff\",\"reason\":\"exited with \\\"code\\\" 1\","

@@ -1,7 +1,10 @@
 /*
  * Unit tests of the JSON views: a service's shape (nulls where a value
- * does not apply, environment keys only), an event, an error, and prodd's
- * overall status from its services.
+ * does not apply, environment keys only), an event (a health event named
+ * with health statuses), an error, prodd's overall status from its
+ * services, a service's output line (NUL and invalid UTF-8 made valid),
+ * the names of the host's series, the metrics history and the dashboard
+ * snapshot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +210,297 @@ test_event_and_error(void **state)
 	free(t);
 }
 
+/* A health event goes from one health status to another: "unknown" to
+ * "healthy", never the lifecycle states that share their numbers. */
+static void
+test_health_event(void **state)
+{
+	struct event e;
+	char *t;
+
+	(void)state;
+	event_clear(&e);
+	e.seq = 7;
+	e.ts_ms = 1795337998012LL;
+	e.kind = EVENT_HEALTH;
+	strcpy(e.service, "search");
+	e.from = HEALTH_UNKNOWN;
+	e.to = HEALTH_HEALTHY;
+	e.pid = 4100;
+	strcpy(e.reason, "healthy (url check passed in 3 ms)");
+	t = render(view_event_json(&e));
+	assert_string_equal(t, "{\"seq\":7,\"ts\":\"2026-11-22T08:59:58.012Z\","
+	    "\"service\":\"search\",\"kind\":\"health\",\"from\":\"unknown\","
+	    "\"to\":\"healthy\",\"reason\":\"healthy (url check passed in 3 ms)\","
+	    "\"pid\":4100,\"exit_code\":null,\"signal\":null,\"delay_ms\":null}");
+	free(t);
+	e.from = HEALTH_HEALTHY;
+	e.to = HEALTH_UNHEALTHY;
+	t = render(view_event_json(&e));
+	assert_non_null(strstr(t, "\"from\":\"healthy\",\"to\":\"unhealthy\""));
+	free(t);
+}
+
+/* An output line is valid UTF-8 whatever its bytes: an invalid byte is
+ * U+FFFD, a NUL is \u0000 and the rest of the line is kept. */
+static void
+test_logline(void **state)
+{
+	static const char nul[] = "before\0after";
+	static const char bad[] = "ok \xff\xfe \xc3\xa9 \xe2\x82 end";
+	char *t;
+
+	(void)state;
+	t = render(view_logline_json(12, 1795337998012LL, LOG_STREAM_STDERR,
+	    nul, sizeof nul - 1));
+	assert_string_equal(t, "{\"seq\":12,\"ts\":\"2026-11-22T08:59:58.012Z\","
+	    "\"stream\":\"stderr\",\"line\":\"before\\u0000after\"}");
+	free(t);
+	t = render(view_logline_json(13, 1795337998012LL, LOG_STREAM_STDOUT,
+	    bad, sizeof bad - 1));
+	assert_string_equal(t, "{\"seq\":13,\"ts\":\"2026-11-22T08:59:58.012Z\","
+	    "\"stream\":\"stdout\",\"line\":\"ok \xef\xbf\xbd\xef\xbf\xbd "
+	    "\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd end\"}");
+	free(t);
+	/* a quote, a backslash and a tab, escaped */
+	t = render(view_text("a\"b\\c\td", 7));
+	assert_string_equal(t, "\"a\\\"b\\\\c\\td\"");
+	free(t);
+}
+
+/* /logs: the last lines of a ring, of one stream or both, in one form. */
+static void
+test_logs(void **state)
+{
+	struct logring *r = logring_new(10, 4096);
+	cJSON *o, *lines;
+	char *t;
+
+	(void)state;
+	logring_push(r, 1000, LOG_STREAM_STDOUT, "one", 3);
+	logring_push(r, 2000, LOG_STREAM_STDERR, "t\0o", 3);
+	logring_push(r, 3000, LOG_STREAM_STDOUT, "three", 5);
+	o = view_logs_json("web", r, 2, 0);
+	lines = cJSON_GetObjectItem(o, "lines");
+	assert_int_equal(cJSON_GetArraySize(lines), 2);
+	t = render(o);
+	assert_non_null(strstr(t, "\"service\":\"web\""));
+	assert_non_null(strstr(t, "\"stream\":\"stderr\",\"line\":\"t\\u0000o\""));
+	assert_null(strstr(t, "\"one\""));
+	free(t);
+	t = render(view_logs_json("web", r, 10, LOG_STREAM_STDERR));
+	assert_null(strstr(t, "three"));
+	assert_non_null(strstr(t, "\"seq\":2,"));
+	free(t);
+	logring_free(r);
+}
+
+static void
+test_host_series(void **state)
+{
+	static struct metrics_host h;
+	char bad[64] = "";
+	cJSON *o;
+	char *t;
+
+	(void)state;
+	metrics_host_init(&h, 4);
+	h.ncpus = 2;
+	h.nnets = 1;
+	strcpy(h.nets[0].name, "eth0");
+	h.ndisks = 1;
+	strcpy(h.disks[0].path, "/");
+	h.ts_ms = 1795337998012LL;
+	mring_push(&h.cpu, 12.5f);
+	mring_push(&h.cpu, 50.0f);
+	assert_ptr_equal(view_host_series(&h, "cpu"), &h.cpu);
+	assert_ptr_equal(view_host_series(&h, "load1"), &h.load);
+	assert_ptr_equal(view_host_series(&h, "mem_used"), &h.mem_used_h);
+	assert_ptr_equal(view_host_series(&h, "swap_used"), &h.swap_used_h);
+	assert_ptr_equal(view_host_series(&h, "disk_read_bps"), &h.disk_read);
+	assert_ptr_equal(view_host_series(&h, "disk_write_bps"),
+	    &h.disk_write);
+	assert_ptr_equal(view_host_series(&h, "cpu1"), &h.percpu[1]);
+	assert_null(view_host_series(&h, "cpu2"));
+	assert_null(view_host_series(&h, "cpu1x"));
+	assert_ptr_equal(view_host_series(&h, "rx:eth0"), &h.nets[0].rx);
+	assert_ptr_equal(view_host_series(&h, "tx:eth0"), &h.nets[0].tx);
+	assert_null(view_host_series(&h, "rx:eth1"));
+	assert_ptr_equal(view_host_series(&h, "disk:/"), &h.disks[0].used_pct);
+	assert_null(view_host_series(&h, "disk:/var"));
+	assert_null(view_host_series(&h, "mem"));
+
+	t = render(view_history_json(NULL, NULL, &h, 1000, "cpu,load1", bad,
+	    sizeof bad));
+	assert_string_equal(t, "{\"service\":null,\"interval_ms\":1000,"
+	    "\"end\":\"2026-11-22T08:59:58.012Z\",\"series\":{\"cpu\":[12.5,50],"
+	    "\"load1\":[]}}");
+	free(t);
+	o = view_history_json(NULL, NULL, &h, 1000, "cpu,bogus,load1", bad,
+	    sizeof bad);
+	assert_null(o);
+	assert_string_equal(bad, "bogus");
+	metrics_host_free(&h);
+}
+
+static void
+test_history_of_service(void **state)
+{
+	struct metrics_svc m;
+	static struct metrics_host h;
+	char bad[64] = "";
+	char *t;
+
+	(void)state;
+	metrics_host_init(&h, 4);
+	metrics_svc_init(&m, 4);
+	mring_push(&m.cpu, 3.0f);
+	mring_push(&m.mem, 2048.0f);
+	t = render(view_history_json("web", &m, &h, 500, "rss,cpu", bad,
+	    sizeof bad));
+	assert_string_equal(t, "{\"service\":\"web\",\"interval_ms\":500,"
+	    "\"end\":null,\"series\":{\"rss\":[2048],\"cpu\":[3]}}");
+	free(t);
+	/* a host series is not a service's */
+	assert_null(view_history_json("web", &m, &h, 500, "load1", bad,
+	    sizeof bad));
+	assert_string_equal(bad, "load1");
+	metrics_svc_free(&m);
+	metrics_host_free(&h);
+}
+
+static const struct view_service *
+snap_at(void *arg, size_t i)
+{
+	return &((const struct view_service *)arg)[i];
+}
+
+static void
+test_daemon_and_snapshot(void **state)
+{
+	struct view_self me = { .rss = 4096, .cpu_percent = 1.234,
+		.loop_lag_ms = 0.5, .loop_lag_max_ms = 2.0,
+		.sample_cpu_us = 80.7, .sample_cpu_us_median = 70.2,
+		.samples = 9 };
+	struct view_daemon d = { .version = "1.2.3", .api_version = 1,
+		.now_ms = 1795337998012LL, .started_ms = 1795337988012LL,
+		.pid = 42, .self = &me };
+	struct view_service sv[2];
+	struct view_snapshot snap = { 0 };
+	struct metrics_svc m;
+	struct events ev;
+	struct event e;
+	cJSON *o, *a;
+	char *t;
+
+	(void)state;
+	sv[0] = svc("a", FSM_RUNNING);
+	sv[1] = svc("b", FSM_FAILED);
+	view_count(&d.counts, &sv[0]);
+	view_count(&d.counts, &sv[1]);
+	t = render(view_daemon_json(&d));
+	assert_string_equal(t, "{\"status\":\"unhealthy\",\"version\":\"1.2.3\","
+	    "\"api_version\":1,\"uptime_s\":10,\"pid\":42,\"started_at\":"
+	    "\"2026-11-22T08:59:48.012Z\",\"services\":{\"total\":2,"
+	    "\"running\":1,\"healthy\":1,\"failed\":1},\"checks\":"
+	    "{\"event_loop\":\"ok\",\"shutting_down\":\"no\"},\"prodd\":"
+	    "{\"rss_bytes\":4096,\"cpu_percent\":1.23,\"loop_lag_ms\":0.5,"
+	    "\"loop_lag_max_ms\":2,\"sample_cpu_us\":80,"
+	    "\"sample_cpu_us_median\":70,\"samples\":9}}");
+	free(t);
+
+	metrics_svc_init(&m, 4);
+	mring_push(&m.cpu, 1.0f);
+	mring_push(&m.cpu, 2.0f);
+	sv[0].hist_cpu = &m.cpu;
+	sv[0].hist_rss = &m.mem;
+	sv[0].history = 1;
+	events_init(&ev, 200);
+	for (int i = 0; i < 150; i++) {
+		event_clear(&e);
+		e.kind = EVENT_SPAWN;
+		e.ts_ms = 1795337998012LL;
+		events_push(&ev, &e);
+	}
+	snap.daemon = &d;
+	snap.services.n = 2;
+	snap.services.at = snap_at;
+	snap.services.arg = sv;
+	snap.events = &ev;
+	o = view_snapshot_json(&snap);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "system")));
+	a = cJSON_GetObjectItem(o, "services");
+	assert_int_equal(cJSON_GetArraySize(a), 2);
+	t = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
+	    "history"));
+	assert_string_equal(t, "{\"cpu\":[2],\"rss\":[]}");
+	cJSON_free(t);
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "history"));
+	/* the last hundred events */
+	a = cJSON_GetObjectItem(o, "events");
+	assert_int_equal(cJSON_GetArraySize(a), 100);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
+	    "seq")->valueint, 51);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "alerts")),
+	    0);
+	t = render(o);
+	assert_non_null(strstr(t, "{\"daemon\":{\"status\":\"unhealthy\""));
+	free(t);
+	t = render(view_events_json(&ev, 148));
+	assert_non_null(strstr(t, "\"seq\":149,"));
+	assert_non_null(strstr(t, "\"last_seq\":150}"));
+	free(t);
+	events_free(&ev);
+	metrics_svc_free(&m);
+}
+
+/* The small answers: the list, readiness (disabled services do not
+ * count), messages, a refused reload, liveness, alerts. */
+static void
+test_answers(void **state)
+{
+	struct view_service sv[3];
+	struct view_list l = { 3, snap_at, sv };
+	bool ready;
+	char *t;
+
+	(void)state;
+	sv[0] = svc("a", FSM_RUNNING);
+	sv[1] = svc("b", FSM_STARTING);
+	sv[2] = svc("c", FSM_STOPPED);
+	sv[2].enabled = false;
+	t = render(view_ready_json(&l, &ready));
+	assert_false(ready);
+	assert_string_equal(t, "{\"status\":\"not_ready\",\"not_ready\":[\"b\"]}");
+	free(t);
+	sv[1].state = FSM_RUNNING;
+	t = render(view_ready_json(&l, &ready));
+	assert_true(ready);
+	assert_string_equal(t, "{\"status\":\"ready\",\"not_ready\":[]}");
+	free(t);
+	t = render(view_services_json(&l));
+	assert_non_null(strstr(t, "{\"services\":[{\"name\":\"a\","));
+	assert_non_null(strstr(t, "},{\"name\":\"c\","));
+	free(t);
+	t = render(view_message_json("sent SIGHUP to a (pid 9)", NULL, NULL));
+	assert_string_equal(t, "{\"message\":\"sent SIGHUP to a (pid 9)\"}");
+	free(t);
+	t = render(view_message_json("nothing to do", "services",
+	    cJSON_CreateArray()));
+	assert_string_equal(t, "{\"message\":\"nothing to do\",\"services\":[]}");
+	free(t);
+	t = render(view_invalid_config_json(NULL));
+	assert_string_equal(t, "{\"error\":\"the file has errors; nothing was "
+	    "changed\",\"code\":\"invalid_config\",\"errors\":[]}");
+	free(t);
+	t = render(view_live_json());
+	assert_string_equal(t, "{\"status\":\"alive\"}");
+	free(t);
+	t = render(view_alerts_json());
+	assert_string_equal(t, "{\"active\":[],\"resolved\":[]}");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -215,6 +509,13 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_health_json),
 		cmocka_unit_test(test_event_and_error),
+		cmocka_unit_test(test_health_event),
+		cmocka_unit_test(test_logline),
+		cmocka_unit_test(test_logs),
+		cmocka_unit_test(test_host_series),
+		cmocka_unit_test(test_history_of_service),
+		cmocka_unit_test(test_daemon_and_snapshot),
+		cmocka_unit_test(test_answers),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
