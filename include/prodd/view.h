@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "prodd/config.h"
 #include "prodd/events.h"
 #include "prodd/fsm.h"
 #include "prodd/health.h"
@@ -146,6 +147,8 @@ cJSON *view_ready_json(const struct view_list *l, bool *ready);
 cJSON *view_message_json(const char *message, const char *key, cJSON *item);
 /* The 422 of a refused reload, with errors (taken; NULL: none). */
 cJSON *view_invalid_config_json(cJSON *errors);
+/* A refused file's errors, "FILE:LINE:COL: message" each, as an array. */
+cJSON *view_config_errors_json(const struct cfg_errors *errs);
 /* {"status": "alive"} */
 cJSON *view_live_json(void);
 /* {"active": [], "resolved": []}: no alerts yet */

@@ -69,6 +69,16 @@ view_invalid_config_json(cJSON *errors)
 }
 
 cJSON *
+view_config_errors_json(const struct cfg_errors *errs)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < errs->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(errs->v[i].text));
+	return a;
+}
+
+cJSON *
 view_live_json(void)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -16,6 +16,7 @@
 #include "prodd/sampler.h"
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
+#include "prodd/view.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -96,15 +97,12 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
 		return cfg;
 	if (errsp != NULL)
-		*errsp = cJSON_CreateArray();
+		*errsp = view_config_errors_json(&errs);
 	for (size_t i = 0; i < errs.n; i++) {
 		if (to_log)
 			log_error(NULL, "%s", errs.v[i].text);
 		else
 			fprintf(stderr, "%s\n", errs.v[i].text);
-		if (errsp != NULL)
-			cJSON_AddItemToArray(*errsp,
-			    cJSON_CreateString(errs.v[i].text));
 	}
 	if (!to_log)
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n,

@@ -13,6 +13,7 @@
 #include "prodd/guard.h"
 #include "prodd/log.h"
 #include "prodd/strutil.h"
+#include "prodd/view.h"
 #include "prodd/xmalloc.h"
 
 #include <libwebsockets.h>
@@ -169,14 +170,11 @@ server_respond_error(struct srv_req *req, int status, const char *code,
 {
 	char msg[512];
 	va_list ap;
-	cJSON *o = cJSON_CreateObject();
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	cJSON_AddStringToObject(o, "error", msg);
-	cJSON_AddStringToObject(o, "code", code);
-	server_respond_json(req, status, o);
+	server_respond_json(req, status, view_error_json(msg, code));
 }
 
 /* An error before the handler ran (no srv_req yet). */
@@ -381,22 +379,17 @@ done:
 bool
 server_query(struct srv_req *req, const char *name, char *buf, size_t len)
 {
-	struct lws *wsi = req->conn;
-	size_t nl = strlen(name);
 	char frag[1024];
+	const char *v;
 
-	for (int i = 0; ; i++) {
-		int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
-
-		if (n < 0)
-			return false;
-		if (strncmp(frag, name, nl) == 0 &&
-		    (frag[nl] == '=' || frag[nl] == '\0')) {
-			snprintf(buf, len, "%s", frag[nl] ? frag + nl + 1 : "");
-			return true;
-		}
-	}
+	/* lws matches the name as a prefix of each argument: "name" finds
+	 * "name=value" (and a bare "name"), and also "names=..."; the byte
+	 * after the name tells them apart */
+	v = lws_get_urlarg_by_name(req->conn, name, frag, (int)sizeof frag);
+	if (v == NULL || (*v != '=' && *v != '\0'))
+		return false;
+	snprintf(buf, len, "%s", *v == '=' ? v + 1 : v);
+	return true;
 }
 
 static void

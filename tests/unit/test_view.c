@@ -501,6 +501,28 @@ test_answers(void **state)
 	free(t);
 }
 
+/* A refused file's errors: every line, in order, as strings. */
+static void
+test_config_errors(void **state)
+{
+	struct cfg_error v[2] = { { .text = (char *)"a.yaml:1:1: one" },
+		{ .text = (char *)"a.yaml:2:5: two \"quoted\"" } };
+	struct cfg_errors errs = { v, 2 }, none = { NULL, 0 };
+	cJSON *a = view_config_errors_json(&errs);
+	char *t = cJSON_PrintUnformatted(a);
+
+	(void)state;
+	assert_string_equal(t,
+	    "[\"a.yaml:1:1: one\",\"a.yaml:2:5: two \\\"quoted\\\"\"]");
+	cJSON_free(t);
+	cJSON_Delete(a);
+	a = view_config_errors_json(&none);
+	t = cJSON_PrintUnformatted(a);
+	assert_string_equal(t, "[]");
+	cJSON_free(t);
+	cJSON_Delete(a);
+}
+
 int
 main(void)
 {
@@ -516,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_history_of_service),
 		cmocka_unit_test(test_daemon_and_snapshot),
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_config_errors),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
