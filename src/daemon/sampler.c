@@ -17,6 +17,7 @@
  */
 #include "prodd/sampler.h"
 #include "prodd/log.h"
+#include "prodd/pidmap.h"
 #include "prodd/procfs.h"
 #include "prodd/reaper.h"
 #include "prodd/xmalloc.h"
@@ -88,10 +89,7 @@ struct sampler {
 	size_t nprocs, capprocs, nnext, capnext;
 	int *work_pid, *work_root;
 	size_t nwork, capwork;
-	int *seen;			/* open addressing; 0 empty */
-	uint32_t *seen_gen;
-	size_t seen_cap;
-	uint32_t gen;
+	struct pidmap seen;		/* this sample's processes */
 	struct sacc *acc;		/* by service index */
 	size_t nacc;
 	int *roots;			/* sorted main pids, for lookups */
@@ -441,38 +439,7 @@ sm_cmp_proc(const void *a, const void *b)
 static bool
 sm_seen_add(struct sampler *sm, int pid)
 {
-	size_t mask = sm->seen_cap - 1;
-	size_t i = ((size_t)pid * 2654435761u) & mask;
-
-	while (sm->seen_gen[i] == sm->gen) {
-		if (sm->seen[i] == pid)
-			return false;
-		i = (i + 1) & mask;
-	}
-	sm->seen[i] = pid;
-	sm->seen_gen[i] = sm->gen;
-	return true;
-}
-
-static void
-sm_seen_reset(struct sampler *sm, size_t expect)
-{
-	size_t want = 64;
-
-	while (want < expect * 2 + 16)
-		want *= 2;
-	if (want > sm->seen_cap) {
-		free(sm->seen);
-		free(sm->seen_gen);
-		sm->seen = xcalloc(want, sizeof *sm->seen);
-		sm->seen_gen = xcalloc(want, sizeof *sm->seen_gen);
-		sm->seen_cap = want;
-		sm->gen = 0;
-	}
-	if (++sm->gen == 0) {	/* wrapped: clear */
-		memset(sm->seen_gen, 0, sm->seen_cap * sizeof *sm->seen_gen);
-		sm->gen = 1;
-	}
+	return pidmap_put(&sm->seen, pid, sm) == NULL;
 }
 
 static void
@@ -803,7 +770,7 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		memset(sm->acc, 0, nsvc * sizeof *sm->acc);
 
 	/* the work: main processes, then what the last sample found */
-	sm_seen_reset(sm, sm->nprocs + sm->nroots);
+	pidmap_clear(&sm->seen, sm->nprocs + sm->nroots);
 	sm->nnext = 0;
 	sm->nwork = 0;
 	for (size_t i = 0; i < sm->nprocs; i++)
@@ -1075,8 +1042,7 @@ sampler_close(struct sampler *sm)
 	free(sm->next);
 	free(sm->work_pid);
 	free(sm->work_root);
-	free(sm->seen);
-	free(sm->seen_gen);
+	pidmap_free(&sm->seen);
 	free(sm->acc);
 	free(sm->roots);
 	free(sm->root_svc);

@@ -13,6 +13,7 @@
 #include "prodd/log.h"
 #include "prodd/logs.h"
 #include "prodd/metrics.h"
+#include "prodd/pidmap.h"
 #include "prodd/plan.h"
 #include "prodd/probe.h"
 #include "prodd/spawn.h"
@@ -66,17 +67,6 @@ struct sup_svc {
 	bool closing;
 };
 
-/* Which service a pid is, for the reaper (open addressing). */
-struct pidmap_entry {
-	pid_t pid;
-	struct sup_svc *svc;
-};
-
-struct pidmap {
-	struct pidmap_entry *v;
-	size_t cap, n;
-};
-
 /* Spawns run together at most this many at a time: enough for the
  * threads to share the work, few enough that what the prepared requests
  * hold (argv, environment, two pipes each) stays small. */
@@ -100,7 +90,7 @@ struct supervisor {
 	struct events events;
 	struct reaper *reaper;
 	struct prober *prober;
-	struct pidmap pids;
+	struct pidmap pids;		/* main pid -> its service */
 	uv_timer_t shutdown_timer;
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
@@ -135,82 +125,6 @@ static int64_t
 sup_now(const struct supervisor *sup)
 {
 	return (int64_t)uv_now(sup->loop);
-}
-
-static size_t
-pidmap_slot(const struct pidmap *m, pid_t pid)
-{
-	return ((size_t)pid * 2654435761u) & (m->cap - 1);
-}
-
-static void pidmap_put(struct pidmap *m, pid_t pid, struct sup_svc *svc);
-
-static void
-pidmap_grow(struct pidmap *m)
-{
-	struct pidmap old = *m;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->v = xcalloc(m->cap, sizeof *m->v);
-	m->n = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.v[i].pid > 0)
-			pidmap_put(m, old.v[i].pid, old.v[i].svc);
-	free(old.v);
-}
-
-static void
-pidmap_put(struct pidmap *m, pid_t pid, struct sup_svc *svc)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap)
-		pidmap_grow(m);
-	for (i = pidmap_slot(m, pid); m->v[i].pid != 0;
-	    i = (i + 1) & (m->cap - 1))
-		if (m->v[i].pid == pid) {
-			m->v[i].svc = svc;
-			return;
-		}
-	m->v[i].pid = pid;
-	m->v[i].svc = svc;
-	m->n++;
-}
-
-static struct sup_svc *
-pidmap_get(const struct pidmap *m, pid_t pid)
-{
-	if (m->cap == 0)
-		return NULL;
-	for (size_t i = pidmap_slot(m, pid); m->v[i].pid != 0;
-	    i = (i + 1) & (m->cap - 1))
-		if (m->v[i].pid == pid)
-			return m->v[i].svc;
-	return NULL;
-}
-
-static void
-pidmap_del(struct pidmap *m, pid_t pid)
-{
-	size_t i, j;
-
-	if (m->cap == 0)
-		return;
-	for (i = pidmap_slot(m, pid); m->v[i].pid != pid;
-	    i = (i + 1) & (m->cap - 1))
-		if (m->v[i].pid == 0)
-			return;
-	/* backward-shift deletion keeps every probe chain unbroken */
-	m->v[i].pid = 0;
-	m->n--;
-	for (j = (i + 1) & (m->cap - 1); m->v[j].pid != 0;
-	    j = (j + 1) & (m->cap - 1)) {
-		struct pidmap_entry e = m->v[j];
-
-		m->v[j].pid = 0;
-		m->n--;
-		pidmap_put(m, e.pid, e.svc);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1351,7 +1265,7 @@ sup_free(struct supervisor *sup)
 	free(sup->states);
 	free(sup->steps);
 	free(sup->blocked);
-	free(sup->pids.v);
+	pidmap_free(&sup->pids);
 	events_free(&sup->events);
 	cfg_free(sup->cfg);
 	free(sup);
