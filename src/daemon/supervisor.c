@@ -986,8 +986,7 @@ sup_stop(struct supervisor *sup, const char *name, char *msg, size_t msglen)
 		    s->fsm.state != FSM_STOPPED) {
 			if (sup_active(s))
 				rc = 0;
-			s->fsm.want = FSM_WANT_DOWN;
-			s->fsm.then_start = false;
+			fsm_want_down(&s->fsm);
 			if ((int)k != i && sup_active(s))
 				sb_printf(&also, "%s%s", also.len ? ", " : "",
 				    s->cfg->name);
@@ -1077,8 +1076,7 @@ sup_stop_all(struct supervisor *sup)
 		s->down_by_hand = true;
 		if (sup_active(s))
 			stopping++;
-		s->fsm.want = FSM_WANT_DOWN;
-		s->fsm.then_start = false;
+		fsm_want_down(&s->fsm);
 	}
 	sup_save_wishes(sup);
 	sup_reconcile(sup);
@@ -1103,8 +1101,7 @@ sup_shutdown(struct supervisor *sup)
 	sup_note(sup, EVENT_DAEMON, "shutting down: stopping every service "
 	    "in reverse dependency order");
 	for (size_t i = 0; i < sup->cfg->nservices; i++) {
-		sup->svcs[i]->fsm.want = FSM_WANT_DOWN;
-		sup->svcs[i]->fsm.then_start = false;
+		fsm_want_down(&sup->svcs[i]->fsm);
 	}
 	uv_timer_start(&sup->shutdown_timer, sup_shutdown_timer_cb,
 	    (uint64_t)sup->cfg->daemon.shutdown_timeout_ms, 0);
@@ -1178,7 +1175,7 @@ sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
 		sup->gone = xreallocarray(sup->gone, sup->ngone + 1,
 		    sizeof *sup->gone);
 		sup->gone[sup->ngone++] = s;
-		s->fsm.want = FSM_WANT_DOWN;
+		fsm_want_down(&s->fsm);
 		if (sup_active(s)) {
 			struct fsm_in in = { .ev = FSM_EV_STOP,
 				.now_ms = sup_now(sup),
