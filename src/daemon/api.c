@@ -114,7 +114,8 @@ struct svc_view {
 };
 
 static void
-api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
+api_fill(const struct api *api, const struct sup_svc *s, struct svc_view *sv,
+    int64_t now)
 {
 	const struct cfg_service *c = sup_svc_cfg(s);
 	const struct fsm_svc *f = sup_svc_fsm(s);
@@ -141,7 +142,8 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 		v->health_kind = cfg_health_kind_name(c->health.kind);
 	v->health = sup_svc_health(s);
 	{
-		const struct metrics_svc *m = sup_svc_metrics(s);
+		const struct metrics_svc *m = sampler_metrics(api->sampler,
+		    c->name);
 
 		v->has_metrics = m->valid;
 		v->cpu_percent = m->cpu_percent;
@@ -170,12 +172,13 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 /* One service; with detail, its health-check history too (the list
  * leaves it out: 32 checks of 100 services would be most of its bytes). */
 static cJSON *
-api_service_json(const struct sup_svc *s, int64_t now, bool detail)
+api_service_json(const struct api *api, const struct sup_svc *s, int64_t now,
+    bool detail)
 {
 	struct svc_view *sv = xmalloc(sizeof *sv);
 	cJSON *o;
 
-	api_fill(s, sv, now);
+	api_fill(api, s, sv, now);
 	sv->v.detail = detail;
 	o = view_service_json(&sv->v);
 	free(sv);
@@ -188,8 +191,8 @@ api_services_json(const struct api *api, int64_t now, bool detail)
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; i < sup_count(api->sup); i++)
-		cJSON_AddItemToArray(a, api_service_json(sup_svc_at(api->sup, i),
-		    now, detail));
+		cJSON_AddItemToArray(a, api_service_json(api,
+		    sup_svc_at(api->sup, i), now, detail));
 	return a;
 }
 
@@ -200,7 +203,7 @@ api_counts(const struct api *api, struct view_counts *c)
 
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < sup_count(api->sup); i++) {
-		api_fill(sup_svc_at(api->sup, i), sv, 0);
+		api_fill(api, sup_svc_at(api->sup, i), sv, 0);
 		view_count(c, &sv->v);
 	}
 	free(sv);
@@ -545,8 +548,8 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 	s = sup_find(api->sup, name);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "message", msg);
-	cJSON_AddItemToObject(o, "service", api_service_json(s, clock_wall_ms(),
-	    false));
+	cJSON_AddItemToObject(o, "service", api_service_json(api, s,
+	    clock_wall_ms(), false));
 	server_respond_json(req, rc == 0 ? 202 : 200, o);
 }
 
@@ -650,7 +653,7 @@ api_ready(struct api *api, struct srv_req *req)
 	bool ready = true;
 
 	for (size_t i = 0; i < sup_count(api->sup); i++) {
-		api_fill(sup_svc_at(api->sup, i), sv, 0);
+		api_fill(api, sup_svc_at(api->sup, i), sv, 0);
 		if (!sv->v.enabled)
 			continue;
 		if (sv->v.state != FSM_RUNNING) {
@@ -697,8 +700,8 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 	svcs = api_services_json(api, now, true);
 	/* each service's history: cpu %, rss bytes */
 	for (size_t i = 0; i < sup_count(api->sup); i++) {
-		const struct metrics_svc *m = sup_svc_metrics(sup_svc_at(
-		    api->sup, i));
+		const struct metrics_svc *m = sampler_metrics(api->sampler,
+		    sup_svc_cfg(sup_svc_at(api->sup, i))->name);
 		cJSON *h = cJSON_AddObjectToObject(cJSON_GetArrayItem(svcs,
 		    (int)i), "history");
 
@@ -774,7 +777,7 @@ api_history(struct api *api, struct srv_req *req)
 			    "unknown service '%s'", name);
 			return;
 		}
-		m = sup_svc_metrics(s);
+		m = sampler_metrics(api->sampler, name);
 	}
 	if (!server_query(req, "series", series, sizeof series))
 		snprintf(series, sizeof series, m != NULL ? "cpu,rss" : "cpu");
@@ -948,7 +951,7 @@ api_handle(void *arg, struct srv_req *req)
 		if (verb[0] == '\0') {
 			if (api_method(req, SRV_GET))
 				server_respond_json(req, 200,
-				    api_service_json(s, now, true));
+				    api_service_json(api, s, now, true));
 			return;
 		}
 		if (strcmp(verb, "logs") == 0) {

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,19 @@ struct sacc {			/* one service, during a sample */
 	bool fds_known;
 };
 
+/* A service the hooks told of: its metrics are the sampler's. */
+struct sm_svc {
+	TAILQ_ENTRY(sm_svc) link;
+	char *name;
+	pid_t pid;			/* its main process at this sample */
+	int64_t memory_limit;
+	uint64_t round;			/* the last sample that named it */
+	struct sacc acc;
+	struct metrics_svc m;
+};
+
+TAILQ_HEAD(sm_svcs, sm_svc);
+
 struct snet {
 	char name[32];
 	uint64_t rx, tx;
@@ -63,9 +77,15 @@ struct snet {
 
 struct sampler {
 	uv_loop_t *loop;
-	struct supervisor *sup;
-	void (*on_sample)(void *);
-	void *arg;
+	struct sampler_hooks hooks;
+	/* the services: every one known, by the hooks' index at this
+	 * sample, sorted by name (for the views) and by main pid */
+	struct sm_svcs svcs;
+	size_t nsvcs;
+	struct sm_svc **at, **byname;
+	size_t nat, capat, nbyname;
+	struct pidmap roots;
+	uint64_t round;
 	uv_timer_t timer, lag_timer;
 	int handles, reqs;
 	bool closing;
@@ -90,11 +110,6 @@ struct sampler {
 	int *work_pid, *work_root;
 	size_t nwork, capwork;
 	struct pidmap seen;		/* this sample's processes */
-	struct sacc *acc;		/* by service index */
-	size_t nacc;
-	int *roots;			/* sorted main pids, for lookups */
-	int *root_svc;
-	size_t nroots;
 	/* time */
 	int64_t prev_mono_ms;
 	uint64_t prev_boot_ticks;
@@ -456,23 +471,11 @@ sm_work(struct sampler *sm, int pid, int root)
 	sm->work_root[sm->nwork++] = root;
 }
 
-/* The service index whose main pid is root, or -1. */
-static int
+/* The service whose main pid is root, or NULL. */
+static struct sm_svc *
 sm_root_svc(const struct sampler *sm, int root)
 {
-	size_t lo = 0, hi = sm->nroots;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (sm->roots[mid] == root)
-			return sm->root_svc[mid];
-		if (sm->roots[mid] < root)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return pidmap_get(&sm->roots, root);
 }
 
 /* This sample's entry for pid: the last sample's (descriptors and all),
@@ -654,14 +657,14 @@ sm_walk(struct sampler *sm, int64_t now_ms)
 	while (sm->nwork > 0) {
 		int pid = sm->work_pid[--sm->nwork];
 		int root = sm->work_root[sm->nwork];
-		int si = sm_root_svc(sm, root);
+		struct sm_svc *e = sm_root_svc(sm, root);
 		struct procfs_stat st;
 		struct sproc *p;
 		struct sacc *a;
 		size_t at;
 		bool known, turn;
 
-		if (si < 0 || pid <= 0 || !sm_seen_add(sm, pid))
+		if (e == NULL || pid <= 0 || !sm_seen_add(sm, pid))
 			continue;
 		at = sm_take(sm, pid, root);
 		p = &sm->next[at];
@@ -670,7 +673,7 @@ sm_walk(struct sampler *sm, int64_t now_ms)
 			sm_drop_last(sm);	/* gone */
 			continue;
 		}
-		a = &sm->acc[si];
+		a = &e->acc;
 		a->ticks += metrics_tick_delta(known, p->start, p->ticks,
 		    st.starttime, st.utime + st.stime, sm->prev_boot_ticks);
 		if (known && p->start != st.starttime) {
@@ -712,7 +715,7 @@ sm_orphans(struct sampler *sm)
 		int fd;
 		ssize_t r;
 
-		if (sm_root_svc(sm, kids[i]) >= 0)
+		if (sm_root_svc(sm, kids[i]) != NULL)
 			continue;	/* a main process */
 		snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
 		if ((fd = sm_open(path)) < 0)
@@ -720,64 +723,117 @@ sm_orphans(struct sampler *sm)
 		r = read(fd, b, sizeof b);
 		close(fd);
 		if (r > 0 && procfs_parse_stat(b, (size_t)r, &st) == 0 &&
-		    sm_root_svc(sm, st.session) >= 0)
+		    sm_root_svc(sm, st.session) != NULL)
 			sm_work(sm, kids[i], st.session);
 	}
 	free(kids);
 }
 
 static int
-sm_cmp_int2(const void *a, const void *b)
+sm_cmp_name(const void *a, const void *b)
 {
-	const int *x = a, *y = b;
+	const struct sm_svc *const *x = a, *const *y = b;
 
-	return (x[0] > y[0]) - (x[0] < y[0]);
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* The service called name, or NULL (from the last rebuild of byname). */
+static struct sm_svc *
+sm_svc_find(const struct sampler *sm, const char *name)
+{
+	struct sm_svc key = { .name = (char *)name }, *k = &key, **at;
+
+	if (sm->nbyname == 0)
+		return NULL;
+	at = bsearch(&k, sm->byname, sm->nbyname, sizeof *sm->byname,
+	    sm_cmp_name);
+	return at != NULL ? *at : NULL;
+}
+
+static void
+sm_svc_free(struct sm_svc *e)
+{
+	metrics_svc_free(&e->m);
+	free(e->name);
+	free(e);
+}
+
+/* Ask the hooks for the services of this sample: reuse each one's entry
+ * (by its place when that did not change, else by name), add the new,
+ * drop those no longer named, and map each main pid to its service. */
+static void
+sm_roots(struct sampler *sm)
+{
+	size_t n = sm->hooks.count != NULL ? sm->hooks.count(sm->hooks.arg) : 0;
+	bool changed = false;
+	struct sm_svc *e, *t;
+
+	sm->round++;
+	if (n > sm->capat) {
+		sm->capat = n;
+		sm->at = xreallocarray(sm->at, n, sizeof *sm->at);
+	}
+	pidmap_clear(&sm->roots, n);
+	for (size_t i = 0; i < n; i++) {
+		struct sampler_root r = { .name = "" };
+
+		sm->hooks.root(sm->hooks.arg, i, &r);
+		e = i < sm->nat && strcmp(sm->at[i]->name, r.name) == 0 ?
+		    sm->at[i] : sm_svc_find(sm, r.name);
+		if (e == NULL || e->round == sm->round) {
+			e = xcalloc(1, sizeof *e);
+			e->name = xstrdup(r.name);
+			metrics_svc_init(&e->m, sm->history);
+			TAILQ_INSERT_TAIL(&sm->svcs, e, link);
+			sm->nsvcs++;
+			changed = true;
+		}
+		e->round = sm->round;
+		e->pid = r.pid;
+		e->memory_limit = r.memory_limit;
+		memset(&e->acc, 0, sizeof e->acc);
+		sm->at[i] = e;
+		if (r.pid > 0)
+			pidmap_put(&sm->roots, r.pid, e);
+	}
+	sm->nat = n;
+	/* (glibc's queue.h has no _FOREACH_SAFE) */
+	for (e = TAILQ_FIRST(&sm->svcs); sm->nsvcs > n && e != NULL; e = t) {
+		t = TAILQ_NEXT(e, link);
+		if (e->round != sm->round) {
+			TAILQ_REMOVE(&sm->svcs, e, link);
+			sm->nsvcs--;
+			sm_svc_free(e);
+			changed = true;
+		}
+	}
+	if (changed) {
+		size_t k = 0;
+
+		sm->byname = xreallocarray(sm->byname, sm->nsvcs + 1,
+		    sizeof *sm->byname);
+		TAILQ_FOREACH(e, &sm->svcs, link)
+			sm->byname[k++] = e;
+		sm->nbyname = k;
+		qsort(sm->byname, k, sizeof *sm->byname, sm_cmp_name);
+	}
 }
 
 static void
 sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 {
-	size_t nsvc = sup_count(sm->sup);
-	int *pairs;
-
-	/* the roots: main pid -> service index, sorted */
-	pairs = xcalloc(2 * (nsvc + 1), sizeof *pairs);
-	sm->nroots = 0;
-	for (size_t i = 0; i < nsvc; i++) {
-		int pid = (int)sup_svc_pid(sup_svc_at(sm->sup, i));
-
-		if (pid > 0) {
-			pairs[2 * sm->nroots] = pid;
-			pairs[2 * sm->nroots + 1] = (int)i;
-			sm->nroots++;
-		}
-	}
-	if (sm->nroots > 1)
-		qsort(pairs, sm->nroots, 2 * sizeof *pairs, sm_cmp_int2);
-	sm->roots = xreallocarray(sm->roots, sm->nroots + 1, sizeof *sm->roots);
-	sm->root_svc = xreallocarray(sm->root_svc, sm->nroots + 1,
-	    sizeof *sm->root_svc);
-	for (size_t i = 0; i < sm->nroots; i++) {
-		sm->roots[i] = pairs[2 * i];
-		sm->root_svc[i] = pairs[2 * i + 1];
-	}
-	free(pairs);
-	if (nsvc > sm->nacc) {
-		sm->acc = xreallocarray(sm->acc, nsvc, sizeof *sm->acc);
-		sm->nacc = nsvc;
-	}
-	if (nsvc > 0)
-		memset(sm->acc, 0, nsvc * sizeof *sm->acc);
+	sm_roots(sm);
 
 	/* the work: main processes, then what the last sample found */
-	pidmap_clear(&sm->seen, sm->nprocs + sm->nroots);
+	pidmap_clear(&sm->seen, sm->nprocs + sm->roots.n);
 	sm->nnext = 0;
 	sm->nwork = 0;
 	for (size_t i = 0; i < sm->nprocs; i++)
-		if (sm_root_svc(sm, sm->procs[i].root) >= 0)
+		if (sm_root_svc(sm, sm->procs[i].root) != NULL)
 			sm_work(sm, sm->procs[i].pid, sm->procs[i].root);
-	for (size_t i = 0; i < sm->nroots; i++)
-		sm_work(sm, sm->roots[i], sm->roots[i]);
+	for (size_t i = 0; i < sm->nat; i++)
+		if (sm->at[i]->pid > 0)
+			sm_work(sm, sm->at[i]->pid, sm->at[i]->pid);
 	sm_walk(sm, now_ms);
 	/* orphans that were never seen under their service: now and then */
 	if (sm->nsamples % SAMPLER_SLOW == 0) {
@@ -806,14 +862,13 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		qsort(sm->procs, sm->nprocs, sizeof *sm->procs, sm_cmp_proc);
 
 	/* the results */
-	for (size_t i = 0; i < nsvc; i++) {
-		struct sup_svc *s = sup_svc_at(sm->sup, i);
-		struct metrics_svc *m = sup_svc_metrics_mut(s);
-		const struct cfg_service *c = sup_svc_cfg(s);
-		const struct sacc *a = &sm->acc[i];
+	for (size_t i = 0; i < sm->nat; i++) {
+		struct sm_svc *e = sm->at[i];
+		struct metrics_svc *m = &e->m;
+		const struct sacc *a = &e->acc;
 		char why[160];
 
-		if (sup_svc_pid(s) <= 0 || a->procs == 0) {
+		if (e->pid <= 0 || a->procs == 0) {
 			metrics_svc_clear(m);
 			mring_push(&m->cpu, 0);
 			mring_push(&m->mem, 0);
@@ -831,14 +886,16 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		mring_push(&m->cpu, (float)m->cpu_percent);
 		mring_push(&m->mem, (float)m->rss);
 		if (metrics_over_limit(&m->over_limit, m->rss,
-		    c->memory_limit)) {
+		    e->memory_limit)) {
 			snprintf(why, sizeof why, "RSS %lld MiB over its "
 			    "memory_limit of %lld MiB for %d samples",
 			    (long long)(m->rss >> 20),
-			    (long long)(c->memory_limit >> 20),
+			    (long long)(e->memory_limit >> 20),
 			    METRICS_LIMIT_SAMPLES);
 			m->over_limit = 0;
-			sup_over_limit(s, why);
+			if (sm->hooks.over_limit != NULL)
+				sm->hooks.over_limit(sm->hooks.arg, e->name,
+				    why);
 		}
 	}
 }
@@ -926,8 +983,8 @@ sampler_sample(struct sampler *sm)
 		sm->self.sample_cpu_us_median = n % 2 ? v[n / 2] :
 		    (v[n / 2 - 1] + v[n / 2]) / 2;
 	}
-	if (sm->on_sample != NULL)
-		sm->on_sample(sm->arg);
+	if (sm->hooks.on_sample != NULL)
+		sm->hooks.on_sample(sm->hooks.arg);
 }
 
 static void
@@ -937,17 +994,15 @@ sm_timer_cb(uv_timer_t *t)
 }
 
 struct sampler *
-sampler_new(uv_loop_t *loop, struct supervisor *sup,
-    void (*on_sample)(void *), void *arg)
+sampler_new(uv_loop_t *loop, const struct sampler_hooks *h)
 {
 	struct sampler *sm = xcalloc(1, sizeof *sm);
 	double up = 0;
 	ssize_t n;
 
 	sm->loop = loop;
-	sm->sup = sup;
-	sm->on_sample = on_sample;
-	sm->arg = arg;
+	sm->hooks = *h;
+	TAILQ_INIT(&sm->svcs);
 	sm->clk_tck = sysconf(_SC_CLK_TCK);
 	sm->page_size = sysconf(_SC_PAGESIZE);
 	if (sm->clk_tck <= 0)
@@ -985,7 +1040,15 @@ sampler_configure(struct sampler *sm, const struct cfg *cfg)
 	const struct cfg_daemon *d = &cfg->daemon;
 	size_t nd = d->disks.n;
 
-	sm->history = (uint32_t)d->history;
+	if (sm->history != (uint32_t)d->history) {
+		struct sm_svc *e;
+
+		sm->history = (uint32_t)d->history;
+		TAILQ_FOREACH(e, &sm->svcs, link) {
+			mring_resize(&e->m.cpu, sm->history);
+			mring_resize(&e->m.mem, sm->history);
+		}
+	}
 	metrics_host_resize(&sm->host, sm->history);
 	/* the disks: kept by position when the list is the same */
 	if (nd > METRICS_MAX_DISKS)
@@ -1043,9 +1106,15 @@ sampler_close(struct sampler *sm)
 	free(sm->work_pid);
 	free(sm->work_root);
 	pidmap_free(&sm->seen);
-	free(sm->acc);
-	free(sm->roots);
-	free(sm->root_svc);
+	while (!TAILQ_EMPTY(&sm->svcs)) {
+		struct sm_svc *e = TAILQ_FIRST(&sm->svcs);
+
+		TAILQ_REMOVE(&sm->svcs, e, link);
+		sm_svc_free(e);
+	}
+	free(sm->at);
+	free(sm->byname);
+	pidmap_free(&sm->roots);
 	free(sm->buf);
 	for (size_t i = 0; i < sm->nblocks; i++)
 		free(sm->blocks[i]);
@@ -1080,4 +1149,22 @@ int64_t
 sampler_interval_ms(const struct sampler *sm)
 {
 	return sm->interval_ms;
+}
+
+const struct metrics_svc *
+sampler_metrics(const struct sampler *sm, const char *name)
+{
+	static const struct metrics_svc none = { .fds = -1 };
+	const struct sm_svc *e = sm != NULL ? sm_svc_find(sm, name) : NULL;
+
+	return e != NULL ? &e->m : &none;
+}
+
+void
+sampler_forget(struct sampler *sm, const char *name)
+{
+	struct sm_svc *e = sm != NULL ? sm_svc_find(sm, name) : NULL;
+
+	if (e != NULL)
+		metrics_svc_clear(&e->m);
 }

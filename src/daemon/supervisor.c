@@ -12,7 +12,6 @@
 #include "prodd/health.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
-#include "prodd/metrics.h"
 #include "prodd/pidmap.h"
 #include "prodd/plan.h"
 #include "prodd/probe.h"
@@ -59,7 +58,6 @@ struct sup_svc {
 	uv_timer_t check;		/* the next health check is due */
 	struct health_state health;
 	struct probe *probe;		/* created at the first check */
-	struct metrics_svc metrics;	/* the sampler's */
 	struct logs_svc *logs;
 	bool down_by_hand;		/* kept down across restarts of prodd */
 	bool removed;			/* gone from the config: free when idle */
@@ -275,7 +273,6 @@ sup_svc_release(struct sup_svc *s)
 {
 	logs_close(s->logs);
 	s->logs = NULL;
-	metrics_svc_free(&s->metrics);
 	health_free(&s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
@@ -325,7 +322,6 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 
 	pidmap_del(&sup->pids, pid);
 	s->exit_ms = clock_wall_ms();
-	metrics_svc_clear(&s->metrics);
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
@@ -783,7 +779,6 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->timer.data = s->ready.data = s->stable.data = s->check.data = s;
 	s->handles = 4;
 	health_init(&s->health, &c->health);
-	metrics_svc_init(&s->metrics, (uint32_t)sup->cfg->daemon.history);
 	err[0] = '\0';
 	sup_logs_opts(sup, c, &lo);
 	s->logs = logs_open(&lo, err, sizeof err);
@@ -1188,10 +1183,6 @@ sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
 	free(kept);
 	free(sup->svcs);
 	sup->svcs = svcs;
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		mring_resize(&svcs[i]->metrics.cpu, (uint32_t)cfg->daemon.history);
-		mring_resize(&svcs[i]->metrics.mem, (uint32_t)cfg->daemon.history);
-	}
 	if (old_in_use) {
 		sup->retired = xreallocarray(sup->retired, sup->nretired + 1,
 		    sizeof *sup->retired);
@@ -1295,15 +1286,14 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
 const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }
-const struct metrics_svc *sup_svc_metrics(const struct sup_svc *s) { return &s->metrics; }
-struct metrics_svc *sup_svc_metrics_mut(struct sup_svc *s) { return &s->metrics; }
 
 void
-sup_over_limit(struct sup_svc *s, const char *why)
+sup_over_limit(struct supervisor *sup, const char *name, const char *why)
 {
-	struct fsm_in in = { .ev = FSM_EV_LIMIT, .now_ms = sup_now(s->sup),
+	struct sup_svc *s = sup_find(sup, name);
+	struct fsm_in in = { .ev = FSM_EV_LIMIT, .now_ms = sup_now(sup),
 		.why = why };
 
-	if (s->pid > 0 && !s->closing)
+	if (s != NULL && s->pid > 0 && !s->closing)
 		sup_dispatch(s, &in);
 }
