@@ -74,7 +74,8 @@ struct api {
 };
 
 /* api-views.c: the reading routes' bodies */
-cJSON *api_service_json(const struct sup_svc *s, int64_t now, bool detail);
+cJSON *api_service_json(const struct api *api, const struct sup_svc *s,
+    int64_t now, bool detail);
 /* Every service, without detail: the array, or wrapped as
  * {"services": [...]}. */
 cJSON *api_services_json(const struct api *api, int64_t now, bool wrapped);

@@ -94,6 +94,14 @@ struct fsm_out {
 };
 
 void fsm_init(struct fsm_svc *s);
+/*
+ * The operator (or the shutdown, or a reload that removed the service)
+ * wants it down: only the want changes, and a start planned for after a
+ * stop is called off. No state changes here: the planner turns the want
+ * into FSM_EV_STOP steps, dependents first. Every write of a service's
+ * want outside this file goes through here or an fsm_step().
+ */
+void fsm_want_down(struct fsm_svc *s);
 void fsm_step(const struct cfg_service *c, struct fsm_svc *s,
     const struct fsm_in *in, struct fsm_out *out);
 

@@ -20,7 +20,6 @@
 struct supervisor;
 struct sup_svc;
 struct health_state;
-struct metrics_svc;
 
 struct sup_hooks {
 	/* every event, after it is in the ring and in prodd's log */
@@ -87,10 +86,9 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s);
 bool sup_svc_down_by_hand(const struct sup_svc *s);
 int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
 const struct health_state *sup_svc_health(const struct sup_svc *s);
-/* The service's metrics: read by the views, written by the sampler. */
-const struct metrics_svc *sup_svc_metrics(const struct sup_svc *s);
-struct metrics_svc *sup_svc_metrics_mut(struct sup_svc *s);
-/* The sampler saw it over memory_limit long enough: restart it. */
-void sup_over_limit(struct sup_svc *s, const char *why);
+/* The sampler saw name over its memory_limit long enough: restart it
+ * (nothing when it is unknown or not running). */
+void sup_over_limit(struct supervisor *sup, const char *name,
+    const char *why);
 
 #endif

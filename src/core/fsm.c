@@ -50,6 +50,13 @@ fsm_init(struct fsm_svc *s)
 	s->exit_code = -1;
 }
 
+void
+fsm_want_down(struct fsm_svc *s)
+{
+	s->want = FSM_WANT_DOWN;
+	s->then_start = false;
+}
+
 int64_t
 fsm_backoff_delay(const struct cfg_service *c, int n)
 {

@@ -32,11 +32,12 @@ struct svc_view {
 };
 
 static void
-api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
+api_fill(const struct api *api, const struct sup_svc *s, struct svc_view *sv,
+    int64_t now)
 {
 	const struct cfg_service *c = sup_svc_cfg(s);
 	const struct fsm_svc *f = sup_svc_fsm(s);
-	const struct metrics_svc *m = sup_svc_metrics(s);
+	const struct metrics_svc *m = sampler_metrics(api->sampler, c->name);
 	struct view_service *v = &sv->v;
 	size_t nd = c->ndeps < API_MAX_DEPS ? c->ndeps : API_MAX_DEPS;
 	size_t ne = c->nenv < API_MAX_KEYS ? c->nenv : API_MAX_KEYS;
@@ -85,12 +86,13 @@ api_fill(const struct sup_svc *s, struct svc_view *sv, int64_t now)
 /* One service; with detail, its health-check history too (the list
  * leaves it out: 32 checks of 100 services would be most of its bytes). */
 cJSON *
-api_service_json(const struct sup_svc *s, int64_t now, bool detail)
+api_service_json(const struct api *api, const struct sup_svc *s, int64_t now,
+    bool detail)
 {
 	struct svc_view *sv = xmalloc(sizeof *sv);
 	cJSON *o;
 
-	api_fill(s, sv, now);
+	api_fill(api, s, sv, now);
 	sv->v.detail = detail;
 	o = view_service_json(&sv->v);
 	free(sv);
@@ -113,10 +115,11 @@ api_list_service_cb(void *arg, size_t i)
 	struct list_ctx *lc = arg;
 	const struct sup_svc *s = sup_svc_at(lc->api->sup, i);
 
-	api_fill(s, lc->sv, lc->now);
+	api_fill(lc->api, s, lc->sv, lc->now);
 	lc->sv->v.detail = lc->detail;
 	if (lc->with_history) {
-		const struct metrics_svc *m = sup_svc_metrics(s);
+		const struct metrics_svc *m = sampler_metrics(lc->api->sampler,
+		    sup_svc_cfg(s)->name);
 
 		lc->sv->v.hist_cpu = &m->cpu;
 		lc->sv->v.hist_rss = &m->mem;
@@ -162,7 +165,7 @@ api_daemon(const struct api *api, int64_t now, struct view_daemon *d,
 
 	memset(d, 0, sizeof *d);
 	for (size_t i = 0; i < sup_count(api->sup); i++) {
-		api_fill(sup_svc_at(api->sup, i), sv, 0);
+		api_fill(api, sup_svc_at(api->sup, i), sv, 0);
 		view_count(&d->counts, &sv->v);
 	}
 	free(sv);
@@ -268,7 +271,7 @@ api_history(struct api *api, struct srv_req *req)
 			    "unknown service '%s'", name);
 			return;
 		}
-		m = sup_svc_metrics(s);
+		m = sampler_metrics(api->sampler, name);
 	}
 	if (!server_query(req, "series", series, sizeof series))
 		snprintf(series, sizeof series, m != NULL ? "cpu,rss" : "cpu");

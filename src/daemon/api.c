@@ -104,7 +104,7 @@ api_action(struct api *api, struct srv_req *req, const char *name,
 	}
 	s = sup_find(api->sup, name);
 	server_respond_json(req, rc == 0 ? 202 : 200, view_message_json(msg,
-	    "service", api_service_json(s, clock_wall_ms(), false)));
+	    "service", api_service_json(api, s, clock_wall_ms(), false)));
 }
 
 static void
@@ -235,7 +235,7 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		api_reload(api, req);
 		break;
 	case ROUTE_SERVICE:
-		server_respond_json(req, 200, api_service_json(s, now, true));
+		server_respond_json(req, 200, api_service_json(api, s, now, true));
 		break;
 	case ROUTE_SERVICE_LOGS:
 		api_logs(api, req, s);

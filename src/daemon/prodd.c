@@ -242,8 +242,35 @@ prodd_event_cb(const struct event *e, void *arg)
 {
 	struct prodd *p = arg;
 
+	/* a service's latest figures end with its main process */
+	if (e->kind == EVENT_EXIT && p->sampler != NULL)
+		sampler_forget(p->sampler, e->service);
 	if (p->api != NULL)
 		api_on_event(p->api, e);
+}
+
+/* The sampler's view of the services, and its "over memory_limit". */
+static size_t
+prodd_sm_count_cb(void *arg)
+{
+	return sup_count(((struct prodd *)arg)->sup);
+}
+
+static void
+prodd_sm_root_cb(void *arg, size_t i, struct sampler_root *out)
+{
+	const struct sup_svc *s = sup_svc_at(((struct prodd *)arg)->sup, i);
+	const struct cfg_service *c = sup_svc_cfg(s);
+
+	out->name = c->name;
+	out->pid = sup_svc_pid(s);
+	out->memory_limit = c->memory_limit;
+}
+
+static void
+prodd_sm_over_limit_cb(void *arg, const char *name, const char *why)
+{
+	sup_over_limit(((struct prodd *)arg)->sup, name, why);
 }
 
 static void
@@ -267,6 +294,9 @@ prodd_run(struct prodd *p)
 {
 	struct sup_hooks hooks = { .on_idle = prodd_idle_cb,
 		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
+	struct sampler_hooks sm_hooks = { .count = prodd_sm_count_cb,
+		.root = prodd_sm_root_cb, .over_limit = prodd_sm_over_limit_cb,
+		.arg = p };
 	struct cfg *cfg;
 	char err[512];
 	int recovered;
@@ -305,7 +335,7 @@ prodd_run(struct prodd *p)
 	}
 	p->sup = sup_new(&p->loop, cfg, &hooks);
 	p->api = api_new(p->sup, prodd_reload, p);
-	p->sampler = sampler_new(&p->loop, p->sup, NULL, NULL);
+	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
 	api_set_sampler(p->api, p->sampler);
 	uv_timer_init(&p->loop, &p->drain);

@@ -122,6 +122,41 @@ out=$("$BUILD/prodctl" --socket "$STATE/prodd.sock" --no-color status burn)
 check "prodctl status: burn's CPU % and memory ($(tail -n 1 <<<"$out" | tr -s ' '))" \
 	grep -Eq "^burn +running +[0-9]+ +[0-9a-z]+ +[0-9.]+% +[0-9.]+[KMG]" <<<"$out"
 
+# A reload that reorders the services, adds one, removes one and shortens
+# the history: each service keeps its own metrics (by name, not by
+# place), the new one gets its own, every history is cut to the new size.
+pn=$(free_port)
+{
+	sed -n '/^daemon:/,/^services:/p' "$T/s.yaml" | sed 's/^  history: 8$/  history: 4/'
+	cat <<YAML
+  - name: late
+    command: sleep 1000
+  - name: leak
+    command: $DEMO --port $pl --leak-mb-per-s 40
+    memory_limit: 100M
+    restart_delay: 10s
+  - name: tree
+    command: $DEMO --port $pg --spawn-grandchild
+  - name: burn
+    command: $DEMO --port $pb --cpu-burn 50
+YAML
+} >"$T/s2.yaml"
+mv "$T/s2.yaml" "$T/s.yaml"
+kill -HUP "$PRODD_PID"
+wait_event 10 kind=reload
+check "reload: the added service gets metrics of its own" \
+	wait_for 10 has_metrics late
+sleep 1.5
+figs() { svc "$1" '"%d:%s" % (j["metrics"]["processes"], j["metrics"]["cpu_percent"] > 10)'; }
+f="$(figs burn) $(figs tree) $(figs late)"
+check "reload: each keeps its own figures in its new place (procs:busy of burn, tree, late: $f)" \
+	test "$f" = "1:True 2:False 1:False"
+r=$(api '/api/metrics/history?service=burn&series=cpu,rss')
+check "reload: history 4 cuts a service's series to 4" \
+	test "$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(len(j["series"]["cpu"]), len(j["series"]["rss"]))' "$r")" = "4 4"
+check "reload: the removed service is gone" \
+	test "$(code /api/services/idle)" = 404
+
 stop_prodd
 check "prodd exits 0" test $? -eq 0
 cleanup

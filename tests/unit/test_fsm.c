@@ -455,6 +455,34 @@ test_manual_restart(void **state)
 	assert_true(o.actions & FSM_DO_TIMER_STOP);
 }
 
+/* fsm_want_down: the want only, and a planned start called off; the
+ * stop itself is the planner's (FSM_EV_STOP) */
+static void
+test_want_down(void **state)
+{
+	struct cfg_service c = svc_defaults();
+	struct fsm_svc s;
+	struct fsm_out o;
+
+	(void)state;
+	put(&s, FSM_RUNNING);
+	fsm_want_down(&s);
+	assert_int_equal(s.want, FSM_WANT_DOWN);
+	assert_int_equal(s.state, FSM_RUNNING);
+	o = step(&c, &s, FSM_EV_STOP, 0);
+	assert_int_equal(s.state, FSM_STOPPING);
+	assert_true(o.actions & FSM_DO_KILL);
+	/* a restart under way: wanting it down calls the start off */
+	put(&s, FSM_RUNNING);
+	step(&c, &s, FSM_EV_RESTART, 0);
+	assert_true(s.then_start);
+	fsm_want_down(&s);
+	assert_false(s.then_start);
+	exit_with(&c, &s, 0, SIGTERM, 5);
+	assert_int_equal(s.state, FSM_STOPPED);
+	assert_int_equal(s.want, FSM_WANT_DOWN);
+}
+
 static void
 test_unhealthy(void **state)
 {
@@ -793,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_stop_during_backoff),
 		cmocka_unit_test(test_start_during_stopping),
 		cmocka_unit_test(test_manual_restart),
+		cmocka_unit_test(test_want_down),
 		cmocka_unit_test(test_unhealthy),
 		cmocka_unit_test(test_limit_and_spawn_failed),
 		cmocka_unit_test(test_plan_start_waves),

@@ -1,0 +1,127 @@
+/*
+ * The supervisor's insides, shared by its files and by nothing else:
+ * supervisor.c (the state machine driven: events, the dispatcher, the
+ * planner's passes, services' life and death), supervisor-verbs.c (start,
+ * stop, restart, all, reload, shutdown), supervisor-proc.c (spawns,
+ * output pipes, exits, kills, timers) and supervisor-health.c (health
+ * checks meeting the lifecycle). Each service is a struct sup_svc that
+ * never moves (heap; the config's order is kept in an array of pointers,
+ * the services a reload removed in a list). Loop thread only.
+ */
+#ifndef PRODD_SUPERVISOR_INT_H
+#define PRODD_SUPERVISOR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "prodd/config.h"
+#include "prodd/events.h"
+#include "prodd/fsm.h"
+#include "prodd/health.h"
+#include "prodd/logs.h"
+#include "prodd/pidmap.h"
+#include "prodd/plan.h"
+#include "prodd/spawn.h"
+#include "prodd/supervisor.h"
+
+struct sup_out {
+	uv_pipe_t pipe;
+	struct sup_svc *svc;
+	int stream;
+};
+
+struct sup_svc {
+	struct supervisor *sup;
+	struct cfg_service *cfg;
+	struct fsm_svc fsm;
+	char reason[192];
+	pid_t pid;			/* > 0 while its process lives */
+	int64_t started_ms;		/* wall clock, of the last spawn */
+	int64_t exit_ms;		/* wall clock, of the last exit */
+	struct sup_out *out[2];
+	uv_timer_t timer;		/* backoff, stop timeout */
+	uv_timer_t ready;		/* alive long enough */
+	uv_timer_t stable;		/* restart_window */
+	uv_timer_t check;		/* the next health check is due */
+	struct health_state health;
+	struct probe *probe;		/* created at the first check */
+	struct logs_svc *logs;
+	bool down_by_hand;		/* kept down across restarts of prodd */
+	bool removed;			/* gone from the config: free when idle */
+	int handles;			/* open handles that point here */
+	bool closing;
+	LIST_ENTRY(sup_svc) gone_link;	/* in supervisor.gone when removed */
+};
+
+/* Spawns run together at most this many at a time: enough for the
+ * threads to share the work, few enough that what the prepared requests
+ * hold (argv, environment, two pipes each) stays small. */
+#define SUP_SPAWN_BATCH 32
+
+/* A spawn prepared, waiting for the others of its pass. */
+struct sup_pending {
+	struct sup_svc *s;
+	struct spawn_req req;
+	int outp[2], errp[2];
+};
+
+struct supervisor {
+	uv_loop_t *loop;
+	struct cfg *cfg;
+	struct sup_svc **svcs;		/* by index in cfg */
+	LIST_HEAD(, sup_svc) gone;	/* removed by a reload, still alive */
+	struct cfg **retired;		/* configs the gone ones point into */
+	size_t nretired;
+	struct events events;
+	struct reaper *reaper;
+	struct prober *prober;
+	struct pidmap pids;		/* main pid -> its service */
+	uv_timer_t shutdown_timer;
+	struct sup_hooks hooks;
+	bool shutting_down, killed_all, idle_told, closing;
+	bool reconciling, dirty;
+	/* spawns of one pass of the planner, run together (sup_spawn_flush) */
+	bool batching;
+	struct sup_pending pending[SUP_SPAWN_BATCH];
+	size_t npending;
+	/* scratch for the planner */
+	const struct fsm_svc **states;
+	struct plan_step *steps;
+	int *blocked;
+	size_t scratch_n;
+};
+
+/* supervisor.c */
+int64_t sup_now(const struct supervisor *sup);
+/* Up, or on its way up: a stop has something to do. */
+bool sup_active(const struct sup_svc *s);
+void sup_emit(struct supervisor *sup, struct event *e);
+void sup_event_for(struct sup_svc *s, struct event *e, enum event_kind kind);
+/* Feed one event to s's lifecycle table and carry out what it says. */
+void sup_dispatch(struct sup_svc *s, const struct fsm_in *in);
+/* Ask the planner what may start or stop now, until nothing moves. */
+void sup_reconcile(struct supervisor *sup);
+void sup_maybe_free(struct sup_svc *s);
+struct sup_svc *sup_svc_new(struct supervisor *sup, struct cfg_service *c);
+void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
+    struct logs_opts *o);
+int sup_index(const struct supervisor *sup, const char *name);
+
+/* supervisor-proc.c */
+void sup_out_close(struct sup_out *o);
+void sup_spawn(struct sup_svc *s);
+void sup_spawn_flush(struct supervisor *sup);
+void sup_kill(struct sup_svc *s, int sig);
+void sup_timer_cb(uv_timer_t *t);
+void sup_stable_cb(uv_timer_t *t);
+void sup_reaped_cb(pid_t pid, int status, void *arg);
+
+/* supervisor-health.c */
+void sup_health_begin(struct sup_svc *s);
+/* The process is gone or going: no more checks, health unknown. */
+void sup_health_stop(struct sup_svc *s);
+
+#endif

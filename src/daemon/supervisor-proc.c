@@ -1,0 +1,307 @@
+/*
+ * The supervisor's process handling: a spawn (at once, or with the others
+ * of one pass of the planner, run together on threads by spawn.c), the
+ * output pipes of a service read into its logs, the exit of its main
+ * process (the reaper's report, told from orphans and exec probes by
+ * pid), signals to its process group, and the timers that feed the
+ * lifecycle table (backoff and stop timeout, alive long enough,
+ * restart_window).
+ */
+#include "supervisor-int.h"
+#include "prodd/log.h"
+#include "prodd/probe.h"
+#include "prodd/state.h"
+#include "prodd/units.h"
+#include "prodd/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+static void sup_ready_cb(uv_timer_t *t);
+
+static void
+sup_out_closed(uv_handle_t *h)
+{
+	struct sup_out *o = h->data;
+	struct sup_svc *s = o->svc;
+
+	free(o);
+	if (--s->handles == 0)
+		free(s);
+	else
+		sup_maybe_free(s);
+}
+
+void
+sup_out_close(struct sup_out *o)
+{
+	struct sup_svc *s = o->svc;
+
+	s->out[o->stream - 1] = NULL;
+	if (!uv_is_closing((uv_handle_t *)&o->pipe))
+		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+}
+
+static void
+sup_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	/* one buffer for every pipe: a read is consumed before the next */
+	static char space[64 * 1024];
+
+	(void)h;
+	(void)suggested;
+	buf->base = space;
+	buf->len = sizeof space;
+}
+
+static void
+sup_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct sup_out *o = st->data;
+	struct sup_svc *s = o->svc;
+
+	if (n > 0) {
+		logs_feed(s->logs, o->stream, buf->base, (size_t)n,
+		    clock_wall_ms());
+		return;
+	}
+	if (n == 0)
+		return;
+	logs_flush(s->logs, o->stream, clock_wall_ms());
+	sup_out_close(o);
+}
+
+static struct sup_out *
+sup_out_open(struct sup_svc *s, int stream, int fd)
+{
+	struct sup_out *o = xcalloc(1, sizeof *o);
+
+	o->svc = s;
+	o->stream = stream;
+	uv_pipe_init(s->sup->loop, &o->pipe, 0);
+	o->pipe.data = o;
+	s->handles++;
+	if (uv_pipe_open(&o->pipe, fd) < 0 ||
+	    uv_read_start((uv_stream_t *)&o->pipe, sup_alloc_cb,
+	    sup_read_cb) < 0) {
+		close(fd);
+		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+		return NULL;
+	}
+	return o;
+}
+
+/* The service's main process ended (the reaper reaped it). */
+static void
+sup_exit(struct sup_svc *s, int status, int term_signal)
+{
+	struct supervisor *sup = s->sup;
+	struct fsm_in in = { .ev = FSM_EV_EXIT, .now_ms = sup_now(sup),
+		.exit_code = term_signal ? -1 : status,
+		.exit_signal = term_signal };
+	struct event e;
+	pid_t pid = s->pid;
+
+	pidmap_del(&sup->pids, pid);
+	s->exit_ms = clock_wall_ms();
+	/* whatever is left of its group goes with it */
+	kill(-pid, SIGKILL);
+	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
+	sup_event_for(s, &e, EVENT_EXIT);
+	e.exit_code = term_signal ? -1 : status;
+	e.signal = term_signal;
+	if (term_signal)
+		snprintf(e.reason, sizeof e.reason, "pid %d killed by signal %d",
+		    pid, term_signal);
+	else
+		snprintf(e.reason, sizeof e.reason, "pid %d exited with code %d",
+		    pid, status);
+	sup_emit(sup, &e);
+	logs_note(s->logs, clock_wall_ms(), e.reason);
+	s->pid = 0;		/* before the dispatch: it may spawn anew */
+	sup_dispatch(s, &in);
+	sup_maybe_free(s);
+	sup_reconcile(sup);
+}
+
+/* A spawn that failed before or at posix_spawn: an event, not a crash. */
+static void
+sup_spawn_failed(struct sup_svc *s, const char *why)
+{
+	struct fsm_in in = { .ev = FSM_EV_SPAWN_FAILED,
+		.now_ms = sup_now(s->sup), .why = why };
+
+	s->pid = 0;
+	logs_note(s->logs, clock_wall_ms(), why);
+	sup_dispatch(s, &in);
+}
+
+/* After posix_spawn: the pid (or the reason it failed), its pipes, its
+ * record, its events, and what tells when it is ready. */
+static void
+sup_spawn_end(struct sup_pending *p)
+{
+	struct sup_svc *s = p->s;
+	struct supervisor *sup = s->sup;
+	char err[512];
+	struct event e;
+
+	s->pid = spawn_finish(&p->req, err, sizeof err);
+	close(p->outp[1]);
+	close(p->errp[1]);
+	if (s->pid <= 0) {
+		close(p->outp[0]);
+		close(p->errp[0]);
+		sup_spawn_failed(s, err);
+		return;
+	}
+	s->started_ms = clock_wall_ms();
+	pidmap_put(&sup->pids, s->pid, s);
+	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
+	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
+	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, p->errp[0]);
+	sup_event_for(s, &e, EVENT_SPAWN);
+	snprintf(e.reason, sizeof e.reason, "started pid %d", s->pid);
+	sup_emit(sup, &e);
+	logs_note(s->logs, s->started_ms, e.reason);
+	if (s->cfg->health.kind == CFG_HEALTH_NONE)
+		uv_timer_start(&s->ready, sup_ready_cb,
+		    (uint64_t)s->cfg->ready_after_ms, 0);
+	else
+		sup_health_begin(s);
+}
+
+/* Spawn s: now, or with the others of the planner's pass when one is
+ * being carried out (sup->batching). */
+void
+sup_spawn(struct sup_svc *s)
+{
+	struct supervisor *sup = s->sup;
+	struct sup_pending one, *p = &one;
+	char err[512];
+
+	if (sup->batching)
+		p = &sup->pending[sup->npending];
+	p->s = s;
+	p->outp[0] = p->outp[1] = p->errp[0] = p->errp[1] = -1;
+	if (pipe2(p->outp, O_CLOEXEC) < 0 || pipe2(p->errp, O_CLOEXEC) < 0) {
+		snprintf(err, sizeof err, "cannot make output pipes: %s",
+		    strerror(errno));
+		if (p->outp[0] >= 0) {
+			close(p->outp[0]);
+			close(p->outp[1]);
+		}
+		sup_spawn_failed(s, err);
+		return;
+	}
+	if (spawn_prepare(&p->req, s->cfg, p->outp[1], p->errp[1], err,
+	    sizeof err) < 0) {
+		for (int i = 0; i < 2; i++) {
+			close(p->outp[i]);
+			close(p->errp[i]);
+		}
+		sup_spawn_failed(s, err);
+		return;
+	}
+	if (sup->batching) {
+		if (++sup->npending == SUP_SPAWN_BATCH)
+			sup_spawn_flush(sup);
+		return;
+	}
+	{
+		struct spawn_req *r = &p->req;
+
+		spawn_run(&r, 1);
+	}
+	sup_spawn_end(p);
+}
+
+/* The spawns queued so far, on as many threads as there are cores, then
+ * each one's end in the order they were asked for. */
+void
+sup_spawn_flush(struct supervisor *sup)
+{
+	struct spawn_req *reqs[SUP_SPAWN_BATCH];
+	size_t n = sup->npending;
+	bool batching = sup->batching;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		reqs[i] = &sup->pending[i].req;
+	spawn_run(reqs, n);
+	/* an end may dispatch, and so spawn again: at once, not into this
+	 * batch */
+	sup->batching = false;
+	sup->npending = 0;
+	for (size_t i = 0; i < n; i++)
+		sup_spawn_end(&sup->pending[i]);
+	sup->batching = batching;
+}
+
+void
+sup_timer_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct fsm_in in = { .ev = FSM_EV_TIMER, .now_ms = sup_now(s->sup) };
+
+	sup_dispatch(s, &in);
+}
+
+static void
+sup_ready_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	char why[48], dur[32];
+	struct fsm_in in = { .ev = FSM_EV_READY, .now_ms = sup_now(s->sup),
+		.why = why };
+
+	units_format_duration(s->cfg->ready_after_ms, dur, sizeof dur);
+	snprintf(why, sizeof why, "alive for %s", dur);
+	sup_dispatch(s, &in);
+}
+
+void
+sup_stable_cb(uv_timer_t *t)
+{
+	struct sup_svc *s = t->data;
+	struct fsm_in in = { .ev = FSM_EV_STABLE, .now_ms = sup_now(s->sup) };
+
+	sup_dispatch(s, &in);
+}
+
+void
+sup_kill(struct sup_svc *s, int sig)
+{
+	if (s->pid > 0 && kill(-s->pid, sig) < 0 && errno != ESRCH)
+		log_warn(s->cfg->name, "cannot signal process group %d: %s",
+		    s->pid, strerror(errno));
+}
+
+void
+sup_reaped_cb(pid_t pid, int status, void *arg)
+{
+	struct supervisor *sup = arg;
+	struct sup_svc *s = pidmap_get(&sup->pids, pid);
+
+	if (s == NULL && prober_reaped(sup->prober, pid, status))
+		return;		/* an exec health check */
+	if (s != NULL) {
+		sup_exit(s, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_debug(NULL, "reaped orphan %d (killed by signal %d)", pid,
+		    WTERMSIG(status));
+	else
+		log_debug(NULL, "reaped orphan %d (exit code %d)", pid,
+		    WEXITSTATUS(status));
+}
