@@ -77,6 +77,27 @@ sup_msg(char *msg, size_t msglen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The end of start or stop of service i: the one-line summary ("starting
+ * rag; first its dependencies: search", "rag is already running"), then
+ * the planner's turn. also lists the others the verb took along. */
+static void
+sup_verb_done(struct supervisor *sup, int i, int rc, const char *doing,
+    const char *first, struct strbuf *also, char *msg, size_t msglen)
+{
+	const char *name = sup->svcs[i]->cfg->name;
+
+	if (rc == 0 && also->len)
+		sup_msg(msg, msglen, "%s %s; first %s: %s", doing, name, first,
+		    also->buf);
+	else if (rc == 0)
+		sup_msg(msg, msglen, "%s %s", doing, name);
+	else
+		sup_msg(msg, msglen, "%s is already %s", name,
+		    fsm_state_name(sup->svcs[i]->fsm.state));
+	sb_free(also);
+	sup_reconcile(sup);
+}
+
 int
 sup_start(struct supervisor *sup, const char *name, char *msg, size_t msglen)
 {
@@ -118,16 +139,8 @@ sup_start(struct supervisor *sup, const char *name, char *msg, size_t msglen)
 	sup->reconciling = false;
 	free(set);
 	sup_save_wishes(sup);
-	if (rc == 0 && also.len)
-		sup_msg(msg, msglen, "starting %s; first its dependencies: %s",
-		    name, also.buf);
-	else if (rc == 0)
-		sup_msg(msg, msglen, "starting %s", name);
-	else
-		sup_msg(msg, msglen, "%s is already %s", name,
-		    fsm_state_name(sup->svcs[i]->fsm.state));
-	sb_free(&also);
-	sup_reconcile(sup);
+	sup_verb_done(sup, i, rc, "starting", "its dependencies", &also, msg,
+	    msglen);
 	return rc;
 }
 
@@ -163,16 +176,8 @@ sup_stop(struct supervisor *sup, const char *name, char *msg, size_t msglen)
 	}
 	free(set);
 	sup_save_wishes(sup);
-	if (also.len)
-		sup_msg(msg, msglen, "stopping %s; first what depends on it: %s",
-		    name, also.buf);
-	else if (rc == 0)
-		sup_msg(msg, msglen, "stopping %s", name);
-	else
-		sup_msg(msg, msglen, "%s is already %s", name,
-		    fsm_state_name(sup->svcs[i]->fsm.state));
-	sb_free(&also);
-	sup_reconcile(sup);
+	sup_verb_done(sup, i, rc, "stopping", "what depends on it", &also, msg,
+	    msglen);
 	return rc;
 }
 
