@@ -394,7 +394,7 @@ check "reload of a bad file: nothing changed" state_is extra running
 ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock" logs extra -f >"$T/follow3" 2>"$T/follow3.err" &
 fpid=$!
 BG="$BG $fpid"
-sleep 0.5
+wait_for 5 connected "$fpid"
 cp "$T/s.orig" "$T/s.yaml"
 pc reload
 check "reload that removes a service: exit 0" rc_is 0
@@ -437,7 +437,7 @@ ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock
 epid=$!
 BG="$BG $fpid $epid"
 wait_for 5 test -s "$T/follow2"
-sleep 0.3	# the events follower is connected
+wait_for 5 connected "$epid"	# the events follower is connected
 stop_prodd
 prc=$?
 check "prodd exits 0 (got $prc)" test $prc -eq 0

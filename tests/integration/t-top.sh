@@ -22,6 +22,9 @@ pc() {
 rc_is() { [ "$RC" -eq "$1" ]; }
 nlines() { wc -l <"$1" | tr -d ' '; }
 one_line_err() { [ "$(nlines "$T/err")" -eq 1 ]; }
+# refreshed N FILE: top has drawn N times into FILE
+refreshed() { [ "$(grep -c '^prodd: ' "$2")" -ge "$1" ]; }
+has_child() { pgrep -P "$1" >/dev/null; }
 usage_err() { [ "$RC" -eq 2 ] && grep -q '^usage: prodctl top' "$T/err"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # burner_cpu: the burner's cpu_percent from prodd, or "null"
@@ -131,7 +134,7 @@ for sig in INT TERM; do
 	"$PRODCTL" --socket "$STATE/prodd.sock" top -d 0.2 >"$T/bg.out" 2>"$T/bg.err" &
 	bpid=$!
 	BG="$BG $bpid"
-	sleep 1
+	wait_for 5 refreshed 3 "$T/bg.out"
 	t0=$(now_ms)
 	kill -"$sig" "$bpid"
 	if wait_gone 1 "$bpid"; then
@@ -171,7 +174,7 @@ if command -v script >/dev/null; then
 	spid=$!
 	BG="$BG $spid"
 	wait_for 5 grep -q 'prodd: ' "$T/tty"
-	sleep 0.5
+	wait_for 5 has_child "$spid"
 	tpid=$(pgrep -P "$spid" | head -n 1)
 	check "terminal: top runs under script ($tpid)" test -n "$tpid"
 	[ -n "$tpid" ] && kill -INT "$tpid"
