@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # Runs the tests of one build: the cmocka unit tests in $BUILD/tests and
 # every black-box script tests/integration/t-*.sh against the binaries in
-# $BUILD, two at a time (the unit tests, one after the other, as one of
-# the two). Each test's output goes to $BUILD/test-logs/, and is shown when it
-# fails. Ends with one line "N passed, M failed" (also kept in
-# $BUILD/test-summary) and exits 1 when anything failed.
-#   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration sh tests/run.sh
+# $BUILD, two at a time (the unit tests, one after the other, as one job of
+# the two), longest first, so that the two lanes end together: each job's
+# time is kept in $BUILD/test-times for the next run (a job not timed yet
+# counts as the estimate below). The scripts in SERIAL load both cores on
+# purpose and run alone, after the others. Each test's output goes to
+# $BUILD/test-logs/, and is shown when it fails. Ends with one line "N
+# passed, M failed" (also kept in $BUILD/test-summary) and exits 1 when
+# anything failed.
+#   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration bash tests/run.sh
 set -u
 BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
+LANES=2
+SERIAL="t-api"
+# seconds a job took (plain build, valgrind), for the order of a first run
+ESTIMATE="units:40 t-health:35 t-prodctl:25 t-recover:20 t-lifecycle:20
+	t-spawn:15 t-top:10 t-metrics:12 t-demo:12 t-check:9 t-output:8 t-harness:7"
 logs=$BUILD/test-logs
+times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
+rm -f "$BUILD/test-summary"
 passed=0
 failed=0
 failures=""
@@ -33,7 +44,8 @@ count_cmocka() {	# file -> "passed failed"
 # The unit tests, one after the other; their lines go to $logs/units.out,
 # their sums ("passed failed names-that-failed") to $logs/units.result.
 run_units() {
-	local t name log t0 rc secs p f up=0 uf=0 ufail=""
+	local t name log t0 rc secs p f up=0 uf=0 ufail="" u0
+	u0=$(date +%s)
 	: >"$logs/units.out"
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] || continue
@@ -62,6 +74,7 @@ run_units() {
 		fi
 	done
 	echo "$up $uf$ufail" >"$logs/units.result"
+	echo "units $(( $(date +%s) - u0 ))" >"$logs/units.time"
 }
 
 # What run_units found, into the totals.
@@ -77,14 +90,14 @@ units_done() {
 
 # One black-box script; its result goes to $logs/NAME.result.
 run_script() {
-	local t=$1 name log t0 rc secs line p f	# $2: the script's number
+	local t=$1 name log t0 rc secs line p f
 	name=$(basename "$t" .sh)
 	log=$logs/$name.log
 	t0=$(date +%s)
 	# each script takes its TCP ports from its own block of 500 (by its
-	# place in the list, counted here in the parent shell: run_script runs
-	# in a subshell), so two scripts side by side never pick the same port
-	PRODD_TEST_PORTS=$((20000 + ($2 % 24) * 500)) \
+	# place in the sorted list of scripts), so two scripts side by side
+	# never pick the same port
+	PRODD_TEST_PORTS=$((20000 + ($(port_block "$name") % 24) * 500)) \
 		timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -95,43 +108,59 @@ run_script() {
 		f=1
 	fi
 	echo "$p $f $rc $secs" >"$logs/$name.result"
+	echo "$name $secs" >"$logs/$name.time"
 }
 
-port_block=0
-if [ "$ONLY" = unit ]; then
-	run_units
-	units_done
+scripts=$(cd tests/integration && ls t-*.sh | sed 's/\.sh$//')
+port_block() {	# NAME -> its place (1...) in the list of scripts
+	echo "$scripts" | grep -nx "$1" | cut -d: -f1
+}
+
+# weight JOB: the seconds it took last time, or its estimate, or 10
+weight() {
+	local w
+	w=$(awk -v j="$1" '$1 == j { print $2 }' "$times" 2>/dev/null | tail -n 1)
+	[ -n "$w" ] || w=$(echo "$ESTIMATE" | tr ' \t' '\n\n' | sed -n "s/^$1://p")
+	echo "${w:-10}"
+}
+
+run_job() {
+	case $1 in
+	units) run_units ;;
+	*) run_script "tests/integration/$1.sh" ;;
+	esac
+}
+
+jobs=""
+[ "$ONLY" = integration ] || jobs="units"
+if [ "$ONLY" != unit ]; then
+	for name in $scripts; do
+		case " $SERIAL " in *" $name "*) continue ;; esac
+		jobs="$jobs $name"
+	done
+fi
+order=$(for j in $jobs; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }')
+
+# The pool: LANES jobs at a time, longest first.
+running=0
+for j in $order; do
+	run_job "$j" &
+	running=$((running + 1))
+	if [ $running -ge $LANES ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+if [ "$ONLY" != unit ]; then
+	for name in $SERIAL; do
+		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh"
+	done
 fi
 
+[ "$ONLY" = integration ] || units_done
 if [ "$ONLY" != unit ]; then
-	# Two at a time (the machine has two cores); the scripts that load
-	# both cores on purpose (SERIAL) run alone, after the others. The unit
-	# tests (unless left out) take one of the two places while they run.
-	SERIAL="t-api"
-	running=0
-	if [ "$ONLY" != integration ]; then
-		run_units &
-		running=1
-	fi
-	for t in tests/integration/t-*.sh; do
-		[ -f "$t" ] || continue
-		case " $SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
-		port_block=$((port_block + 1))
-		run_script "$t" "$port_block" &
-		running=$((running + 1))
-		if [ $running -ge 2 ]; then
-			wait -n
-			running=$((running - 1))
-		fi
-	done
-	wait
-	[ "$ONLY" = integration ] || units_done
-	for name in $SERIAL; do
-		port_block=$((port_block + 1))
-		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh" "$port_block"
-	done
-	for t in tests/integration/t-*.sh; do
-		name=$(basename "$t" .sh)
+	for name in $scripts; do
 		log=$logs/$name.log
 		[ -f "$logs/$name.result" ] || { echo "0 1 1 0" >"$logs/$name.result"; }
 		read -r p f rc secs <"$logs/$name.result"
@@ -148,6 +177,14 @@ if [ "$ONLY" != unit ]; then
 		fi
 	done
 fi
+
+# this run's times, for the next run's order (the jobs of a partial run
+# keep their other times)
+{
+	cat "$logs"/*.time 2>/dev/null
+	[ -f "$times" ] && cat "$times"
+} | awk '!seen[$1]++' >"$times.new" && mv "$times.new" "$times"
+rm -f "$logs"/*.time
 
 echo "$passed $failed" >"$BUILD/test-summary"
 echo "[$BUILD${SANITIZE:+ sanitize=$SANITIZE}${vg:+ valgrind}]${failures:+ failed:$failures}"
