@@ -104,6 +104,7 @@ struct cfg_service {
 	struct cfg_limits limits;
 	struct cfg_logopts log;
 	bool enabled;
+	int64_t ready_after_ms;		/* no check: alive this long is ready */
 	struct cfg_mark mark;		/* of the service's mapping */
 };
 

@@ -1198,7 +1198,8 @@ static const struct kdef depcond_keys[] = {
 	  .choices = condition_names, .type_doc = "started|healthy|completed",
 	  .doc = "What the dependency must reach before this service starts: "
 		 "started (spawned and alive), healthy (its health check "
-		 "passed, or alive 1 s without one), completed (exited 0)." },
+		 "passed, or alive ready_after without one), completed "
+		 "(exited 0)." },
 };
 static const struct section depcond_section = {
 	"depends_on entry", depcond_keys, 1, NULL, NULL,
@@ -1559,6 +1560,9 @@ static const struct kdef service_keys[] = {
 	{ "enabled", K_BOOL, OFF(struct cfg_service, enabled), "true", 0, 0,
 	  NULL, NULL, NULL, NULL, "boolean",
 	  "false: known, but not started by start --all." },
+	{ "ready_after", K_DUR, OFF(struct cfg_service, ready_after_ms), "1s",
+	  0, 3600000, NULL, NULL, NULL, NULL, "duration",
+	  "With no health check: alive this long counts as healthy." },
 };
 
 static const struct section service_section = {
@@ -2591,6 +2595,7 @@ cfg_service_fingerprint(const struct cfg_service *s, struct strbuf *sb)
 	    (long long)s->limits.nproc, (long long)s->limits.core,
 	    (long long)s->log.max_size, s->log.keep, s->log.ring,
 	    (int)s->enabled);
+	sb_printf(sb, "|%lld", (long long)s->ready_after_ms);
 #undef FP_STR
 }
 

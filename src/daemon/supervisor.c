@@ -19,6 +19,7 @@
 #include "prodd/state.h"
 #include "prodd/reaper.h"
 #include "prodd/strutil.h"
+#include "prodd/units.h"
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
@@ -32,8 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Without a health check, a service is ready once alive this long. */
-#define SUP_ALIVE_READY_MS 1000
 /* Output kept in memory per service, besides log.ring lines. */
 #define SUP_RING_BYTES (256 * 1024)
 
@@ -477,7 +476,8 @@ sup_spawn_end(struct sup_pending *p)
 	sup_emit(sup, &e);
 	logs_note(s->logs, s->started_ms, e.reason);
 	if (s->cfg->health.kind == CFG_HEALTH_NONE)
-		uv_timer_start(&s->ready, sup_ready_cb, SUP_ALIVE_READY_MS, 0);
+		uv_timer_start(&s->ready, sup_ready_cb,
+		    (uint64_t)s->cfg->ready_after_ms, 0);
 	else
 		sup_health_begin(s);
 }
@@ -566,9 +566,12 @@ static void
 sup_ready_cb(uv_timer_t *t)
 {
 	struct sup_svc *s = t->data;
+	char why[48], dur[32];
 	struct fsm_in in = { .ev = FSM_EV_READY, .now_ms = sup_now(s->sup),
-		.why = "alive for 1 s" };
+		.why = why };
 
+	units_format_duration(s->cfg->ready_after_ms, dur, sizeof dur);
+	snprintf(why, sizeof why, "alive for %s", dur);
 	sup_dispatch(s, &in);
 }
 

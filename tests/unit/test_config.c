@@ -252,6 +252,7 @@ test_defaults(void **state)
 	assert_int_equal(s->log.keep, 5);
 	assert_int_equal(s->log.ring, 1000);
 	assert_true(s->enabled);
+	assert_int_equal(s->ready_after_ms, 1000);
 	assert_false(s->shell);
 	assert_int_equal(s->health.kind, CFG_HEALTH_NONE);
 	assert_int_equal(s->health.on_unhealthy, CFG_UNHEALTHY_RESTART);
@@ -339,6 +340,7 @@ test_full_schema(void **state)
 	assert_int_equal(s->log.keep, 2);
 	assert_int_equal(s->log.ring, 50);
 	assert_false(s->enabled);
+	assert_int_equal(s->ready_after_ms, 200);
 
 	s = &c->services[1];	/* fastapi app */
 	assert_int_equal(s->argc, 6);
@@ -518,6 +520,10 @@ test_more_errors(void **state)
 	expect_error("services: []\nalerts:\n  rules:\n"
 	    "    - { alert: service_failed, threshold: 3 }\n", 4, 32,
 	    "does not apply");
+	/* ready_after beyond its bound */
+	expect_error("services:\n  - name: a\n    command: x\n"
+	    "    ready_after: 2h\n", 4, 18, "'ready_after': 2h is out of range "
+	    "0s..1h");
 	/* a docker-only key on a process */
 	expect_error("services:\n  - name: a\n    command: x\n    image: y\n",
 	    4, 5, "'image' does not apply to type process");
@@ -604,9 +610,9 @@ test_schema_walk(void **state)
 
 	(void)state;
 	cfg_schema_walk(count_key, &n);
-	/* root 4 + daemon 14 + tls 2 + alerts 2 + service 30 + health 10 +
+	/* root 4 + daemon 14 + tls 2 + alerts 2 + service 31 + health 10 +
 	 * limits 3 + log 3 + depends_on 1 + rule 5 */
-	assert_int_equal(n, 74);
+	assert_int_equal(n, 75);
 }
 
 static void
@@ -633,6 +639,26 @@ test_service_index(void **state)
 	cfg_free(c);
 }
 
+static void
+test_ready_after(void **state)
+{
+	struct cfg *a = load_ok("services:\n  - name: a\n    command: x\n");
+	struct cfg *b = load_ok("services:\n  - name: a\n    command: x\n"
+	    "    ready_after: 0\n");
+	struct cfg *c = load_ok("services:\n  - name: a\n    command: x\n"
+	    "    ready_after: 1s\n");
+
+	(void)state;
+	assert_int_equal(a->services[0].ready_after_ms, 1000);
+	assert_int_equal(b->services[0].ready_after_ms, 0);
+	/* a reload that changes it restarts the service */
+	assert_false(cfg_service_equal(&a->services[0], &b->services[0]));
+	assert_true(cfg_service_equal(&a->services[0], &c->services[0]));
+	cfg_free(a);
+	cfg_free(b);
+	cfg_free(c);
+}
+
 int
 main(void)
 {
@@ -649,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_schema_walk),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_service_index),
+		cmocka_unit_test(test_ready_after),
 	};
 	int rc;
 
