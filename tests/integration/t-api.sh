@@ -34,12 +34,15 @@ write_config <<YAML
     command: $DEMO --role search --port $p1
     environment: { SECRET_KEY: "s3cr3t-v4lue-xyz", MODE: demo }
     port: $p1
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: off
     command: sleep 100
     enabled: false
+    ready_after: 100ms
 YAML
 # history: 5, so that the answers (dashboard-data carries every history)
 # stop growing after 5 s and the RSS comparison below compares like with
@@ -293,6 +296,7 @@ write_config <<YAML
   - name: slow
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 3s
+    ready_after: 100ms
 YAML
 api -X POST /api/reload >/dev/null
 wait_event 10 kind=state service=slow to=running
@@ -310,6 +314,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 100
+    ready_after: 100ms
 YAML
 sed -i "s|^daemon:|daemon:\n  rate_limit: 5/s|" "$T/s.yaml"
 python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); open('$T/bound','w'); time.sleep(15)" &
@@ -362,6 +367,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 100
+    ready_after: 100ms
 YAML
 sed -i "s|^daemon:|daemon:\n  control_socket: $T/run/deep/prodd.sock|" "$T/s.yaml"
 start_prodd

@@ -26,14 +26,18 @@ write_config <<YAML
     working_dir: $T
     env_file: svc.env
     environment: { FOO: bar, BOTH: conf }
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: analytics
     command: $DEMO --role analytics --port $p3
     dependencies: [search, rag]
+    ready_after: 100ms
   - name: plain
     command: sleep 1000
+    ready_after: 100ms
 YAML
 PRODD_TOKEN=secret NOTIFY_SOCKET=/nowhere JOURNAL_STREAM=1:2 WATCHDOG_USEC=1 \
 	INVOCATION_ID=x LISTEN_FDS=3 KEEP_ME=kept start_prodd
@@ -128,6 +132,7 @@ write_config <<YAML
   - name: stubborn
     command: $DEMO --ignore-sigterm --spawn-grandchild --port $(free_port)
     stop_timeout: 1s
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 10 kind=state service=stubborn to=running
@@ -160,9 +165,11 @@ write_config <<YAML
   - name: one
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 60s
+    ready_after: 100ms
   - name: two
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 60s
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 10 kind=state service=two to=running
@@ -207,6 +214,7 @@ new_env
 write_config <<YAML
   - name: quiet
     command: sleep 30
+    ready_after: 100ms
 YAML
 start_prodd --log-level notice --log-format text
 # once it runs, its info lines (spawn, running) would have been written
@@ -227,12 +235,15 @@ if [ -n "$VG_SAVED" ]; then
 	write_config <<YAML
   - name: a
     command: $DEMO --role search --port $(free_port)
+    ready_after: 100ms
   - name: b
     command: $DEMO --role rag --port $(free_port)
     dependencies: [a]
+    ready_after: 100ms
   - name: c
     command: $DEMO --role analytics --port $(free_port)
     dependencies: [b]
+    ready_after: 100ms
 YAML
 	VG="$VG_SAVED" start_prodd
 	wait_event 60 kind=state service=c to=running

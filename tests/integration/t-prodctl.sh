@@ -47,12 +47,15 @@ p1=$(free_port); p2=$(free_port); p3=$(free_port)
 write_config <<YAML
   - name: search
     command: $DEMO --role search --port $p1
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: talker
     command: ["/bin/sh", "-c", "trap 'echo got-usr1; echo to-stderr >&2' USR1; echo hello-talker; while :; do sleep 0.2; done"]
     stop_timeout: 2s
+    ready_after: 100ms
   - name: off
     command: sleep 1000
     enabled: false
@@ -63,6 +66,7 @@ write_config <<YAML
   - name: once
     command: ["/bin/sh", "-c", "test -e $T/fail && exit 1; exec sleep 1000"]
     restart: never
+    ready_after: 100ms
 YAML
 cp "$T/s.yaml" "$T/s.orig"
 
@@ -379,7 +383,7 @@ check "events -f: ends with exit 0 on Ctrl-C" test "$erc" -eq 0
 cat "$T/evf.err" >>"$T/allerr"
 
 # ---- reload ---------------------------------------------------------------
-{ cat "$T/s.orig"; printf '  - name: extra\n    command: sleep 1000\n'; } >"$T/s.yaml"
+{ cat "$T/s.orig"; printf '  - name: extra\n    command: sleep 1000\n    ready_after: 100ms\n'; } >"$T/s.yaml"
 pc reload
 check "reload: exit 0 with prodd's summary" \
 	bash -c "[ $RC -eq 0 ] && grep -q '^1 added, 0 removed, 0 changed, 6 unchanged\$' '$T/out'"

@@ -31,13 +31,16 @@ p1=$(free_port); p2=$(free_port); p3=$(free_port)
 write_config <<YAML
   - name: a
     command: $DEMO --role search --port $p1
+    ready_after: 100ms
   - name: b
     command: $DEMO --role rag --ignore-sigterm --port $p2
     dependencies: [a]
     stop_timeout: 1s
+    ready_after: 100ms
   - name: c
     command: $DEMO --role analytics --spawn-grandchild --port $p3
     dependencies: [b]
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 15 kind=state service=c to=running
@@ -74,6 +77,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 300
+    ready_after: 100ms
 YAML
 sleep 300 &
 stranger=$!
@@ -93,8 +97,10 @@ new_env
 write_config <<YAML
   - name: up
     command: sleep 300
+    ready_after: 100ms
   - name: kept-down
     command: sleep 300
+    ready_after: 100ms
 YAML
 mkdir -p "$STATE"
 echo kept-down >"$STATE/stopped"
@@ -126,11 +132,14 @@ pa=$(free_port); pb=$(free_port); pc=$(free_port); pd=$(free_port)
 write_config <<YAML
   - name: same
     command: $DEMO --port $pa
+    ready_after: 100ms
   - name: changed
     command: $DEMO --port $pb
+    ready_after: 100ms
     environment: { VERSION: "1" }
   - name: removed
     command: $DEMO --port $pc
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 15 kind=state service=removed to=running
@@ -149,11 +158,14 @@ check "nothing is added" test -z "$(events service=broken)"
 write_config <<YAML
   - name: same
     command: $DEMO --port $pa
+    ready_after: 100ms
   - name: changed
     command: $DEMO --port $pb
+    ready_after: 100ms
     environment: { VERSION: "2" }
   - name: added
     command: $DEMO --port $pd
+    ready_after: 100ms
 YAML
 kill -HUP "$PRODD_PID"
 wait_event 10 kind=state service=added to=running

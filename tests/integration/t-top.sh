@@ -59,12 +59,16 @@ p1=$(free_port)
 write_config <<YAML
   - name: alpha
     command: sleep 1000
+    ready_after: 100ms
   - name: burner
     command: $DEMO --port $p1 --cpu-burn 50
+    ready_after: 100ms
   - name: gamma
     command: sleep 1000
+    ready_after: 100ms
   - name: delta
     command: sleep 1000
+    ready_after: 100ms
 YAML
 
 # ---- usage (exit 2), without any prodd ------------------------------------
@@ -131,6 +135,7 @@ check "top -d 0.2 -n 3: takes 0.4-2 s (${el} ms)" bash -c "[ $el -ge 380 ] && [ 
 
 # ---- Ctrl-C and SIGTERM: exit 0 at once ---------------------------------------
 for sig in INT TERM; do
+	: >"$T/bg.out"	# the wait below must not read the last run's lines
 	"$PRODCTL" --socket "$STATE/prodd.sock" top -d 0.2 >"$T/bg.out" 2>"$T/bg.err" &
 	bpid=$!
 	BG="$BG $bpid"
@@ -169,6 +174,7 @@ if command -v script >/dev/null; then
 		test "$(grep -c . "$T/tty.txt") $(sed -n 3p "$T/tty.txt" | awk '{ print $1 }') $(grep -c '^… 2 more$' "$T/tty.txt")" = "5 burner 1"
 
 	# Ctrl-C on a terminal: the cursor comes back
+	: >"$T/tty"
 	script -qc "stty rows 40 cols 150; exec '$PRODCTL' --socket '$STATE/prodd.sock' top -d 0.2" /dev/null \
 		>"$T/tty" 2>&1 </dev/null &
 	spid=$!
