@@ -5,7 +5,9 @@
 # the two), longest first, so that the two lanes end together: each job's
 # time is kept in $BUILD/test-times for the next run (a job not timed yet
 # counts as the estimate below). The scripts in SERIAL load both cores on
-# purpose and run alone, after the others. Each test's output goes to
+# purpose: they run first, one after the other, with nothing beside them
+# but the jobs in BESIDE, whose checks do not depend on time (the unit
+# tests, the configuration checks, the harness's own). Each test's output goes to
 # $BUILD/test-logs/, and is shown when it fails. Ends with one line "N
 # passed, M failed" (also kept in $BUILD/test-summary) and exits 1 when
 # anything failed.
@@ -15,13 +17,14 @@ BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api"
+BESIDE="units t-check t-harness"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="units:40 t-health:35 t-prodctl:25 t-recover:20 t-lifecycle:20
 	t-spawn:15 t-top:10 t-metrics:12 t-demo:12 t-check:9 t-output:8 t-harness:7"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
-rm -f "$BUILD/test-summary"
+rm -f "$BUILD/test-summary" "$logs"/*.result "$logs"/*.time "$logs"/units.*
 passed=0
 failed=0
 failures=""
@@ -132,18 +135,40 @@ run_job() {
 }
 
 jobs=""
+serial=""
 [ "$ONLY" = integration ] || jobs="units"
 if [ "$ONLY" != unit ]; then
 	for name in $scripts; do
-		case " $SERIAL " in *" $name "*) continue ;; esac
+		case " $SERIAL " in *" $name "*) serial="$serial $name"; continue ;; esac
 		jobs="$jobs $name"
 	done
 fi
-order=$(for j in $jobs; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }')
+# longest_first JOB...: the jobs, the longest first
+longest_first() {
+	local j
+	for j in "$@"; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }'
+}
 
-# The pool: LANES jobs at a time, longest first.
+# The serial scripts, one after the other, in a lane of their own; beside
+# them, the jobs of BESIDE, one after the other, while they last.
 running=0
-for j in $order; do
+spid=""
+if [ -n "$serial" ]; then
+	( for name in $serial; do run_script "tests/integration/$name.sh"; done ) &
+	spid=$!
+	running=1
+	rest=""
+	for j in $(longest_first $jobs); do
+		case " $BESIDE " in
+		*" $j "*) if kill -0 "$spid" 2>/dev/null; then run_job "$j"; continue; fi ;;
+		esac
+		rest="$rest $j"
+	done
+	jobs=$rest
+	kill -0 "$spid" 2>/dev/null || running=0
+fi
+# Then the pool: LANES jobs at a time, longest first.
+for j in $(longest_first $jobs); do
 	run_job "$j" &
 	running=$((running + 1))
 	if [ $running -ge $LANES ]; then
@@ -152,11 +177,6 @@ for j in $order; do
 	fi
 done
 wait
-if [ "$ONLY" != unit ]; then
-	for name in $SERIAL; do
-		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh"
-	done
-fi
 
 [ "$ONLY" = integration ] || units_done
 if [ "$ONLY" != unit ]; then

@@ -356,15 +356,43 @@ stop_prodd() {
 	return $rc
 }
 
+# park_env NAME: sets this prodd and its directory aside (as NAME_T,
+# NAME_PLOG, ...), so that another runs meanwhile; resume_env NAME brings
+# them back. A script that parks one ends with cleanup_all (its EXIT trap).
+ENV_VARS="T STATE LOGS PLOG PRODD_PID PORT"
+PARKED=""
+park_env() {
+	local v
+	for v in $ENV_VARS; do printf -v "${1}_$v" '%s' "${!v}"; done
+	PARKED="$PARKED $1"
+	T="" PLOG="" PRODD_PID=""
+}
+resume_env() {
+	local v src
+	for v in $ENV_VARS; do
+		src=${1}_$v
+		printf -v "$v" '%s' "${!src}"
+	done
+	PARKED=${PARKED/ $1/}
+}
+
 # cleanup: kill prodd and every process group it ever started, and the
-# followers; a log of prodd (or of a service) in which a loop closed with
-# handles open is a failed check (after finish: the count again, exit 1)
+# followers of its logs; a log of prodd (or of a service) in which a loop
+# closed with handles open is a failed check (after finish: the count
+# again, exit 1)
 cleanup() {
 	local p f before=$FAIL
 	[ -n "${PRODD_PID:-}" ] && kill -KILL "$PRODD_PID" 2>/dev/null
-	for f in "${FOLLOWER[@]}"; do kill -TERM "$f" 2>/dev/null; done
-	for f in "${FOLLOWER[@]}"; do wait "$f" 2>/dev/null; done
-	FOLLOWER=()
+	if [ -n "${T:-}" ]; then
+		for f in "${!FOLLOWER[@]}"; do
+			[[ $f == "$T"/* ]] && kill -TERM "${FOLLOWER[$f]}" 2>/dev/null
+		done
+		for f in "${!FOLLOWER[@]}"; do
+			[[ $f == "$T"/* ]] || continue
+			wait "${FOLLOWER[$f]}" 2>/dev/null
+			unset "FOLLOWER[$f]"
+		done
+	fi
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
@@ -377,6 +405,23 @@ cleanup() {
 		done
 		rm -rf "$T"
 	fi
+	if [ -n "$FINISHED" ] && [ "$FAIL" -gt "$before" ]; then
+		echo "$PASS passed, $FAIL failed"
+		exit 1
+	fi
+	return 0
+}
+
+# cleanup_all: cleanup, and of every parked prodd too
+cleanup_all() {
+	local n before=$FAIL finished=$FINISHED
+	FINISHED=""
+	cleanup
+	for n in $PARKED; do
+		resume_env "$n"
+		cleanup
+	done
+	FINISHED=$finished
 	if [ -n "$FINISHED" ] && [ "$FAIL" -gt "$before" ]; then
 		echo "$PASS passed, $FAIL failed"
 		exit 1

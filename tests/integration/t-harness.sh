@@ -127,7 +127,6 @@ echo "dir: $T"
 write_config </dev/null
 start_prodd
 wait_event 10 kind=state service=one to=running
-echo "dir: $T"
 echo "prodd: $PRODD_PID"
 echo "follower: ${FOLLOWER[$PLOG]}"
 kill -KILL $$

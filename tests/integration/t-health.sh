@@ -8,7 +8,7 @@
 # default interval, timeout and retries.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+trap cleanup_all EXIT
 VG_SAVED=$VG	# valgrind only for the last part
 VG=""
 
@@ -30,6 +30,24 @@ import sys, datetime
 t = sys.stdin.read().strip()
 print(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() if t else "")'
 }
+
+# ---- the defaults, started first: their checks come at their place below
+# interval 5 s, timeout 2 s, retries 3 (start_period shortened to 1 s so
+# that the test need not wait out the default 30 s): health turns bad 3 s
+# after the start, failing (HTTP 503) in one service, hanging in the
+# other; the restarts take about 15 s, during the sections before theirs
+new_env
+pb=$(free_port); pg=$(free_port)
+write_config <<YAML
+  - name: bad
+    command: $DEMO --port $pb --unhealthy-after 3
+    health_check: { url: "http://127.0.0.1:$pb/api/health", start_period: 1s }
+  - name: hung
+    command: $DEMO --port $pg --hang-health-after 3
+    health_check: { url: "http://127.0.0.1:$pg/api/health", start_period: 1s }
+YAML
+start_prodd
+park_env defaults
 
 # ---- many probes in one prodd -------------------------------------------
 new_env
@@ -264,20 +282,8 @@ stop_prodd
 cleanup
 
 # ---- the defaults: restarted within interval x retries + timeout + 1 s --
-# interval 5 s, timeout 2 s, retries 3 (start_period shortened to 1 s so
-# that the test need not wait out the default 30 s): health turns bad 3 s
-# after the start, failing (HTTP 503) in one service, hanging in the other
-new_env
-pb=$(free_port); pg=$(free_port)
-write_config <<YAML
-  - name: bad
-    command: $DEMO --port $pb --unhealthy-after 3
-    health_check: { url: "http://127.0.0.1:$pb/api/health", start_period: 1s }
-  - name: hung
-    command: $DEMO --port $pg --hang-health-after 3
-    health_check: { url: "http://127.0.0.1:$pg/api/health", start_period: 1s }
-YAML
-start_prodd
+# (its prodd was started first, and has run beside the others since)
+resume_env defaults
 wait_event 30 kind=state service=bad to=stopping
 wait_event 30 kind=state service=hung to=stopping
 for s in bad hung; do

@@ -64,7 +64,7 @@ check "prodd is still running" kill -0 "$PRODD_PID"
 check "and so is the good service" alive "$(svc_pid fine)"
 stop_prodd
 check "prodd exits 0" test $? -eq 0
-: cleanup
+cleanup
 
 # ---- one wave of 40: spawned in batches on several threads ----
 # Every service gets its own pipes (its log says its name); the failures
