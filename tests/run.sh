@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the tests of one build: the cmocka unit tests in $BUILD/tests and
 # every black-box script tests/integration/t-*.sh against the binaries in
-# $BUILD, two at a time (the unit tests, one after the other, as one job of
-# the two), longest first, so that the two lanes end together: each job's
+# $BUILD, two at a time (each unit test is a job too), longest first, so
+# that the two lanes end together: each job's
 # time is kept in $BUILD/test-times for the next run (a job not timed yet
 # counts as the estimate below). The scripts in SERIAL load both cores on
 # purpose: they run first, one after the other, with nothing beside them
@@ -17,14 +17,15 @@ BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api"
-BESIDE="units t-check t-harness"
+BESIDE="test_* t-check t-harness"
 # seconds a job took (plain build, valgrind), for the order of a first run
-ESTIMATE="units:40 t-health:35 t-prodctl:25 t-recover:20 t-lifecycle:20
-	t-spawn:15 t-top:10 t-metrics:12 t-demo:12 t-check:9 t-output:8 t-harness:7"
+ESTIMATE="test_config:45 test_*:1 t-api:35 t-health:23 t-lifecycle:19
+	t-prodctl:15 t-check:15 t-demo:14 t-metrics:8 t-recover:8 t-top:7
+	t-output:6 t-harness:6 t-spawn:3"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
-rm -f "$BUILD/test-summary" "$logs"/*.result "$logs"/*.time "$logs"/units.*
+rm -f "$BUILD/test-summary" "$logs"/*.result "$logs"/*.uresult "$logs"/*.time
 passed=0
 failed=0
 failures=""
@@ -44,51 +45,40 @@ count_cmocka() {	# file -> "passed failed"
 	     END { print p + 0, f + 0 }' "$1"
 }
 
-# The unit tests, one after the other; their lines go to $logs/units.out,
-# their sums ("passed failed names-that-failed") to $logs/units.result.
-run_units() {
-	local t name log t0 rc secs p f up=0 uf=0 ufail="" u0
-	u0=$(date +%s)
-	: >"$logs/units.out"
-	for t in "$BUILD"/tests/test_*; do
-		[ -x "$t" ] || continue
-		name=$(basename "$t")
-		case $name in *.*) continue ;; esac
-		log=$logs/$name.log
-		t0=$(date +%s)
-		timeout 300 $vg "$t" >"$log" 2>&1
-		rc=$?
-		secs=$(( $(date +%s) - t0 ))
-		set -- $(count_cmocka "$log")
-		p=$1 f=$2
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1	# crashed, leaked or timed out outside a test
-		fi
-		up=$((up + p))
-		uf=$((uf + f))
-		if [ "$f" -ne 0 ]; then
-			ufail="$ufail $name"
-			{
-				echo "FAIL unit $name (exit $rc): $log"
-				tail -n 40 "$log"
-			} >>"$logs/units.out"
-		else
-			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)" >>"$logs/units.out"
-		fi
-	done
-	echo "$up $uf$ufail" >"$logs/units.result"
-	echo "units $(( $(date +%s) - u0 ))" >"$logs/units.time"
+# One unit test; its sums ("passed failed exit seconds") go to
+# $logs/NAME.uresult.
+run_unit() {
+	local name=$1 log t0 rc secs p f
+	log=$logs/$name.log
+	t0=$(date +%s)
+	timeout 300 $vg "$BUILD/tests/$name" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	set -- $(count_cmocka "$log")
+	p=$1 f=$2
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# crashed, leaked or timed out outside a test
+	fi
+	echo "$p $f $rc $secs" >"$logs/$name.uresult"
+	echo "$name $secs" >"$logs/$name.time"
 }
 
-# What run_units found, into the totals.
+# What the unit tests found, in the order of their names, into the totals.
 units_done() {
-	local up uf ufail
-	cat "$logs/units.out"
-	read -r up uf ufail <"$logs/units.result" || { up=0 uf=1 ufail=units; }
-	passed=$((passed + up))
-	failed=$((failed + uf))
-	[ -z "$ufail" ] || failures="$failures $ufail"
-	rm -f "$logs/units.out" "$logs/units.result"
+	local name p f rc secs
+	for name in $units; do
+		read -r p f rc secs <"$logs/$name.uresult" 2>/dev/null || { p=0 f=1 rc=-; }
+		rm -f "$logs/$name.uresult"
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failures="$failures $name"
+			echo "FAIL unit $name (exit $rc): $logs/$name.log"
+			tail -n 40 "$logs/$name.log"
+		else
+			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)"
+		fi
+	done
 }
 
 # One black-box script; its result goes to $logs/NAME.result.
@@ -121,28 +111,48 @@ port_block() {	# NAME -> its place (1...) in the list of scripts
 
 # weight JOB: the seconds it took last time, or its estimate, or 10
 weight() {
-	local w
+	local - w e
+	set -f
 	w=$(awk -v j="$1" '$1 == j { print $2 }' "$times" 2>/dev/null | tail -n 1)
-	[ -n "$w" ] || w=$(echo "$ESTIMATE" | tr ' \t' '\n\n' | sed -n "s/^$1://p")
+	if [ -z "$w" ]; then
+		for e in $ESTIMATE; do
+			case $1 in ${e%:*}) w=${e##*:}; break ;; esac
+		done
+	fi
 	echo "${w:-10}"
 }
 
 run_job() {
 	case $1 in
-	units) run_units ;;
+	test_*) run_unit "$1" ;;
 	*) run_script "tests/integration/$1.sh" ;;
 	esac
 }
 
+units=""
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	case $(basename "$t") in *.*) continue ;; esac
+	units="$units $(basename "$t")"
+done
 jobs=""
 serial=""
-[ "$ONLY" = integration ] || jobs="units"
+[ "$ONLY" = integration ] || jobs=$units
 if [ "$ONLY" != unit ]; then
 	for name in $scripts; do
 		case " $SERIAL " in *" $name "*) serial="$serial $name"; continue ;; esac
 		jobs="$jobs $name"
 	done
 fi
+# beside JOB: the job is one of BESIDE
+beside() {
+	local - b
+	set -f
+	for b in $BESIDE; do
+		case $1 in $b) return 0 ;; esac
+	done
+	return 1
+}
 # longest_first JOB...: the jobs, the longest first
 longest_first() {
 	local j
@@ -159,9 +169,10 @@ if [ -n "$serial" ]; then
 	running=1
 	rest=""
 	for j in $(longest_first $jobs); do
-		case " $BESIDE " in
-		*" $j "*) if kill -0 "$spid" 2>/dev/null; then run_job "$j"; continue; fi ;;
-		esac
+		if beside "$j" && kill -0 "$spid" 2>/dev/null; then
+			run_job "$j"
+			continue
+		fi
 		rest="$rest $j"
 	done
 	jobs=$rest

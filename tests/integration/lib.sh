@@ -4,7 +4,8 @@
 # times out is a failed check where it stands (wait_for, wait_event), so
 # what follows it cannot pass by default; poll is the quiet form, for a
 # check's own condition. prodd's JSON log is read by one follower process
-# a prodd (prodlog.py), into flat records that events and wait_event read.
+# for each prodd (prodlog.py), into flat records that events and
+# wait_event read.
 # A prodd whose loop closes with handles open (exit 70, "loop closed with"
 # in its log) is a failed check of the script that ran it.
 BUILD=${BUILD:-build}
