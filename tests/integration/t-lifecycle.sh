@@ -6,7 +6,7 @@
 # and /proc.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+trap cleanup_all EXIT
 VG_SAVED=$VG
 VG=""
 
@@ -15,6 +15,16 @@ VG=""
 py_check() {
 	if python3 - "$@"; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
 }
+
+# ---- B's prodd starts first: its backoffs (1 + 2 + 4 s) run beside A ----
+new_env
+write_config <<YAML
+  - name: crash
+    command: $DEMO --crash-after 0 --exit-code 3
+    max_restarts: 3
+YAML
+start_prodd
+park_env crashloop
 
 # ---- A: waves, environment, descriptors, capture, log, shutdown order ----
 new_env
@@ -94,13 +104,8 @@ check "nothing of the services is left" test $left -eq 0
 cleanup
 
 # ---- B: a crash loop: restarted 3 times at 1 s, 2 s, 4 s, then failed ----
-new_env
-write_config <<YAML
-  - name: crash
-    command: $DEMO --crash-after 0 --exit-code 3
-    max_restarts: 3
-YAML
-start_prodd
+# (its prodd was started first, and has run beside A since)
+resume_env crashloop
 wait_event 20 kind=state service=crash to=failed
 delays=$(events kind=state service=crash to=backoff | awk '{ print $9 }' | tr '\n' ' ')
 check "three restarts with delays 1000 2000 4000 ms ($delays)" \
