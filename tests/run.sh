@@ -2,26 +2,27 @@
 # Runs the tests of one build: the cmocka unit tests in $BUILD/tests and
 # every black-box script tests/integration/t-*.sh against the binaries in
 # $BUILD, two at a time (each unit test is a job too), longest first, so
-# that the two lanes end together: each job's
-# time is kept in $BUILD/test-times for the next run (a job not timed yet
-# counts as the estimate below). The scripts in SERIAL load both cores on
+# that the two lanes end together; each job's time is kept in
+# $BUILD/test-times for the next run's order (a job not timed yet counts
+# as the estimate below). The scripts in SERIAL load both cores on
 # purpose: they run first, one after the other, with nothing beside them
 # but the jobs in BESIDE, whose checks do not depend on time (the unit
-# tests, the configuration checks, the harness's own). Each test's output goes to
-# $BUILD/test-logs/, and is shown when it fails. Ends with one line "N
-# passed, M failed" (also kept in $BUILD/test-summary) and exits 1 when
-# anything failed.
+# tests, the configuration checks, the harness's own, spawning and
+# recovery: only bounded waits and what must not happen). Each test's
+# output goes to $BUILD/test-logs/, and is shown when it fails. Ends with
+# one line "N passed, M failed" (also kept in $BUILD/test-summary) and
+# exits 1 when anything failed.
 #   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration bash tests/run.sh
 set -u
 BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api"
-BESIDE="test_* t-check t-harness"
+BESIDE="test_* t-check t-harness t-recover t-spawn"
 # seconds a job took (plain build, valgrind), for the order of a first run
-ESTIMATE="test_config:45 test_*:1 t-api:35 t-health:23 t-lifecycle:19
-	t-prodctl:15 t-check:15 t-demo:14 t-metrics:8 t-recover:8 t-top:7
-	t-output:6 t-harness:6 t-spawn:3"
+ESTIMATE="test_config:45 test_*:1 t-api:33 t-health:18 t-check:15
+	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-recover:8 t-top:7
+	t-output:6 t-harness:6 t-spawn:2"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
