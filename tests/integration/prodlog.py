@@ -13,6 +13,9 @@ read. Lines that are not JSON events are skipped.
       script is gone (exits at once), or SIGTERM (reads what is whole, exits).
   prodlog.py catchup LOG
       Reads what is left of LOG, to its end, once (when no follower runs).
+  prodlog.py LOG [KEY=VALUE | reason~=TEXT ...]
+      Prints the records of the whole of LOG that match every filter, as
+      lib.sh's events does (for a check that runs in a shell of its own).
 """
 import json
 import os
@@ -40,6 +43,27 @@ def record(line):
     return " ".join([val("kind"), val("service"), val("from"), val("to"),
                      reason, val("pid"), val("exit_code"), val("signal"),
                      val("delay_ms"), val("seq"), val("ts")])
+
+
+COLUMNS = ["kind", "service", "from", "to", "reason", "pid", "exit_code",
+           "signal", "delay_ms", "seq", "ts"]
+
+
+def matches(rec, filters):
+    """Every KEY=VALUE filter holds for the record (spaces in VALUE stand
+    for the reason's underscores); reason~=TEXT: the reason contains it."""
+    f = rec.split(" ")
+    for flt in filters:
+        k, _, v = flt.partition("=")
+        v = v.replace(" ", "_")
+        if k == "reason~":
+            if v not in f[4]:
+                return False
+        elif k not in COLUMNS:
+            sys.exit("prodlog.py: unknown key '%s'" % k)
+        elif f[COLUMNS.index(k)] != v:
+            return False
+    return True
 
 
 def gone(pid):
@@ -116,8 +140,19 @@ def main():
         follow(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "catchup":
         Reader(sys.argv[2]).step(True)
+    elif len(sys.argv) >= 2 and sys.argv[1] not in ("follow", "catchup"):
+        try:
+            with open(sys.argv[1], encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return
+        for line in lines:
+            r = record(line)
+            if r is not None and matches(r, sys.argv[2:]):
+                print(r)
     else:
-        sys.exit("usage: prodlog.py follow LOG SCRIPT_PID PRODD_PID | catchup LOG")
+        sys.exit("usage: prodlog.py follow LOG SCRIPT_PID PRODD_PID | "
+                 "catchup LOG | LOG [FILTER...]")
 
 
 if __name__ == "__main__":
