@@ -2,8 +2,9 @@
 #
 #   make            build build/prodd, build/prodctl, build/prodd-demo
 #   make run        install missing packages, build, run prodd on etc/services.yaml
-#   make test       install missing packages, build, run every test (plain,
-#                   then under ASan+UBSan, then valgrind)
+#   make test       install missing packages, build, run every test: the
+#                   plain build (unit tests under valgrind), then ASan+UBSan,
+#                   both whatever the first gave; ends with "all builds: ..."
 #   make check      the tests of one build (BUILD=..., SANITIZE=...)
 #   make deps       install the Debian packages the build and tests need
 #   make SANITIZE=address,undefined   sanitized build, in build/sanitize
@@ -132,11 +133,18 @@ unit: $(UNIT_TESTS)
 integration: all
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) ONLY=integration bash tests/run.sh
 
-# Everything: the plain build (with valgrind), then ASan+UBSan.
+# Everything: the plain build (with valgrind), then ASan+UBSan, the second
+# even when the first failed (to build or a test); each compiled on every
+# core. The last line is always summary.sh's "all builds: N passed, M
+# failed" (a build that left no results counts as a failure), and the
+# status is 1 when anything failed.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory check VALGRIND=1
-	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
-	@bash tests/summary.sh build build/sanitize
+	@rm -f build/test-summary build/sanitize/test-summary; rc=0; \
+	$(MAKE) --no-print-directory -j$(NPROC) check VALGRIND=1 || rc=1; \
+	$(MAKE) --no-print-directory -j$(NPROC) check SANITIZE=address,undefined || rc=1; \
+	bash tests/summary.sh build build/sanitize || rc=1; \
+	exit $$rc
 
 # Every benchmark, one after the other (~15 minutes); results in bench/README.md.
 bench: all

@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
 # Runs the tests of one build: the cmocka unit tests in $BUILD/tests and
 # every black-box script tests/integration/t-*.sh against the binaries in
-# $BUILD, two at a time (the unit tests, one after the other, as one of
-# the two). Each test's output goes to $BUILD/test-logs/, and is shown when it
-# fails. Ends with one line "N passed, M failed" (also kept in
-# $BUILD/test-summary) and exits 1 when anything failed.
-#   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration sh tests/run.sh
+# $BUILD, two at a time (each unit test is a job too), longest first, so
+# that the two lanes end together; each job's time is kept in
+# $BUILD/test-times for the next run's order (a job not timed yet counts
+# as the estimate below). The scripts in SERIAL load both cores on
+# purpose: they run first, one after the other, with nothing beside them
+# but the jobs in BESIDE, whose checks do not depend on time (the unit
+# tests, the configuration checks, the harness's own, spawning and
+# recovery: only bounded waits and what must not happen). Each test's
+# output goes to $BUILD/test-logs/, and is shown when it fails. Ends with
+# one line "N passed, M failed" (also kept in $BUILD/test-summary) and
+# exits 1 when anything failed.
+#   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration bash tests/run.sh
 set -u
 BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
+LANES=2
+SERIAL="t-api"
+BESIDE="test_* t-check t-harness t-recover t-spawn"
+# seconds a job took (plain build, valgrind), for the order of a first run
+ESTIMATE="test_config:45 test_*:1 t-api:33 t-health:18 t-check:15
+	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-recover:8 t-top:7
+	t-output:6 t-harness:6 t-spawn:2"
 logs=$BUILD/test-logs
+times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
+rm -f "$BUILD/test-summary" "$logs"/*.result "$logs"/*.uresult "$logs"/*.time
 passed=0
 failed=0
 failures=""
@@ -30,61 +46,52 @@ count_cmocka() {	# file -> "passed failed"
 	     END { print p + 0, f + 0 }' "$1"
 }
 
-# The unit tests, one after the other; their lines go to $logs/units.out,
-# their sums ("passed failed names-that-failed") to $logs/units.result.
-run_units() {
-	local t name log t0 rc secs p f up=0 uf=0 ufail=""
-	: >"$logs/units.out"
-	for t in "$BUILD"/tests/test_*; do
-		[ -x "$t" ] || continue
-		name=$(basename "$t")
-		case $name in *.*) continue ;; esac
-		log=$logs/$name.log
-		t0=$(date +%s)
-		timeout 300 $vg "$t" >"$log" 2>&1
-		rc=$?
-		secs=$(( $(date +%s) - t0 ))
-		set -- $(count_cmocka "$log")
-		p=$1 f=$2
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1	# crashed, leaked or timed out outside a test
-		fi
-		up=$((up + p))
-		uf=$((uf + f))
-		if [ "$f" -ne 0 ]; then
-			ufail="$ufail $name"
-			{
-				echo "FAIL unit $name (exit $rc): $log"
-				tail -n 40 "$log"
-			} >>"$logs/units.out"
-		else
-			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)" >>"$logs/units.out"
-		fi
-	done
-	echo "$up $uf$ufail" >"$logs/units.result"
+# One unit test; its sums ("passed failed exit seconds") go to
+# $logs/NAME.uresult.
+run_unit() {
+	local name=$1 log t0 rc secs p f
+	log=$logs/$name.log
+	t0=$(date +%s)
+	timeout 300 $vg "$BUILD/tests/$name" >"$log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	set -- $(count_cmocka "$log")
+	p=$1 f=$2
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# crashed, leaked or timed out outside a test
+	fi
+	echo "$p $f $rc $secs" >"$logs/$name.uresult"
+	echo "$name $secs" >"$logs/$name.time"
 }
 
-# What run_units found, into the totals.
+# What the unit tests found, in the order of their names, into the totals.
 units_done() {
-	local up uf ufail
-	cat "$logs/units.out"
-	read -r up uf ufail <"$logs/units.result" || { up=0 uf=1 ufail=units; }
-	passed=$((passed + up))
-	failed=$((failed + uf))
-	[ -z "$ufail" ] || failures="$failures $ufail"
-	rm -f "$logs/units.out" "$logs/units.result"
+	local name p f rc secs
+	for name in $units; do
+		read -r p f rc secs <"$logs/$name.uresult" 2>/dev/null || { p=0 f=1 rc=-; }
+		rm -f "$logs/$name.uresult"
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failures="$failures $name"
+			echo "FAIL unit $name (exit $rc): $logs/$name.log"
+			tail -n 40 "$logs/$name.log"
+		else
+			echo "ok   unit $name: $p passed${vg:+ (valgrind)} (${secs} s)"
+		fi
+	done
 }
 
 # One black-box script; its result goes to $logs/NAME.result.
 run_script() {
-	local t=$1 name log t0 rc secs line p f	# $2: the script's number
+	local t=$1 name log t0 rc secs line p f
 	name=$(basename "$t" .sh)
 	log=$logs/$name.log
 	t0=$(date +%s)
 	# each script takes its TCP ports from its own block of 500 (by its
-	# place in the list, counted here in the parent shell: run_script runs
-	# in a subshell), so two scripts side by side never pick the same port
-	PRODD_TEST_PORTS=$((20000 + ($2 % 24) * 500)) \
+	# place in the sorted list of scripts), so two scripts side by side
+	# never pick the same port
+	PRODD_TEST_PORTS=$((20000 + ($(port_block "$name") % 24) * 500)) \
 		timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -95,43 +102,97 @@ run_script() {
 		f=1
 	fi
 	echo "$p $f $rc $secs" >"$logs/$name.result"
+	echo "$name $secs" >"$logs/$name.time"
 }
 
-port_block=0
-if [ "$ONLY" = unit ]; then
-	run_units
-	units_done
-fi
+scripts=$(cd tests/integration && ls t-*.sh | sed 's/\.sh$//')
+port_block() {	# NAME -> its place (1...) in the list of scripts
+	echo "$scripts" | grep -nx "$1" | cut -d: -f1
+}
 
-if [ "$ONLY" != unit ]; then
-	# Two at a time (the machine has two cores); the scripts that load
-	# both cores on purpose (SERIAL) run alone, after the others. The unit
-	# tests (unless left out) take one of the two places while they run.
-	SERIAL="t-api"
-	running=0
-	if [ "$ONLY" != integration ]; then
-		run_units &
-		running=1
+# weight JOB: the seconds it took last time, or its estimate, or 10
+weight() {
+	local - w e
+	set -f
+	w=$(awk -v j="$1" '$1 == j { print $2 }' "$times" 2>/dev/null | tail -n 1)
+	if [ -z "$w" ]; then
+		for e in $ESTIMATE; do
+			case $1 in ${e%:*}) w=${e##*:}; break ;; esac
+		done
 	fi
-	for t in tests/integration/t-*.sh; do
-		[ -f "$t" ] || continue
-		case " $SERIAL " in *" $(basename "$t" .sh) "*) continue ;; esac
-		port_block=$((port_block + 1))
-		run_script "$t" "$port_block" &
-		running=$((running + 1))
-		if [ $running -ge 2 ]; then
-			wait -n
-			running=$((running - 1))
+	echo "${w:-10}"
+}
+
+run_job() {
+	case $1 in
+	test_*) run_unit "$1" ;;
+	*) run_script "tests/integration/$1.sh" ;;
+	esac
+}
+
+units=""
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	case $(basename "$t") in *.*) continue ;; esac
+	units="$units $(basename "$t")"
+done
+jobs=""
+serial=""
+[ "$ONLY" = integration ] || jobs=$units
+if [ "$ONLY" != unit ]; then
+	for name in $scripts; do
+		case " $SERIAL " in *" $name "*) serial="$serial $name"; continue ;; esac
+		jobs="$jobs $name"
+	done
+fi
+# beside JOB: the job is one of BESIDE
+beside() {
+	local - b
+	set -f
+	for b in $BESIDE; do
+		case $1 in $b) return 0 ;; esac
+	done
+	return 1
+}
+# longest_first JOB...: the jobs, the longest first
+longest_first() {
+	local j
+	for j in "$@"; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }'
+}
+
+# The serial scripts, one after the other, in a lane of their own; beside
+# them, the jobs of BESIDE, one after the other, while they last.
+running=0
+spid=""
+if [ -n "$serial" ]; then
+	( for name in $serial; do run_script "tests/integration/$name.sh"; done ) &
+	spid=$!
+	running=1
+	rest=""
+	for j in $(longest_first $jobs); do
+		if beside "$j" && kill -0 "$spid" 2>/dev/null; then
+			run_job "$j"
+			continue
 		fi
+		rest="$rest $j"
 	done
-	wait
-	[ "$ONLY" = integration ] || units_done
-	for name in $SERIAL; do
-		port_block=$((port_block + 1))
-		[ -f "tests/integration/$name.sh" ] && run_script "tests/integration/$name.sh" "$port_block"
-	done
-	for t in tests/integration/t-*.sh; do
-		name=$(basename "$t" .sh)
+	jobs=$rest
+	kill -0 "$spid" 2>/dev/null || running=0
+fi
+# Then the pool: LANES jobs at a time, longest first.
+for j in $(longest_first $jobs); do
+	run_job "$j" &
+	running=$((running + 1))
+	if [ $running -ge $LANES ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+
+[ "$ONLY" = integration ] || units_done
+if [ "$ONLY" != unit ]; then
+	for name in $scripts; do
 		log=$logs/$name.log
 		[ -f "$logs/$name.result" ] || { echo "0 1 1 0" >"$logs/$name.result"; }
 		read -r p f rc secs <"$logs/$name.result"
@@ -148,6 +209,14 @@ if [ "$ONLY" != unit ]; then
 		fi
 	done
 fi
+
+# this run's times, for the next run's order (the jobs of a partial run
+# keep their other times)
+{
+	cat "$logs"/*.time 2>/dev/null
+	[ -f "$times" ] && cat "$times"
+} | awk '!seen[$1]++' >"$times.new" && mv "$times.new" "$times"
+rm -f "$logs"/*.time
 
 echo "$passed $failed" >"$BUILD/test-summary"
 echo "[$BUILD${SANITIZE:+ sanitize=$SANITIZE}${vg:+ valgrind}]${failures:+ failed:$failures}"

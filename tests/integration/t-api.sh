@@ -24,6 +24,8 @@ status_of() { tail -n 1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
 # jq-less JSON: python expression on the body as "j"
 jpy() { python3 -c "import json,sys; j=json.loads(sys.stdin.read()); print($1)"; }
+# no_clients: prodd holds no TCP connection on its port any more
+no_clients() { [ -z "$(ss -Htn state established state close-wait "( sport = :$PORT )" 2>/dev/null)" ]; }
 
 new_env
 p1=$(free_port); p2=$(free_port)
@@ -32,12 +34,15 @@ write_config <<YAML
     command: $DEMO --role search --port $p1
     environment: { SECRET_KEY: "s3cr3t-v4lue-xyz", MODE: demo }
     port: $p1
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: off
     command: sleep 100
     enabled: false
+    ready_after: 100ms
 YAML
 # history: 5, so that the answers (dashboard-data carries every history)
 # stop growing after 5 s and the RSS comparison below compares like with
@@ -142,7 +147,9 @@ fpid=$!
 curl -s -N -m 8 --unix-socket "$STATE/prodd.sock" \
 	"http://localhost/api/events?since=1000000&follow=1" >"$T/events.out" &
 epid=$!
-sleep 0.5
+wait_for 5 connected $fpid
+wait_for 5 connected $epid
+api /api/health >/dev/null	# and prodd's loop has gone round since
 api -X POST /api/services/search/restart >/dev/null
 wait_for 8 grep -q "listening on" "$T/follow.out"
 check "logs follow: new lines arrive as they come" grep -q '"stream":"stdout"' "$T/follow.out"
@@ -206,7 +213,7 @@ for c in b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n":
 time.sleep(3)
 PY
 slow=$!
-sleep 0.5
+wait_for 5 connected $slow
 t0=$(date +%s%N)
 r=$(tcp /api/health)
 t1=$(date +%s%N)
@@ -262,12 +269,12 @@ PY
 # than they will have); then the two rounds that are compared
 round 3 200 >/dev/null
 read -r n1 bad1 <<<"$(round)"
-sleep 0.3	# prodd has closed the round's connections
+wait_for 5 no_clients	# prodd has closed the round's connections
 # RssAnon: what prodd allocated; RssFile moves with the pages of code and
 # libraries the kernel keeps mapped or faults in again, which no leak is
 rss1=$(awk '/RssAnon/ { print $2 }' "/proc/$PRODD_PID/status")
 read -r n2 bad2 <<<"$(round)"
-sleep 0.3
+wait_for 5 no_clients
 rss2=$(awk '/RssAnon/ { print $2 }' "/proc/$PRODD_PID/status")
 check "100 clients x 10 s: every answer right ($n1 and $n2 requests, $bad1 + $bad2 wrong)" \
 	test "$bad1" -eq 0 -a "$bad2" -eq 0 -a "$n1" -gt 1000
@@ -289,6 +296,7 @@ write_config <<YAML
   - name: slow
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 3s
+    ready_after: 100ms
 YAML
 api -X POST /api/reload >/dev/null
 wait_event 10 kind=state service=slow to=running
@@ -306,6 +314,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 100
+    ready_after: 100ms
 YAML
 sed -i "s|^daemon:|daemon:\n  rate_limit: 5/s|" "$T/s.yaml"
 python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); open('$T/bound','w'); time.sleep(15)" &
@@ -358,6 +367,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 100
+    ready_after: 100ms
 YAML
 sed -i "s|^daemon:|daemon:\n  control_socket: $T/run/deep/prodd.sock|" "$T/s.yaml"
 start_prodd

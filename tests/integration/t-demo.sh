@@ -111,6 +111,9 @@ wait_up() {
 	return 1
 }
 
+# A wait that times out is a failed check where it stands.
+timed_out() { nok "timed out after $1 waiting for: $2"; }
+
 # wait_gone PID [STEPS]: until PID is gone or a zombie (STEPS x 50 ms).
 wait_gone() {
 	local i
@@ -259,7 +262,7 @@ rc=0
 setsid "$DEMO" --port "$PORT" >/dev/null 2>"$TMP/inuse.err" &
 inuse=$!
 PGIDS+=("$inuse")
-wait_gone "$inuse" 100 || true
+wait_gone "$inuse" 100 || timed_out 5s "the demo on a port in use to exit"
 reap "$inuse"
 check "port in use exits 1 with a clear message" eval \
 	'[[ $rc = 1 ]] && grep -q "cannot listen on 127.0.0.1:$PORT: address already in use" "$TMP/inuse.err"'
@@ -267,7 +270,7 @@ check "port in use exits 1 with a clear message" eval \
 # ---- latency ---------------------------------------------------------------
 
 start_demo latency --latency-ms 400
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 t=$(curl -s -o /dev/null -w '%{time_total}' --max-time 3 "http://127.0.0.1:$PORT/api/search?q=gpu" || true)
 th=$(curl -s -o /dev/null -w '%{time_total}' --max-time 3 "http://127.0.0.1:$PORT/api/health" || true)
 check "--latency-ms 400 delays search (${t}s) but not health (${th}s)" \
@@ -277,7 +280,7 @@ kill_demo "$PID"
 # ---- rag and analytics roles --------------------------------------------
 
 start_demo rag --role rag
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 get '/api/answer?q=how+does+rag+retrieve+documents+and+rerank'
 check "rag answers with cited sources" eval \
 	'[[ $CODE = 200 && $BODY == *"\"answer\":"*"[1]"* && $BODY == *"\"sources\":[{\"id\":\"doc-"* ]]'
@@ -285,7 +288,7 @@ check "rag cites at most 3 sources" test "$(grep -o '"id":"doc-' <<<"$BODY" | wc
 kill_demo "$PID"
 
 start_demo analytics --role analytics --latency-ms 0
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 for _ in 1 2 3; do get '/api/stats?q=gpu+cache'; done
 for _ in 1 2; do get /api/events -X POST --data-binary '{"kind":"click"}'; done
 check "events accepted with 202" test "$CODE" = 202 -a "$BODY" = '{"accepted":true}'
@@ -297,7 +300,7 @@ kill_demo "$PID"
 # ---- health faults -------------------------------------------------------
 
 start_demo starting --start-delay 1
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 get /api/health
 first=$CODE
 firstbody=$BODY
@@ -311,7 +314,7 @@ check "--start-delay 1: 503 starting, then 200" eval \
 kill_demo "$PID"
 
 start_demo unhealthy --unhealthy-after 0.8
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 get /api/health
 first=$CODE
 for ((i = 0; i < 60; i++)); do
@@ -324,7 +327,7 @@ check "--unhealthy-after: 200, then 503 unhealthy" eval \
 kill_demo "$PID"
 
 start_demo hang --hang-health-after 0.3
-wait_up / || true
+wait_up / || timed_out 5s "the demo to answer / on port $PORT"
 sleep 0.4
 rc=0
 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/api/health" || rc=$?
@@ -336,20 +339,20 @@ kill_demo "$PID"
 # ---- process faults --------------------------------------------------------
 
 start_demo crash --crash-after 0.5 --exit-code 7
-wait_gone "$PID" 60 || true
+wait_gone "$PID" 60 || timed_out 3s "the demo (pid $PID) to exit"
 lived=$(($(now_ms) - START_MS))
 reap "$PID"
 check "--crash-after 0.5 --exit-code 7 exits 7 after ${lived} ms" eval \
 	'[[ $rc = 7 && $lived -ge 400 ]] && grep -q "crashing now (exit code 7)" "$ERR"'
 
 start_demo crash0 --crash-after 0 --exit-code 3
-wait_gone "$PID" 60 || true
+wait_gone "$PID" 60 || timed_out 3s "the demo (pid $PID) to exit"
 reap "$PID"
 check "--crash-after 0 exits at once without listening" eval \
 	'[[ $rc = 3 ]] && ! grep -q listening "$OUT"'
 
 start_demo stubborn --ignore-sigterm
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 kill -TERM "$PID" 2>/dev/null || true
 sleep 0.3
 get /api/health
@@ -361,7 +364,7 @@ reap "$PID"
 check "--ignore-sigterm dies on SIGKILL" test "$rc" = 137
 
 start_demo burn --cpu-burn 50
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 c0=$(cpu_ticks "$PID" || echo 0)
 m0=$(now_ms)
 sleep 2
@@ -374,7 +377,7 @@ check "--cpu-burn 50 uses ${pct}% of a core and health still answers" eval \
 kill_demo "$PID"
 
 start_demo leak --leak-mb-per-s 20
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 r0=$(rss_kb "$PID" || echo 0)
 sleep 1.5
 r1=$(rss_kb "$PID" || echo 0)
@@ -383,7 +386,7 @@ check "--leak-mb-per-s 20 grows VmRSS by $(((r1 - r0) / 1024)) MiB in 1.5 s" \
 kill_demo "$PID"
 
 start_demo grandchild --spawn-grandchild
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 gpid=
 for ((i = 0; i < 100; i++)); do
 	gpid=$(sed -n 's/^grandchild pid \([0-9]*\)$/\1/p' "$OUT" | head -n 1)
@@ -402,7 +405,7 @@ check "grandchild exits on SIGTERM" eval '[[ -n $gpid ]] && wait_gone "$gpid" 60
 kill_demo "$PID"
 
 start_demo grandchild2 --spawn-grandchild --grandchild-lifetime 0.3
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 gpid=
 for ((i = 0; i < 100; i++)); do
 	gpid=$(sed -n 's/^grandchild pid \([0-9]*\)$/\1/p' "$OUT" | head -n 1)
@@ -413,7 +416,7 @@ check "--grandchild-lifetime 0.3 ends the grandchild" eval '[[ -n $gpid ]] && wa
 kill_demo "$PID"
 
 start_demo logs --log-lines-per-s 200
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 sleep 1
 kill_demo "$PID"
 nout=$(grep -c ' INFO search: handled query ' "$OUT" || true)
@@ -424,7 +427,7 @@ check "log lines are well formed" eval \
 	'grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z INFO search: handled query .* in [0-9.]+ms \(#[0-9]+\)$" "$OUT"'
 
 start_demo logpad --log-lines-per-s 500 --log-line-bytes 300
-wait_up || true
+wait_up || timed_out 5s "the demo to answer on port $PORT"
 sleep 0.3
 kill_demo "$PID"
 check "--log-line-bytes 300 pads every line to 300 bytes" eval \
@@ -438,7 +441,7 @@ OUT="$TMP/search.out"
 ERR="$TMP/search.err"
 t0=$(now_ms)
 kill -TERM "$PID" 2>/dev/null || true
-wait_gone "$PID" 100 || true
+wait_gone "$PID" 100 || timed_out 5s "the demo (pid $PID) to exit"
 took=$(($(now_ms) - t0))
 reap "$PID"
 check "SIGTERM exits 0 in ${took} ms" eval \

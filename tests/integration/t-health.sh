@@ -8,7 +8,7 @@
 # default interval, timeout and retries.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+trap cleanup_all EXIT
 VG_SAVED=$VG	# valgrind only for the last part
 VG=""
 
@@ -19,6 +19,10 @@ svc() { api "/api/services/$1" | python3 -c "import json,sys; j=json.load(sys.st
 state_is() { [ "$(svc "$1" 'j["state"]')" = "$2" ]; }
 health_is() { [ "$(svc "$1" 'j["health"]["status"]')" = "$2" ]; }
 spawns() { events kind=spawn service="$1" | wc -l; }
+respawned() { [ "$(spawns "$1")" -ge 2 ]; }
+pid_is() { [ "$(svc "$1" 'j["pid"]')" = "$2" ]; }
+checked() { [ "$(svc "$1" "j['health']['checks'] >= $2")" = True ]; }
+last_error_is() { [ "$(svc "$1" 'j["health"]["last_error"]')" = "$2" ]; }
 # ts_of FILTER...: the time (s, float) of the first matching event
 ts_of() {
 	events "$@" | head -n 1 | awk '{ print $11 }' | python3 -c '
@@ -26,6 +30,24 @@ import sys, datetime
 t = sys.stdin.read().strip()
 print(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() if t else "")'
 }
+
+# ---- the defaults, started first: their checks come at their place below
+# interval 5 s, timeout 2 s, retries 3 (start_period shortened to 1 s so
+# that the test need not wait out the default 30 s): health turns bad 3 s
+# after the start, failing (HTTP 503) in one service, hanging in the
+# other; the restarts take about 15 s, during the sections before theirs
+new_env
+pb=$(free_port); pg=$(free_port)
+write_config <<YAML
+  - name: bad
+    command: $DEMO --port $pb --unhealthy-after 3
+    health_check: { url: "http://127.0.0.1:$pb/api/health", start_period: 1s }
+  - name: hung
+    command: $DEMO --port $pg --hang-health-after 3
+    health_check: { url: "http://127.0.0.1:$pg/api/health", start_period: 1s }
+YAML
+start_prodd
+park_env defaults
 
 # ---- many probes in one prodd -------------------------------------------
 new_env
@@ -111,7 +133,7 @@ wait_event 15 kind=health service=flaky to=unhealthy
 check "unhealthy-after: unhealthy after 2 failures, the last an HTTP 503" \
 	grep -q "2_health_checks_failed_in_a_row,_the_last:_HTTP_503" \
 	<<<"$(events kind=health service=flaky to=unhealthy)"
-wait_for 10 test "$(spawns flaky)" -ge 2
+wait_for 10 respawned flaky
 check "unhealthy-after: restarted (a second spawn)" test "$(spawns flaky)" -ge 2
 check "unhealthy-after: the stop says why" \
 	test -n "$(events kind=state service=flaky to=stopping 'reason~=unhealthy')"
@@ -120,7 +142,7 @@ check "unhealthy-after: the stop says why" \
 wait_event 15 kind=health service=hang to=unhealthy
 check "hang-health-after: unhealthy after timeouts" \
 	grep -q "the_last:_timeout_after_300_ms" <<<"$(events kind=health service=hang to=unhealthy)"
-wait_for 10 test "$(spawns hang)" -ge 2
+wait_for 10 respawned hang
 check "hang-health-after: restarted" test "$(spawns hang)" -ge 2
 
 # a refused port, on_unhealthy: ignore: unhealthy, still the same process
@@ -130,23 +152,24 @@ check "refused port: the reason is 'connection refused'" \
 	test "$(svc refused 'j["health"]["last_error"]')" = "connection refused"
 check "on_unhealthy ignore: state unhealthy, not restarted" \
 	test "$(spawns refused)" -eq 1
-sleep 1
 check "on_unhealthy ignore: the same pid a second later" \
-	test "$(svc refused 'j["pid"]')" = "$pid_r"
-check "checks go on (counted), one event per transition" \
-	test "$(svc refused 'j["health"]["failures"] > 3')" = True -a \
-	"$(events kind=health service=refused | wc -l)" -eq 1
+	stays 1 pid_is refused "$pid_r"
+nf=$(svc refused 'j["health"]["failures"]')
+ne=$(events kind=health service=refused | wc -l)
+check "checks go on (counted: $nf failures), one event per transition ($ne)" \
+	test "${nf:-0}" -gt 3 -a "$ne" -eq 1
 
 # an exec check that hangs: its whole group is killed at the timeout
 wait_for 10 state_is exechang unhealthy
 check "exec hang: the reason is the timeout" \
 	test "$(svc exechang 'j["health"]["last_error"]')" = "timeout after 300 ms"
-sleep 0.2
 check "exec hang: nothing of its group is left (sleep 31.5 & sleep 31.6)" \
-	wait_for 2 bash -c '! pgrep -f "sleep 31\.[56]" >/dev/null'
+	poll 2.2 bash -c '! pgrep -f "sleep 31\.[56]" >/dev/null'
 
 # the others' cadence: steady is checked every 200 ms, whatever hangs or
-# refuses beside it (start = end - latency, from its own history)
+# refuses beside it (start = end - latency, from its own history), once
+# it has 32 checks kept
+wait_for 15 checked steady 32
 gaps=$(api /api/services/steady | python3 -c '
 import json, sys, datetime
 h = json.load(sys.stdin)["health"]["history"]
@@ -199,7 +222,7 @@ write_config <<YAML
     health_check: { url: "http://127.0.0.1:$prd/", interval: 300ms, follow_redirects: true }
 YAML
 start_prodd
-wait_for 15 test "$(svc judged 'j["health"]["last_error"]')" = "HTTP 302"
+wait_for 15 last_error_is judged "HTTP 302"
 wait_for 15 health_is followed healthy
 check "a 302 is judged as it is: unhealthy, 'HTTP 302'" \
 	test "$(svc judged 'j["state"], j["health"]["last_error"]')" = "unhealthy HTTP 302"
@@ -259,20 +282,8 @@ stop_prodd
 cleanup
 
 # ---- the defaults: restarted within interval x retries + timeout + 1 s --
-# interval 5 s, timeout 2 s, retries 3 (start_period shortened to 1 s so
-# that the test need not wait out the default 30 s): health turns bad 3 s
-# after the start, failing (HTTP 503) in one service, hanging in the other
-new_env
-pb=$(free_port); pg=$(free_port)
-write_config <<YAML
-  - name: bad
-    command: $DEMO --port $pb --unhealthy-after 3
-    health_check: { url: "http://127.0.0.1:$pb/api/health", start_period: 1s }
-  - name: hung
-    command: $DEMO --port $pg --hang-health-after 3
-    health_check: { url: "http://127.0.0.1:$pg/api/health", start_period: 1s }
-YAML
-start_prodd
+# (its prodd was started first, and has run beside the others since)
+resume_env defaults
 wait_event 30 kind=state service=bad to=stopping
 wait_event 30 kind=state service=hung to=stopping
 for s in bad hung; do
@@ -343,7 +354,8 @@ YAML
 	VG="$VG_SAVED" start_prodd
 	wait_event 60 kind=state service=e to=running
 	wait_event 60 kind=state service=t to=running
-	sleep 2
+	# probes of every kind have run a few times, h's hangs
+	for s in u t e; do wait_for 30 checked "$s" 3; done
 	stop_prodd
 	check "valgrind: probes in flight, clean shutdown, no leak, no error (exit $?)" test $? -eq 0
 	cleanup

@@ -6,7 +6,7 @@
 # and /proc.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+trap cleanup_all EXIT
 VG_SAVED=$VG
 VG=""
 
@@ -15,6 +15,16 @@ VG=""
 py_check() {
 	if python3 - "$@"; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
 }
+
+# ---- B's prodd starts first: its backoffs (1 + 2 + 4 s) run beside A ----
+new_env
+write_config <<YAML
+  - name: crash
+    command: $DEMO --crash-after 0 --exit-code 3
+    max_restarts: 3
+YAML
+start_prodd
+park_env crashloop
 
 # ---- A: waves, environment, descriptors, capture, log, shutdown order ----
 new_env
@@ -26,14 +36,18 @@ write_config <<YAML
     working_dir: $T
     env_file: svc.env
     environment: { FOO: bar, BOTH: conf }
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: analytics
     command: $DEMO --role analytics --port $p3
     dependencies: [search, rag]
+    ready_after: 100ms
   - name: plain
     command: sleep 1000
+    ready_after: 100ms
 YAML
 PRODD_TOKEN=secret NOTIFY_SOCKET=/nowhere JOURNAL_STREAM=1:2 WATCHDOG_USEC=1 \
 	INVOCATION_ID=x LISTEN_FDS=3 KEEP_ME=kept start_prodd
@@ -78,7 +92,7 @@ for l in open(sys.argv[1]):
     assert set(r) == {"timestamp", "level", "service", "message", "metadata"}, r
 ' "$PLOG"
 check "events are numbered 1, 2, 3, ... without gaps" \
-	bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' | awk '{ if (\$10 != NR) exit 1 }'"
+	awk '{ if ($10 != NR) exit 1 }' <<<"$(events)"
 stop_prodd
 check "SIGTERM: prodd exits 0" test $? -eq 0
 order=$(events kind=exit | awk '$2 != "plain" { print $2 }' | tr '\n' ' ')
@@ -90,13 +104,8 @@ check "nothing of the services is left" test $left -eq 0
 cleanup
 
 # ---- B: a crash loop: restarted 3 times at 1 s, 2 s, 4 s, then failed ----
-new_env
-write_config <<YAML
-  - name: crash
-    command: $DEMO --crash-after 0 --exit-code 3
-    max_restarts: 3
-YAML
-start_prodd
+# (its prodd was started first, and has run beside A since)
+resume_env crashloop
 wait_event 20 kind=state service=crash to=failed
 delays=$(events kind=state service=crash to=backoff | awk '{ print $9 }' | tr '\n' ' ')
 check "three restarts with delays 1000 2000 4000 ms ($delays)" \
@@ -116,9 +125,9 @@ sys.exit(0 if ok else 1)
 PY
 check "exit code 3 recorded" \
 	test "$(events kind=exit service=crash | head -n 1 | awk '{ print $7 }')" = 3
-check "failed says why" bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' kind=state to=failed | grep -q 'gave_up_after_3_restarts_in_a_row'"
-sleep 2
-check "and it stays down: 4 spawns in all" test "$(events kind=spawn | wc -l)" -eq 4
+check "failed says why" grep -q 'gave_up_after_3_restarts_in_a_row' <<<"$(events kind=state to=failed)"
+spawns_are() { [ "$(events kind=spawn | wc -l)" -eq "$1" ]; }
+check "and it stays down: 4 spawns in all (for 2 s)" stays 2 spawns_are 4
 stop_prodd
 cleanup
 
@@ -128,6 +137,7 @@ write_config <<YAML
   - name: stubborn
     command: $DEMO --ignore-sigterm --spawn-grandchild --port $(free_port)
     stop_timeout: 1s
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 10 kind=state service=stubborn to=running
@@ -160,18 +170,19 @@ write_config <<YAML
   - name: one
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 60s
+    ready_after: 100ms
   - name: two
     command: $DEMO --ignore-sigterm --port $(free_port)
     stop_timeout: 60s
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 10 kind=state service=two to=running
 p_one=$(svc_pid one); p_two=$(svc_pid two)
 kill -TERM "$PRODD_PID"
 wait_event 5 kind=state service=two to=stopping
-sleep 0.3
-check "after one SIGTERM they are still stopping" \
-	bash -c "kill -0 $p_one && kill -0 $p_two"
+both_alive() { kill -0 "$p_one" && kill -0 "$p_two"; }
+check "after one SIGTERM they are still stopping (for 0.3 s)" stays 0.3 both_alive
 t0=$(date +%s%N)
 stop_prodd
 rc=$?
@@ -212,11 +223,13 @@ new_env
 write_config <<YAML
   - name: quiet
     command: sleep 30
+    ready_after: 100ms
 YAML
 start_prodd --log-level notice --log-format text
-sleep 1.5
+# once it runs, its info lines (spawn, running) would have been written
+wait_for 10 bash -c "curl -s -m 5 --unix-socket '$STATE/prodd.sock' http://localhost/api/services/quiet | grep -q '\"state\":\"running\"'"
 kill -INT "$PRODD_PID"
-wait_for 10 bash -c "! kill -0 $PRODD_PID 2>/dev/null"
+wait_for 10 not_alive "$PRODD_PID"
 wait "$PRODD_PID"
 check "SIGINT (Ctrl-C) stops everything and exits 0" test $? -eq 0
 PRODD_PID=""
@@ -231,12 +244,15 @@ if [ -n "$VG_SAVED" ]; then
 	write_config <<YAML
   - name: a
     command: $DEMO --role search --port $(free_port)
+    ready_after: 100ms
   - name: b
     command: $DEMO --role rag --port $(free_port)
     dependencies: [a]
+    ready_after: 100ms
   - name: c
     command: $DEMO --role analytics --port $(free_port)
     dependencies: [b]
+    ready_after: 100ms
 YAML
 	VG="$VG_SAVED" start_prodd
 	wait_event 60 kind=state service=c to=running

@@ -13,6 +13,8 @@ api() { curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
 code() { curl -s -m 10 -o /dev/null -w '%{http_code}' --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
 svc() { api "/api/services/$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)" 2>/dev/null; }
 has_metrics() { [ "$(svc "$1" 'j["metrics"] is not None')" = True ]; }
+# svc_is NAME EXPR VALUE: the expression on the service's JSON is VALUE
+svc_is() { [ "$(svc "$1" "$2")" = "$3" ]; }
 
 new_env
 pb=$(free_port); pg=$(free_port); pl=$(free_port)
@@ -34,8 +36,9 @@ wait_for 15 has_metrics burn
 wait_for 15 has_metrics tree
 
 # CPU: five readings a sample apart, the median; and what the process's
-# own counters say over the same 3 s (utime + stime of both threads)
-sleep 1
+# own counters say over the same 3 s (utime + stime of both threads); from
+# the first reading over a whole sample on
+wait_for 10 svc_is burn 'j["metrics"]["cpu_percent"] > 0' True
 bpid=$(svc burn 'j["pid"]')
 ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
 k0=$(ticks); w0=$(date +%s%N)
@@ -55,11 +58,11 @@ check "an idle service reads under 5 % CPU" \
 	python3 -c "import sys; sys.exit(not ($(svc idle 'j["metrics"]["cpu_percent"]') < 5))"
 
 # RSS over the whole tree: the main process and its orphaned grandchild
-wait_for 10 test "$(svc tree 'j["metrics"]["processes"]')" = 2
+wait_for 10 svc_is tree 'j["metrics"]["processes"]' 2
 sid=$(svc tree 'j["pid"]')
 check "tree: 2 processes (the grandchild, subreaped, counted by session)" \
 	test "$(svc tree 'j["metrics"]["processes"]')" = 2
-sleep 1.2	# a slow sample (fds, io) has passed
+wait_for 10 svc_is tree 'j["metrics"]["fds"] is not None' True	# a slow sample (fds, io) has passed
 ps_kb=$(ps -o rss= -s "$sid" | awk '{ s += $1 } END { print s }')
 ours=$(svc tree 'j["metrics"]["rss_bytes"] // 1024')
 check "tree: RSS agrees with ps within 10 % (prodd $ours KiB, ps $ps_kb KiB)" \
@@ -72,10 +75,17 @@ wait_event 20 kind=state service=leak to=stopping 'reason~=memory_limit'
 check "leak: stopped for its memory_limit" \
 	test -n "$(events kind=state service=leak to=stopping 'reason~=over its memory limit (RSS')"
 check "leak: and a restart scheduled (backoff)" \
-	wait_for 5 test -n "$(events kind=state service=leak to=backoff)"
+	poll_event 5 kind=state service=leak to=backoff
 
 # /api/dashboard-data: the host and every history, 8 samples deep
-sleep 1
+full() {
+	api /api/dashboard-data | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+b = [s for s in j["services"] if s["name"] == "burn"][0]
+sys.exit(not (len(j["system"]["history"]["cpu"]) == 8 and len(b["history"]["cpu"]) == 8))' 2>/dev/null
+}
+wait_for 10 full
 d=$(api /api/dashboard-data)
 check "dashboard-data: system cpu, memory, load, disks, network, uptime" \
 	test "$(python3 -c '

@@ -13,6 +13,7 @@ write_config <<YAML
   - name: flood
     command: $DEMO --log-lines-per-s 50000 --log-line-bytes 1024 --port $(free_port)
     log: { max_size: 1M, keep: 2, ring: 1000 }
+    ready_after: 100ms
   - name: crasher
     command: $DEMO --crash-after 0.3 --port $(free_port)
     restart_delay: 500ms

@@ -47,12 +47,15 @@ p1=$(free_port); p2=$(free_port); p3=$(free_port)
 write_config <<YAML
   - name: search
     command: $DEMO --role search --port $p1
+    ready_after: 100ms
   - name: rag
     command: $DEMO --role rag --port $p2
     dependencies: [search]
+    ready_after: 100ms
   - name: talker
     command: ["/bin/sh", "-c", "trap 'echo got-usr1; echo to-stderr >&2' USR1; echo hello-talker; while :; do sleep 0.2; done"]
     stop_timeout: 2s
+    ready_after: 100ms
   - name: off
     command: sleep 1000
     enabled: false
@@ -63,6 +66,7 @@ write_config <<YAML
   - name: once
     command: ["/bin/sh", "-c", "test -e $T/fail && exit 1; exec sleep 1000"]
     restart: never
+    ready_after: 100ms
 YAML
 cp "$T/s.yaml" "$T/s.orig"
 
@@ -308,7 +312,7 @@ check "logs --json: prodd's JSON" \
 pc logs nosuch
 check "logs of an unknown service: exit 1" rc_is 1
 
-# an idle follower, checked after the others: it must not be cut off
+# an idle follower, checked before prodd goes away: it must not be cut off
 # followers end by a signal; under ASan, LeakSanitizer's exit-time scan of
 # a process interrupted there has been seen to spin : leaks stay checked by every other run and by valgrind
 FOLLOW_ASAN=${ASAN_OPTIONS:-}
@@ -332,18 +336,6 @@ wait "$fpid"
 frc=$?
 check "logs -f: ends with exit 0 when told to (SIGTERM)" test "$frc" -eq 0
 cat "$T/follow.err" >>"$T/allerr"
-
-sleep $(( 8 - ($(date +%s) - istart) )) 2>/dev/null
-if kill -0 "$ipid" 2>/dev/null; then
-	kill -INT "$ipid"
-	wait "$ipid"
-	irc=$?
-	check "logs -f: still following after 8 s without any output; exit 0 on Ctrl-C" test "$irc" -eq 0
-else
-	wait "$ipid"
-	not_ok "logs -f: still following after 8 s without any output (it ended with $?: $(cat "$T/idle.err"))"
-fi
-cat "$T/idle.err" >>"$T/allerr"
 
 # ---- events ---------------------------------------------------------------
 pc events -n 5
@@ -379,7 +371,7 @@ check "events -f: ends with exit 0 on Ctrl-C" test "$erc" -eq 0
 cat "$T/evf.err" >>"$T/allerr"
 
 # ---- reload ---------------------------------------------------------------
-{ cat "$T/s.orig"; printf '  - name: extra\n    command: sleep 1000\n'; } >"$T/s.yaml"
+{ cat "$T/s.orig"; printf '  - name: extra\n    command: sleep 1000\n    ready_after: 100ms\n'; } >"$T/s.yaml"
 pc reload
 check "reload: exit 0 with prodd's summary" \
 	bash -c "[ $RC -eq 0 ] && grep -q '^1 added, 0 removed, 0 changed, 6 unchanged\$' '$T/out'"
@@ -394,7 +386,7 @@ check "reload of a bad file: nothing changed" state_is extra running
 ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock" logs extra -f >"$T/follow3" 2>"$T/follow3.err" &
 fpid=$!
 BG="$BG $fpid"
-sleep 0.5
+wait_for 5 connected "$fpid"
 cp "$T/s.orig" "$T/s.yaml"
 pc reload
 check "reload that removes a service: exit 0" rc_is 0
@@ -429,6 +421,20 @@ check "completion: signal names after the service" \
 check "completion: no names when prodd is not there" \
 	test -z "$(comp "$PRODCTL" --socket "$T/none.sock" stop "")"
 
+# ---- the idle follower of off, started with the logs above ---------------
+# (its 8 s ran through the sections since)
+sleep $(( 8 - ($(date +%s) - istart) )) 2>/dev/null
+if kill -0 "$ipid" 2>/dev/null; then
+	kill -INT "$ipid"
+	wait "$ipid"
+	irc=$?
+	check "logs -f: still following after 8 s without any output; exit 0 on Ctrl-C" test "$irc" -eq 0
+else
+	wait "$ipid"
+	not_ok "logs -f: still following after 8 s without any output (it ended with $?: $(cat "$T/idle.err"))"
+fi
+cat "$T/idle.err" >>"$T/allerr"
+
 # ---- prodd goes away ------------------------------------------------------
 # followers get the last lines and events, then a clean end
 ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock" logs talker -f >"$T/follow2" 2>"$T/follow2.err" &
@@ -437,7 +443,7 @@ ASAN_OPTIONS=$FOLLOW_ASAN timeout -k 5 60 "$PRODCTL" --socket "$STATE/prodd.sock
 epid=$!
 BG="$BG $fpid $epid"
 wait_for 5 test -s "$T/follow2"
-sleep 0.3	# the events follower is connected
+wait_for 5 connected "$epid"	# the events follower is connected
 stop_prodd
 prc=$?
 check "prodd exits 0 (got $prc)" test $prc -eq 0

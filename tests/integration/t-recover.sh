@@ -7,20 +7,23 @@ set -u
 trap cleanup EXIT
 VG=""
 
-# How many live services (process group leaders) run the demo on port P.
+# How many live services (process group leaders) run the demo on port P
+# (read with builtins: /proc holds many processes)
 on_port() {
-	local n=0 f st
+	local n=0 f st args
+	local -a a
 	for f in /proc/[0-9]*; do
-		alive "${f#/proc/}" || continue
-		st=$(cat "$f/stat" 2>/dev/null) || continue
+		read -r st 2>/dev/null <"$f/stat" || continue
 		st=${st##*) }
-		set -- "$1" $st
-		[ "$5" = "${f#/proc/}" ] || continue
-		tr '\0' ' ' <"$f/cmdline" 2>/dev/null |
-			grep -q "prodd-demo .*--port $1 *\$" && n=$((n + 1))
+		read -ra a <<<"$st"
+		[ "${a[0]}" != Z ] && [ "${a[2]}" = "${f#/proc/}" ] || continue
+		mapfile -d '' a 2>/dev/null <"$f/cmdline" || continue
+		args="${a[*]}"
+		[[ $args =~ prodd-demo\ .*--port\ $1\ *$ ]] && n=$((n + 1))
 	done
 	echo $n
 }
+once_each() { [ "$(on_port $p1)$(on_port $p2)$(on_port $p3)" = 111 ]; }
 
 # ---- kill -9 of prodd, then a new one ----
 new_env
@@ -28,13 +31,16 @@ p1=$(free_port); p2=$(free_port); p3=$(free_port)
 write_config <<YAML
   - name: a
     command: $DEMO --role search --port $p1
+    ready_after: 100ms
   - name: b
     command: $DEMO --role rag --ignore-sigterm --port $p2
     dependencies: [a]
     stop_timeout: 1s
+    ready_after: 100ms
   - name: c
     command: $DEMO --role analytics --spawn-grandchild --port $p3
     dependencies: [b]
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 15 kind=state service=c to=running
@@ -54,9 +60,8 @@ wait_event 20 kind=state service=c to=running
 check "the new prodd ended the old groups first" \
 	bash -c "$(declare -f alive); ! alive $old_a && ! alive $old_b && ! alive $old_c"
 check "it says so" grep -q "left by a previous prodd" "$PLOG"
-sleep 0.5
-check "every service runs exactly once (a: $(on_port $p1), b: $(on_port $p2), c: $(on_port $p3))" \
-	test "$(on_port $p1)$(on_port $p2)$(on_port $p3)" = 111
+check "every service runs exactly once (a: $(on_port $p1), b: $(on_port $p2), c: $(on_port $p3)), for 0.5 s" \
+	stays 0.5 once_each
 check "a second prodd on the same state_dir refuses to start" \
 	bash -c "! timeout 10 '$BUILD/prodd' -c '$T/s.yaml' 2>'$T/second.log' && grep -q 'another prodd (pid $PRODD_PID) is running' '$T/second.log'"
 check "and the first one is untouched" kill -0 "$PRODD_PID"
@@ -72,6 +77,7 @@ new_env
 write_config <<YAML
   - name: a
     command: sleep 300
+    ready_after: 100ms
 YAML
 sleep 300 &
 stranger=$!
@@ -91,16 +97,18 @@ new_env
 write_config <<YAML
   - name: up
     command: sleep 300
+    ready_after: 100ms
   - name: kept-down
     command: sleep 300
+    ready_after: 100ms
 YAML
 mkdir -p "$STATE"
 echo kept-down >"$STATE/stopped"
 start_prodd
 wait_event 10 kind=state service=up to=running
-sleep 1.2
-check "a service listed in state_dir/stopped is not started" \
-	test -z "$(events kind=spawn service=kept-down)"
+no_spawn() { [ -z "$(events kind=spawn "$@")" ]; }
+check "a service listed in state_dir/stopped is not started (for 1.2 s)" \
+	stays 1.2 no_spawn service=kept-down
 curl -s -m 5 --unix-socket "$STATE/prodd.sock" -X POST http://localhost/api/services/up/stop >/dev/null
 wait_event 10 kind=state service=up to=stopped
 stop_prodd
@@ -108,9 +116,9 @@ check "and stays listed after prodd stops" grep -qx kept-down "$STATE/stopped"
 check "a stop by hand through the API is recorded too" grep -qx up "$STATE/stopped"
 PLOG=$T/prodd2.log
 start_prodd
-sleep 1.5
-check "after a restart of prodd, both stay stopped" \
-	test -z "$(events kind=spawn)"
+wait_for 10 curl -sf -m 5 -o /dev/null --unix-socket "$STATE/prodd.sock" http://localhost/api/services
+check "after a restart of prodd, both stay stopped (for 1.2 s)" \
+	stays 1.2 no_spawn
 curl -s -m 5 --unix-socket "$STATE/prodd.sock" -X POST http://localhost/api/services/up/start >/dev/null
 wait_event 10 kind=state service=up to=running
 check "until started by hand" test -n "$(events kind=spawn service=up)"
@@ -124,11 +132,14 @@ pa=$(free_port); pb=$(free_port); pc=$(free_port); pd=$(free_port)
 write_config <<YAML
   - name: same
     command: $DEMO --port $pa
+    ready_after: 100ms
   - name: changed
     command: $DEMO --port $pb
+    ready_after: 100ms
     environment: { VERSION: "1" }
   - name: removed
     command: $DEMO --port $pc
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 15 kind=state service=removed to=running
@@ -140,24 +151,27 @@ kill -HUP "$PRODD_PID"
 wait_event 5 kind=reload
 check "a bad file is refused whole, with its errors in the log" \
 	grep -q "'port' must be an integer, got 'nope'" "$PLOG"
-check "the refusal is an event" bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' kind=reload | grep -q refused"
+check "the refusal is an event" grep -q refused <<<"$(events kind=reload)"
 check "and nothing was touched" \
 	test "$(svc_pid same) $(svc_pid changed) $(svc_pid removed)" = "$same $changed $removed"
 check "nothing is added" test -z "$(events service=broken)"
 write_config <<YAML
   - name: same
     command: $DEMO --port $pa
+    ready_after: 100ms
   - name: changed
     command: $DEMO --port $pb
+    ready_after: 100ms
     environment: { VERSION: "2" }
   - name: added
     command: $DEMO --port $pd
+    ready_after: 100ms
 YAML
 kill -HUP "$PRODD_PID"
 wait_event 10 kind=state service=added to=running
 wait_event 10 kind=state service=changed to=running reason~=alive
 check "the reload reports the diff" \
-	bash -c "python3 '$(dirname "$0")/prodlog.py' '$PLOG' kind=reload | grep -q '1_added,_1_removed,_1_changed,_1_unchanged'"
+	grep -q '1_added,_1_removed,_1_changed,_1_unchanged' <<<"$(events kind=reload)"
 check "unchanged: same pid" test "$(svc_pid same)" = "$same"
 check "unchanged: never stopped" test -z "$(events kind=exit service=same)"
 nc=$(svc_pid changed)

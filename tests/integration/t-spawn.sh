@@ -39,6 +39,7 @@ write_config <<YAML
     restart_delay: 100ms
   - name: fine
     command: sleep 100
+    ready_after: 100ms
 YAML
 start_prodd
 wait_event 10 kind=state service=fine to=running
@@ -63,7 +64,7 @@ check "prodd is still running" kill -0 "$PRODD_PID"
 check "and so is the good service" alive "$(svc_pid fine)"
 stop_prodd
 check "prodd exits 0" test $? -eq 0
-: cleanup
+cleanup
 
 # ---- one wave of 40: spawned in batches on several threads ----
 # Every service gets its own pipes (its log says its name); the failures
@@ -79,7 +80,7 @@ chmod 755 "$T/badinterp"
 		case $((i % 10)) in
 		0) printf '  - { name: w%d, command: /nonexistent/w%d, max_restarts: 1, restart_delay: 0s }\n' "$i" "$i" ;;
 		5) printf '  - { name: w%d, command: %s, max_restarts: 1, restart_delay: 0s }\n' "$i" "$T/badinterp" ;;
-		*) printf '  - { name: w%d, command: "sh -c '"'"'echo I am w%d; exec sleep 100'"'"'" }\n' "$i" "$i" ;;
+		*) printf '  - { name: w%d, command: "sh -c '"'"'echo I am w%d; exec sleep 100'"'"'", ready_after: 100ms }\n' "$i" "$i" ;;
 		esac
 	done
 } | write_config
@@ -121,12 +122,15 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
     shell: false
     user: nobody
     working_dir: /tmp
+    ready_after: 100ms
   - name: limited
     command: sleep 100
     limits: { nofile: 512, nproc: 2048, core: 0 }
+    ready_after: 100ms
   - name: viashell
     command: echo one && echo two; exec sleep 100
     shell: true
+    ready_after: 100ms
 YAML
 	start_prodd
 	wait_event 10 kind=state service=viashell to=running

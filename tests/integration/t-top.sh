@@ -22,6 +22,9 @@ pc() {
 rc_is() { [ "$RC" -eq "$1" ]; }
 nlines() { wc -l <"$1" | tr -d ' '; }
 one_line_err() { [ "$(nlines "$T/err")" -eq 1 ]; }
+# refreshed N FILE: top has drawn N times into FILE
+refreshed() { [ "$(grep -c '^prodd: ' "$2")" -ge "$1" ]; }
+has_child() { pgrep -P "$1" >/dev/null; }
 usage_err() { [ "$RC" -eq 2 ] && grep -q '^usage: prodctl top' "$T/err"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # burner_cpu: the burner's cpu_percent from prodd, or "null"
@@ -56,12 +59,16 @@ p1=$(free_port)
 write_config <<YAML
   - name: alpha
     command: sleep 1000
+    ready_after: 100ms
   - name: burner
     command: $DEMO --port $p1 --cpu-burn 50
+    ready_after: 100ms
   - name: gamma
     command: sleep 1000
+    ready_after: 100ms
   - name: delta
     command: sleep 1000
+    ready_after: 100ms
 YAML
 
 # ---- usage (exit 2), without any prodd ------------------------------------
@@ -128,10 +135,11 @@ check "top -d 0.2 -n 3: takes 0.4-2 s (${el} ms)" bash -c "[ $el -ge 380 ] && [ 
 
 # ---- Ctrl-C and SIGTERM: exit 0 at once ---------------------------------------
 for sig in INT TERM; do
+	: >"$T/bg.out"	# the wait below must not read the last run's lines
 	"$PRODCTL" --socket "$STATE/prodd.sock" top -d 0.2 >"$T/bg.out" 2>"$T/bg.err" &
 	bpid=$!
 	BG="$BG $bpid"
-	sleep 1
+	wait_for 5 refreshed 3 "$T/bg.out"
 	t0=$(now_ms)
 	kill -"$sig" "$bpid"
 	if wait_gone 1 "$bpid"; then
@@ -166,12 +174,13 @@ if command -v script >/dev/null; then
 		test "$(grep -c . "$T/tty.txt") $(sed -n 3p "$T/tty.txt" | awk '{ print $1 }') $(grep -c '^… 2 more$' "$T/tty.txt")" = "5 burner 1"
 
 	# Ctrl-C on a terminal: the cursor comes back
+	: >"$T/tty"
 	script -qc "stty rows 40 cols 150; exec '$PRODCTL' --socket '$STATE/prodd.sock' top -d 0.2" /dev/null \
 		>"$T/tty" 2>&1 </dev/null &
 	spid=$!
 	BG="$BG $spid"
 	wait_for 5 grep -q 'prodd: ' "$T/tty"
-	sleep 0.5
+	wait_for 5 has_child "$spid"
 	tpid=$(pgrep -P "$spid" | head -n 1)
 	check "terminal: top runs under script ($tpid)" test -n "$tpid"
 	[ -n "$tpid" ] && kill -INT "$tpid"
