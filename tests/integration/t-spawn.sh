@@ -176,8 +176,11 @@ health_of() {
 	curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost/api/services/$1" |
 	    python3 -c "import json,sys; h=json.load(sys.stdin)['health']; print(h['status'], '|', h['last_error'])" 2>/dev/null
 }
-wait_for 10 grep -q '^unhealthy' <<<"$(health_of nocheck)"
-wait_for 10 grep -q '^healthy' <<<"$(health_of pathcheck)"
+health_is() {	# NAME STATUS: the service's health status is STATUS now
+	grep -q "^$2 " <<<"$(health_of "$1")"
+}
+wait_for 10 health_is nocheck unhealthy
+wait_for 10 health_is pathcheck healthy
 check "exec check not found: unhealthy, saying why ($(health_of nocheck))" \
 	grep -q "^unhealthy | cannot run no-such-check-anywhere: not found in PATH" <<<"$(health_of nocheck)"
 check "exec check on the service's PATH: found, healthy ($(health_of pathcheck))" \
