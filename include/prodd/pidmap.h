@@ -25,9 +25,9 @@ struct pidmap {
 /* Map pid (> 0) to val (not NULL); returns the value it had, or NULL
  * when it was not there. */
 void *pidmap_put(struct pidmap *m, pid_t pid, void *val);
-/* The value of pid, or NULL. */
+/* The value of pid, or NULL (also for pid <= 0). */
 void *pidmap_get(const struct pidmap *m, pid_t pid);
-/* Forget pid (nothing when it is not there). */
+/* Forget pid (nothing when it is not there, or not > 0). */
 void pidmap_del(struct pidmap *m, pid_t pid);
 /* Empty the map, keeping room for expect pids without growing. */
 void pidmap_clear(struct pidmap *m, size_t expect);

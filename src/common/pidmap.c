@@ -6,13 +6,17 @@
 #include "prodd/pidmap.h"
 #include "prodd/xmalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Fibonacci hashing: the high bits of the product, which every bit of
+ * the pid moves (cap is a power of two, at least 64) */
 static size_t
 pidmap_slot(const struct pidmap *m, pid_t pid)
 {
-	return ((size_t)pid * 2654435761u) & (m->cap - 1);
+	return (size_t)(((uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ull) >>
+	    (64 - __builtin_ctzll((unsigned long long)m->cap)));
 }
 
 static void
@@ -53,7 +57,7 @@ pidmap_put(struct pidmap *m, pid_t pid, void *val)
 void *
 pidmap_get(const struct pidmap *m, pid_t pid)
 {
-	if (m->cap == 0)
+	if (m->cap == 0 || pid <= 0)
 		return NULL;
 	for (size_t i = pidmap_slot(m, pid); m->v[i].pid != 0;
 	    i = (i + 1) & (m->cap - 1))
@@ -67,7 +71,7 @@ pidmap_del(struct pidmap *m, pid_t pid)
 {
 	size_t i, j;
 
-	if (m->cap == 0)
+	if (m->cap == 0 || pid <= 0)	/* 0 marks a free slot */
 		return;
 	for (i = pidmap_slot(m, pid); m->v[i].pid != pid;
 	    i = (i + 1) & (m->cap - 1))

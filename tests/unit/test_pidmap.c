@@ -29,6 +29,15 @@ test_put_get_del(void **state)
 	pidmap_del(&m, 42);
 	assert_null(pidmap_get(&m, 42));
 	assert_int_equal(m.n, 0);
+	/* 0 and negative pids are never in the map: asking for or deleting
+	 * one changes nothing (0 marks a free slot) */
+	assert_null(pidmap_put(&m, 7, &vals[0]));
+	pidmap_del(&m, 0);
+	pidmap_del(&m, 0);
+	pidmap_del(&m, -1);
+	assert_null(pidmap_get(&m, 0));
+	assert_int_equal(m.n, 1);
+	assert_ptr_equal(pidmap_get(&m, 7), &vals[0]);
 	pidmap_free(&m);
 }
 
