@@ -8,6 +8,8 @@
  */
 #include "prodd/view.h"
 
+#include <string.h>
+
 cJSON *
 view_services_array(const struct view_list *l)
 {
@@ -51,7 +53,8 @@ view_message_json(const char *message, const char *key, cJSON *item)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "message", message);
+	cJSON_AddItemToObject(o, "message", view_text(message,
+	    strlen(message)));
 	if (key != NULL)
 		cJSON_AddItemToObject(o, key, item);
 	return o;

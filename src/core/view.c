@@ -351,7 +351,8 @@ view_error_json(const char *message, const char *code)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "error", message);
+	/* messages quote the request (a path, a name): valid UTF-8 always */
+	cJSON_AddItemToObject(o, "error", view_text(message, strlen(message)));
 	cJSON_AddStringToObject(o, "code", code);
 	return o;
 }

@@ -379,16 +379,16 @@ done:
 bool
 server_query(struct srv_req *req, const char *name, char *buf, size_t len)
 {
-	char frag[1024];
+	char key[64], frag[1024];
 	const char *v;
 
-	/* lws matches the name as a prefix of each argument: "name" finds
-	 * "name=value" (and a bare "name"), and also "names=..."; the byte
-	 * after the name tells them apart */
-	v = lws_get_urlarg_by_name(req->conn, name, frag, (int)sizeof frag);
-	if (v == NULL || (*v != '=' && *v != '\0'))
+	/* "name=": lws matches the argument by this prefix (so "names=x"
+	 * is not taken for "name") and gives the value after it */
+	snprintf(key, sizeof key, "%s=", name);
+	v = lws_get_urlarg_by_name(req->conn, key, frag, (int)sizeof frag);
+	if (v == NULL)
 		return false;
-	snprintf(buf, len, "%s", *v == '=' ? v + 1 : v);
+	snprintf(buf, len, "%s", v);
 	return true;
 }
 

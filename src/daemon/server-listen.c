@@ -199,7 +199,9 @@ srv_listen_poll_cb(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		log_warn(NULL, "http: listener: %s", uv_strerror(status));
+		/* libuv has stopped watching the socket: watch it again after
+		 * the pause, rather than never accept on it again */
+		srv_listen_pause(l, -status);
 		return;
 	}
 	for (int i = 0; i < SRV_ACCEPT_BATCH; i++) {

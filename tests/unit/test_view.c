@@ -523,6 +523,20 @@ test_config_errors(void **state)
 	cJSON_Delete(a);
 }
 
+/* An error that quotes the request stays valid UTF-8. */
+static void
+test_error_quotes_request(void **state)
+{
+	cJSON *o = view_error_json("unknown service '\xff\xfex'", "not_found");
+	char *t = cJSON_PrintUnformatted(o);
+
+	(void)state;
+	assert_string_equal(t, "{\"error\":\"unknown service '\xef\xbf\xbd"
+	    "\xef\xbf\xbdx'\",\"code\":\"not_found\"}");
+	cJSON_free(t);
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -539,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_daemon_and_snapshot),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_error_quotes_request),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
