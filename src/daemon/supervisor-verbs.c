@@ -329,6 +329,14 @@ sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
 		}
 		kept[j] = true;
 		s = svcs[i] = sup->svcs[j];
+		/* every kept service: daemon.log_dir applies at once, and a
+		 * log file that failed is tried again */
+		{
+			struct logs_opts lo;
+
+			sup_logs_opts(sup, c, &lo);
+			logs_reconfigure(s->logs, &lo);
+		}
 		if (cfg_service_equal(s->cfg, c)) {
 			s->cfg = c;
 			same++;
@@ -336,12 +344,6 @@ sup_reload(struct supervisor *sup, struct cfg *cfg, char *msg, size_t msglen)
 		}
 		changed++;
 		s->cfg = c;
-		{
-			struct logs_opts lo;
-
-			sup_logs_opts(sup, c, &lo);
-			logs_reconfigure(s->logs, &lo);
-		}
 		if (s->fsm.want == FSM_WANT_UP && !sup->shutting_down) {
 			struct fsm_in in = { .ev = FSM_EV_RESTART,
 				.now_ms = sup_now(sup), .why = "config changed" };

@@ -61,4 +61,25 @@ stop_prodd
 check "prodd exits 0 after the flood" test $? -eq 0
 echo "# flood service used $(( fl_cpu )) ticks of CPU"
 cleanup
+# ---- daemon.log_dir applies at once at a reload, to every service ----
+new_env
+write_config <<YAML
+  - name: talker
+    command: sh -c 'while :; do echo tick; sleep 0.05; done'
+    ready_after: 100ms
+YAML
+start_prodd
+wait_event 10 kind=state service=talker to=running
+wait_for 5 test -s "$LOGS/talker.log"
+tpid=$(svc_pid talker)
+sed -i "s|log_dir: .*|log_dir: $T/logs2|" "$T/s.yaml"
+kill -HUP "$PRODD_PID"
+wait_event 10 kind=reload
+wait_for 5 test -s "$T/logs2/talker.log"
+check "after a reload that moves log_dir, an unchanged service writes to the new directory" \
+	test -s "$T/logs2/talker.log"
+check "and was not restarted for it" test "$(svc_pid talker)" = "$tpid"
+stop_prodd
+check "prodd exits 0 after the log_dir reload" test $? -eq 0
+cleanup
 finish
