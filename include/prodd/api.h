@@ -87,10 +87,6 @@ void api_dashboard_data(struct api *api, struct srv_req *req, int64_t now);
 void api_history(struct api *api, struct srv_req *req);
 void api_events(struct api *api, struct srv_req *req);
 void api_logs(struct api *api, struct srv_req *req, struct sup_svc *s);
-/* Query parameter name as a number in [min, max] into *out (left as it
- * is when absent); false after answering 400. */
-bool api_number(struct srv_req *req, const char *name, long min, long max,
-    long *out);
 
 /* api-follow.c: start following a service's lines (of stream, 0: both)
  * with the last n of them, or the events after seq after */

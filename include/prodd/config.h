@@ -228,7 +228,6 @@ const char *cfg_change_name(enum cfg_change c);
 int cfg_service_index(const struct cfg *cfg, const char *name);
 
 const char *cfg_type_name(enum cfg_svc_type t);
-const char *cfg_restart_name(enum cfg_restart r);
 const char *cfg_condition_name(enum cfg_condition c);
 const char *cfg_health_kind_name(enum cfg_health_kind k);
 const char *cfg_alert_kind_name(enum cfg_alert_kind k);

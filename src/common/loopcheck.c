@@ -1,7 +1,8 @@
 /*
  * Closing a libuv loop and naming what was left open (see loopcheck.h).
- * uv_walk visits every handle still on the loop, internal ones included,
- * so the message lists exactly what kept uv_loop_close from succeeding.
+ * uv_walk visits the handles still on the loop (the loop's own internal
+ * ones are not counted, as uv_loop_close does not count them), so the
+ * message lists exactly what kept uv_loop_close from succeeding.
  */
 #include "prodd/loopcheck.h"
 

@@ -37,12 +37,6 @@ cfg_type_name(enum cfg_svc_type t)
 }
 
 const char *
-cfg_restart_name(enum cfg_restart r)
-{
-	return restart_names[r];
-}
-
-const char *
 cfg_condition_name(enum cfg_condition c)
 {
 	return condition_names[c];
@@ -61,7 +55,7 @@ cfg_alert_kind_name(enum cfg_alert_kind k)
 }
 
 /* Limits not given are left to what prodd has (-1). */
-void
+static void
 cfg_limits_init(void *obj)
 {
 	struct cfg_limits *l = obj;

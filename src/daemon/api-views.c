@@ -286,7 +286,9 @@ api_history(struct api *api, struct srv_req *req)
 	server_respond_json(req, 200, o);
 }
 
-bool
+/* Query parameter name as a number in [min, max] into *out (left as it
+ * is when absent); false after answering 400. */
+static bool
 api_number(struct srv_req *req, const char *name, long min, long max,
     long *out)
 {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #define PROBE_HTTP_ERR_MAX 96
@@ -25,7 +26,7 @@ struct probe_sock {
 	uv_poll_t poll;
 	curl_socket_t fd;
 	struct probe_curl *pc;
-	struct probe_sock *prev, *next;
+	LIST_ENTRY(probe_sock) link;
 };
 
 struct probe_curl {
@@ -33,7 +34,7 @@ struct probe_curl {
 	const struct curl_lazy *cu;	/* libcurl, once loaded */
 	CURLM *multi;
 	uv_timer_t timer;
-	struct probe_sock *socks;	/* live poll handles */
+	LIST_HEAD(, probe_sock) socks;	/* live poll handles */
 	long nprobes, maxconnects;
 	int handles;			/* open uv handles */
 	bool closing;
@@ -74,14 +75,9 @@ probe_sock_closed(uv_handle_t *h)
 }
 
 static void
-probe_sock_drop(struct probe_curl *pc, struct probe_sock *ps)
+probe_sock_drop(struct probe_sock *ps)
 {
-	if (ps->prev != NULL)
-		ps->prev->next = ps->next;
-	else
-		pc->socks = ps->next;
-	if (ps->next != NULL)
-		ps->next->prev = ps->prev;
+	LIST_REMOVE(ps, link);
 	/* synchronously: EPOLL_CTL_DEL before curl closes the fd */
 	uv_poll_stop(&ps->poll);
 	uv_close((uv_handle_t *)&ps->poll, probe_sock_closed);
@@ -167,7 +163,7 @@ probe_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
 	if (what == CURL_POLL_REMOVE) {
 		if (ps != NULL) {
 			pc->cu->multi_assign(pc->multi, s, NULL);
-			probe_sock_drop(pc, ps);
+			probe_sock_drop(ps);
 		}
 		return 0;
 	}
@@ -180,10 +176,7 @@ probe_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
 			return -1;
 		}
 		pc->handles++;
-		ps->next = pc->socks;
-		if (pc->socks != NULL)
-			pc->socks->prev = ps;
-		pc->socks = ps;
+		LIST_INSERT_HEAD(&pc->socks, ps, link);
 		pc->cu->multi_assign(pc->multi, s, ps);
 	}
 	if (what & CURL_POLL_IN)
@@ -307,8 +300,8 @@ probe_curl_close(struct probe_curl *pc)
 		curl_lazy_unload();
 		pc->cu = NULL;
 	}
-	while (pc->socks != NULL)
-		probe_sock_drop(pc, pc->socks);
+	while (!LIST_EMPTY(&pc->socks))
+		probe_sock_drop(LIST_FIRST(&pc->socks));
 	uv_close((uv_handle_t *)&pc->timer, probe_curl_timer_closed);
 }
 

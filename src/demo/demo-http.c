@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "demo.h"
 
@@ -38,8 +39,7 @@ struct demo_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_shutdown_t shut;
-	struct demo_conn *prev;
-	struct demo_conn *next;
+	LIST_ENTRY(demo_conn) link;
 	enum demo_phase phase;
 	int open_handles;
 	unsigned reading : 1;
@@ -66,7 +66,7 @@ static uv_tcp_t demo_listener;
 static uv_timer_t demo_sweep;
 static int demo_listening;
 static int demo_sweeping;
-static struct demo_conn *demo_conns;
+static LIST_HEAD(, demo_conn) demo_conns = LIST_HEAD_INITIALIZER(demo_conns);
 static char demo_readbuf[DEMO_READ_CHUNK];
 
 static void demo_conn_process(struct demo_conn *c);
@@ -94,19 +94,6 @@ demo_http_reason(int status)
 }
 
 static void
-demo_conn_unlink(struct demo_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (demo_conns == c)
-		demo_conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = NULL;
-	c->next = NULL;
-}
-
-static void
 demo_conn_handle_close_cb(uv_handle_t *h)
 {
 	struct demo_conn *c = h->data;
@@ -124,7 +111,7 @@ demo_conn_close(struct demo_conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	demo_conn_unlink(c);
+	LIST_REMOVE(c, link);	/* once: closing guards it */
 	uv_close((uv_handle_t *)&c->tcp, demo_conn_handle_close_cb);
 	uv_close((uv_handle_t *)&c->timer, demo_conn_handle_close_cb);
 }
@@ -493,10 +480,7 @@ demo_connection_cb(uv_stream_t *server, int status)
 	c->open_handles = 2;
 	c->phase = DEMO_PH_HEAD;
 	c->last_active_ms = demo_now_ms();
-	c->next = demo_conns;
-	if (demo_conns)
-		demo_conns->prev = c;
-	demo_conns = c;
+	LIST_INSERT_HEAD(&demo_conns, c, link);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
 		demo_conn_close(c);
 		return;
@@ -518,8 +502,8 @@ demo_sweep_cb(uv_timer_t *t)
 	struct demo_conn *c, *next;
 
 	(void)t;
-	for (c = demo_conns; c; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&demo_conns); c; c = next) {
+		next = LIST_NEXT(c, link);
 		if ((c->phase == DEMO_PH_HEAD || c->phase == DEMO_PH_BODY) &&
 		    now - c->last_active_ms >= DEMO_IDLE_MS)
 			demo_conn_close(c);
@@ -575,6 +559,6 @@ demo_http_close_all(void)
 		demo_sweeping = 0;
 		uv_close((uv_handle_t *)&demo_sweep, NULL);
 	}
-	while (demo_conns)
-		demo_conn_close(demo_conns);
+	while (!LIST_EMPTY(&demo_conns))
+		demo_conn_close(LIST_FIRST(&demo_conns));
 }
