@@ -3,7 +3,8 @@
  * from the supervisor and rendered with core/view. The routes are
  * core/route's table; api.c dispatches them and answers the actions,
  * api-views.c reads the supervisor into view structs for the reading
- * routes, api-follow.c keeps the follow streams. The transport and its
+ * routes, api-metrics.c into core/prom's for /metrics, api-follow.c keeps
+ * the follow streams. The transport and its
  * guards are server.c's. Loop thread only.
  */
 #ifndef PRODD_API_H
@@ -87,6 +88,9 @@ void api_dashboard_data(struct api *api, struct srv_req *req, int64_t now);
 void api_history(struct api *api, struct srv_req *req);
 void api_events(struct api *api, struct srv_req *req);
 void api_logs(struct api *api, struct srv_req *req, struct sup_svc *s);
+
+/* api-metrics.c: answer GET /metrics (Prometheus text, core/prom) */
+void api_metrics(struct api *api, struct srv_req *req, int64_t now);
 
 /* api-follow.c: start following a service's lines (of stream, 0: both)
  * with the last n of them, or the events after seq after */

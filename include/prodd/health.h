@@ -28,6 +28,11 @@
 #define HEALTH_HISTORY 32		/* checks kept per service */
 #define HEALTH_FIRST_SPREAD_MS 500	/* the first check, at most this late */
 #define HEALTH_ERROR_MAX 96
+/* The upper bounds of the check-latency histogram, in seconds (a last,
+ * implicit bucket is +Inf): from 1 ms, a local tcp connect, to 10 s, a
+ * slow url check near any sane timeout. */
+#define HEALTH_NBUCKETS 13
+extern const double health_bucket_le[HEALTH_NBUCKETS];
 
 enum health_status { HEALTH_NONE, HEALTH_UNKNOWN, HEALTH_HEALTHY,
 	HEALTH_UNHEALTHY };
@@ -48,6 +53,11 @@ struct health_state {
 	int64_t next_ms;		/* monotonic: the next check is due */
 	int failures;			/* consecutive failures that count */
 	uint64_t checks, failures_total;
+	/* every check's latency: how many fell in each bucket (not
+	 * cumulative; over the last bound: checks minus their sum), and the
+	 * sum in seconds */
+	uint64_t lat_bucket[HEALTH_NBUCKETS];
+	double lat_sum_s;
 	double last_latency_ms;		/* < 0: none yet */
 	int64_t last_check_ms;		/* wall clock; 0: none yet */
 	int64_t last_late_ms;		/* how late the last check started */

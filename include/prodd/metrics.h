@@ -63,12 +63,31 @@ struct metrics_svc {
 	double read_bps, write_bps;
 	int over_limit;			/* the streak */
 	struct mring cpu, mem;		/* history: cpu %, rss bytes */
+	/* counters of the service, not of a process: each sample adds its
+	 * increase, so they never go down, across restarts too (clear
+	 * keeps them) */
+	double cpu_seconds_total;
+	uint64_t io_read_total, io_write_total;	/* bytes */
 };
 
 void metrics_svc_init(struct metrics_svc *m, uint32_t history);
 void metrics_svc_free(struct metrics_svc *m);
-/* The process is gone: no latest values (the history stays). */
+/* The process is gone: no latest values (the history and the counters
+ * stay). */
 void metrics_svc_clear(struct metrics_svc *m);
+/* One sample's increase of the service's counters: ticks of CPU (at
+ * clk_tck a second) and bytes read and written. */
+void metrics_svc_add(struct metrics_svc *m, uint64_t ticks, long clk_tck,
+    uint64_t read_bytes, uint64_t write_bytes);
+/*
+ * The increase of a process's I/O counter since its last reading:
+ * known, it was read before (prev); otherwise all of cur when the process
+ * began since the last sample (fresh), else nothing (like
+ * metrics_tick_delta: a process found late never adds its past at once).
+ * A counter that went back adds 0.
+ */
+uint64_t metrics_io_delta(bool known, uint64_t prev, uint64_t cur,
+    bool fresh);
 
 #define METRICS_MAX_CPUS 256
 #define METRICS_MAX_NETS 32

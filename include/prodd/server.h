@@ -62,6 +62,10 @@ bool server_query(struct srv_req *req, const char *name, char *buf,
 /* Answer with JSON text already rendered (copied; a newline is added). */
 void server_respond_text(struct srv_req *req, int status, const char *text,
     size_t len);
+/* Answer with a body of another type than JSON (text copied as it is;
+ * content_type is kept, not copied: a string constant). */
+void server_respond_typed(struct srv_req *req, int status,
+    const char *content_type, const char *text, size_t len);
 /* Answer with JSON; takes ownership of obj. */
 void server_respond_json(struct srv_req *req, int status, cJSON *obj);
 /* Answer {"error": message, "code": code}. */

@@ -16,6 +16,7 @@
 #include "prodd/config.h"
 #include "prodd/events.h"
 #include "prodd/fsm.h"
+#include "prodd/prom.h"
 
 struct supervisor;
 struct sup_svc;
@@ -86,6 +87,8 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s);
 bool sup_svc_down_by_hand(const struct sup_svc *s);
 int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
 const struct health_state *sup_svc_health(const struct sup_svc *s);
+/* Its automatic restarts for reason r (they add up to fsm.restarts). */
+uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r);
 /* The sampler saw name over its memory_limit long enough: restart it
  * (nothing when it is unknown or not running). */
 void sup_over_limit(struct supervisor *sup, const char *name,

@@ -8,6 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+const double health_bucket_le[HEALTH_NBUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+
+/* Count one check's latency in its bucket (the first bound >= it). */
+static void
+health_count_latency(struct health_state *h, double latency_ms)
+{
+	double s = latency_ms > 0 ? latency_ms / 1000.0 : 0;
+
+	h->lat_sum_s += s;
+	for (size_t i = 0; i < HEALTH_NBUCKETS; i++)
+		if (s <= health_bucket_le[i]) {
+			h->lat_bucket[i]++;
+			return;
+		}
+}
+
 void
 health_init(struct health_state *h, const struct cfg_health *c)
 {
@@ -93,6 +111,7 @@ health_result(struct health_state *h, const struct cfg_health *c,
 	if (h->nhist < HEALTH_HISTORY)
 		h->nhist++;
 	h->checks++;
+	health_count_latency(h, latency_ms);
 	h->last_latency_ms = latency_ms;
 	h->last_check_ms = wall_ms;
 	if (ok) {

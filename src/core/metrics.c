@@ -168,6 +168,24 @@ metrics_svc_clear(struct metrics_svc *m)
 }
 
 void
+metrics_svc_add(struct metrics_svc *m, uint64_t ticks, long clk_tck,
+    uint64_t read_bytes, uint64_t write_bytes)
+{
+	if (clk_tck > 0)
+		m->cpu_seconds_total += (double)ticks / (double)clk_tck;
+	m->io_read_total += read_bytes;
+	m->io_write_total += write_bytes;
+}
+
+uint64_t
+metrics_io_delta(bool known, uint64_t prev, uint64_t cur, bool fresh)
+{
+	if (known)
+		return cur >= prev ? cur - prev : 0;
+	return fresh ? cur : 0;
+}
+
+void
 metrics_host_init(struct metrics_host *h, uint32_t history)
 {
 	memset(h, 0, sizeof *h);

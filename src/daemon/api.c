@@ -3,11 +3,11 @@
  * against core/route's table, which names the route or says 404 or 405;
  * then a service the path names must exist, and a change needs an
  * authorized caller. The reading routes answer from api-views.c, the
- * follow streams from api-follow.c; here are the actions (start, stop,
- * restart, signal, start-all, stop-all, reload) and the cache of the two
- * most polled answers. Every body is rendered by core/view or is a
- * one-line message, so the API, the WebSocket and prodctl --json show one
- * shape.
+ * follow streams from api-follow.c, /metrics from api-metrics.c; here
+ * are the actions (start, stop, restart, signal, start-all, stop-all,
+ * reload) and the cache of the two most polled answers. Every JSON body
+ * is rendered by core/view or is a one-line message, so the API, the
+ * WebSocket and prodctl --json show one shape.
  */
 #include "prodd/api.h"
 #include "prodd/log.h"
@@ -226,6 +226,9 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		break;
 	case ROUTE_ALERTS:
 		server_respond_json(req, 200, view_alerts_json());
+		break;
+	case ROUTE_METRICS:
+		api_metrics(api, req, now);
 		break;
 	case ROUTE_START_ALL:
 	case ROUTE_STOP_ALL:

@@ -40,6 +40,7 @@ struct sacc {			/* one service, during a sample */
 	int64_t rss_pages;
 	uint64_t ticks;
 	double rd_bps, wr_bps;
+	uint64_t rd_bytes, wr_bytes;	/* read and written since last time */
 	int procs, threads, fds;
 	bool fds_known;
 };

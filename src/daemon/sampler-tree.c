@@ -208,9 +208,12 @@ sm_count_fds(int pid)
 
 /* The slow-moving figures of one process, on its turn (one sample in
  * SAMPLER_SLOW, a different one for each pid, so that no sample reads
- * them all): open descriptors and the I/O rates since its last turn. */
+ * them all): open descriptors, and the I/O rates and bytes since its
+ * last turn (the bytes into a; all of them for a process that began
+ * since the last sample, fresh). */
 static void
-sm_turn(struct sampler *sm, struct sproc *p, int64_t now_ms)
+sm_turn(struct sampler *sm, struct sproc *p, int64_t now_ms, struct sacc *a,
+    bool fresh)
 {
 	char path[64];
 	struct procfs_io io;
@@ -229,6 +232,10 @@ sm_turn(struct sampler *sm, struct sproc *p, int64_t now_ms)
 			p->wr_bps = metrics_rate(p->wr, io.write_bytes,
 			    now_ms - p->io_ms);
 		}
+		a->rd_bytes += metrics_io_delta(p->io_ms > 0, p->rd,
+		    io.read_bytes, fresh);
+		a->wr_bytes += metrics_io_delta(p->io_ms > 0, p->wr,
+		    io.write_bytes, fresh);
 		p->rd = io.read_bytes;
 		p->wr = io.write_bytes;
 		p->io_ms = now_ms;
@@ -275,7 +282,8 @@ sm_walk(struct sampler *sm, int64_t now_ms)
 		turn = !known ||
 		    ((unsigned)pid + sm->nsamples) % SAMPLER_SLOW == 0;
 		if (turn)
-			sm_turn(sm, p, now_ms);
+			sm_turn(sm, p, now_ms, a,
+			    st.starttime >= sm->prev_boot_ticks);
 		if (p->fds >= 0) {
 			a->fds += p->fds;
 			a->fds_known = true;
@@ -463,6 +471,8 @@ sm_services(struct sampler *sm, int64_t dt_ms, int64_t now_ms)
 		}
 		m->cpu_percent = dt_ms > 0 ? (double)a->ticks * 100000.0 /
 		    (double)sm->clk_tck / (double)dt_ms : 0;
+		metrics_svc_add(m, a->ticks, sm->clk_tck, a->rd_bytes,
+		    a->wr_bytes);
 		m->rss = a->rss_pages * sm->page_size;
 		m->procs = a->procs;
 		m->threads = a->threads;

@@ -51,6 +51,7 @@ struct pss {
 	bool headers_sent, responded, headers_failed;
 	char retry_after[16];
 	char allow_origin[256];
+	const char *content_type;	/* NULL: JSON (or NDJSON, streamed) */
 	struct srv_stream *stream;
 };
 
@@ -145,6 +146,19 @@ server_respond_text(struct srv_req *req, int status, const char *text,
 	body[len] = '\n';
 	body[len + 1] = '\0';
 	srv_set_response(wsi, lws_wsi_user(wsi), status, body, len + 1);
+}
+
+void
+server_respond_typed(struct srv_req *req, int status,
+    const char *content_type, const char *text, size_t len)
+{
+	struct lws *wsi = req->conn;
+	struct pss *p = lws_wsi_user(wsi);
+	char *body = srv_body_alloc(len);
+
+	memcpy(body, text, len);
+	p->content_type = content_type;
+	srv_set_response(wsi, p, status, body, len);
 }
 
 void
@@ -265,7 +279,8 @@ srv_write_headers(struct lws *wsi, struct pss *p)
 			return -1;					\
 	} while (0)
 	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
-	    p->stream ? "application/x-ndjson" : "application/json", clen,
+	    p->content_type != NULL ? p->content_type : p->stream ?
+	    "application/x-ndjson" : "application/json", clen,
 	    &pos, end))
 		return -1;
 	HDR("x-content-type-options:", "nosniff");

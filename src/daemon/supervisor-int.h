@@ -24,6 +24,7 @@
 #include "prodd/logs.h"
 #include "prodd/pidmap.h"
 #include "prodd/plan.h"
+#include "prodd/prom.h"
 #include "prodd/spawn.h"
 #include "prodd/supervisor.h"
 
@@ -38,6 +39,10 @@ struct sup_svc {
 	struct cfg_service *cfg;
 	struct fsm_svc fsm;
 	char reason[192];
+	/* its automatic restarts (fsm.restarts) by reason, and the event
+	 * that began the current stop (what a restart after it is for) */
+	uint64_t restarts_by[PROM_NREASONS];
+	enum fsm_event stop_cause;
 	pid_t pid;			/* > 0 while its process lives */
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */

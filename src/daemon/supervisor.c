@@ -145,8 +145,14 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 {
 	struct supervisor *sup = s->sup;
 	struct fsm_out out;
+	int restarts = s->fsm.restarts;
 
 	fsm_step(s->cfg, &s->fsm, in, &out);
+	if (out.changed && out.to == FSM_STOPPING && out.from != FSM_STOPPING)
+		s->stop_cause = in->ev;
+	if (s->fsm.restarts > restarts)	/* an automatic restart: why */
+		s->restarts_by[prom_restart_reason(in->ev, out.from,
+		    in->exit_signal, s->stop_cause)]++;
 	if (out.changed) {
 		struct event e;
 
@@ -431,6 +437,7 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
 const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }
+uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r) { return (unsigned)r < PROM_NREASONS ? s->restarts_by[r] : 0; }
 
 void
 sup_over_limit(struct supervisor *sup, const char *name, const char *why)
