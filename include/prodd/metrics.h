@@ -66,7 +66,8 @@ struct metrics_svc {
 	/* counters of the service, not of a process: each sample adds its
 	 * increase, so they never go down, across restarts too (clear
 	 * keeps them) */
-	double cpu_seconds_total;
+	uint64_t cpu_ticks_total;
+	double cpu_seconds_total;	/* the ticks, in seconds */
 	uint64_t io_read_total, io_write_total;	/* bytes */
 };
 

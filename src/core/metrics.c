@@ -171,8 +171,12 @@ void
 metrics_svc_add(struct metrics_svc *m, uint64_t ticks, long clk_tck,
     uint64_t read_bytes, uint64_t write_bytes)
 {
+	/* summed in ticks, so the seconds are exact to a tick however many
+	 * samples were added */
+	m->cpu_ticks_total += ticks;
 	if (clk_tck > 0)
-		m->cpu_seconds_total += (double)ticks / (double)clk_tck;
+		m->cpu_seconds_total = (double)m->cpu_ticks_total /
+		    (double)clk_tck;
 	m->io_read_total += read_bytes;
 	m->io_write_total += write_bytes;
 }

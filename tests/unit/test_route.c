@@ -27,6 +27,7 @@ test_fixed_routes(void **state)
 		{ ROUTE_GET, "/api/events", ROUTE_EVENTS, false },
 		{ ROUTE_GET, "/api/metrics/history", ROUTE_HISTORY, false },
 		{ ROUTE_GET, "/api/alerts", ROUTE_ALERTS, false },
+		{ ROUTE_GET, "/metrics", ROUTE_METRICS, false },
 		{ ROUTE_POST, "/api/start-all", ROUTE_START_ALL, true },
 		{ ROUTE_POST, "/api/stop-all", ROUTE_STOP_ALL, true },
 		{ ROUTE_POST, "/api/reload", ROUTE_RELOAD, true },
@@ -134,6 +135,11 @@ test_bad_method(void **state)
 	assert_int_equal(m.id, ROUTE_SERVICE);
 	assert_string_equal(m.name, "rag");
 	assert_int_equal(m.want, ROUTE_GET);
+	assert_int_equal(route_match(ROUTE_POST, "/metrics", &m),
+	    ROUTE_BAD_METHOD);
+	assert_int_equal(m.id, ROUTE_METRICS);
+	assert_int_equal(route_match(ROUTE_GET, "/metrics/", &m),
+	    ROUTE_NOT_FOUND);
 }
 
 int
