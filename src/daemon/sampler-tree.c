@@ -1,6 +1,8 @@
 /*
  * The services' process trees, and the metrics the sampler keeps for
- * every service it is told of (see sampler.h).
+ * every service it is told of (see sampler.h): the latest figures, and
+ * the CPU and I/O counters of the service, to which each sample adds the
+ * increase of its processes (so they survive restarts).
  *
  * Each sample walks a work list: every service's main process, and every
  * process the last sample attributed to a service whose main process is
