@@ -9,6 +9,7 @@
 #include "prodd/prom.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,16 @@ prom_restart_reason(enum fsm_event ev, enum fsm_state from, int exit_signal,
 void
 prom_label_value(struct strbuf *sb, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			sb_append(sb, "\\\\", 2);
-		else if (*s == '"')
-			sb_append(sb, "\\\"", 2);
-		else if (*s == '\n')
-			sb_append(sb, "\\n", 2);
-		else
-			sb_putc(sb, *s);
+	for (;;) {
+		size_t n = strcspn(s, "\\\"\n");	/* a run to copy as it is */
+
+		sb_append(sb, s, n);
+		s += n;
+		if (*s == '\0')
+			return;
+		sb_append(sb, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" :
+		    "\\n", 2);
+		s++;
 	}
 }
 
@@ -64,8 +66,20 @@ prom_fmt(char *b, size_t n, double v)
 		snprintf(b, n, "%s", v > 0 ? "+Inf" : "-Inf");
 	else if (v == 0)		/* and -0 */
 		snprintf(b, n, "0");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		snprintf(b, n, "%.0f", v);
+	else if (v == floor(v) && fabs(v) < 1e15) {
+		/* an integer, by hand: most samples are, and printf's %.0f
+		 * costs more than all the rest of a sample */
+		char t[24], *q = t + sizeof t;
+		uint64_t u = (uint64_t)fabs(v);
+
+		*--q = '\0';
+		do
+			*--q = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (v < 0)
+			*--q = '-';
+		snprintf(b, n, "%s", q);
+	}
 	else {
 		snprintf(b, n, "%.15g", v);
 		if (strtod(b, NULL) != v)
@@ -102,7 +116,9 @@ prom_svc_sample(struct strbuf *sb, const char *name, const char *service,
 	prom_label_value(sb, service);
 	sb_putc(sb, '"');
 	if (key != NULL) {
-		sb_printf(sb, ",%s=\"", key);
+		sb_putc(sb, ',');
+		sb_puts(sb, key);
+		sb_puts(sb, "=\"");
 		prom_label_value(sb, val);
 		sb_putc(sb, '"');
 	}
@@ -118,7 +134,9 @@ prom_sample(struct strbuf *sb, const char *name, const char *key,
 {
 	sb_puts(sb, name);
 	if (key != NULL) {
-		sb_printf(sb, "{%s=\"", key);
+		sb_putc(sb, '{');
+		sb_puts(sb, key);
+		sb_puts(sb, "=\"");
 		prom_label_value(sb, val);
 		sb_puts(sb, "\"}");
 	}
