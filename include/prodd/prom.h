@@ -54,6 +54,7 @@ struct prom_service {
 	int exit_code;			/* -1 after a signal */
 	int exit_signal;		/* 0 after an exit */
 	int64_t started_ms;		/* wall clock of the last spawn; 0 */
+	int64_t memory_limit;		/* bytes; 0: none (no sample) */
 	const struct metrics_svc *m;	/* never NULL */
 	const struct health_state *health;	/* NULL: no check */
 };

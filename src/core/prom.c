@@ -159,7 +159,7 @@ prom_one(struct strbuf *sb, const char *name, const char *type,
 
 /* Which figure of a service a family shows. */
 enum prom_svc_field {
-	PSF_UP, PSF_READY, PSF_START, PSF_CPU, PSF_RSS, PSF_PROCS,
+	PSF_UP, PSF_READY, PSF_START, PSF_CPU, PSF_RSS, PSF_MEM_LIMIT, PSF_PROCS,
 	PSF_THREADS, PSF_FDS, PSF_IO_READ, PSF_IO_WRITE, PSF_EXIT_CODE,
 	PSF_EXIT_SIGNAL, PSF_HC_FAILURES,
 };
@@ -189,6 +189,8 @@ static const struct prom_svc_family prom_svc_families[] = {
 	    "processes and restarts.", PSF_CPU },
 	{ "prodd_service_memory_rss_bytes", "gauge", "Resident memory of the "
 	    "service's process tree; 0 without a live process.", PSF_RSS },
+	{ "prodd_service_memory_limit_bytes", "gauge", "The service's "
+	    "memory_limit; only for a service that has one.", PSF_MEM_LIMIT },
 	{ "prodd_service_processes", "gauge", "Processes in the service's "
 	    "tree; 0 without a live process.", PSF_PROCS },
 	{ "prodd_service_threads", "gauge", "Threads in the service's tree; "
@@ -233,6 +235,9 @@ prom_svc_value(const struct prom_service *s, enum prom_svc_field f,
 	case PSF_RSS:
 		*v = m->valid ? (double)m->rss : 0;
 		return true;
+	case PSF_MEM_LIMIT:
+		*v = (double)s->memory_limit;
+		return s->memory_limit > 0;
 	case PSF_PROCS:
 		*v = m->valid ? m->procs : 0;
 		return true;

@@ -1,8 +1,9 @@
 /*
  * GET /metrics (see api.h): the shell side of core/prom. It reads every
  * service from the supervisor (state, live process, restarts by reason,
- * last exit, health-check state) and the sampler (the latest figures and
- * the counters of each service, the host), and prodd's own process from
+ * last exit, memory_limit, health-check state) and the sampler (the
+ * latest figures and the counters of each service, the host), and
+ * prodd's own process from
  * /proc/self (CPU seconds, memory, descriptors, start time) into
  * core/prom's plain structs, and answers 200 with what prom_render writes,
  * as Prometheus text format 0.0.4. Loop thread only.
@@ -135,6 +136,7 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 		p->exit_code = f->exit_code;
 		p->exit_signal = f->exit_signal;
 		p->started_ms = sup_svc_started_ms(s);
+		p->memory_limit = c->memory_limit;
 		p->m = sampler_metrics(api->sampler, c->name);
 		p->health = c->health.kind != CFG_HEALTH_NONE ?
 		    sup_svc_health(s) : NULL;

@@ -24,6 +24,20 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
+# need TOOL WHAT: the tool is in PATH (status 0); else WHAT is skipped
+# ("# skip"), or, under CI=true, a failed check (status 1 either way).
+# Prometheus's tools come from Debian's prometheus package, which
+# packaging/deps.sh installs.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "${CI:-}" = true ]; then
+		not_ok "$1 is missing (packaging/deps.sh installs prometheus)"
+	else
+		echo "# skip $2: $1 is not installed"
+	fi
+	return 1
+}
+
 # python3 is Debian's (the python3 that packaging/deps.sh installs) when
 # it is there: a version manager's shim ahead of it in PATH costs another
 # interpreter or two at every call, and the tests need only the standard

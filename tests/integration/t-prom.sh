@@ -29,16 +29,6 @@ scrape() { curl -s -m 10 -D "$1.h" -o "$1" "http://127.0.0.1:$PORT/metrics"; }
 # sample FILE LINE-PREFIX: the value of the sample that starts so
 sample() { grep -F "$2 " "$1" | awk '{ print $NF }' | head -n 1; }
 has_line() { grep -qxF "$2" "$1"; }
-# a tool the test needs: there, or a skip (a failed check under CI)
-need() {
-	command -v "$1" >/dev/null 2>&1 && return 0
-	if [ "${CI:-}" = true ]; then
-		not_ok "$1 is missing (packaging/deps.sh installs prometheus)"
-	else
-		echo "# skip $2: $1 is not installed"
-	fi
-	return 1
-}
 
 new_env
 po=$(free_port)

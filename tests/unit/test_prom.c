@@ -1,7 +1,8 @@
 /*
  * Unit tests of core/prom (/metrics as Prometheus text): the exact
  * samples of a small model (a running service with a health check, one
- * failed by signal 9: last_exit_code 137), a HELP and a TYPE before every
+ * failed by signal 9: last_exit_code 137; the memory_limit only for
+ * the service that has one), a HELP and a TYPE before every
  * family, label escaping, the state set, the latency histogram
  * (cumulative, +Inf equal to _count), sample values, the restart reasons,
  * and counters that survive a restart (metrics.c fed two processes in a
@@ -74,8 +75,8 @@ model_init(struct model *x)
 	health_result(&x->h, &hc_tcp, 20, 2000, true, 30, NULL);
 	health_result(&x->h, &hc_tcp, 30, 3000, false, 20000, "timeout");
 	x->s[0] = (struct prom_service){ .name = "api", .state = FSM_RUNNING,
-		.up = true, .started_ms = 1700000000123, .m = &x->m[0],
-		.health = &x->h };
+		.up = true, .started_ms = 1700000000123,
+		.memory_limit = 2097152, .m = &x->m[0], .health = &x->h };
 	x->s[0].restarts[PROM_REASON_EXIT] = 1;
 	x->s[1] = (struct prom_service){ .name = "worker",
 		.state = FSM_FAILED, .has_exit = true, .exit_code = -1,
@@ -151,6 +152,7 @@ test_exact_samples(void **state)
 	    "prodd_service_cpu_seconds_total{service=\"worker\"} 2.25\n"
 	    "prodd_service_memory_rss_bytes{service=\"api\"} 1048576\n"
 	    "prodd_service_memory_rss_bytes{service=\"worker\"} 0\n"
+	    "prodd_service_memory_limit_bytes{service=\"api\"} 2097152\n"
 	    "prodd_service_processes{service=\"api\"} 2\n"
 	    "prodd_service_processes{service=\"worker\"} 0\n"
 	    "prodd_service_threads{service=\"api\"} 5\n"
