@@ -153,6 +153,7 @@ bench: all
 	bash bench/api.sh
 	sh bench/probes.sh
 	sh bench/sample.sh
+	sh bench/metrics.sh
 
 clean:
 	rm -rf build
