@@ -116,13 +116,15 @@ s1=$(echo "$h" | field samples)
 med=$(echo "$h" | field sample_cpu_us_median)
 lagmax=$(echo "$h" | field loop_lag_max_ms)
 tck=$(getconf CLK_TCK)
-eval "$(awk -v c0="$c0" -v c1="$c1" -v k0="$k0" -v k1="$k1" -v t="$tck" \
+# shellcheck disable=SC2046
+set -- $(awk -v c0="$c0" -v c1="$c1" -v k0="$k0" -v k1="$k1" -v t="$tck" \
     -v s="$((s1 - s0))" -v m="$med" -v w="$CPU_WINDOW" 'BEGIN {
 	cpu = (c1 - c0) / 1e6; ticks = (k1 - k0) * 1000 / t
 	want = s * m / 1000
-	printf "cpu_ms=%.1f ticks_ms=%.0f want_ms=%.1f ratio=%.2f pct=%.3f\n",
+	printf "%.1f %.0f %.1f %.2f %.3f\n",
 	    cpu, ticks, want, (want > 0 ? cpu / want : 0), 100 * cpu / 1000 / w
-}')"
+}')
+cpu_ms=$1 ticks_ms=$2 want_ms=$3 ratio=$4 pct=$5
 note "  ${cpu_ms} ms of CPU ($ticks_ms ms by /proc/PID/stat), $((s1 - s0)) samples x $med µs = $want_ms ms: ratio $ratio (machine $cbusy % busy)"
 
 echo "prodd $("$PRODD" --version | cut -d' ' -f2), $N idle services, sample_interval 1s, $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
