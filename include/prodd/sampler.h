@@ -3,8 +3,8 @@
  * figures and each service's process tree from /proc, fills the metrics
  * of the host and of every service (metrics.h), and restarts a service
  * over its memory_limit for METRICS_LIMIT_SAMPLES samples in a row. It
- * also measures prodd itself: RSS, CPU and how late a 100 ms timer fires
- * (the event loop's lag).
+ * also measures prodd itself: RSS, CPU and how late the sample timer fires
+ * (the event loop's lag, measured on the timer prodd has anyway).
  *
  * A service's processes are found by walking children from its main
  * process (/proc/PID/task/TID/children), plus the orphans prodd subreaped
@@ -37,8 +37,8 @@ struct sampler;
 struct sampler_self {
 	int64_t rss;			/* bytes */
 	double cpu_percent;		/* over the last sample interval */
-	double loop_lag_ms;		/* the last 100 ms tick, how late */
-	double loop_lag_max_ms;		/* the worst over the last second */
+	double loop_lag_ms;		/* the last sample timer, how late */
+	double loop_lag_max_ms;		/* the worst of the last 10 samples */
 	double sample_cpu_us;		/* CPU of the last sample */
 	double sample_cpu_us_median;	/* of the last 100 */
 	uint64_t samples;

@@ -3,7 +3,9 @@
  * core), memory and swap, load, uptime, network bytes/s per interface,
  * disk bytes/s of whole disks (/sys/block), and the use of each of
  * daemon.disks (statvfs on libuv's thread pool, so a hung mount never
- * blocks the loop); each pushed into its history.
+ * blocks the loop; once in SAMPLER_DISK_EVERY samples or
+ * SAMPLER_DISK_MIN_MS, whichever is longer, since each answer wakes the
+ * loop and disk usage moves slowly); each pushed into its history.
  */
 #include "sampler-int.h"
 #include "prodd/xmalloc.h"
@@ -90,11 +92,32 @@ sm_statfs_cb(uv_fs_t *req)
 		free(sm);
 }
 
-/* Disk usage through libuv's thread pool: a hung mount never blocks. */
+/* Samples between two reads of disk usage, at this sample_interval. */
+static uint64_t
+sm_disk_every(const struct sampler *sm)
+{
+	uint64_t every = SAMPLER_DISK_EVERY;
+
+	if (sm->interval_ms > 0 && (uint64_t)sm->interval_ms * every <
+	    SAMPLER_DISK_MIN_MS)
+		every = (SAMPLER_DISK_MIN_MS + (uint64_t)sm->interval_ms - 1) /
+		    (uint64_t)sm->interval_ms;
+	return every;
+}
+
+/* Disk usage through libuv's thread pool: a hung mount never blocks. Read
+ * at the first sample, after a change of daemon.disks, and then once in
+ * sm_disk_every samples; the history repeats the last answer between. */
 static void
 sm_disks(struct sampler *sm)
 {
-	for (size_t i = 0; i < sm->host.ndisks; i++) {
+	bool read = sm->disk_wait == 0;
+
+	if (read)
+		sm->disk_wait = sm_disk_every(sm) - 1;
+	else
+		sm->disk_wait--;
+	for (size_t i = 0; read && i < sm->host.ndisks; i++) {
 		struct sm_statfs *q;
 
 		if (sm->statfs_busy[i])
@@ -267,6 +290,7 @@ sm_host_configure(struct sampler *sm, const struct cfg_daemon *d)
 			continue;
 		if (i < sm->host.ndisks)
 			mring_free(&md->used_pct);
+		sm->disk_wait = 0;	/* a new disk: read at the next sample */
 		free(sm->disk_paths[i]);
 		sm->disk_paths[i] = xstrdup(path);
 		memset(md, 0, sizeof *md);

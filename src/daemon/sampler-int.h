@@ -20,8 +20,12 @@
 #include "prodd/procfs.h"
 #include "prodd/sampler.h"
 
-#define SAMPLER_LAG_MS 100
-#define SAMPLER_LAG_KEEP 10		/* the worst of the last second */
+#define SAMPLER_LAG_KEEP 10		/* loop_lag_max_ms: the last 10 samples */
+/* Disk usage (statvfs) is read once in SAMPLER_DISK_EVERY samples, or once
+ * in SAMPLER_DISK_MIN_MS if that is longer: it moves slowly, and each read
+ * on the thread pool wakes the loop once more. */
+#define SAMPLER_DISK_EVERY 10
+#define SAMPLER_DISK_MIN_MS 10000
 #define SAMPLER_COST_KEEP 100		/* samples whose cost is kept */
 #define SAMPLER_KIDS 4			/* children lists: once in 4 samples */
 
@@ -74,7 +78,7 @@ struct sampler {
 	size_t nat, capat, nbyname;
 	struct pidmap roots;
 	uint64_t round;
-	uv_timer_t timer, lag_timer;
+	uv_timer_t timer;
 	int handles, reqs;
 	bool closing;
 	int64_t interval_ms;
@@ -92,6 +96,7 @@ struct sampler {
 	size_t nblocks;
 	char *disk_paths[METRICS_MAX_DISKS];
 	bool statfs_busy[METRICS_MAX_DISKS];
+	uint64_t disk_wait;		/* samples until the disks are read */
 	/* processes */
 	struct sproc *procs, *next;	/* last sample's (by pid), this one's */
 	size_t nprocs, capprocs, nnext, capnext;
@@ -106,7 +111,7 @@ struct sampler {
 	int fd_self;
 	uint64_t self_ticks_prev;
 	struct sampler_self self;
-	uint64_t lag_expect_ns;
+	uint64_t lag_due_ns;		/* the sample timer's due time; 0 */
 	double lag_hist[SAMPLER_LAG_KEEP];
 	int lag_pos;
 	double cost[SAMPLER_COST_KEEP];	/* CPU µs of the last samples */

@@ -2,8 +2,9 @@
  * The sampler (see sampler.h): the timer that takes a sample every
  * daemon.sample_interval (the host's figures, sampler-host.c; the
  * services' process trees, sampler-tree.c), prodd's own RSS and CPU, the
- * loop's lag (how late a 100 ms timer fires), what a sample costs, and
- * the reading of /proc files through kept descriptors.
+ * loop's lag (how late that same timer fires: prodd keeps no timer only
+ * to measure it, so an idle prodd wakes once a sample), what a sample
+ * costs, and the reading of /proc files through kept descriptors.
  */
 #include "sampler-int.h"
 #include "prodd/log.h"
@@ -111,16 +112,30 @@ sm_self(struct sampler *sm, int64_t dt_ms)
 	sm->self.rss = st.rss_pages * sm->page_size;
 }
 
-/* A one-shot 100 ms timer, armed again at each firing: how late it fires
- * is how long the loop was busy elsewhere. */
+/* The loop's lag is measured on the sample timer, which prodd runs anyway
+ * (a timer of its own would wake an idle prodd for nothing): how late,
+ * against the time libuv was asked to run it, its callback runs is how
+ * long the loop was busy elsewhere (or the machine did not run prodd). */
+
+/* Note when the (just armed) sample timer is due, on uv_hrtime's clock:
+ * libuv's loop time is the same monotonic clock in ms. */
 static void
-sm_lag_cb(uv_timer_t *t)
+sm_lag_due(struct sampler *sm)
 {
-	struct sampler *sm = t->data;
-	uint64_t now = uv_hrtime(), due = sm->lag_expect_ns;
+	sm->lag_due_ns = (uv_now(sm->loop) +
+	    uv_timer_get_due_in(&sm->timer)) * 1000000;
+}
+
+/* The sample timer fired at now_ns (uv_hrtime): record how late. */
+static void
+sm_lag(struct sampler *sm, uint64_t now_ns)
+{
 	double lag, worst = 0;
 
-	lag = now > due ? (double)(now - due) / 1e6 : 0;
+	if (sm->lag_due_ns == 0)
+		return;
+	lag = now_ns > sm->lag_due_ns ?
+	    (double)(now_ns - sm->lag_due_ns) / 1e6 : 0;
 	sm->self.loop_lag_ms = lag;
 	sm->lag_hist[sm->lag_pos] = lag;
 	sm->lag_pos = (sm->lag_pos + 1) % SAMPLER_LAG_KEEP;
@@ -128,8 +143,6 @@ sm_lag_cb(uv_timer_t *t)
 		if (sm->lag_hist[i] > worst)
 			worst = sm->lag_hist[i];
 	sm->self.loop_lag_max_ms = worst;
-	sm->lag_expect_ns = now + (uint64_t)SAMPLER_LAG_MS * 1000000;
-	uv_timer_start(t, sm_lag_cb, SAMPLER_LAG_MS, 0);
 }
 
 static int
@@ -176,7 +189,12 @@ sampler_sample(struct sampler *sm)
 static void
 sm_timer_cb(uv_timer_t *t)
 {
-	sampler_sample(t->data);
+	struct sampler *sm = t->data;
+
+	sm_lag(sm, uv_hrtime());
+	/* a repeating timer: libuv armed it again before this call */
+	sm_lag_due(sm);
+	sampler_sample(sm);
 }
 
 struct sampler *
@@ -212,11 +230,8 @@ sampler_new(uv_loop_t *loop, const struct sampler_hooks *h)
 	sm->prev_mono_ms = sm_mono_ms();
 	metrics_host_init(&sm->host, 600);
 	uv_timer_init(loop, &sm->timer);
-	uv_timer_init(loop, &sm->lag_timer);
-	sm->timer.data = sm->lag_timer.data = sm;
-	sm->handles = 2;
-	sm->lag_expect_ns = uv_hrtime() + (uint64_t)SAMPLER_LAG_MS * 1000000;
-	uv_timer_start(&sm->lag_timer, sm_lag_cb, SAMPLER_LAG_MS, 0);
+	sm->timer.data = sm;
+	sm->handles = 1;
 	return sm;
 }
 
@@ -232,8 +247,12 @@ sampler_configure(struct sampler *sm, const struct cfg *cfg)
 	sm_host_configure(sm, d);
 	if (sm->interval_ms != d->sample_interval_ms) {
 		sm->interval_ms = d->sample_interval_ms;
+		/* due an interval from now, not from the loop's last wake-up
+		 * (the lag is measured against it) */
+		uv_update_time(sm->loop);
 		uv_timer_start(&sm->timer, sm_timer_cb,
 		    (uint64_t)sm->interval_ms, (uint64_t)sm->interval_ms);
+		sm_lag_due(sm);
 	}
 }
 
@@ -257,7 +276,6 @@ sampler_close(struct sampler *sm)
 	free(sm->buf);
 	sm_close(&sm->fd_self);
 	uv_close((uv_handle_t *)&sm->timer, sm_closed);
-	uv_close((uv_handle_t *)&sm->lag_timer, sm_closed);
 }
 
 const struct metrics_host *

@@ -3,7 +3,8 @@
 # %), RSS summed over the process tree (an orphaned grandchild included)
 # against ps, memory_limit restarting a leaking service, the host's
 # figures and history in /api/dashboard-data, /api/metrics/history,
-# prodd's own figures in /api/health, and prodctl status's CPU and MEM.
+# prodd's own figures in /api/health, prodctl status's CPU and MEM, and
+# how seldom an idle prodd wakes.
 set -u
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -169,5 +170,33 @@ check "reload: the removed service is gone" \
 
 stop_prodd
 check "prodd exits 0" test $? -eq 0
+cleanup
+
+# An idle prodd wakes only for its samples: 2 services that print nothing,
+# sample_interval 1s, no probes, no clients. Its loop thread's voluntary
+# context switches (what `pidstat -w` shows: each time it blocked and was
+# woken) over 5 s come to at most 1.3 a second, plus one for the edges of
+# the window (the loop lag was once read with a 100 ms timer: ~11 a
+# second).
+new_env
+write_config <<YAML
+  - name: a
+    command: sleep 1000
+  - name: b
+    command: sleep 1000
+YAML
+sed -i "s|^daemon:|daemon:\n  sample_interval: 1s|" "$T/s.yaml"
+start_prodd
+samples() { api /api/health | python3 -c 'import json,sys; print(json.load(sys.stdin)["prodd"]["samples"])' 2>/dev/null; }
+two_samples() { [ "$(samples)" -ge 2 ] 2>/dev/null; }
+wait_for 15 two_samples
+cs() { awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$PRODD_PID/task/$PRODD_PID/status"; }
+c0=$(cs); now_us; u0=$REPLY
+nap 5
+c1=$(cs); now_us; u1=$REPLY
+check "idle, sample_interval 1s: $((c1 - c0)) wake-ups in $(( (u1 - u0) / 1000 )) ms (at most 1.3 a second)" \
+	python3 -c "import sys; sys.exit(not ($c1 - $c0 <= 1.3 * ($u1 - $u0) / 1e6 + 1))"
+stop_prodd
+check "the idle prodd exits 0" test $? -eq 0
 cleanup
 finish
