@@ -12,7 +12,8 @@
 # since (the events replayed, no snapshot), with a SEQ out of the ring
 # or ahead, or another instance (a snapshot, reason gap); 20 clients:
 # each message rendered once, frames about 20 x rendered (/metrics);
-# prodd exits 0 with a client connected, which sees close 1001.
+# commands past the rate limit get 429; prodd exits 0 with a client
+# connected, which sees close 1001.
 set -u
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -90,6 +91,11 @@ check "a client that never reads is closed with 1008; another gets events on tim
 	env RESTART_CMD="$(restart_cmd idle)" timeout 120 $WSC never_read flood 4
 api /api/services/flood/stop -XPOST >/dev/null
 check "prodd is still well: /api/health answers" eval 'api /api/health | grep -q "\"status\""'
+
+# commands count against the address's rate limit (3 a minute here)
+sed -i "s|^daemon:|daemon:\n  rate_limit: 3/min|" "$T/s.yaml"
+api /api/reload -XPOST >/dev/null
+check "commands past the address's rate limit: 429 rate_limited" wsc rate idle s3cret 6
 
 ( sleep 1; kill -TERM "$PRODD_PID" ) &
 check "at shutdown a connected client gets close 1001" wsc shutdown true

@@ -336,6 +336,24 @@ def sc_wrong_tokens(service):
     expect_close(ws, 1008)
 
 
+def sc_rate(service, token, n):
+    """n commands with the token: the ones past the address's rate limit
+    get 429 rate_limited."""
+    ws = WS()
+    ws.recv()
+    codes = []
+    for i in range(int(n)):
+        ws.send({"type": "command", "action": "start", "service": service,
+                 "token": token, "id": i})
+        m = ws.recv_until(is_type("result", id=i), 10)
+        codes.append(m["status"])
+    say("statuses", codes)
+    if 429 not in codes or codes[0] == 429:
+        fail("no 429 after the first commands: %r" % codes)
+    if m.get("code") != "rate_limited":
+        fail("code %r" % m.get("code"))
+
+
 def sc_garbage():
     """Bad JSON, unknown type, wrong fields, binary, fragmented text: error
     messages, and the connection stays (a later command still answers)."""
