@@ -207,11 +207,13 @@ ws_writeable(struct ws_conn *c)
 		return -1;
 	}
 	if (c->want_ping) {
-		/* a control frame may come between two fragments */
-		unsigned char ping[LWS_PRE + 1];
+		/* a control frame may come between two fragments; lws 4.1
+		 * reports no empty pong, so the ping carries a payload */
+		unsigned char ping[LWS_PRE + 5];
 
 		c->want_ping = false;
-		if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		memcpy(ping + LWS_PRE, "prodd", 5);
+		if (lws_write(c->wsi, ping + LWS_PRE, 5, LWS_WRITE_PING) < 5)
 			return -1;
 		lws_callback_on_writable(c->wsi);
 		return 0;
@@ -285,9 +287,10 @@ ws_ping_cb(uv_timer_t *t)
 			log_notice(NULL, "ws: closing %s: no pong in %d s",
 			    c->peer[0] ? c->peer : "a client",
 			    WS_PING_MS / 1000);
-			/* it reads nothing: no close frame would get there */
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
-			    LWS_TO_KILL_ASYNC);
+			/* through a writeable callback: lws's own timeouts
+			 * are not re-armed from outside its callbacks */
+			ws_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			    "no pong in time", false);
 			continue;
 		}
 		if (c->ping_ms == 0 && now - c->last_rx_ms >= WS_PING_MS) {
