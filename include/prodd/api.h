@@ -46,6 +46,24 @@ void api_on_line(struct api *api, const char *service, int stream,
 void api_end_streams(struct api *api);
 void api_free(struct api *api);
 
+/* The WebSocket stream's view of the API (ws.c). */
+struct ws_hub;
+void api_set_ws(struct api *api, struct ws_hub *ws);
+enum api_verb { API_START, API_STOP, API_RESTART };
+/*
+ * Start, stop or restart the service called name, as the HTTP routes do:
+ * returns the HTTP status (202 under way, 200 nothing to do, 404, 409)
+ * with msg; on success *code is NULL and *service the service object
+ * (the caller's), else *code is the error code and *service NULL.
+ */
+int api_act(struct api *api, enum api_verb verb, const char *name,
+    char *msg, size_t msglen, const char **code, cJSON **service);
+/* The dashboard's data (GET /api/dashboard-data), with history values
+ * per series (~0u: all). */
+cJSON *api_snapshot_json(struct api *api, int64_t now, uint32_t hist);
+/* The metrics message of the stream: the latest figures. */
+cJSON *api_ws_metrics_json(struct api *api, int64_t now);
+
 /* ---- between api.c, api-views.c and api-follow.c only ---- */
 
 struct follower;
@@ -72,6 +90,7 @@ struct api {
 	int64_t started_ms;
 	struct api_cache services, health;
 	struct sampler *sampler;
+	struct ws_hub *ws;		/* NULL: none */
 };
 
 /* api-views.c: the reading routes' bodies */

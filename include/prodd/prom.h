@@ -76,6 +76,9 @@ struct prom_model {
 	const struct prom_process *self;	/* NULL: unknown */
 	uint64_t alerts_firing;
 	uint64_t ws_clients;
+	/* /ws: messages rendered (each once, however many clients get it)
+	 * and frames written to clients */
+	uint64_t ws_rendered, ws_frames;
 };
 
 /* Append the whole exposition to sb. */

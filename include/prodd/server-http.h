@@ -16,6 +16,7 @@
 #include "prodd/server.h"
 
 struct guard;
+struct ws_hub;
 struct lws_protocols;
 struct lws_vhost;
 
@@ -28,6 +29,7 @@ struct srv_http {
 	struct guard *guard;		/* applied over TCP only */
 	size_t nstreams;		/* open streams */
 	size_t nconns;			/* open HTTP connections */
+	struct ws_hub *ws;		/* the /ws sessions; NULL: refused */
 };
 
 /* The protocol list of the vhost (the "http" protocol, then the

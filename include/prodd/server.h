@@ -87,6 +87,10 @@ int server_stream_write(struct srv_stream *st, const char *data, size_t len);
  * follows. */
 void server_stream_end(struct srv_stream *st);
 
+/* Serve /ws with hub's sessions (NULL: upgrades are refused). */
+struct ws_hub;
+void server_set_ws(struct server *srv, struct ws_hub *hub);
+
 /* Streams still open (ended ones close once their last chunk is out). */
 size_t server_streams(const struct server *srv);
 

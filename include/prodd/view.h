@@ -7,7 +7,8 @@
  * view structs; these files only render (cJSON) and decide prodd's
  * overall status: view.c (services, events, lines, prodd's health),
  * view-answers.c (lists, readiness, messages), view-metrics.c (the host,
- * history rings and series), view-snapshot.c (the dashboard's data).
+ * history rings and series), view-snapshot.c (the dashboard's data),
+ * view-ws.c (the messages of the /ws stream).
  * Pure.
  */
 #ifndef PRODD_VIEW_H
@@ -76,6 +77,9 @@ void view_count(struct view_counts *c, const struct view_service *s);
 const char *view_status(const struct view_counts *c);
 
 cJSON *view_service_json(const struct view_service *s);
+/* A service's latest figures {"cpu_percent", "rss_bytes", ...}, or JSON
+ * null when it has none. */
+cJSON *view_service_metrics_json(const struct view_service *s);
 
 /* Services one at a time: the i-th of n is at(arg, i), valid until the
  * next call (the shell fills one view struct after another). */
@@ -191,5 +195,32 @@ struct view_snapshot {
 };
 
 cJSON *view_snapshot_json(const struct view_snapshot *s);
+
+/* ---- view-ws.c: the server's messages on /ws (SPEC §6) ---- */
+
+/* {"type":"snapshot","data":<dashboard-data>,"last_seq","instance"},
+ * with "reason" when reason is not NULL ("gap"). Takes data. */
+cJSON *view_ws_snapshot_json(cJSON *data, uint64_t last_seq,
+    const char *instance, const char *reason);
+/* {"type":"metrics","ts","system":{latest host figures} or null,
+ * "services":{NAME:{latest figures} or null}} */
+cJSON *view_ws_metrics_json(int64_t ts_ms, const struct metrics_host *host,
+    int64_t interval_ms, const struct view_list *services);
+/* {"type":"event","event":{...with its seq}} */
+cJSON *view_ws_event_json(const struct event *e);
+/* {"type":"alert","alert":alert} (takes alert) */
+cJSON *view_ws_alert_json(cJSON *alert);
+/* {"type":"log","service","n","stream","ts","line"}: n is the line's
+ * number in its service's output. */
+cJSON *view_ws_log_json(const char *service, uint64_t n, int64_t ts_ms,
+    int stream, const char *line, size_t len);
+/* {"type":"result","id"?,"ok","status","code"?,"message"?,"service"?}:
+ * id (copied; NULL: none), code and message NULL when absent; service
+ * (taken) the service object on success. */
+cJSON *view_ws_result_json(const cJSON *id, bool ok, int status,
+    const char *code, const char *message, cJSON *service);
+/* {"type":"error","error","code","id"?} (id copied; NULL: none) */
+cJSON *view_ws_error_json(const char *message, const char *code,
+    const cJSON *id);
 
 #endif

@@ -488,5 +488,10 @@ prom_render(const struct prom_model *pm, struct strbuf *sb)
 	    "Alert notifications sent, by channel and result.");
 	prom_one(sb, "prodd_ws_clients", "gauge", "WebSocket clients "
 	    "connected to /ws.", (double)pm->ws_clients);
+	prom_one(sb, "prodd_ws_messages_rendered_total", "counter",
+	    "WebSocket messages rendered, once for all their clients.",
+	    (double)pm->ws_rendered);
+	prom_one(sb, "prodd_ws_frames_sent_total", "counter", "WebSocket "
+	    "frames written to clients.", (double)pm->ws_frames);
 	prom_process(sb, pm->self);
 }

@@ -106,6 +106,25 @@ view_health(cJSON *o, const struct view_service *s)
 }
 
 cJSON *
+view_service_metrics_json(const struct view_service *s)
+{
+	cJSON *m;
+
+	if (!s->has_metrics)
+		return cJSON_CreateNull();
+	m = cJSON_CreateObject();
+	cJSON_AddNumberToObject(m, "cpu_percent",
+	    (double)(int64_t)(s->cpu_percent * 100 + 0.5) / 100);
+	cJSON_AddNumberToObject(m, "rss_bytes", (double)s->rss_bytes);
+	cJSON_AddNumberToObject(m, "processes", s->processes);
+	cJSON_AddNumberToObject(m, "threads", s->threads);
+	cJSON_AddItemToObject(m, "fds", view_int_or_null(s->fds >= 0, s->fds));
+	cJSON_AddNumberToObject(m, "read_bps", (double)(int64_t)s->read_bps);
+	cJSON_AddNumberToObject(m, "write_bps", (double)(int64_t)s->write_bps);
+	return m;
+}
+
+cJSON *
 view_service_json(const struct view_service *s)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
@@ -152,22 +171,7 @@ view_service_json(const struct view_service *s)
 		cJSON_AddItemToArray(a, cJSON_CreateString(s->env_keys[i]));
 	cJSON_AddBoolToObject(o, "enabled", s->enabled);
 	cJSON_AddBoolToObject(o, "stopped_by_hand", s->stopped_by_hand);
-	if (s->has_metrics) {
-		cJSON *m = cJSON_AddObjectToObject(o, "metrics");
-
-		cJSON_AddNumberToObject(m, "cpu_percent",
-		    (double)(int64_t)(s->cpu_percent * 100 + 0.5) / 100);
-		cJSON_AddNumberToObject(m, "rss_bytes", (double)s->rss_bytes);
-		cJSON_AddNumberToObject(m, "processes", s->processes);
-		cJSON_AddNumberToObject(m, "threads", s->threads);
-		cJSON_AddItemToObject(m, "fds", view_int_or_null(s->fds >= 0,
-		    s->fds));
-		cJSON_AddNumberToObject(m, "read_bps", (double)(int64_t)s->read_bps);
-		cJSON_AddNumberToObject(m, "write_bps",
-		    (double)(int64_t)s->write_bps);
-	} else {
-		cJSON_AddNullToObject(o, "metrics");
-	}
+	cJSON_AddItemToObject(o, "metrics", view_service_metrics_json(s));
 	if (s->hist_cpu != NULL) {
 		cJSON *h = cJSON_AddObjectToObject(o, "history");
 

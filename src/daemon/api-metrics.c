@@ -14,6 +14,7 @@
 #include "prodd/prom.h"
 #include "prodd/sampler.h"
 #include "prodd/version.h"
+#include "prodd/ws.h"
 #include "prodd/xmalloc.h"
 
 #include <dirent.h>
@@ -144,9 +145,11 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 	/* the host before its first sample has no figures to show */
 	pm.host = host != NULL && host->ts_ms != 0 ? host : NULL;
 	pm.self = api_self(&self) ? &self : NULL;
-	/* no alerts and no WebSocket stream yet: honest zeroes */
+	/* no alerts yet: an honest zero */
 	pm.alerts_firing = 0;
-	pm.ws_clients = 0;
+	pm.ws_clients = ws_clients(api->ws);
+	pm.ws_rendered = ws_messages_rendered(api->ws);
+	pm.ws_frames = ws_frames_sent(api->ws);
 	prom_render(&pm, &sb);
 	server_respond_typed(req, 200, API_PROM_TYPE, sb.buf != NULL ? sb.buf :
 	    "", sb.len);

@@ -214,14 +214,50 @@ api_ready(struct api *api, struct srv_req *req)
 	server_respond_json(req, ready ? 200 : 503, o);
 }
 
-void
-api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
+cJSON *
+api_snapshot_json(struct api *api, int64_t now, uint32_t hist)
 {
-	uint32_t hist = ~0u;	/* all of it, unless ?history=N */
 	struct view_snapshot snap = { 0 };
 	struct view_daemon d;
 	struct view_self self;
 	struct list_ctx lc;
+	cJSON *o;
+
+	api_daemon(api, now, &d, &self);
+	snap.daemon = &d;
+	if (api->sampler != NULL) {
+		snap.host = sampler_host(api->sampler);
+		snap.interval_ms = sampler_interval_ms(api->sampler);
+	}
+	snap.history = hist;
+	api_list(api, now, true, &lc, &snap.services);
+	lc.with_history = true;
+	lc.history = hist == ~0u ? 0 : hist;
+	snap.events = sup_events(api->sup);
+	o = view_snapshot_json(&snap);
+	free(lc.sv);
+	return o;
+}
+
+cJSON *
+api_ws_metrics_json(struct api *api, int64_t now)
+{
+	struct list_ctx lc;
+	struct view_list l;
+	cJSON *o;
+
+	api_list(api, now, false, &lc, &l);
+	o = view_ws_metrics_json(now, api->sampler != NULL ?
+	    sampler_host(api->sampler) : NULL, api->sampler != NULL ?
+	    sampler_interval_ms(api->sampler) : 0, &l);
+	free(lc.sv);
+	return o;
+}
+
+void
+api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
+{
+	uint32_t hist = ~0u;	/* all of it, unless ?history=N */
 	char buf[32];
 
 	if (server_query(req, "history", buf, sizeof buf)) {
@@ -235,19 +271,7 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 		}
 		hist = v == 0 ? 1 : (uint32_t)v;
 	}
-	api_daemon(api, now, &d, &self);
-	snap.daemon = &d;
-	if (api->sampler != NULL) {
-		snap.host = sampler_host(api->sampler);
-		snap.interval_ms = sampler_interval_ms(api->sampler);
-	}
-	snap.history = hist;
-	api_list(api, now, true, &lc, &snap.services);
-	lc.with_history = true;
-	lc.history = hist == ~0u ? 0 : hist;
-	snap.events = sup_events(api->sup);
-	server_respond_json(req, 200, view_snapshot_json(&snap));
-	free(lc.sv);
+	server_respond_json(req, 200, api_snapshot_json(api, now, hist));
 }
 
 /* GET /api/metrics/history?service=NAME&series=cpu,rss: a service's

@@ -66,6 +66,12 @@ api_set_sampler(struct api *api, struct sampler *sm)
 }
 
 void
+api_set_ws(struct api *api, struct ws_hub *ws)
+{
+	api->ws = ws;
+}
+
+void
 api_free(struct api *api)
 {
 	/* the streams end with their connections (server_close); here only
@@ -79,32 +85,51 @@ api_free(struct api *api)
 /* ------------------------------------------------------------------ */
 /* actions */
 
+int
+api_act(struct api *api, enum api_verb verb, const char *name, char *msg,
+    size_t msglen, const char **code, cJSON **service)
+{
+	int rc;
+
+	*service = NULL;
+	if (verb == API_START)
+		rc = sup_start(api->sup, name, msg, msglen);
+	else if (verb == API_STOP)
+		rc = sup_stop(api->sup, name, msg, msglen);
+	else
+		rc = sup_restart(api->sup, name, msg, msglen);
+	if (rc == -ENOENT) {
+		*code = "not_found";
+		return 404;
+	}
+	if (rc < 0) {
+		*code = "conflict";
+		return 409;
+	}
+	*code = NULL;
+	*service = api_service_json(api, sup_find(api->sup, name),
+	    clock_wall_ms(), false);
+	return rc == 0 ? 202 : 200;
+}
+
 /* The answer to start/stop/restart: 202 under way, 200 nothing to do. */
 static void
 api_action(struct api *api, struct srv_req *req, const char *name,
     enum route_id verb)
 {
 	char msg[512];
-	int rc;
-	struct sup_svc *s;
+	const char *code;
+	cJSON *svc;
+	int status = api_act(api, verb == ROUTE_SERVICE_START ? API_START :
+	    verb == ROUTE_SERVICE_STOP ? API_STOP : API_RESTART, name, msg,
+	    sizeof msg, &code, &svc);
 
-	if (verb == ROUTE_SERVICE_START)
-		rc = sup_start(api->sup, name, msg, sizeof msg);
-	else if (verb == ROUTE_SERVICE_STOP)
-		rc = sup_stop(api->sup, name, msg, sizeof msg);
-	else
-		rc = sup_restart(api->sup, name, msg, sizeof msg);
-	if (rc == -ENOENT) {
-		server_respond_error(req, 404, "not_found", "%s", msg);
+	if (code != NULL) {
+		server_respond_error(req, status, code, "%s", msg);
 		return;
 	}
-	if (rc < 0) {
-		server_respond_error(req, 409, "conflict", "%s", msg);
-		return;
-	}
-	s = sup_find(api->sup, name);
-	server_respond_json(req, rc == 0 ? 202 : 200, view_message_json(msg,
-	    "service", api_service_json(api, s, clock_wall_ms(), false)));
+	server_respond_json(req, status, view_message_json(msg, "service",
+	    svc));
 }
 
 static void

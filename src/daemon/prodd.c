@@ -17,6 +17,7 @@
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
+#include "prodd/ws.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +42,7 @@ struct prodd {
 	struct supervisor *sup;
 	struct server *srv;
 	struct api *api;
+	struct ws_hub *ws;
 	struct sampler *sampler;
 	const char *config_path;
 	bool log_level_forced;
@@ -202,6 +204,7 @@ prodd_teardown(struct prodd *p)
 	sampler_close(p->sampler);
 	p->sampler = NULL;
 	server_close(p->srv);
+	ws_stop(p->ws);
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
@@ -213,7 +216,7 @@ prodd_drain_cb(uv_timer_t *t)
 {
 	struct prodd *p = t->data;
 
-	if (server_streams(p->srv) > 0 &&
+	if ((server_streams(p->srv) > 0 || ws_clients(p->ws) > 0) &&
 	    (int64_t)uv_now(&p->loop) < p->drain_until)
 		return;
 	uv_timer_stop(t);
@@ -229,7 +232,9 @@ prodd_idle_cb(void *arg)
 	/* followers get what is queued for them (the services' last lines,
 	 * the last events) and a clean end, for at most PRODD_DRAIN_MS */
 	api_end_streams(p->api);
-	if (server_streams(p->srv) == 0) {
+	/* and /ws clients a close frame: 1001, going away */
+	ws_close_all(p->ws, 1001);
+	if (server_streams(p->srv) == 0 && ws_clients(p->ws) == 0) {
 		prodd_teardown(p);
 		return;
 	}
@@ -247,6 +252,7 @@ prodd_event_cb(const struct event *e, void *arg)
 		sampler_forget(p->sampler, e->service);
 	if (p->api != NULL)
 		api_on_event(p->api, e);
+	ws_on_event(p->ws, e);
 }
 
 /* The sampler's view of the services, and its "over memory_limit". */
@@ -281,6 +287,14 @@ prodd_line_cb(void *arg, const char *service, int stream, int64_t ts_ms,
 
 	if (p->api != NULL)
 		api_on_line(p->api, service, stream, ts_ms, line, len);
+	ws_on_line(p->ws, service, stream, ts_ms, line, len);
+}
+
+/* A sample was taken: the /ws clients' metrics message. */
+static void
+prodd_sm_sample_cb(void *arg)
+{
+	ws_on_sample(((struct prodd *)arg)->ws);
 }
 
 static void
@@ -296,6 +310,7 @@ prodd_run(struct prodd *p)
 		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
 	struct sampler_hooks sm_hooks = { .count = prodd_sm_count_cb,
 		.root = prodd_sm_root_cb, .over_limit = prodd_sm_over_limit_cb,
+		.on_sample = prodd_sm_sample_cb,
 		.arg = p };
 	struct cfg *cfg;
 	char err[512];
@@ -335,6 +350,9 @@ prodd_run(struct prodd *p)
 	}
 	p->sup = sup_new(&p->loop, cfg, &hooks);
 	p->api = api_new(p->sup, prodd_reload, p);
+	p->ws = ws_new(&p->loop, p->api);
+	api_set_ws(p->api, p->ws);
+	server_set_ws(p->srv, p->ws);
 	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
 	api_set_sampler(p->api, p->sampler);
@@ -354,6 +372,7 @@ prodd_run(struct prodd *p)
 	/* the close callbacks of everything sup_close closed */
 	uv_run(&p->loop, UV_RUN_DEFAULT);
 	server_free(p->srv);	/* the second stage of lws's destroy */
+	ws_free(p->ws);		/* its sessions closed with the server */
 	api_free(p->api);
 	sup_free(p->sup);
 	close(p->lock_fd);

@@ -14,6 +14,7 @@
 #include "prodd/log.h"
 #include "prodd/strutil.h"
 #include "prodd/view.h"
+#include "prodd/ws.h"
 #include "prodd/xmalloc.h"
 
 #include <libwebsockets.h>
@@ -53,6 +54,7 @@ struct pss {
 	char allow_origin[256];
 	const char *content_type;	/* NULL: JSON (or NDJSON, streamed) */
 	struct srv_stream *stream;
+	void *ws;			/* an upgraded connection: ws.c's */
 };
 
 /* The opaque user data of a connection from the TCP listener. */
@@ -536,6 +538,18 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct pss *p = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE_PONG:
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_CLOSED:
+		/* an upgrade to /ws (lws binds it to the vhost's default
+		 * protocol, this one): the session is ws.c's */
+		if (ws_callback(srv_of(wsi), wsi, (int)reason, p != NULL ?
+		    &p->ws : NULL, in, len, srv_over_tcp(wsi)) != 0)
+			return -1;
+		break;
 	case LWS_CALLBACK_HTTP:
 		if (srv_http(wsi, p, in) < 0)
 			return -1;

@@ -197,6 +197,12 @@ fail:
 	return NULL;
 }
 
+void
+server_set_ws(struct server *srv, struct ws_hub *hub)
+{
+	srv->http.ws = hub;
+}
+
 size_t
 server_streams(const struct server *srv)
 {

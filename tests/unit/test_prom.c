@@ -181,6 +181,8 @@ test_exact_samples(void **state)
 	    "prodd_health_check_failures_total{service=\"api\"} 1\n"
 	    "prodd_alerts_firing 0\n"
 	    "prodd_ws_clients 0\n"
+	    "prodd_ws_messages_rendered_total 0\n"
+	    "prodd_ws_frames_sent_total 0\n"
 	    "process_cpu_seconds_total 0.25\n"
 	    "process_resident_memory_bytes 1000\n"
 	    "process_virtual_memory_bytes 2000\n"
