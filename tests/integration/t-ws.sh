@@ -99,6 +99,9 @@ check "commands past the address's rate limit: 429 rate_limited" wsc rate idle s
 
 ( sleep 1; kill -TERM "$PRODD_PID" ) &
 check "at shutdown a connected client gets close 1001" wsc shutdown true
+# the SIGTERM above ends prodd: let it exit by itself (stop_prodd's own
+# SIGTERM could land after prodd closed its signal handles)
+poll 20 not_alive "$PRODD_PID"
 rc=0
 stop_prodd || rc=$?
 check "prodd exits 0 with a client connected (rc $rc)" test "$rc" -eq 0
