@@ -135,17 +135,18 @@ YAML
 	start_prodd
 	wait_event 10 kind=state service=viashell to=running
 	wait_event 10 kind=state service=asuser to=running
-	check "user: runs as nobody" grep -q "uid=65534(nobody)" "$LOGS/asuser.log"
+	# running (alive 100 ms) says nothing of its output: wait for its lines
+	check "user: runs as nobody" poll 5 grep -q "uid=65534(nobody)" "$LOGS/asuser.log"
 	check "user: supplementary groups kept (initgroups)" \
 		grep -q "prodd-test-extra" "$LOGS/asuser.log"
 	check "user: HOME, USER, LOGNAME, SHELL follow the user" \
-		grep -q "HOME=$(getent passwd nobody | cut -d: -f6) USER=nobody LOGNAME=nobody SHELL=$(getent passwd nobody | cut -d: -f7)" "$LOGS/asuser.log"
+		poll 5 grep -q "HOME=$(getent passwd nobody | cut -d: -f6) USER=nobody LOGNAME=nobody SHELL=$(getent passwd nobody | cut -d: -f7)" "$LOGS/asuser.log"
 	lp=$(svc_pid limited)
 	check "limits: nofile 512" awk '/Max open files/ { exit !($4 == 512 && $5 == 512) }' "/proc/$lp/limits"
 	check "limits: nproc 2048" awk '/Max processes/ { exit !($3 == 2048) }' "/proc/$lp/limits"
 	check "limits: core 0" awk '/Max core file size/ { exit !($5 == 0) }' "/proc/$lp/limits"
 	check "shell: true runs /bin/sh -c" \
-		bash -c "grep -q 'stdout one' '$LOGS/viashell.log' && grep -q 'stdout two' '$LOGS/viashell.log'"
+		poll 5 bash -c "grep -q 'stdout one' '$LOGS/viashell.log' && grep -q 'stdout two' '$LOGS/viashell.log'"
 	stop_prodd
 	cleanup
 	gpasswd -d nobody prodd-test-extra >/dev/null 2>&1
