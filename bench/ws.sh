@@ -1,0 +1,209 @@
+#!/bin/sh
+# /ws benchmark: what the live stream costs and how fast it is. prodd runs
+# N services (`sleep 100000`, default 500; restart: always,
+# restart_delay: 0, so a killed one comes back) sampled every 1 s, its API
+# on a free loopback port. The clients are bench/wsbench.py: one python3
+# process, one selectors (epoll) loop, the framing of
+# tests/integration/wsclient.py. Once every service runs and 5 s have
+# passed, after a wait for a quiet machine:
+#   a. latency: CLIENTS (default 100) /ws clients; KILLS times (default 15,
+#      each a different service, SPACING s apart, default 0.3) the bench
+#      SIGKILLs a service's main process (the pid from /api/services),
+#      recording CLOCK_REALTIME just before kill(); each client records the
+#      arrival of the matching `exit` event (CLOCK_REALTIME after the recv
+#      that completed it). p50, p99 and max of arrival - kill over every
+#      delivery (KILLS x CLIENTS). Target p99 < 10 ms.
+#   b. client cost: prodd's CPU (schedstat, every thread) over CPU_WINDOW s
+#      (default 60) with no client, then over CPU_WINDOW s with CLIENTS
+#      clients connected and reading, as % of one core. Target: the
+#      difference < 5 % of one core.
+#   c. RSS: 200 (RSS_WS) /ws clients reading plus 100 (RSS_HTTP) HTTP
+#      clients, each GET /api/services every POLL s (default 1) on a
+#      kept-alive connection, for DURATION s (default 600); prodd's VmRSS
+#      after the first 60 s and at the end. Target: within 1 MiB.
+#   sh bench/ws.sh
+#   (env: N=500, CLIENTS=100, KILLS=15, SPACING=0.3, CPU_WINDOW=60,
+#   RSS_WS=200, RSS_HTTP=100, POLL=1, DURATION=600, PARTS="a b c",
+#   QUIET_WAIT=15, BUILD=build, KEEP=1 keeps the temporary directory)
+# Prints markdown tables on stdout, progress on stderr. Every wait is
+# bounded (python's own deadlines, and `timeout` around each client run);
+# prodd's process groups are killed at the end whatever happens.
+set -eu
+. "$(dirname "$0")/lib.sh"
+BUILD=${BUILD:-build}
+N=${N:-500}
+CLIENTS=${CLIENTS:-100}
+KILLS=${KILLS:-15}
+SPACING=${SPACING:-0.3}
+CPU_WINDOW=${CPU_WINDOW:-60}
+RSS_WS=${RSS_WS:-200}
+RSS_HTTP=${RSS_HTTP:-100}
+POLL=${POLL:-1}
+DURATION=${DURATION:-600}
+PARTS=${PARTS:-a b c}
+
+command -v python3 >/dev/null || die "python3 is needed (the clients)"
+[ "$DURATION" -gt 60 ] || die "DURATION must be over 60 s"
+make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" >/dev/null
+top=$(pwd)
+prodd=$top/$BUILD/prodd
+wsb="python3 $top/bench/wsbench.py"
+tmp=$(mktemp -d /tmp/prodd-ws.XXXXXX)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+pid=""				# prodd, while it runs
+cpids=""			# client processes, while they run
+
+groups_of() {
+	cat "/proc/$1/task/"*/children 2>/dev/null || true
+}
+
+cleanup() {
+	set +e
+	for c in $cpids; do
+		kill -s KILL "$c" 2>/dev/null
+	done
+	if [ -n "$pid" ]; then
+		for g in $(groups_of "$pid"); do
+			kill -s KILL -- "-$g" 2>/dev/null
+		done
+		kill -s KILL "$pid" 2>/dev/null
+	fi
+	for f in "$tmp"/state/groups/*; do
+		[ -f "$f" ] || continue
+		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
+	done
+	if [ -n "${KEEP:-}" ]; then
+		note "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ns on a CPU, every thread of prodd
+cpu_ns() { cat "/proc/$pid/task/"*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# % of one core between two cpu_ns readings over W s
+core_pct() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.2f", 100 * (b - a) / 1e9 / w }'; }
+met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t ? "met" : "not met") }'; }
+# wait_file F S: until file F exists, at most S s (0 when it does)
+wait_file() {
+	w=0
+	until [ -s "$1" ]; do
+		w=$((w + 1))
+		[ "$w" -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+port=$(free_port)
+export WS_URL="ws://127.0.0.1:$port/ws"
+{
+	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
+	echo "  listen: 127.0.0.1:$port, sample_interval: 1s }"
+	echo "services:"
+	i=1
+	while [ "$i" -le "$N" ]; do
+		echo "  - { name: s$i, command: sleep 100000, restart: always, restart_delay: 0s }"
+		i=$((i + 1))
+	done
+} >"$tmp/services.yaml"
+
+version=$("$prodd" --version | cut -d' ' -f2)
+note "prodd $version, $N services, API on 127.0.0.1:$port"
+"$prodd" -c "$tmp/services.yaml" 2>"$tmp/prodd.log" &
+pid=$!
+t=0
+until [ "$(groups_of "$pid" | wc -w)" -ge "$N" ]; do
+	t=$((t + 1))
+	[ "$t" -le 600 ] || die "the services did not start"
+	sleep 0.1
+done
+sleep 5
+
+echo "prodd $version ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $N services (\`sleep 100000\`), sample_interval 1s, $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), load average at the start $load0"
+echo
+echo "| what | figure | target | met? |"
+echo "|---|---|---|---|"
+
+case " $PARTS " in *" a "*)
+	quiet
+	note "a. latency: $CLIENTS clients, $KILLS kills ${SPACING} s apart"
+	m0=$(machine)
+	# shellcheck disable=SC2046
+	set -- $(timeout $((KILLS * 8 + 120)) $wsb latency "$CLIENTS" "$KILLS" \
+	    "$SPACING" "$tmp/latency.txt")
+	abusy=$(busy "$m0" "$(machine)")
+	[ $# -eq 7 ] || die "the latency run gave no figures"
+	note "  $1 kills, $2 clients, $3 deliveries: p50 $4 ms, p99 $5 ms, max $6 ms, $7 missed (machine $abusy % busy)"
+	echo "| exit event: kill → arrival, $2 clients, $1 kills, $3 deliveries ($7 missing) | p50 $4 ms, **p99 $5 ms**, max $6 ms (machine $abusy % busy) | p99 < 10 ms | $(met "$5" 10) |"
+	;;
+esac
+
+case " $PARTS " in *" b "*)
+	quiet
+	note "b. CPU over $CPU_WINDOW s without clients"
+	m0=$(machine)
+	c0=$(cpu_ns)
+	sleep "$CPU_WINDOW"
+	c1=$(cpu_ns)
+	b0busy=$(busy "$m0" "$(machine)")
+	none=$(core_pct "$c0" "$c1" "$CPU_WINDOW")
+	note "  $none % of a core (machine $b0busy % busy)"
+	rm -f "$tmp/ready"
+	timeout $((CPU_WINDOW + 120)) $wsb hold "$CLIENTS" $((CPU_WINDOW + 7)) \
+	    "$tmp/ready" >"$tmp/hold.out" &
+	cpids=$!
+	wait_file "$tmp/ready" 60 || die "the clients did not connect"
+	sleep 2
+	note "   CPU over $CPU_WINDOW s with $CLIENTS clients"
+	m0=$(machine)
+	c0=$(cpu_ns)
+	sleep "$CPU_WINDOW"
+	c1=$(cpu_ns)
+	b1busy=$(busy "$m0" "$(machine)")
+	with=$(core_pct "$c0" "$c1" "$CPU_WINDOW")
+	wait "$cpids" || die "the clients failed: $(cat "$tmp/hold.out")"
+	cpids=""
+	diff=$(awk -v a="$none" -v b="$with" 'BEGIN { printf "%.2f", b - a }')
+	note "  $with % of a core (machine $b1busy % busy): $(cat "$tmp/hold.out")"
+	echo "| prodd CPU over $CPU_WINDOW s, no client (schedstat, all threads) | $none % of a core (machine $b0busy % busy) | | |"
+	echo "| prodd CPU over $CPU_WINDOW s, $CLIENTS clients reading | $with % of a core (machine $b1busy % busy) | | |"
+	echo "| cost of $CLIENTS clients | **$diff % of a core** | < 5 % | $(met "$diff" 5) |"
+	;;
+esac
+
+case " $PARTS " in *" c "*)
+	quiet
+	note "c. RSS: $RSS_WS /ws clients + $RSS_HTTP HTTP clients (every $POLL s) for $DURATION s"
+	rm -f "$tmp/ready"
+	timeout $((DURATION + 180)) $wsb hold "$RSS_WS" $((DURATION + 5)) \
+	    "$tmp/ready" >"$tmp/hold.out" &
+	hp=$!
+	cpids=$hp
+	wait_file "$tmp/ready" 120 || die "the clients did not connect"
+	timeout $((DURATION + 60)) $wsb poll "$RSS_HTTP" "$DURATION" "$POLL" \
+	    >"$tmp/poll.out" &
+	pp=$!
+	cpids="$hp $pp"
+	r0=$(status_kb VmRSS "$pid")
+	m0=$(machine)
+	sleep 60
+	r1=$(status_kb VmRSS "$pid")
+	note "  RSS at the start $r0 kB, after 60 s $r1 kB"
+	sleep $((DURATION - 60))
+	r2=$(status_kb VmRSS "$pid")
+	a2=$(status_kb RssAnon "$pid")
+	cbusy=$(busy "$m0" "$(machine)")
+	wait "$pp" || die "the HTTP clients failed"
+	wait "$hp" || die "the /ws clients failed"
+	cpids=""
+	note "  RSS at the end $r2 kB (RssAnon $a2 kB); $(cat "$tmp/poll.out"); $(cat "$tmp/hold.out")"
+	d=$(awk -v a="$r1" -v b="$r2" 'BEGIN { printf "%.2f", (b - a) / 1024 }')
+	da=$(awk -v d="$d" 'BEGIN { print (d < 0 ? -d : d) }')
+	echo "| RSS with $RSS_WS /ws + $RSS_HTTP HTTP clients ($(cat "$tmp/poll.out"); /ws: $(cat "$tmp/hold.out")) | connected $(awk -v k="$r0" 'BEGIN { printf "%.1f", k / 1024 }') MiB, after 60 s $(awk -v k="$r1" 'BEGIN { printf "%.2f", k / 1024 }') MiB, after $DURATION s $(awk -v k="$r2" 'BEGIN { printf "%.2f", k / 1024 }') MiB (machine $cbusy % busy) | | |"
+	echo "| RSS end − RSS after 60 s | **$d MiB** | within 1 MiB | $(met "$da" 1) |"
+	;;
+esac
+echo
+echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"

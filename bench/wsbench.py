@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""The client side of bench/ws.sh: many WebSocket clients of prodd's /ws
+in ONE process, on one selectors (epoll) loop, with the framing of
+tests/integration/wsclient.py (imported, not copied); and a farm of HTTP
+clients polling GET /api/services. Modes:
+
+  wsbench.py latency N KILLS SPACING OUT   N clients; KILLS times, SIGKILL
+      the main process of a running service (the pid from /api/services,
+      each kill a different service), recording CLOCK_REALTIME just before
+      kill(); every client records when the matching `exit` event (same
+      service, same pid) arrives (CLOCK_REALTIME right after the recv that
+      completed it). Writes one "kill_ns arrival_ns" pair a line to OUT
+      and prints p50/p99/max in ms. Each kill waits at most 5 s for its
+      deliveries, then SPACING s.
+  wsbench.py hold N SECONDS READY          N clients that read everything
+      (pings answered) for SECONDS; READY is written once all are connected
+      and have their snapshot.
+  wsbench.py poll N SECONDS INTERVAL       N threads, each with a kept-alive
+      connection, GET /api/services every INTERVAL s for SECONDS; prints
+      the request count and errors.
+
+The address comes from WS_URL (ws://127.0.0.1:PORT/ws). Every loop ends
+by its deadline; a client that is closed or errs is counted and dropped.
+"""
+import http.client
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+from wsclient import WS  # noqa: E402
+
+METRICS = b'{"type":"metrics"'
+
+
+def hostport():
+    return os.environ["WS_URL"].split("://", 1)[1].split("/", 1)[0]
+
+
+def connect(n):
+    """n clients, each past its snapshot, as blocking sockets (recv is only
+    called once the selector says readable)."""
+    cs = []
+    for _ in range(n):
+        c = WS(timeout=30)
+        m = c.recv()
+        if m.get("type") != "snapshot":
+            raise SystemExit("first message %r" % m.get("type"))
+        c.parts = []
+        c.sock.settimeout(None)
+        cs.append(c)
+    return cs
+
+
+def frames(c):
+    """The complete messages now in c.buf (raw bytes); pings answered,
+    fragments joined; a close frame raises EOFError."""
+    out = []
+    while True:
+        b = c.buf
+        if len(b) < 2:
+            return out
+        n, h = b[1] & 0x7F, 2
+        if n == 126:
+            h = 4
+        elif n == 127:
+            h = 10
+        if len(b) < h:
+            return out
+        if n == 126:
+            n = struct.unpack("!H", b[2:4])[0]
+        elif n == 127:
+            n = struct.unpack("!Q", b[2:10])[0]
+        if len(b) < h + n:
+            return out
+        fin, op, data = c.read_frame()	# whole frame buffered: no recv
+        if op == 9:
+            c.frame(10, data)
+        elif op == 8:
+            raise EOFError("close frame")
+        elif op in (0, 1, 2):
+            c.parts.append(data)
+            if fin:
+                out.append(b"".join(c.parts))
+                c.parts = []
+
+
+def pump(sel, timeout, on_msg):
+    """One round of the loop: read what is ready, hand each message (not
+    the metrics ones, left unparsed) to on_msg(client, msg, t_ns)."""
+    dropped = 0
+    for key, _ in sel.select(timeout):
+        c = key.data
+        try:
+            d = c.sock.recv(262144)
+            t = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            if not d:
+                raise EOFError("connection ended")
+            c.buf += d
+            for raw in frames(c):
+                if raw.startswith(METRICS):
+                    continue
+                on_msg(c, json.loads(raw), t)
+        except (OSError, EOFError, ValueError) as e:
+            print("# client dropped: %s" % e, file=sys.stderr)
+            sel.unregister(c.sock)
+            c.sock.close()
+            dropped += 1
+    return dropped
+
+
+def services():
+    conn = http.client.HTTPConnection(*hostport().rsplit(":", 1),
+                                      timeout=10)
+    conn.request("GET", "/api/services")
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    conn.close()
+    return body["services"] if isinstance(body, dict) else body
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+def mode_latency(n, kills, spacing, out):
+    n, kills, spacing = int(n), int(kills), float(spacing)
+    cs = connect(n)
+    sel = selectors.DefaultSelector()
+    for c in cs:
+        sel.register(c.sock, selectors.EVENT_READ, c)
+    want = {}			# (service, pid) -> kill time
+    got = []			# (kill_ns, arrival_ns)
+    seen = {}			# (service, pid) -> clients that got it
+
+    def on_msg(c, m, t):
+        if m.get("type") != "event":
+            return
+        e = m["event"]
+        k = (e.get("service"), e.get("pid"))
+        if e.get("kind") == "exit" and k in want:
+            got.append((want[k], t))
+            seen[k] = seen.get(k, 0) + 1
+
+    # settle: drain for 2 s
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        pump(sel, 0.1, on_msg)
+    used, missed = set(), 0
+    deadline = time.monotonic() + kills * (spacing + 6) + 30
+    for i in range(kills):
+        if time.monotonic() > deadline:
+            break
+        svc = [s for s in services() if s.get("pid") and
+               s.get("state") == "running" and s["name"] not in used]
+        if not svc:
+            raise SystemExit("no running service left to kill")
+        s = svc[(i * 37) % len(svc)]
+        used.add(s["name"])
+        k = (s["name"], s["pid"])
+        t0 = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        want[k] = t0
+        os.kill(s["pid"], signal.SIGKILL)
+        end = time.monotonic() + 5
+        while seen.get(k, 0) < len(sel.get_map()) and \
+                time.monotonic() < end:
+            pump(sel, 0.05, on_msg)
+        missed += len(sel.get_map()) - seen.get(k, 0)
+        end = time.monotonic() + spacing
+        while time.monotonic() < end:
+            pump(sel, max(0.0, end - time.monotonic()), on_msg)
+    with open(out, "w") as f:
+        for a, b in got:
+            f.write("%d %d\n" % (a, b))
+    ms = [(b - a) / 1e6 for a, b in got]
+    if not ms:
+        raise SystemExit("no deliveries")
+    print("%d %d %d %.3f %.3f %.3f %d" % (
+        len(want), len(sel.get_map()), len(ms), pct(ms, 50), pct(ms, 99),
+        max(ms), missed))
+    for c in cs:
+        c.close()
+
+
+def mode_hold(n, seconds, ready):
+    n, seconds = int(n), float(seconds)
+    cs = connect(n)
+    sel = selectors.DefaultSelector()
+    for c in cs:
+        sel.register(c.sock, selectors.EVENT_READ, c)
+    with open(ready, "w") as f:
+        f.write("%d\n" % n)
+    end = time.monotonic() + seconds
+    dropped = 0
+    while time.monotonic() < end:
+        dropped += pump(sel, min(0.5, max(0.0, end - time.monotonic())),
+                        lambda c, m, t: None)
+    print("%d clients held %.0f s, %d dropped" % (n, seconds, dropped))
+    for c in cs:
+        c.close()
+
+
+def mode_poll(n, seconds, interval):
+    n, seconds, interval = int(n), float(seconds), float(interval)
+    h, p = hostport().rsplit(":", 1)
+    end = time.monotonic() + seconds
+    counts, errors = [0] * n, [0] * n
+
+    def run(i):
+        conn = None
+        nxt = time.monotonic() + interval * i / n
+        while True:
+            now = time.monotonic()
+            if now >= end:
+                break
+            if nxt > now:
+                time.sleep(min(nxt - now, end - now))
+                continue
+            nxt += interval
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(h, int(p), timeout=10)
+                conn.request("GET", "/api/services")
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors[i] += 1
+                counts[i] += 1
+            except (OSError, http.client.HTTPException):
+                errors[i] += 1
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    ts = [threading.Thread(target=run, args=(i,), daemon=True)
+          for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(max(0.1, end - time.monotonic() + 15))
+    print("%d requests, %d errors" % (sum(counts), sum(errors)))
+
+
+def main():
+    modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll}
+    if len(sys.argv) < 2 or sys.argv[1] not in modes:
+        print(__doc__)
+        sys.exit(2)
+    socket.setdefaulttimeout(30)
+    modes[sys.argv[1]](*sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
