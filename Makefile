@@ -146,7 +146,8 @@ test: deps
 	bash tests/summary.sh build build/sanitize || rc=1; \
 	exit $$rc
 
-# Every benchmark, one after the other (~15 minutes); results in bench/README.md.
+# Every benchmark, one after the other (~30 minutes, bench/ws.sh's 10-minute
+# RSS run included); results in bench/README.md.
 bench: all
 	sh bench/config.sh
 	sh bench/supervise.sh
@@ -154,6 +155,7 @@ bench: all
 	sh bench/probes.sh
 	sh bench/sample.sh
 	sh bench/metrics.sh
+	sh bench/ws.sh
 
 clean:
 	rm -rf build

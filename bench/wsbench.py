@@ -8,9 +8,14 @@ clients polling GET /api/services. Modes:
       the main process of a running service (the pid from /api/services,
       each kill a different service), recording CLOCK_REALTIME just before
       kill(); every client records when the matching `exit` event (same
-      service, same pid) arrives (CLOCK_REALTIME right after the recv that
-      completed it). Writes one "kill_ns arrival_ns" pair a line to OUT
-      and prints p50/p99/max in ms. Each kill waits at most 5 s for its
+      service, same pid) arrives, twice: the kernel's receive stamp of the
+      data that completed it (SO_TIMESTAMPNS, CLOCK_REALTIME: when it
+      reached the client's socket) and CLOCK_REALTIME right after the recv
+      (when this one python loop, serving every client in turn, got to
+      it). Writes "kill_ns recv_ns kernel_ns" a line to OUT and prints
+      "kills clients deliveries" then p50 p99 max (ms) by the kernel
+      stamp, the same after the recv, the median and max over the kills
+      of each kill's first delivery, and the deliveries missing. Each kill waits at most 5 s for its
       deliveries, then SPACING s.
   wsbench.py hold N SECONDS READY          N clients that read everything
       (pings answered) for SECONDS; READY is written once all are connected
@@ -92,22 +97,40 @@ def frames(c):
                 c.parts = []
 
 
+# SO_TIMESTAMPNS (asm-generic and x86: 35; SCM_ the same): the kernel's
+# CLOCK_REALTIME stamp of the data a recvmsg returns (its last segment)
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TS_SPACE = socket.CMSG_SPACE(16)
+
+
+def stamp(c):
+    c.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+
 def pump(sel, timeout, on_msg):
     """One round of the loop: read what is ready, hand each message (not
-    the metrics ones, left unparsed) to on_msg(client, msg, t_ns)."""
+    the metrics ones, left unparsed) to on_msg(client, msg, t_ns, k_ns):
+    t_ns the CLOCK_REALTIME right after the recv that completed it, k_ns
+    the kernel's receive stamp of that data (0 without one)."""
     dropped = 0
     for key, _ in sel.select(timeout):
         c = key.data
         try:
-            d = c.sock.recv(262144)
+            d, anc, _, _ = c.sock.recvmsg(262144, TS_SPACE)
             t = time.clock_gettime_ns(time.CLOCK_REALTIME)
             if not d:
                 raise EOFError("connection ended")
+            k = 0
+            for lvl, typ, data in anc:
+                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and \
+                        len(data) >= 16:
+                    sec, ns = struct.unpack("qq", data[:16])
+                    k = sec * 1000000000 + ns
             c.buf += d
             for raw in frames(c):
                 if raw.startswith(METRICS):
                     continue
-                on_msg(c, json.loads(raw), t)
+                on_msg(c, json.loads(raw), t, k)
         except (OSError, EOFError, ValueError) as e:
             print("# client dropped: %s" % e, file=sys.stderr)
             sel.unregister(c.sock)
@@ -136,25 +159,26 @@ def mode_latency(n, kills, spacing, out):
     cs = connect(n)
     sel = selectors.DefaultSelector()
     for c in cs:
+        stamp(c)
         sel.register(c.sock, selectors.EVENT_READ, c)
     want = {}			# (service, pid) -> kill time
     got = []			# (kill_ns, arrival_ns)
     seen = {}			# (service, pid) -> clients that got it
 
-    def on_msg(c, m, t):
+    def on_msg(c, m, t, ks):
         if m.get("type") != "event":
             return
         e = m["event"]
         k = (e.get("service"), e.get("pid"))
         if e.get("kind") == "exit" and k in want:
-            got.append((want[k], t))
+            got.append((want[k], t, ks))
             seen[k] = seen.get(k, 0) + 1
 
     # settle: drain for 2 s
     end = time.monotonic() + 2
     while time.monotonic() < end:
         pump(sel, 0.1, on_msg)
-    used, missed = set(), 0
+    used = set()
     deadline = time.monotonic() + kills * (spacing + 6) + 30
     for i in range(kills):
         if time.monotonic() > deadline:
@@ -173,19 +197,28 @@ def mode_latency(n, kills, spacing, out):
         while seen.get(k, 0) < len(sel.get_map()) and \
                 time.monotonic() < end:
             pump(sel, 0.05, on_msg)
-        missed += len(sel.get_map()) - seen.get(k, 0)
         end = time.monotonic() + spacing
         while time.monotonic() < end:
             pump(sel, max(0.0, end - time.monotonic()), on_msg)
+    missed = sum(max(0, n - seen.get(k, 0)) for k in want)
     with open(out, "w") as f:
-        for a, b in got:
-            f.write("%d %d\n" % (a, b))
-    ms = [(b - a) / 1e6 for a, b in got]
+        for a, b, k in got:
+            f.write("%d %d %d\n" % (a, b, k))
+    ms = [(b - a) / 1e6 for a, b, _ in got]
     if not ms:
         raise SystemExit("no deliveries")
-    print("%d %d %d %.3f %.3f %.3f %d" % (
-        len(want), len(sel.get_map()), len(ms), pct(ms, 50), pct(ms, 99),
-        max(ms), missed))
+    ks = [(k - a) / 1e6 for a, _, k in got if k]
+    if len(ks) != len(ms):
+        raise SystemExit("no kernel receive stamp on some deliveries")
+    # the first delivery of each kill (the earliest kernel stamp)
+    first = {}
+    for a, _, k in got:
+        first[a] = min(first.get(a, k), k)
+    fs = [(k - a) / 1e6 for a, k in first.items()]
+    print("%d %d %d %.3f %.3f %.3f %.3f %.3f %.3f %.3f %.3f %d" % (
+        len(want), len(sel.get_map()), len(ms), pct(ks, 50), pct(ks, 99),
+        max(ks), pct(ms, 50), pct(ms, 99), max(ms), pct(fs, 50), max(fs),
+        missed))
     for c in cs:
         c.close()
 
@@ -202,7 +235,7 @@ def mode_hold(n, seconds, ready):
     dropped = 0
     while time.monotonic() < end:
         dropped += pump(sel, min(0.5, max(0.0, end - time.monotonic())),
-                        lambda c, m, t: None)
+                        lambda c, m, t, k: None)
     print("%d clients held %.0f s, %d dropped" % (n, seconds, dropped))
     for c in cs:
         c.close()
@@ -213,6 +246,7 @@ def mode_poll(n, seconds, interval):
     h, p = hostport().rsplit(":", 1)
     end = time.monotonic() + seconds
     counts, errors = [0] * n, [0] * n
+    status = {}
 
     def run(i):
         conn = None
@@ -233,6 +267,7 @@ def mode_poll(n, seconds, interval):
                 r.read()
                 if r.status != 200:
                     errors[i] += 1
+                    status[r.status] = status.get(r.status, 0) + 1
                 counts[i] += 1
             except (OSError, http.client.HTTPException):
                 errors[i] += 1
@@ -246,7 +281,8 @@ def mode_poll(n, seconds, interval):
         t.start()
     for t in ts:
         t.join(max(0.1, end - time.monotonic() + 15))
-    print("%d requests, %d errors" % (sum(counts), sum(errors)))
+    print("%d requests, %d errors%s" % (sum(counts), sum(errors), "".join(
+        ", %d x %d" % (v, k) for k, v in sorted(status.items()))))
 
 
 def main():
