@@ -139,11 +139,11 @@ case " $PARTS " in *" a "*)
 	    "$SPACING" "$tmp/latency.txt")
 	abusy=$(busy "$m0" "$(machine)")
 	[ $# -eq 12 ] || die "the latency run gave no figures"
-	note "  $1 kills, $2 clients, $3 deliveries, $12 missing (machine $abusy % busy)"
+	note "  $1 kills, $2 clients, $3 deliveries, ${12} missing (machine $abusy % busy)"
 	note "  at the client's socket (kernel stamp): p50 $4 ms, p99 $5 ms, max $6 ms"
 	note "  after the client loop's recv: p50 $7 ms, p99 $8 ms, max $9 ms"
 	note "  first client of each kill: median ${10} ms, max ${11} ms"
-	echo "| exit event: kill → arrival at the client's socket (kernel receive stamp, SO_TIMESTAMPNS), $2 clients, $1 kills, $3 deliveries ($12 missing) | p50 $4 ms, **p99 $5 ms**, max $6 ms (machine $abusy % busy) | p99 < 10 ms | $(met "$5" 10) |"
+	echo "| exit event: kill → arrival at the client's socket (kernel receive stamp, SO_TIMESTAMPNS), $2 clients, $1 kills, $3 deliveries (${12} missing) | p50 $4 ms, **p99 $5 ms**, max $6 ms (machine $abusy % busy) | p99 < 10 ms | $(met "$5" 10) |"
 	echo "| the same, kill → after the recv in the one client loop (which serves the $2 clients in turn) | p50 $7 ms, **p99 $8 ms**, max $9 ms | p99 < 10 ms | $(met "$8" 10) |"
 	echo "| kill → the first client's arrival (kernel stamp), per kill | median ${10} ms, max ${11} ms | | |"
 	;;
