@@ -35,12 +35,7 @@ pid=""
 
 cleanup() {
 	set +e
-	if [ -n "$pid" ]; then
-		for g in $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$pid" 2>/dev/null
-	fi
+	end_prodd $pid
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

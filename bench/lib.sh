@@ -13,6 +13,33 @@ free_port() {
 	echo "$p"
 }
 
+# groups_of PID: the process groups of prodd PID's services (its
+# children, each the leader of its own group)
+groups_of() { cat "/proc/$1/task/"*/children 2>/dev/null || true; }
+
+# end_prodd PID...: SIGKILL each prodd and the group of every service it runs
+end_prodd() {
+	for _ep in "$@"; do
+		for _eg in $(groups_of "$_ep"); do
+			kill -s KILL -- "-$_eg" 2>/dev/null
+		done
+		kill -s KILL "$_ep" 2>/dev/null
+	done
+	return 0
+}
+
+# end_recorded STATE_DIR...: SIGKILL the groups a state_dir records
+# (services whose prodd is already gone)
+end_recorded() {
+	for _ed in "$@"; do
+		for _ef in "$_ed"/groups/*; do
+			[ -f "$_ef" ] || continue
+			read -r _eg _ <"$_ef" && kill -s KILL -- "-$_eg" 2>/dev/null
+		done
+	done
+	return 0
+}
+
 # status_kb FIELD PID: a kB figure of /proc/PID/status (VmRSS, RssAnon...)
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 

@@ -45,23 +45,11 @@ fpid=""				# the farm, while it runs
 ppid_=""			# perf, while it runs
 
 # The children of prodd PID: each leads its own process group.
-groups_of() {
-	cat "/proc/$1/task/"*/children 2>/dev/null || true
-}
-
 cleanup() {
 	set +e
 	[ -n "$ppid_" ] && kill -s INT "$ppid_" 2>/dev/null
-	if [ -n "$pid" ]; then
-		for g in $(groups_of "$pid"); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$pid" 2>/dev/null
-	fi
-	for f in "$tmp"/state/groups/*; do
-		[ -f "$f" ] || continue
-		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
-	done
+	end_prodd $pid
+	end_recorded "$tmp/state"
 	[ -n "$fpid" ] && kill -s KILL "$fpid" 2>/dev/null
 	if [ -n "${KEEP:-}" ] || [ -n "${PERF:-}" ]; then
 		note "kept $tmp"

@@ -89,23 +89,10 @@ pid=""				# prodd, while it runs
 fpid=""				# the farm, while it runs
 
 # The children of prodd PID: each leads its own process group.
-groups_of() {
-	cat "/proc/$1/task/"*/children 2>/dev/null || true
-}
-
 cleanup() {
 	set +e
-	if [ -n "$pid" ]; then
-		for g in $(groups_of "$pid"); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$pid" 2>/dev/null
-	fi
-	# services whose prodd is already gone: their state_dir records
-	for f in "$tmp"/state/groups/*; do
-		[ -f "$f" ] || continue
-		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
-	done
+	end_prodd $pid
+	end_recorded "$tmp/state"
 	[ -n "$fpid" ] && kill -s KILL "$fpid" 2>/dev/null
 	if [ -n "${KEEP:-}" ]; then
 		note "kept $tmp"

@@ -29,12 +29,7 @@ fillers=""
 
 cleanup() {
 	set +e
-	if [ -n "$pid" ]; then
-		for g in $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$pid" 2>/dev/null
-	fi
+	end_prodd $pid
 	[ -n "$fillers" ] && kill -s KILL $fillers 2>/dev/null
 	rm -rf "$tmp"
 }

@@ -35,23 +35,10 @@ rows=""
 left() { echo $((BUDGET - ($(date +%s) - began))); }
 
 # The children of prodd PID: each leads its own process group.
-groups_of() {
-	cat "/proc/$1/task/"*/children 2>/dev/null || true
-}
-
 cleanup() {
 	set +e
-	for p in $started; do
-		for g in $(groups_of "$p"); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$p" 2>/dev/null
-	done
-	# services whose prodd is already gone: their state_dir records
-	for f in "$tmp"/*/state/groups/*; do
-		[ -f "$f" ] || continue
-		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
-	done
+	end_prodd $started
+	end_recorded "$tmp"/*/state
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -57,25 +57,13 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 pid=""				# prodd, while it runs
 cpids=""			# client processes, while they run
 
-groups_of() {
-	cat "/proc/$1/task/"*/children 2>/dev/null || true
-}
-
 cleanup() {
 	set +e
 	for c in $cpids; do
 		kill -s KILL "$c" 2>/dev/null
 	done
-	if [ -n "$pid" ]; then
-		for g in $(groups_of "$pid"); do
-			kill -s KILL -- "-$g" 2>/dev/null
-		done
-		kill -s KILL "$pid" 2>/dev/null
-	fi
-	for f in "$tmp"/state/groups/*; do
-		[ -f "$f" ] || continue
-		read -r g _ <"$f" && kill -s KILL -- "-$g" 2>/dev/null
-	done
+	end_prodd $pid
+	end_recorded "$tmp/state"
 	if [ -n "${KEEP:-}" ]; then
 		note "kept $tmp"
 	else
