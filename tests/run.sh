@@ -9,7 +9,9 @@
 # but the jobs in BESIDE, whose checks do not depend on time (the unit
 # tests, the configuration checks, the harness's own, spawning,
 # recovery and the Prometheus rules: only bounded waits and what must not
-# happen). Each test's output goes to $BUILD/test-logs/, and is shown when
+# happen). The jobs in IDLE mostly wait (a keep-alive test waits a minute
+# for a ping and its timeout) and use next to no CPU: they start first, in
+# a lane of their own beside all the others. Each test's output goes to $BUILD/test-logs/, and is shown when
 # it fails. Ends with one line "N passed, M failed" (also kept in
 # $BUILD/test-summary) and exits 1 when anything failed.
 #   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration bash tests/run.sh
@@ -19,10 +21,11 @@ ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api"
 BESIDE="test_* t-check t-harness t-recover t-rules t-spawn"
+IDLE="t-ws-ping"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
 	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-prom:8 t-recover:8 t-top:7
-	t-output:6 t-harness:6 t-rules:3 t-spawn:2"
+	t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
@@ -138,10 +141,12 @@ for t in "$BUILD"/tests/test_*; do
 done
 jobs=""
 serial=""
+idle=""
 [ "$ONLY" = integration ] || jobs=$units
 if [ "$ONLY" != unit ]; then
 	for name in $scripts; do
 		case " $SERIAL " in *" $name "*) serial="$serial $name"; continue ;; esac
+		case " $IDLE " in *" $name "*) idle="$idle $name"; continue ;; esac
 		jobs="$jobs $name"
 	done
 fi
@@ -160,6 +165,11 @@ longest_first() {
 	for j in "$@"; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }'
 }
 
+# The idle scripts, in a lane of their own (waited for at the end).
+if [ -n "$idle" ]; then
+	( for name in $idle; do run_script "tests/integration/$name.sh"; done ) &
+	ipid=$!
+fi
 # The serial scripts, one after the other, in a lane of their own; beside
 # them, the jobs of BESIDE, one after the other, while they last.
 running=0
@@ -180,12 +190,18 @@ if [ -n "$serial" ]; then
 	kill -0 "$spid" 2>/dev/null || running=0
 fi
 # Then the pool: LANES jobs at a time, longest first.
+# (wait -n on the lanes' own pids: the idle lane ending frees no lane)
+lanes=()
+[ "$running" -eq 1 ] && lanes=("$spid")
 for j in $(longest_first $jobs); do
 	run_job "$j" &
-	running=$((running + 1))
-	if [ $running -ge $LANES ]; then
-		wait -n
-		running=$((running - 1))
+	lanes+=("$!")
+	if [ ${#lanes[@]} -ge $LANES ]; then
+		wait -n -p done_pid "${lanes[@]}"
+		for i in "${!lanes[@]}"; do
+			[ "${lanes[$i]}" = "$done_pid" ] && unset 'lanes[i]'
+		done
+		lanes=("${lanes[@]}")
 	fi
 done
 wait

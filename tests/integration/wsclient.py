@@ -413,6 +413,79 @@ def sc_never_read(service, seconds):
     expect_close(slow, 1008, 30)
 
 
+def _frames(buf):
+    """The whole frames at the start of buf: ([(opcode, payload)], rest)."""
+    out = []
+    while len(buf) >= 2:
+        n, at = buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            n, at = struct.unpack("!H", buf[2:4])[0], 4
+        elif n == 127:
+            if len(buf) < 10:
+                break
+            n, at = struct.unpack("!Q", buf[2:10])[0], 10
+        if len(buf) < at + n:
+            break
+        out.append((buf[0] & 0x0F, buf[at:at + n]))
+        buf = buf[at + n:]
+    return out, buf
+
+
+def sc_ping(seconds):
+    """Two clients that send nothing: one answers pings, one does not.
+    Both are pinged after 30 s of silence; the mute one is closed with
+    1008 some 30 s after its ping, the one that answers stays up and
+    still gets an answer after that."""
+    import select
+    mute, polite = WS(), WS()
+    mute.recv()
+    polite.recv()
+    t0 = time.monotonic()
+    end = t0 + float(seconds)
+    pinged = {}
+    closed = None
+    while time.monotonic() < end and closed is None:
+        ready, _, _ = select.select([mute.sock, polite.sock], [], [], 0.5)
+        for sock in ready:
+            ws = mute if sock is mute.sock else polite
+            who = "mute" if ws is mute else "polite"
+            d = ws.sock.recv(65536)
+            if not d:
+                fail("the %s client's connection ended with no close frame" % who)
+            frames, ws.buf = _frames(ws.buf + d)
+            for op, data in frames:
+                if op == 9:
+                    if who not in pinged:
+                        pinged[who] = time.monotonic() - t0
+                        say("the %s client was pinged after %.1f s" % (who, pinged[who]))
+                    if who == "polite":
+                        polite.frame(10, data)
+                elif op == 8:
+                    if who == "polite":
+                        fail("the client that answers pings was closed")
+                    code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+                    closed = (code, data[2:].decode(errors="replace"),
+                              time.monotonic() - t0)
+    if "mute" not in pinged or "polite" not in pinged:
+        fail("not both clients were pinged: %r" % pinged)
+    if pinged["mute"] < 29:
+        fail("pinged after %.1f s, before 30 s of silence" % pinged["mute"])
+    if closed is None:
+        fail("the mute client was not closed within %s s" % seconds)
+    code, why, at = closed
+    say("the mute client closed with %s (%s) after %.1f s" % (code, why, at))
+    if code != 1008:
+        fail("closed with %s, not 1008" % code)
+    if at - pinged["mute"] < 29:
+        fail("closed %.1f s after its ping, before 30 s" % (at - pinged["mute"]))
+    polite.sock.settimeout(10)
+    polite.send({"type": "subscribe", "logs": ["nosuch"]})
+    m = polite.recv_until(is_type("error"), 10)
+    say("the polite client still gets answers:", m.get("type"))
+
+
 def sc_resume(since, instance, want):
     """?since=SEQ[&instance=ID]: want "replay" (events after SEQ, no
     snapshot) or "gap" (a snapshot with reason gap)."""
