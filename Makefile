@@ -72,8 +72,8 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.
-# libsystemd is not linked either until some code of prodd calls it.
-PRODD_PKGS := $(filter-out libcurl libsystemd,$(ALL_PKGS))
+# libsystemd is: sd_notify and the journal (sdnotify.c, journal.c).
+PRODD_PKGS := $(filter-out libcurl,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS)) -ldl -lm
 
