@@ -127,8 +127,10 @@ if ! flock -w 60 "$JLOCK_FD"; then
 	not_ok "the journal socket's lock: still taken after 60 s"
 elif python3 "$SDL" probe "$JSOCK"; then
 	echo "# skip the journal: a journald receives at $JSOCK"
+elif ! { [ -d "$JDIR" ] || { mkdir -p "$JDIR" 2>/dev/null && MADE_JDIR=1; }; } ||
+    [ ! -w "$JDIR" ]; then
+	echo "# skip the journal: cannot bind in $JDIR (not root?)"
 else
-	[ -d "$JDIR" ] || { mkdir -p "$JDIR" && MADE_JDIR=1; }
 	new_env
 	JOUT=$T/journal.out
 	write_config <<YAML
