@@ -97,6 +97,11 @@ $(BUILD)/tests/test_demo_head: $(BUILD)/obj/tests/unit/test_demo_head.o $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka) -lm
 
+# sdnotify.c and journal.c are daemon leaves on libuv and libsystemd.
+$(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/obj/src/daemon/sdnotify.o $(BUILD)/obj/src/daemon/journal.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libsystemd libcjson) -lm
+
 # loopcheck.c is common code on libuv.
 $(BUILD)/tests/test_loopcheck: $(BUILD)/obj/tests/unit/test_loopcheck.o $(COMMON_LIB)
 	@mkdir -p $(@D)
