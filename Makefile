@@ -72,8 +72,8 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.
-# libsystemd is not linked either until some code of prodd calls it.
-PRODD_PKGS := $(filter-out libcurl libsystemd,$(ALL_PKGS))
+# libsystemd is: sd_notify and the journal (sdnotify.c, journal.c).
+PRODD_PKGS := $(filter-out libcurl,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS)) -ldl -lm
 
@@ -96,6 +96,11 @@ $(BUILD)/tests/test_logs: $(BUILD)/obj/tests/unit/test_logs.o $(BUILD)/obj/src/d
 $(BUILD)/tests/test_demo_head: $(BUILD)/obj/tests/unit/test_demo_head.o $(BUILD)/obj/src/demo/demo-head.o $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka) -lm
+
+# sdnotify.c and journal.c are daemon leaves on libuv and libsystemd.
+$(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/obj/src/daemon/sdnotify.o $(BUILD)/obj/src/daemon/journal.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libsystemd libcjson) -lm
 
 # loopcheck.c is common code on libuv.
 $(BUILD)/tests/test_loopcheck: $(BUILD)/obj/tests/unit/test_loopcheck.o $(COMMON_LIB)

@@ -1,8 +1,10 @@
 /*
  * prodd's own log: one JSON object per line on stderr
  * ({"timestamp","level","service","message","metadata"}), or one readable
- * line with LOG_FORMAT_TEXT. The level is checked in the macro, before any
- * argument is evaluated, so disabled debug logging costs one comparison.
+ * line with LOG_FORMAT_TEXT, or, when a sink is set (the journal, from the
+ * daemon: log_set_sink), handed to it instead. The level is checked in the
+ * macro, before any argument is evaluated, so disabled debug logging costs
+ * one comparison.
  */
 #ifndef PRODD_LOG_H
 #define PRODD_LOG_H
@@ -18,16 +20,30 @@ enum log_level {
 enum log_format {
 	LOG_FORMAT_JSON = 0,
 	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JOURNAL,	/* a sink does the writing (log_set_sink) */
+	LOG_FORMAT_AUTO,	/* the journal when stderr is it, else JSON */
 };
+
+/*
+ * Where a record goes instead of stderr: the level, the service (or
+ * NULL), the metadata (a JSON object's text, or NULL) and the formatted
+ * message. Returns 0 when the record was taken; anything else and the
+ * record is written to stderr as usual (never both).
+ */
+typedef int (*log_sink_fn)(enum log_level level, const char *service,
+    const char *metadata, const char *message);
 
 extern enum log_level log_level_current;
 
 void log_set_level(enum log_level level);
+/* JSON or TEXT: the form of what goes to stderr. */
 void log_set_format(enum log_format format);
+/* Every record to fn from now on (NULL: back to stderr). */
+void log_set_sink(log_sink_fn fn);
 /* Parse "error|warn|notice|info|debug"; -1 when unknown. */
 int log_level_parse(const char *s);
 const char *log_level_name(enum log_level level);
-/* Parse "json|text"; -1 when unknown. */
+/* Parse "auto|json|text|journal"; -1 when unknown. */
 int log_format_parse(const char *s);
 
 /*

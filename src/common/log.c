@@ -1,7 +1,9 @@
 /*
  * prodd's own log (see log.h). Each record is built in memory and written
  * with a single write(2) so lines from one process never interleave, and a
- * failed write is ignored: the log must never stop the daemon.
+ * failed write is ignored: the log must never stop the daemon. A sink set
+ * by the daemon (the journal) takes the records instead of stderr; this
+ * file knows nothing of what it is.
  */
 #include "prodd/log.h"
 #include "prodd/strutil.h"
@@ -15,6 +17,7 @@
 
 enum log_level log_level_current = LOG_LVL_INFO;
 static enum log_format log_format_current = LOG_FORMAT_JSON;
+static log_sink_fn log_sink;
 
 static const char *const log_level_names[] = {
 	"error", "warn", "notice", "info", "debug",
@@ -30,6 +33,12 @@ void
 log_set_format(enum log_format format)
 {
 	log_format_current = format;
+}
+
+void
+log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
 }
 
 int
@@ -58,6 +67,10 @@ log_format_parse(const char *s)
 		return LOG_FORMAT_JSON;
 	if (strcasecmp(s, "text") == 0)
 		return LOG_FORMAT_TEXT;
+	if (strcasecmp(s, "journal") == 0)
+		return LOG_FORMAT_JOURNAL;
+	if (strcasecmp(s, "auto") == 0)
+		return LOG_FORMAT_AUTO;
 	return -1;
 }
 
@@ -99,10 +112,15 @@ log_emit(enum log_level level, const char *service, const char *metadata,
 	char when[40];
 	va_list ap;
 
-	log_format_time(when, sizeof when, clock_wall_ms());
 	va_start(ap, fmt);
 	sb_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (log_sink != NULL &&
+	    log_sink(level, service, metadata, msg.buf ? msg.buf : "") == 0) {
+		sb_free(&msg);
+		return;
+	}
+	log_format_time(when, sizeof when, clock_wall_ms());
 
 	if (log_format_current == LOG_FORMAT_TEXT) {
 		sb_printf(&line, "%s %-6s ", when, log_level_name(level));

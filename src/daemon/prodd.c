@@ -3,17 +3,21 @@
  * one libuv loop on which the supervisor runs every service. Signals come
  * through uv_signal_t: SIGTERM/SIGINT stop everything in reverse
  * dependency order and exit (a second one: SIGKILL to every group);
- * SIGHUP reloads the file.
+ * SIGHUP reloads the file. Under systemd: the readiness protocol
+ * (sdnotify.c) and, when stderr is the journal, native journal entries
+ * (journal.c).
  */
 #include "prodd/api.h"
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
+#include "prodd/journal.h"
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
 #include "prodd/sampler.h"
+#include "prodd/sdnotify.h"
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
@@ -44,6 +48,7 @@ struct prodd {
 	struct api *api;
 	struct ws_hub *ws;
 	struct sampler *sampler;
+	struct sdnotify sdn;
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -54,7 +59,7 @@ prodd_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: prodd [-c FILE] [--check] [--log-level LEVEL] "
-	    "[--log-format json|text]\n"
+	    "[--log-format auto|json|text|journal]\n"
 	    "\n"
 	    "  -c, --config FILE   services file (default: $PRODD_CONFIG, "
 	    "./services.yaml,\n"
@@ -63,7 +68,9 @@ prodd_usage(FILE *f)
 	    "      --foreground    run in the foreground (the default; prodd "
 	    "never forks itself)\n"
 	    "      --log-level L   error, warn, notice, info or debug\n"
-	    "      --log-format F  json (default) or text\n"
+	    "      --log-format F  auto (default: journal when stderr is the "
+	    "journal's\n"
+	    "                      stream, else json), json, text or journal\n"
 	    "      --version       print the version\n"
 	    "  -h, --help          this help\n"
 	    "\n"
@@ -151,10 +158,30 @@ prodd_daemon_change(const char *key, enum cfg_change change, void *arg)
 		log_warn(NULL, "daemon.%s changed: restart prodd to apply", key);
 }
 
-static int
-prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
+/* The services' states counted, for the STATUS= line. */
+static void
+prodd_sdn_counts_cb(void *arg, struct sdn_counts *c)
 {
 	struct prodd *p = arg;
+
+	c->total = sup_count(p->sup);
+	c->shutting_down = sup_shutting_down(p->sup);
+	for (size_t i = 0; i < c->total; i++) {
+		enum fsm_state st = sup_svc_fsm(sup_svc_at(p->sup, i))->state;
+
+		c->alive += fsm_state_alive(st);
+		c->healthy += st == FSM_RUNNING;
+		c->starting += st == FSM_STARTING;
+		c->unhealthy += st == FSM_UNHEALTHY;
+		c->stopping += st == FSM_STOPPING;
+		c->backoff += st == FSM_BACKOFF;
+		c->failed += st == FSM_FAILED;
+	}
+}
+
+static int
+prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
+{
 	struct cfg *cfg = prodd_load(p->config_path, true, errors);
 	const struct cfg *old = sup_cfg(p->sup);
 
@@ -176,6 +203,20 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	return 0;
 }
 
+/* A reload (SIGHUP or the API), told to the service manager around it. */
+static int
+prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
+{
+	struct prodd *p = arg;
+	int rc;
+
+	sdnotify_reloading(&p->sdn);
+	rc = prodd_reload_file(p, msg, msglen, errors);
+	sdnotify_ready(&p->sdn);
+	sdnotify_changed(&p->sdn);
+	return rc;
+}
+
 static void
 prodd_signal_cb(uv_signal_t *h, int sig)
 {
@@ -192,6 +233,7 @@ prodd_signal_cb(uv_signal_t *h, int sig)
 	}
 	log_notice(NULL, "%s: shutting down", sig == SIGINT ? "SIGINT" :
 	    "SIGTERM");
+	sdnotify_stopping(&p->sdn, sup_cfg(p->sup)->daemon.shutdown_timeout_ms);
 	sup_shutdown(p->sup);
 }
 
@@ -208,6 +250,7 @@ prodd_teardown(struct prodd *p)
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
+	sdnotify_close(&p->sdn);
 	sup_close(p->sup);
 }
 
@@ -253,6 +296,7 @@ prodd_event_cb(const struct event *e, void *arg)
 	if (p->api != NULL)
 		api_on_event(p->api, e);
 	ws_on_event(p->ws, e);
+	sdnotify_changed(&p->sdn);
 }
 
 /* The sampler's view of the services, and its "over memory_limit". */
@@ -358,6 +402,7 @@ prodd_run(struct prodd *p)
 	api_set_sampler(p->api, p->sampler);
 	uv_timer_init(&p->loop, &p->drain);
 	p->drain.data = p;
+	sdnotify_init(&p->sdn, &p->loop, prodd_sdn_counts_cb, p);
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);
@@ -368,6 +413,9 @@ prodd_run(struct prodd *p)
 	log_notice(NULL, "prodd %s: %zu services from %s", PRODD_VERSION,
 	    cfg->nservices, cfg->path);
 	sup_boot(p->sup);
+	/* the listeners answer and the initial start is issued */
+	sdnotify_ready(&p->sdn);
+	sdnotify_status(&p->sdn);
 	uv_run(&p->loop, UV_RUN_DEFAULT);
 	/* the close callbacks of everything sup_close closed */
 	uv_run(&p->loop, UV_RUN_DEFAULT);
@@ -397,6 +445,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct prodd p;
+	enum log_format format = LOG_FORMAT_AUTO;
 	int ch, check = 0, v;
 
 	memset(&p, 0, sizeof p);
@@ -422,10 +471,10 @@ main(int argc, char **argv)
 		case 'f':
 			if ((v = log_format_parse(optarg)) < 0) {
 				fprintf(stderr, "prodd: unknown log format '%s' "
-				    "(json, text)\n", optarg);
+				    "(auto, json, text, journal)\n", optarg);
 				return 2;
 			}
-			log_set_format((enum log_format)v);
+			format = (enum log_format)v;
 			break;
 		case 'V':
 			printf("prodd %s (API %d)\n", PRODD_VERSION,
@@ -448,6 +497,13 @@ main(int argc, char **argv)
 		p.config_path = prodd_find_config();
 	if (check)
 		return prodd_check(p.config_path);
+	if (format == LOG_FORMAT_AUTO)
+		format = journal_stream_is_stderr() ? LOG_FORMAT_JOURNAL :
+		    LOG_FORMAT_JSON;
+	if (format == LOG_FORMAT_JOURNAL)
+		log_set_sink(journal_sink);
+	else
+		log_set_format(format);
 	uv_disable_stdio_inheritance();
 	signal(SIGPIPE, SIG_IGN);
 	return prodd_run(&p);
