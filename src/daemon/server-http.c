@@ -525,6 +525,12 @@ srv_http(struct lws *wsi, struct pss *p, const char *in)
 	    m == LWSHUMETH_POST ? SRV_POST : SRV_OTHER;
 	snprintf(p->path, sizeof p->path, "%.*s", ulen, uri ? uri : "/");
 	p->path[strcspn(p->path, "?")] = '\0';
+	if (uri != NULL && ulen > 0 && memchr(uri, '\0', (size_t)ulen) != NULL) {
+		/* a %00 decoded: the path would end early, and name another
+		 * file than the one asked for */
+		srv_error(wsi, p, 400, "bad_request", "a NUL in the path");
+		return 0;
+	}
 	if (tcp) {
 		char host[256] = "";
 		int retry = 0;
