@@ -241,6 +241,7 @@ else
 	make_site "$T/bin/dashboard"
 	check "built, then a reload: 200" eval '[ "$(reload)" = 200 ] && [ "$(get /)" = 200 ] && same_body "$FIX/index.html"'
 	stop_prodd >/dev/null
+	check "prodd exited cleanly" test $? -eq 0
 fi
 : >"$PLOG"
 [ -d "$T/bin/dashboard" ] || make_site "$T/bin/dashboard"
@@ -252,5 +253,6 @@ check "the default next to the binary is served" \
 	eval '[ "$(get /favicon.svg)" = 200 ] && same_body "$FIX/favicon.svg"'
 check "the log says which dashboard" poll 5 grep -q "dashboard: $T/bin/dashboard (" "$PLOG"
 stop_prodd >/dev/null
+check "prodd exited cleanly" test $? -eq 0
 
 finish
