@@ -368,6 +368,10 @@ srv_writeable(struct lws *wsi, struct pss *p)
 			return -1;
 		if (p->head && p->stream == NULL)
 			p->resp_off = p->resp_len;
+		/* a stream asked with HEAD: its headers say what a GET gets;
+		 * its connection ends there (a stream's always does) */
+		if (p->head && p->stream != NULL)
+			return -1;
 		if (p->stream != NULL) {
 			/* a stream may stay quiet for hours: no lws timeout,
 			 * and the request headers' storage goes back to the

@@ -119,6 +119,8 @@ check "HEAD /: 200, the GET's length and ETag" \
 	eval '[ "$(get -I /)" = 200 ] && [ "$(hdr content-length)" = "$(stat -c %s "$FIX/index.html")" ] && [ "$(hdr_exact etag)" = "$ETAG" ]'
 check "HEAD /: no byte of body on the wire" \
 	eval 'head_raw / && grep -q "^HTTP/1.1 200" "$T/raw" && [ "$(after_headers)" = 0 ]'
+check "HEAD of an API stream (events?follow=1): headers only, then it ends" \
+	eval 'head_raw "/api/events?follow=1" && grep -q "^HTTP/1.1 200" "$T/raw" && [ "$(after_headers)" = 0 ]'
 check "HEAD of the gzip copy: its length" \
 	eval '[ "$(get -I -H "Accept-Encoding: gzip" /style.css)" = 200 ] && [ "$(hdr content-length)" = "$(stat -c %s "$T/d/style.css.gz")" ] && [ "$(hdr content-encoding)" = gzip ]'
 check "HEAD then GET on one connection" \
