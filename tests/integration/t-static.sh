@@ -49,6 +49,8 @@ echo TOPSECRET-outside >"$T/secret.txt"
 ln -s ../secret.txt "$T/d/leak.txt"
 ln -s app.js "$T/d/alias.js"
 echo TOPSECRET-dotfile >"$T/d/.env"
+# the page that tries the policy in a browser, at /csp/
+cp -r "$FIX/../csp-page" "$T/d/csp"
 write_config <<YAML
   - name: idle
     command: sleep 600
@@ -179,6 +181,27 @@ check "an unknown API route is still the API's 404" \
 	eval '[ "$(get /api/nope)" = 404 ] && grep -q "no such route" "$T/b"'
 check "the control socket serves / too" \
 	eval '[ "$(curl -s -m 10 -o "$T/b" -w "%{http_code}" --unix-socket "$STATE/prodd.sock" http://localhost/)" = 200 ] && same_body "$FIX/index.html"'
+
+# ---- the policy in a browser ----
+# chromium_dom URL: the DOM after the page ran, in headless Chromium
+chromium_dom() {
+	timeout 60 chromium --headless --no-sandbox --disable-gpu \
+		--no-first-run --user-data-dir="$T/chromium" \
+		--virtual-time-budget=3000 --dump-dom "$1" 2>/dev/null
+}
+csp_results() {	# both WebSockets tried: the results in $T/csp
+	chromium_dom "http://127.0.0.1:$PORT/csp/" >"$T/csp"
+	grep -q '"same":' "$T/csp" && grep -q '"other":' "$T/csp"
+}
+if need chromium "the policy in Chromium"; then
+	wait_for 60 csp_results
+	check "Chromium: a WebSocket to the page's own origin opens" grep -q '"same":"open"' "$T/csp"
+	check "Chromium: one to another origin is blocked by connect-src" \
+		eval 'grep -q "\"violation:connect-src\":\"ws://localhost:$PORT/ws\"" "$T/csp" && ! grep -q "\"other\":\"open\"" "$T/csp"'
+	check "Chromium: a style attribute is blocked" \
+		eval 'grep -q "\"styleAttr\":\"blocked\"" "$T/csp" && grep -q "violation:style-src-attr" "$T/csp"'
+	grep -o '<p id="out">.*</p>' "$T/csp" | sed 's/^/# /'
+fi
 
 # ---- a reload reads the files again ----
 echo "// rebuilt" >>"$T/d/app.js"
