@@ -29,8 +29,8 @@ struct static_file {
 	char *data;
 	size_t len;
 	char etag[WEBPATH_ETAG_MAX];
-	/* FILE.gz's bytes, when there is one (the pair is one file) */
-	char *gz;
+	/* FILE.gz's bytes, when there is one: that file's data */
+	const char *gz;
 	size_t gz_len;
 	char gz_etag[WEBPATH_ETAG_MAX];
 };

@@ -132,7 +132,8 @@ srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
 	if (srv_write_headers(wsi, p) < 0) {
 		p->headers_failed = true;
 	} else if (p->head) {
-		p->resp_off = len;	/* the length was said, no body */
+		/* the length was said; the body is an empty final write */
+		p->resp_len = 0;
 	} else if (len <= SRV_SMALL && lws_send_pipe_choked(wsi) == 0) {
 		/* a small body follows its headers at once: one turn, and the
 		 * kernel usually gets both in one segment */
@@ -367,7 +368,7 @@ srv_writeable(struct lws *wsi, struct pss *p)
 		if (srv_write_headers(wsi, p) < 0)
 			return -1;
 		if (p->head && p->stream == NULL)
-			p->resp_off = p->resp_len;
+			p->resp_len = 0;	/* as in srv_set_response */
 		/* a stream asked with HEAD: its headers say what a GET gets;
 		 * its connection ends there (a stream's always does) */
 		if (p->head && p->stream != NULL)

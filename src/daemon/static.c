@@ -193,8 +193,8 @@ static_site_find(const struct static_site *site, const char *rel)
 	return bsearch(&key, site->files, site->nfiles, sizeof key, static_cmp);
 }
 
-/* Each X.gz next to an X: X's compressed copy (a copy of its bytes: the
- * .gz stays a file of its own). */
+/* Each X.gz next to an X: X's compressed copy (the .gz's own bytes: it
+ * stays a file of its own too). */
 static void
 static_pair_gz(struct static_site *s)
 {
@@ -209,8 +209,7 @@ static_pair_gz(struct static_site *s)
 		if ((f = (struct static_file *)static_site_find(s, base)) ==
 		    NULL)
 			continue;
-		f->gz = xmalloc(gz->len + 1);
-		memcpy(f->gz, gz->data, gz->len);
+		f->gz = gz->data;
 		f->gz_len = gz->len;
 		memcpy(f->gz_etag, gz->etag, sizeof f->gz_etag);
 	}
@@ -224,7 +223,6 @@ static_site_free(struct static_site *site)
 	for (size_t i = 0; i < site->nfiles; i++) {
 		free(site->files[i].name);
 		free(site->files[i].data);
-		free(site->files[i].gz);
 	}
 	free(site->files);
 	free(site->dir);
