@@ -17,6 +17,9 @@
 
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
+# the installed dashboard is DATADIR/dashboard (the default dashboard_dir
+# when none is next to the binary)
+DATADIR ?= $(PREFIX)/share/prodd
 
 ifdef SANITIZE
 BUILD ?= build/sanitize
@@ -69,6 +72,8 @@ $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+$(BUILD)/obj/src/daemon/static.o: CPPFLAGS += -DPRODD_DATADIR='"$(DATADIR)"'
 
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.

@@ -46,6 +46,11 @@ void api_on_line(struct api *api, const char *service, int stream,
 void api_end_streams(struct api *api);
 void api_free(struct api *api);
 
+/* The dashboard's files, served at "/" and below (NULL: none loaded; the
+ * caller keeps the site and swaps it at a reload). */
+struct static_site;
+void api_set_site(struct api *api, const struct static_site *site);
+
 /* The WebSocket stream's view of the API (ws.c). */
 struct ws_hub;
 void api_set_ws(struct api *api, struct ws_hub *ws);
@@ -91,6 +96,7 @@ struct api {
 	struct api_cache services, health;
 	struct sampler *sampler;
 	struct ws_hub *ws;		/* NULL: none */
+	const struct static_site *site;	/* the dashboard; NULL: none */
 };
 
 /* api-views.c: the reading routes' bodies */
@@ -107,6 +113,9 @@ void api_dashboard_data(struct api *api, struct srv_req *req, int64_t now);
 void api_history(struct api *api, struct srv_req *req);
 void api_events(struct api *api, struct srv_req *req);
 void api_logs(struct api *api, struct srv_req *req, struct sup_svc *s);
+
+/* api-static.c: answer GET of a dashboard file (ROUTE_STATIC) */
+void api_static(struct api *api, struct srv_req *req);
 
 /* api-metrics.c: answer GET /metrics (Prometheus text, core/prom) */
 void api_metrics(struct api *api, struct srv_req *req, int64_t now);

@@ -134,6 +134,7 @@ struct cfg_daemon {
 	int rate_limit;			/* requests per rate_window_ms; 0: off */
 	int64_t rate_window_ms;
 	char *tls_cert, *tls_key;	/* both or neither */
+	char *dashboard_dir;		/* NULL: the default (daemon/static) */
 	int log_level;			/* enum log_level */
 	int64_t sample_interval_ms;
 	int history;

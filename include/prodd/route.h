@@ -33,6 +33,8 @@ enum route_id {
 	ROUTE_SERVICE_STOP,		/* POST .../stop */
 	ROUTE_SERVICE_RESTART,		/* POST .../restart */
 	ROUTE_SERVICE_SIGNAL,		/* POST .../signal */
+	ROUTE_STATIC,			/* GET of any other path outside
+					 * the API's: the dashboard's files */
 };
 
 enum route_result {
@@ -55,7 +57,8 @@ struct route_match {
 
 /*
  * Match method and path (decoded, without the query). A {name} is one
- * non-empty path segment. With ROUTE_FOUND and ROUTE_BAD_METHOD, m says
+ * non-empty path segment. A path under none of the API's prefixes (/api,
+ * /health, /metrics, /ws) is ROUTE_STATIC, a GET. With ROUTE_FOUND and ROUTE_BAD_METHOD, m says
  * which route (and its name); with ROUTE_NOT_FOUND m is undefined.
  */
 enum route_result route_match(enum route_method method, const char *path,

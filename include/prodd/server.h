@@ -29,7 +29,21 @@ struct srv_req {
 	bool authorized;		/* may mutate: unix socket, or token ok */
 	const char *auth_error;		/* why not, with auth_status */
 	int auth_status;		/* 401 or 403 */
+	bool head;			/* HEAD: answered as GET, the body
+					 * left out */
+	const char *accept_encoding;	/* the request's, or NULL */
+	const char *if_none_match;	/* the request's, or NULL */
 	void *conn;			/* the server's; do not touch */
+};
+
+/* What a static file's answer (the dashboard's) says besides its body:
+ * Cache-Control: no-cache (not the API's no-store) and its ETag. */
+struct srv_file {
+	const char *content_type;	/* a constant */
+	const char *etag;		/* strong, quoted; copied */
+	bool gzip;			/* the body is gzip: Content-Encoding */
+	bool vary;			/* Vary: Accept-Encoding (there is a
+					 * gzip copy) */
 };
 
 struct server;
@@ -66,6 +80,10 @@ void server_respond_text(struct srv_req *req, int status, const char *text,
  * content_type is kept, not copied: a string constant). */
 void server_respond_typed(struct srv_req *req, int status,
     const char *content_type, const char *text, size_t len);
+/* Answer with a static file: status 200 with len bytes of data (copied),
+ * or 304 (data NULL, no body). */
+void server_respond_file(struct srv_req *req, int status,
+    const struct srv_file *f, const char *data, size_t len);
 /* Answer with JSON; takes ownership of obj. */
 void server_respond_json(struct srv_req *req, int status, cJSON *obj);
 /* Answer {"error": message, "code": code}. */

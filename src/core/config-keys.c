@@ -123,6 +123,11 @@ static const struct kdef daemon_keys[] = {
 	    "off."),
 	KEY("tls", CFG_CHANGE_PRODD, AS_SECTION(0, tls_section),
 	    .doc = "Optional HTTPS/WSS on the TCP listener: {cert, key}."),
+	KEY("dashboard_dir", CFG_CHANGE_NOW,
+	    AS_PATH(struct cfg_daemon, dashboard_dir),
+	    .doc = "The dashboard's files (read at start and at each reload). "
+	    "Default: the build's dashboard next to the binary, else "
+	    "DATADIR/dashboard; a missing one given here is an error."),
 	KEY("log_dir", CFG_CHANGE_NOW, AS_PATH(struct cfg_daemon, log_dir),
 	    .doc = "Per-service log files. Default /var/log/prodd as root, else "
 	    "$XDG_STATE_HOME/prodd/logs."),

@@ -72,6 +72,23 @@ route_try(const char *pattern, const char *path, struct route_match *m)
 	}
 }
 
+/* Is path in the API's namespace (a miss there is "no such route")? */
+static bool
+route_is_api(const char *path)
+{
+	static const char *const prefixes[] = { "/api", "/health", "/metrics",
+		"/ws" };
+
+	for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (strncmp(path, prefixes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 enum route_result
 route_match(enum route_method method, const char *path,
     struct route_match *m)
@@ -94,6 +111,14 @@ route_match(enum route_method method, const char *path,
 			return ROUTE_FOUND;
 		}
 		seen = true;
+	}
+	if (!seen && !route_is_api(path)) {
+		m->id = ROUTE_STATIC;
+		m->want = ROUTE_GET;
+		m->changes = false;
+		m->has_name = false;
+		m->name[0] = '\0';
+		return method == ROUTE_GET ? ROUTE_FOUND : ROUTE_BAD_METHOD;
 	}
 	return seen ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
 }

@@ -66,6 +66,12 @@ api_set_sampler(struct api *api, struct sampler *sm)
 }
 
 void
+api_set_site(struct api *api, const struct static_site *site)
+{
+	api->site = site;
+}
+
+void
 api_set_ws(struct api *api, struct ws_hub *ws)
 {
 	api->ws = ws;
@@ -275,6 +281,9 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 	case ROUTE_SERVICE_STOP:
 	case ROUTE_SERVICE_RESTART:
 		api_action(api, req, m->name, m->id);
+		break;
+	case ROUTE_STATIC:
+		api_static(api, req);
 		break;
 	}
 }

@@ -16,12 +16,14 @@
 #include "prodd/log.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
+#include "prodd/static.h"
 #include "prodd/sampler.h"
 #include "prodd/sdnotify.h"
 #include "prodd/supervisor.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
 #include "prodd/ws.h"
+#include "prodd/xmalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +51,7 @@ struct prodd {
 	struct ws_hub *ws;
 	struct sampler *sampler;
 	struct sdnotify sdn;
+	struct static_site *site;	/* the dashboard's files */
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -92,10 +95,41 @@ prodd_find_config(void)
 	return "/etc/prodd/services.yaml";
 }
 
-/* Load path; on errors print them (stderr, or the log) and, when errsp is
- * given, collect them there as a JSON array; return NULL. */
+/*
+ * The dashboard's files of cfg into *sitep: an explicit dashboard_dir
+ * that cannot be read is an error of the file (0 or -1 as prodd_load,
+ * reported the same way); a missing default is not.
+ */
+static int
+prodd_load_site(struct cfg *cfg, bool to_log, cJSON **errsp,
+    struct static_site **sitep)
+{
+	char err[PATH_MAX + 256], *text;
+
+	*sitep = static_site_load(cfg->daemon.dashboard_dir, err, sizeof err);
+	if (*sitep != NULL)
+		return 0;
+	text = xasprintf("%s: daemon.dashboard_dir: %s", cfg->path, err);
+	if (errsp != NULL) {
+		*errsp = cJSON_CreateArray();
+		cJSON_AddItemToArray(*errsp, cJSON_CreateString(text));
+	}
+	if (to_log) {
+		log_error(NULL, "%s", text);
+	} else {
+		fprintf(stderr, "%s\n", text);
+		fprintf(stderr, "%s: 1 error\n", cfg->path);
+	}
+	free(text);
+	return -1;
+}
+
+/* Load path (and, with sitep, the dashboard's files); on errors print
+ * them (stderr, or the log) and, when errsp is given, collect them there
+ * as a JSON array; return NULL. */
 static struct cfg *
-prodd_load(const char *path, bool to_log, cJSON **errsp)
+prodd_load(const char *path, bool to_log, cJSON **errsp,
+    struct static_site **sitep)
 {
 	struct cfg_context ctx;
 	struct cfg_errors errs;
@@ -103,8 +137,14 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 	char cwd[PATH_MAX];
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
+	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
+		if (sitep != NULL &&
+		    prodd_load_site(cfg, to_log, errsp, sitep) < 0) {
+			cfg_free(cfg);
+			return NULL;
+		}
 		return cfg;
+	}
 	if (errsp != NULL)
 		*errsp = view_config_errors_json(&errs);
 	for (size_t i = 0; i < errs.n; i++) {
@@ -123,11 +163,13 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 static int
 prodd_check(const char *path)
 {
-	struct cfg *cfg = prodd_load(path, false, NULL);
+	struct static_site *site = NULL;
+	struct cfg *cfg = prodd_load(path, false, NULL, &site);
 	char *summary;
 
 	if (cfg == NULL)
 		return 1;
+	static_site_free(site);
 	summary = cfg_check_summary(cfg);
 	printf("%s\n", summary);
 	free(summary);
@@ -179,10 +221,22 @@ prodd_sdn_counts_cb(void *arg, struct sdn_counts *c)
 	}
 }
 
+/* Say in the log which dashboard is served, or why none is. */
+static void
+prodd_site_note(const struct static_site *site)
+{
+	if (site->dir == NULL)
+		log_warn(NULL, "%s", site->why);
+	else
+		log_info(NULL, "dashboard: %s (%zu files, %zu bytes)",
+		    site->dir, site->nfiles, site->bytes);
+}
+
 static int
 prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 {
-	struct cfg *cfg = prodd_load(p->config_path, true, errors);
+	struct static_site *site = NULL;
+	struct cfg *cfg = prodd_load(p->config_path, true, errors, &site);
 	const struct cfg *old = sup_cfg(p->sup);
 
 	if (cfg == NULL) {
@@ -198,6 +252,11 @@ prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	server_reconfigure(p->srv, &cfg->daemon);
+	/* the dashboard's files, read again: a rebuilt page shows now */
+	prodd_site_note(site);
+	api_set_site(p->api, site);
+	static_site_free(p->site);
+	p->site = site;
 	sup_reload(p->sup, cfg, msg, msglen);
 	sampler_configure(p->sampler, cfg);
 	return 0;
@@ -360,10 +419,11 @@ prodd_run(struct prodd *p)
 	char err[512];
 	int recovered;
 
-	if ((cfg = prodd_load(p->config_path, false, NULL)) == NULL)
+	if ((cfg = prodd_load(p->config_path, false, NULL, &p->site)) == NULL)
 		return 1;
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
+	prodd_site_note(p->site);
 	prodd_raise_nofile();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn(NULL, "cannot become a child subreaper: %s",
@@ -372,6 +432,7 @@ prodd_run(struct prodd *p)
 	    sizeof err)) < 0) {
 		log_error(NULL, "%s", err);
 		cfg_free(cfg);
+		static_site_free(p->site);
 		return 1;
 	}
 	recovered = state_recover(cfg->daemon.state_dir, cfg,
@@ -389,11 +450,13 @@ prodd_run(struct prodd *p)
 		log_error(NULL, "%s", err);
 		uv_loop_close(&p->loop);
 		cfg_free(cfg);
+		static_site_free(p->site);
 		close(p->lock_fd);
 		return 1;
 	}
 	p->sup = sup_new(&p->loop, cfg, &hooks);
 	p->api = api_new(p->sup, prodd_reload, p);
+	api_set_site(p->api, p->site);
 	p->ws = ws_new(&p->loop, p->api);
 	api_set_ws(p->api, p->ws);
 	server_set_ws(p->srv, p->ws);
@@ -422,6 +485,7 @@ prodd_run(struct prodd *p)
 	server_free(p->srv);	/* the second stage of lws's destroy */
 	ws_free(p->ws);		/* its sessions closed with the server */
 	api_free(p->api);
+	static_site_free(p->site);
 	sup_free(p->sup);
 	close(p->lock_fd);
 	if (loop_close_check(&p->loop, err, sizeof err) != 0) {

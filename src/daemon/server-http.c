@@ -14,6 +14,7 @@
 #include "prodd/log.h"
 #include "prodd/strutil.h"
 #include "prodd/view.h"
+#include "prodd/webpath.h"
 #include "prodd/ws.h"
 #include "prodd/xmalloc.h"
 
@@ -53,6 +54,11 @@ struct pss {
 	char retry_after[16];
 	char allow_origin[256];
 	const char *content_type;	/* NULL: JSON (or NDJSON, streamed) */
+	bool head;			/* HEAD: no body goes out */
+	bool is_file;			/* a static file: no-cache, ETag */
+	bool gzip, vary;
+	char etag[WEBPATH_ETAG_MAX];
+	char accept_encoding[256], if_none_match[512];
 	struct srv_stream *stream;
 	void *ws;			/* an upgraded connection: ws.c's */
 };
@@ -125,6 +131,9 @@ srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
 	p->responded = true;
 	if (srv_write_headers(wsi, p) < 0) {
 		p->headers_failed = true;
+	} else if (p->head) {
+		/* the length was said; the body is an empty final write */
+		p->resp_len = 0;
 	} else if (len <= SRV_SMALL && lws_send_pipe_choked(wsi) == 0) {
 		/* a small body follows its headers at once: one turn, and the
 		 * kernel usually gets both in one segment */
@@ -160,6 +169,26 @@ server_respond_typed(struct srv_req *req, int status,
 
 	memcpy(body, text, len);
 	p->content_type = content_type;
+	srv_set_response(wsi, p, status, body, len);
+}
+
+void
+server_respond_file(struct srv_req *req, int status,
+    const struct srv_file *f, const char *data, size_t len)
+{
+	struct lws *wsi = req->conn;
+	struct pss *p = lws_wsi_user(wsi);
+	char *body = srv_body_alloc(data != NULL ? len : 0);
+
+	if (data != NULL)
+		memcpy(body, data, len);
+	else
+		len = 0;
+	p->content_type = f->content_type;
+	p->is_file = true;
+	p->gzip = f->gzip;
+	p->vary = f->vary;
+	snprintf(p->etag, sizeof p->etag, "%s", f->etag);
 	srv_set_response(wsi, p, status, body, len);
 }
 
@@ -271,6 +300,9 @@ srv_write_headers(struct lws *wsi, struct pss *p)
 	    *end = &buf[sizeof buf - 1];
 	lws_filepos_t clen = p->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
 	    (lws_filepos_t)p->resp_len;
+	const char *type = p->content_type != NULL ? p->content_type :
+	    p->stream ? "application/x-ndjson" : "application/json";
+	char num[32];
 
 #define HDR(name, value)						\
 	do {								\
@@ -280,15 +312,34 @@ srv_write_headers(struct lws *wsi, struct pss *p)
 		    &pos, end))						\
 			return -1;					\
 	} while (0)
-	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
-	    p->content_type != NULL ? p->content_type : p->stream ?
-	    "application/x-ndjson" : "application/json", clen,
-	    &pos, end))
+	if (p->status == 304 || (p->head && p->stream == NULL)) {
+		/* no body follows: lws must not wait for one (its own
+		 * content-length would have it count the bytes written) */
+		if (lws_add_http_header_status(wsi, (unsigned)p->status, &pos,
+		    end))
+			return -1;
+		if (p->status != 304) {
+			snprintf(num, sizeof num, "%zu", p->resp_len);
+			HDR("content-type:", type);
+			HDR("content-length:", num);
+		}
+	} else if (lws_add_http_common_headers(wsi, (unsigned)p->status,
+	    type, clen, &pos, end)) {
 		return -1;
+	}
 	HDR("x-content-type-options:", "nosniff");
 	HDR("x-frame-options:", "DENY");
 	HDR("referrer-policy:", "no-referrer");
-	HDR("cache-control:", "no-store");
+	HDR("content-security-policy:", WEBPATH_CSP);
+	/* the dashboard's files are revalidated by ETag; the API's
+	 * answers never stored */
+	HDR("cache-control:", p->is_file ? "no-cache" : "no-store");
+	if (p->is_file && p->etag[0])
+		HDR("etag:", p->etag);
+	if (p->gzip)
+		HDR("content-encoding:", "gzip");
+	if (p->vary)
+		HDR("vary:", "Accept-Encoding");
 	if (p->stream)
 		HDR("transfer-encoding:", "chunked");
 	if (p->retry_after[0])
@@ -315,6 +366,12 @@ srv_writeable(struct lws *wsi, struct pss *p)
 		return -1;
 	if (!p->headers_sent) {
 		if (srv_write_headers(wsi, p) < 0)
+			return -1;
+		if (p->head && p->stream == NULL)
+			p->resp_len = 0;	/* as in srv_set_response */
+		/* a stream asked with HEAD: its headers say what a GET gets;
+		 * its connection ends there (a stream's always does) */
+		if (p->head && p->stream != NULL)
 			return -1;
 		if (p->stream != NULL) {
 			/* a stream may stay quiet for hours: no lws timeout,
@@ -414,8 +471,16 @@ srv_dispatch(struct lws *wsi, struct pss *p)
 {
 	struct srv_http *http = srv_of(wsi);
 	struct srv_req req = { .method = p->method, .path = p->path,
-		.body = p->body, .body_len = p->body_len, .conn = wsi };
+		.body = p->body, .body_len = p->body_len, .head = p->head,
+		.conn = wsi };
 	char auth[600];
+
+	if (lws_hdr_copy(wsi, p->accept_encoding, sizeof p->accept_encoding,
+	    WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
+		req.accept_encoding = p->accept_encoding;
+	if (lws_hdr_copy(wsi, p->if_none_match, sizeof p->if_none_match,
+	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0)
+		req.if_none_match = p->if_none_match;
 
 	req.over_tcp = srv_over_tcp(wsi);
 	req.authorized = !req.over_tcp;
@@ -459,10 +524,18 @@ srv_http(struct lws *wsi, struct pss *p, const char *in)
 
 	(void)in;
 	memset(p, 0, sizeof *p);
-	p->method = m == LWSHUMETH_GET ? SRV_GET : m == LWSHUMETH_POST ?
-	    SRV_POST : SRV_OTHER;
+	/* HEAD is a GET whose body is left out */
+	p->head = m == LWSHUMETH_HEAD;
+	p->method = m == LWSHUMETH_GET || p->head ? SRV_GET :
+	    m == LWSHUMETH_POST ? SRV_POST : SRV_OTHER;
 	snprintf(p->path, sizeof p->path, "%.*s", ulen, uri ? uri : "/");
 	p->path[strcspn(p->path, "?")] = '\0';
+	if (uri != NULL && ulen > 0 && memchr(uri, '\0', (size_t)ulen) != NULL) {
+		/* a %00 decoded: the path would end early, and name another
+		 * file than the one asked for */
+		srv_error(wsi, p, 400, "bad_request", "a NUL in the path");
+		return 0;
+	}
 	if (tcp) {
 		char host[256] = "";
 		int retry = 0;

@@ -610,9 +610,9 @@ test_schema_walk(void **state)
 
 	(void)state;
 	cfg_schema_walk(count_key, &n);
-	/* root 4 + daemon 14 + tls 2 + alerts 2 + service 31 + health 10 +
+	/* root 4 + daemon 15 + tls 2 + alerts 2 + service 31 + health 10 +
 	 * limits 3 + log 3 + depends_on 1 + rule 5 */
-	assert_int_equal(n, 75);
+	assert_int_equal(n, 76);
 }
 
 static void
@@ -977,7 +977,7 @@ test_every_daemon_key_diffed(void **state)
 		cfg_free(got[0]);
 		cfg_free(got[1]);
 	}
-	assert_int_equal(tried, 15);	/* 13 keys, tls.cert, tls.key */
+	assert_int_equal(tried, 16);	/* 14 keys, tls.cert, tls.key */
 	free(t);
 }
 
@@ -1001,8 +1001,9 @@ test_daemon_change_classes(void **state)
 	static const char *const prodd[] = { "listen", "control_socket",
 		"state_dir", "tls", "tls.cert", "tls.key" };
 	static const char *const now[] = { "token_file", "hosts",
-		"cors_origins", "rate_limit", "log_dir", "log_level",
-		"sample_interval", "history", "disks", "shutdown_timeout" };
+		"cors_origins", "rate_limit", "log_dir", "dashboard_dir",
+		"log_level", "sample_interval", "history", "disks",
+		"shutdown_timeout" };
 	char want[64];
 
 	(void)state;

@@ -88,11 +88,12 @@ static void
 test_not_found(void **state)
 {
 	static const char *const paths[] = {
-		"/", "", "/api", "/api/", "/api/nope", "/api/health/",
+		"/api", "/api/", "/api/nope", "/api/health/",
 		"/api/services/", "/api/services//logs", "/api/services/rag/nope",
 		"/api/services/rag/logs/more", "/api/services/rag//",
-		"/api/healthx", "/api/service", "api/health", "/health",
-		"/api/metrics", "/api/services/rag/logs/",
+		"/api/healthx", "/api/service", "/health", "/health/x",
+		"/api/metrics", "/api/services/rag/logs/", "/metrics/", "/ws",
+		"/ws/x",
 	};
 	struct route_match m;
 
@@ -104,6 +105,29 @@ test_not_found(void **state)
 		    ROUTE_NOT_FOUND);
 		assert_int_equal(route_match(ROUTE_OTHER, paths[i], &m),
 		    ROUTE_NOT_FOUND);
+	}
+}
+
+/* Outside the API's prefixes: the dashboard's files, GET only. */
+static void
+test_static(void **state)
+{
+	static const char *const paths[] = {
+		"/", "", "/index.html", "/app.js", "/assets/x.css", "/apix",
+		"/healthz", "/metricsx", "/wsx", "/favicon.svg",
+	};
+	struct route_match m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+		assert_int_equal(route_match(ROUTE_GET, paths[i], &m),
+		    ROUTE_FOUND);
+		assert_int_equal(m.id, ROUTE_STATIC);
+		assert_false(m.changes);
+		assert_false(m.has_name);
+		assert_int_equal(route_match(ROUTE_POST, paths[i], &m),
+		    ROUTE_BAD_METHOD);
+		assert_int_equal(m.want, ROUTE_GET);
 	}
 }
 
@@ -148,6 +172,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_routes),
 		cmocka_unit_test(test_service_routes),
+		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_bad_method),
 	};
