@@ -216,6 +216,8 @@ $(BUILD)/man/prodctl.1: man/prodctl.1 $(BUILD)/paths.stamp
 # ---- install ----------------------------------------------------------
 # The dashboard is built into build/dashboard by the `dashboard` target
 # (made first when the tree has one); it is installed when it exists.
+# SYSCONFDIR/prodd/services.yaml is installed only when there is none:
+# it is the operator's.
 DASHBOARD_BUILD ?= build/dashboard
 INSTALL_DASHBOARD := $(if $(wildcard dashboard/package.json),dashboard)
 
@@ -243,7 +245,6 @@ install: all $(INSTALL_DASHBOARD)
 		rm -rf $(DESTDIR)$(DATADIR)/dashboard && \
 		cp -R $(DASHBOARD_BUILD) $(DESTDIR)$(DATADIR)/dashboard && \
 		chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/dashboard; fi
-	# never overwrite the operator's file
 	[ -e $(DESTDIR)$(SYSCONFDIR)/prodd/services.yaml ] || \
 		$(INSTALL) -m 644 etc/prodd/services.yaml \
 		$(DESTDIR)$(SYSCONFDIR)/prodd/services.yaml
