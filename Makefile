@@ -203,7 +203,8 @@ MAN_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 
 $(BUILD)/man/services.yaml.5: man/services.yaml.5.in $(BUILD)/tools/man-keys $(BUILD)/paths.stamp
 	@mkdir -p $(@D)
-	$(BUILD)/tools/man-keys $< | $(MAN_SED) >$@.tmp && mv $@.tmp $@
+	$(BUILD)/tools/man-keys $< >$@.keys
+	$(MAN_SED) $@.keys >$@.tmp && rm -f $@.keys && mv $@.tmp $@
 
 $(BUILD)/man/prodd.8: man/prodd.8.in $(BUILD)/paths.stamp
 	@mkdir -p $(@D)

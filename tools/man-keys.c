@@ -19,7 +19,8 @@
 
 struct gen {
 	FILE *out;
-	const char *section;	/* the last section a heading was written for */
+	char section[256];	/* the last section a heading was written for
+				 * (a copy: the walk frees its labels) */
 	bool list;
 };
 
@@ -91,13 +92,15 @@ full_name(const struct cfg_key_doc *d, char *buf, size_t len)
 static void
 heading(struct gen *g, const char *section)
 {
-	if (g->section != NULL && strcmp(g->section, section) == 0)
+	const char *title = section[0] == '\0' ? "Top level" : section;
+
+	if (strcmp(g->section, title) == 0)
 		return;
-	g->section = section;
+	snprintf(g->section, sizeof g->section, "%s", title);
 	end_line(g->out);
 	fputs(".SS ", g->out);
 	col = 4;
-	put(g->out, section[0] == '\0' ? "Top level" : section, false);
+	put(g->out, title, false);
 	end_line(g->out);
 }
 
