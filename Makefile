@@ -104,6 +104,8 @@ $(BUILD)/paths.stamp: FORCE
 	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' >$@
 $(BUILD)/obj/src/daemon/spawn.o: CPPFLAGS += $(PATH_DEFS)
 $(BUILD)/obj/src/daemon/spawn.o: $(BUILD)/paths.stamp
+# static.c (the dashboard's files, PRODD_DATADIR) is rebuilt with them too
+$(BUILD)/obj/src/daemon/static.o: $(BUILD)/paths.stamp
 
 # The exec helper links nothing but libc: it is exec'd at every spawn.
 $(BUILD)/prodd-exec: $(BUILD)/obj/src/exec/prodd-exec.o

@@ -2,9 +2,9 @@
 # make install / make uninstall into a DESTDIR: every file in its place
 # (prodd in sbin, prodctl in bin, the exec helper in libexec/prodd, the
 # unit, the man pages, bash completion, the Prometheus rules, the default
-# /etc/prodd/services.yaml, never prodd-demo); the default config and its
-# commented examples pass --check; an existing config is never
-# overwritten; uninstall leaves nothing but that config. Then the checks
+# /etc/prodd/services.yaml, the dashboard's build when there is one, never
+# prodd-demo); the default config and its commented examples pass
+# --check; an existing config is never overwritten; uninstall leaves nothing but that config. Then the checks
 # of what was installed: the man pages are clean under mandoc -Tlint and
 # groff -ww; systemd-analyze verify of the installed unit prints nothing;
 # services.yaml(5) names every key of the parser's key table. Installs
@@ -44,6 +44,12 @@ extra=$(cd "$D" && find . -type f | sed 's|^\.||' | sort | while read -r f; do
 	case " $(echo $files) " in *" $f "*) ;; *) echo "$f" ;; esac
 done | grep -v "^$PREFIX/share/prodd/dashboard/")
 check "nothing else is installed (no prodd-demo)${extra:+: $extra}" [ -z "$extra" ]
+if [ -d build/dashboard ]; then
+	check "the dashboard's build is installed in $PREFIX/share/prodd/dashboard" \
+		diff -r build/dashboard "$D$PREFIX/share/prodd/dashboard"
+else
+	echo "# skip the dashboard: no build/dashboard (make dashboard)"
+fi
 unit=$D$PREFIX/lib/systemd/system/prodd.service
 check "the unit runs the installed prodd on /etc/prodd/services.yaml" \
 	grep -qx "ExecStart=$PREFIX/sbin/prodd -c /etc/prodd/services.yaml" "$unit"
