@@ -5,7 +5,8 @@
 # by hand (no systemd here) on a config with a service that needs the exec
 # helper (a limit), checks that it runs it with no flag (the helper's
 # compiled-in path) and serves the dashboard when the package has one,
-# then removes the package: its prerm must stop prodd, and no prodd or
+# that an upgrade (the package installed again) restarts neither prodd nor
+# the service, then removes the package: its prerm must stop prodd, and no prodd or
 # service process may remain. Needs root; changes the host (the package
 # is purged at the end, and a prodd package already installed is refused).
 #   bash packaging/check-package.sh build/pkg [PORT]
@@ -72,6 +73,14 @@ fi
 SVC=$(/usr/bin/prodctl --json status sleeper 2>/dev/null |
 	sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' | head -n 1)
 check "the service's process runs (pid ${SVC:-none})" \
+	bash -c "[ -n '$SVC' ] && kill -0 '$SVC' 2>/dev/null"
+
+# An upgrade (the same version again: postinst configure with the old
+# version) restarts nothing: the same prodd, the same service process.
+dpkg -i "$deb" >"$tmp/upgrade.log" 2>&1
+cat "$tmp/upgrade.log"
+check "an upgrade leaves prodd running (pid $PID)" kill -0 "$PID"
+check "and the service's process too (pid ${SVC:-none})" \
 	bash -c "[ -n '$SVC' ] && kill -0 '$SVC' 2>/dev/null"
 
 check "dpkg -r removes the package" dpkg -r prodd
