@@ -8,6 +8,13 @@
 #   make check      the tests of one build (BUILD=..., SANITIZE=...)
 #   make deps       install the Debian packages the build and tests need
 #   make SANITIZE=address,undefined   sanitized build, in build/sanitize
+#   make man        the man pages, in build/man (services.yaml(5)'s key
+#                   reference generated from the parser's key table)
+#   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR=/etc whatever
+#                   PREFIX); make uninstall removes what it installed
+#                   (never /etc/prodd/services.yaml)
+#   make package    the Debian package, built in build/pkg
+#   make check-package   package + lintian + install/remove test (root)
 #   make clean
 
 .DEFAULT_GOAL := all
@@ -19,7 +26,15 @@ PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 # the installed dashboard is DATADIR/dashboard (the default dashboard_dir
 # when none is next to the binary)
+SYSCONFDIR ?= /etc
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/prodd
 DATADIR ?= $(PREFIX)/share/prodd
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
 
 ifdef SANITIZE
 BUILD ?= build/sanitize
@@ -58,8 +73,9 @@ CORE_LIB := $(BUILD)/libprodd-core.a
 PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-demo
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit integration bench clean install
-all: $(PROGRAMS)
+.PHONY: all deps run test check unit integration bench clean install \
+	uninstall man package check-package FORCE
+all: $(PROGRAMS) man
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -81,6 +97,19 @@ $(BUILD)/obj/src/daemon/static.o: CPPFLAGS += -DPRODD_DATADIR='"$(DATADIR)"'
 PRODD_PKGS := $(filter-out libcurl,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS)) -ldl -lm
+
+# The installed paths compiled into prodd: the exec helper's (spawn.c; a
+# prodd-exec next to the binary, as in the build tree, comes first) and
+# the data directory's. The stamp changes only when they do, so that a
+# make install with another PREFIX rebuilds the objects that hold them.
+PATH_DEFS := -DPRODD_LIBEXECDIR='"$(LIBEXECDIR)"' -DPRODD_DATADIR='"$(DATADIR)"'
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' >$@
+$(BUILD)/obj/src/daemon/spawn.o: CPPFLAGS += $(PATH_DEFS)
+$(BUILD)/obj/src/daemon/spawn.o: $(BUILD)/paths.stamp
+# static.c (the dashboard's files, PRODD_DATADIR) is rebuilt with them too
+$(BUILD)/obj/src/daemon/static.o: $(BUILD)/paths.stamp
 
 # The exec helper links nothing but libc: it is exec'd at every spawn.
 $(BUILD)/prodd-exec: $(BUILD)/obj/src/exec/prodd-exec.o
@@ -166,6 +195,102 @@ bench: all
 	sh bench/sample.sh
 	sh bench/metrics.sh
 	sh bench/ws.sh
+
+# ---- man pages --------------------------------------------------------
+# services.yaml(5)'s key reference is written by tools/man-keys from the
+# parser's own key table (cfg_schema_walk), into the page's template at
+# its @KEYS@ line; every page gets the installed paths substituted.
+MAN_PAGES := $(BUILD)/man/prodd.8 $(BUILD)/man/prodctl.1 \
+	$(BUILD)/man/services.yaml.5
+man: $(MAN_PAGES)
+
+$(BUILD)/tools/man-keys: $(BUILD)/obj/tools/man-keys.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+MAN_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
+
+$(BUILD)/man/services.yaml.5: man/services.yaml.5.in $(BUILD)/tools/man-keys $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	$(BUILD)/tools/man-keys $< >$@.keys
+	$(MAN_SED) $@.keys >$@.tmp && rm -f $@.keys && mv $@.tmp $@
+
+$(BUILD)/man/prodd.8: man/prodd.8.in $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	$(MAN_SED) $< >$@
+
+$(BUILD)/man/prodctl.1: man/prodctl.1 $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	$(MAN_SED) $< >$@
+
+# ---- install ----------------------------------------------------------
+# The dashboard is built into build/dashboard by the `dashboard` target
+# (made first when the tree has one); it is installed when it exists.
+# SYSCONFDIR/prodd/services.yaml is installed only when there is none:
+# it is the operator's.
+DASHBOARD_BUILD ?= build/dashboard
+INSTALL_DASHBOARD := $(if $(wildcard dashboard/package.json),dashboard)
+
+install: all $(INSTALL_DASHBOARD)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(SYSCONFDIR)/prodd
+	$(INSTALL) -m 755 $(BUILD)/prodd $(DESTDIR)$(SBINDIR)/prodd
+	$(INSTALL) -m 755 $(BUILD)/prodctl $(DESTDIR)$(BINDIR)/prodctl
+	$(INSTALL) -m 755 $(BUILD)/prodd-exec $(DESTDIR)$(LIBEXECDIR)/prodd-exec
+	sed -e 's|/usr/sbin/prodd|$(SBINDIR)/prodd|g' \
+		-e 's|/usr/bin/prodctl|$(BINDIR)/prodctl|g' \
+		-e 's|/etc/prodd/|$(SYSCONFDIR)/prodd/|g' etc/prodd.service \
+		>$(DESTDIR)$(UNITDIR)/prodd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/prodd.service
+	$(INSTALL) -m 644 $(BUILD)/man/prodctl.1 $(DESTDIR)$(MANDIR)/man1/prodctl.1
+	$(INSTALL) -m 644 $(BUILD)/man/services.yaml.5 $(DESTDIR)$(MANDIR)/man5/services.yaml.5
+	$(INSTALL) -m 644 $(BUILD)/man/prodd.8 $(DESTDIR)$(MANDIR)/man8/prodd.8
+	$(INSTALL) -m 644 etc/bash-completion/prodctl $(DESTDIR)$(BASHCOMPDIR)/prodctl
+	$(INSTALL) -m 644 packaging/prometheus/prodd-rules.yml \
+		packaging/prometheus/scrape.yml $(DESTDIR)$(DATADIR)/prometheus/
+	if [ -d $(DASHBOARD_BUILD) ]; then \
+		rm -rf $(DESTDIR)$(DATADIR)/dashboard && \
+		cp -R $(DASHBOARD_BUILD) $(DESTDIR)$(DATADIR)/dashboard && \
+		chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/dashboard; fi
+	[ -e $(DESTDIR)$(SYSCONFDIR)/prodd/services.yaml ] || \
+		$(INSTALL) -m 644 etc/prodd/services.yaml \
+		$(DESTDIR)$(SYSCONFDIR)/prodd/services.yaml
+
+# Leaves $(SYSCONFDIR)/prodd/services.yaml: it is the operator's.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/prodd $(DESTDIR)$(BINDIR)/prodctl \
+		$(DESTDIR)$(LIBEXECDIR)/prodd-exec \
+		$(DESTDIR)$(UNITDIR)/prodd.service \
+		$(DESTDIR)$(MANDIR)/man1/prodctl.1 \
+		$(DESTDIR)$(MANDIR)/man5/services.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man8/prodd.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/prodctl
+	rm -rf $(DESTDIR)$(DATADIR)
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# ---- Debian package ---------------------------------------------------
+# The tree (without build/, .git, node_modules) with packaging/debian as
+# debian/, in build/pkg/prodd-VERSION; the .deb and .changes land in
+# build/pkg. check-package then runs lintian and the install/removal test.
+VERSION := $(shell sed -n 's/^\#define PRODD_VERSION "\(.*\)"/\1/p' include/prodd/version.h)
+PKG := build/pkg
+package:
+	rm -rf $(PKG)
+	mkdir -p $(PKG)/prodd-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git --exclude=node_modules \
+		--exclude=./debian . | tar -x -C $(PKG)/prodd-$(VERSION)
+	cp -R packaging/debian $(PKG)/prodd-$(VERSION)/debian
+	cd $(PKG)/prodd-$(VERSION) && dpkg-buildpackage -b -us -uc
+	@ls $(PKG)/*.deb $(PKG)/*.changes
+
+check-package: package
+	lintian --fail-on error,warning $(PKG)/*.changes
+	bash packaging/check-package.sh $(PKG)
 
 clean:
 	rm -rf build

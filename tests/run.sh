@@ -7,25 +7,28 @@
 # as the estimate below). The scripts in SERIAL load both cores on
 # purpose: they run first, one after the other, with nothing beside them
 # but the jobs in BESIDE, whose checks do not depend on time (the unit
-# tests, the configuration checks, the harness's own, spawning,
-# recovery and the Prometheus rules: only bounded waits and what must not
-# happen). The jobs in IDLE mostly wait (a keep-alive test waits a minute
-# for a ping and its timeout) and use next to no CPU: they start first, in
-# a lane of their own beside all the others. Each test's output goes to $BUILD/test-logs/, and is shown when
-# it fails. Ends with one line "N passed, M failed" (also kept in
-# $BUILD/test-summary) and exits 1 when anything failed.
+# tests, the configuration checks, the harness's own, the install
+# layout, the unit's environment, spawning, recovery and the Prometheus
+# rules: only bounded waits and what must not happen). The jobs in IDLE
+# mostly wait (a keep-alive test waits a minute for a ping and its
+# timeout) and use next to no CPU: they start first, in a lane of their
+# own beside all the others. Each test's output goes to
+# $BUILD/test-logs/, and is shown when it fails. Ends with one line "N
+# passed, M failed" (also kept in $BUILD/test-summary) and exits 1 when
+# anything failed.
 #   BUILD=build SANITIZE=... VALGRIND=1 ONLY=unit|integration bash tests/run.sh
 set -u
 BUILD=${BUILD:-build}
 ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api"
-BESIDE="test_* t-check t-harness t-recover t-rules t-spawn"
+BESIDE="test_* t-check t-harness t-install t-recover t-rules t-spawn
+	t-unitenv"
 IDLE="t-ws-ping"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
 	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-prom:8 t-recover:8 t-top:7
-	t-sdnotify:7 t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75 t-static:17"
+	t-sdnotify:7 t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75 t-static:17 t-install:3 t-unitenv:3"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"

@@ -27,7 +27,8 @@
 
 #include "prodd/config.h"
 
-/* The helper next to the running prodd (or $PRODD_EXEC_HELPER). */
+/* The exec helper: $PRODD_EXEC_HELPER, else the one next to the running
+ * prodd (the build tree), else the installed PRODD_LIBEXECDIR/prodd-exec. */
 const char *spawn_helper_path(void);
 
 /* spawn_run uses threads from this many requests on, at most this many. */

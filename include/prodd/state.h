@@ -39,7 +39,8 @@ void state_forget(const char *dir, const char *name);
 int state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms);
 
 /* The services stopped by hand: read (names[] of n, free with
- * state_names_free), and write. */
+ * state_names_free), and write. In dir, or in $STATE_DIRECTORY when
+ * systemd sets it (SPEC §9: kept across a reboot). */
 void state_load_stopped(const char *dir, char ***names, size_t *n);
 void state_save_stopped(const char *dir, char *const *names, size_t n);
 void state_names_free(char **names, size_t n);

@@ -51,6 +51,11 @@ spawn_helper_path(void)
 	slash = strrchr(path, '/');
 	snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path),
 	    "prodd-exec");
+#ifdef PRODD_LIBEXECDIR
+	/* installed: no helper next to the binary, the compiled-in one */
+	if (access(path, X_OK) != 0)
+		snprintf(path, sizeof path, "%s/prodd-exec", PRODD_LIBEXECDIR);
+#endif
 	return path;
 }
 

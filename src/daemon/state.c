@@ -3,7 +3,9 @@
  *   prodd.lock         flock'ed while prodd runs; holds its pid
  *   groups/NAME        "pgid pid starttime bootid" of a running service
  *                      (blank while it is not running)
- *   stopped            the services stopped by hand, one per line
+ *   stopped            the services stopped by hand, one per line; under
+ *                      systemd in $STATE_DIRECTORY instead (SPEC §9:
+ *                      /var/lib/prodd survives a reboot, /run does not)
  * A record is trusted only when the boot id is this boot's and the process
  * start time matches, so a pid reused after a reboot or by a stranger is
  * never signalled.
@@ -341,6 +343,19 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 	return ended;
 }
 
+/* The file of the wishes: $STATE_DIRECTORY/stopped when systemd gives
+ * the unit a state directory (its first, if several), else in dir. */
+static void
+state_stopped_path(const char *dir, char *path, size_t len)
+{
+	const char *env = getenv("STATE_DIRECTORY");
+
+	if (env != NULL && env[0] == '/')
+		snprintf(path, len, "%.*s/stopped", (int)strcspn(env, ":"), env);
+	else
+		snprintf(path, len, "%s/stopped", dir);
+}
+
 void
 state_load_stopped(const char *dir, char ***names, size_t *n)
 {
@@ -349,7 +364,7 @@ state_load_stopped(const char *dir, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
-	snprintf(path, sizeof path, "%s/stopped", dir);
+	state_stopped_path(dir, path, sizeof path);
 	if (file_read_bounded(path, 1 << 20, &buf, &len, &total, why,
 	    sizeof why) < 0)
 		return;
@@ -375,7 +390,7 @@ state_save_stopped(const char *dir, char *const *names, size_t n)
 	buf = xmalloc(cap);
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)sprintf(buf + len, "%s\n", names[i]);
-	snprintf(path, sizeof path, "%s/stopped", dir);
+	state_stopped_path(dir, path, sizeof path);
 	if (state_write_atomic(path, buf, len) < 0)
 		log_warn(NULL, "cannot save %s: %s", path, strerror(errno));
 	free(buf);
