@@ -134,6 +134,9 @@ struct cfg_daemon {
 	int rate_limit;			/* requests per rate_window_ms; 0: off */
 	int64_t rate_window_ms;
 	char *tls_cert, *tls_key;	/* both or neither */
+	/* where the file gives them, for the daemon's errors about the
+	 * files themselves (unreadable, not PEM, a key that does not match) */
+	struct cfg_mark tls_cert_mark, tls_key_mark;
 	int log_level;			/* enum log_level */
 	int64_t sample_interval_ms;
 	int history;
