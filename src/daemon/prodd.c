@@ -12,6 +12,7 @@
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/server.h"
+#include "prodd/server-tls.h"
 #include "prodd/state.h"
 #include "prodd/sampler.h"
 #include "prodd/supervisor.h"
@@ -96,8 +97,12 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 	char cwd[PATH_MAX];
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
-		return cfg;
+	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
+		/* the files the loader does not read: tls's cert and key */
+		if (srv_tls_check_cfg(cfg, &errs) == 0)
+			return cfg;
+		cfg_free(cfg);
+	}
 	if (errsp != NULL)
 		*errsp = view_config_errors_json(&errs);
 	for (size_t i = 0; i < errs.n; i++) {
@@ -157,6 +162,7 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	struct prodd *p = arg;
 	struct cfg *cfg = prodd_load(p->config_path, true, errors);
 	const struct cfg *old = sup_cfg(p->sup);
+	char why[PATH_MAX + 256];
 
 	if (cfg == NULL) {
 		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: the file "
@@ -168,6 +174,19 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	/* what needs a restart of prodd keeps its running value */
 	cfg_daemon_diff(&old->daemon, &cfg->daemon, prodd_daemon_change, NULL);
 	cfg_daemon_keep(&cfg->daemon, &old->daemon);
+	/* the certificate read again (rotation), or nothing changes */
+	if (server_reload_tls(p->srv, &cfg->daemon, why, sizeof why) < 0) {
+		log_error(NULL, "%s", why);
+		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: %s; "
+		    "nothing was changed", p->config_path, why);
+		snprintf(msg, msglen, "%s; nothing was changed", why);
+		if (errors != NULL) {
+			*errors = cJSON_CreateArray();
+			cJSON_AddItemToArray(*errors, cJSON_CreateString(why));
+		}
+		cfg_free(cfg);
+		return -1;
+	}
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	server_reconfigure(p->srv, &cfg->daemon);
