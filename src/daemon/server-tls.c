@@ -50,6 +50,7 @@ struct srv_tls {
 	SSL_CTX *ctx;			/* the vhost's, once attached */
 	struct tls_pair pending;	/* read before the vhost exists */
 	int key_type;			/* EVP_PKEY_RSA, EVP_PKEY_EC ... */
+	char key_type_name[32];		/* "RSA", "EC" ... */
 	unsigned long refused;		/* handshakes refused */
 	char desc[256];			/* subject and serial in use */
 };
@@ -232,6 +233,14 @@ tls_describe(X509 *x, char *buf, size_t len)
 	BN_free(bn);
 }
 
+static const char *
+tls_key_type(const EVP_PKEY *k)
+{
+	const char *n = EVP_PKEY_get0_type_name(k);
+
+	return n != NULL ? n : "?";
+}
+
 struct srv_tls *
 srv_tls_new(const char *cert, const char *key, char *err, size_t errlen)
 {
@@ -243,6 +252,8 @@ srv_tls_new(const char *cert, const char *key, char *err, size_t errlen)
 	}
 	tls_describe(t->pending.leaf, t->desc, sizeof t->desc);
 	t->key_type = EVP_PKEY_get_base_id(t->pending.key);
+	snprintf(t->key_type_name, sizeof t->key_type_name, "%s",
+	    tls_key_type(t->pending.key));
 	return t;
 }
 
@@ -377,9 +388,8 @@ srv_tls_reload(struct srv_tls *t, const char *cert, const char *key,
 	 * type would be offered beside the old one, not instead of it */
 	if (EVP_PKEY_get_base_id(p.key) != t->key_type) {
 		snprintf(err, errlen, "%s: a key of another type (%s, was %s) "
-		    "needs a restart of prodd", key,
-		    OBJ_nid2sn(EVP_PKEY_get_base_id(p.key)),
-		    OBJ_nid2sn(t->key_type));
+		    "needs a restart of prodd", key, tls_key_type(p.key),
+		    t->key_type_name);
 		tls_pair_free(&p);
 		return -1;
 	}

@@ -7,8 +7,9 @@
 # prodd alive; the control socket still plain; rotation: the files
 # replaced and reloaded while a client handshakes every few ms -- never
 # refused, the new serial seen from then on, a /ws connection made before
-# it still served; a reload with an unreadable key refused, the
-# certificate in use kept; TLS 1.0 and 1.1 refused by prodd, while the
+# it still served; a reload with an unreadable key, or a key of another
+# type, refused, the certificate in use kept; an encrypted key refused
+# without a prompt; TLS 1.0 and 1.1 refused by prodd, while the
 # same client completes a TLS 1.1 handshake with openssl s_server (so the
 # client can offer it). prodd runs under an OpenSSL configuration that
 # allows TLS 1.0 at security level 0, as a legacy system might: the TLS
@@ -47,6 +48,14 @@ mkdir -p "$T/tls"
 	done
 	cp one.pem cert.pem && cp one.key key.pem
 	echo "not a certificate" >junk.pem
+	# one's key under a passphrase; an RSA pair (another key type)
+	openssl pkey -in one.key -aes256 -passout pass:secret \
+		-out locked.key 2>/dev/null || exit 1
+	openssl req -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.csr \
+		-subj "/CN=prodd rsa" 2>/dev/null || exit 1
+	openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key \
+		-set_serial 0x3003 -days 2 -extfile ext.cnf -out rsa.pem \
+		2>/dev/null || exit 1
 ) || not_ok "openssl made the CA and the certificates"
 CA=$T/tls/ca.pem
 
@@ -82,7 +91,8 @@ YAML
 check_refuses() {
 	local out rc=0
 	tls_config "$1" "$2"
-	out=$("$BUILD/prodd" --check -c "$T/s.yaml" 2>&1) || rc=$?
+	out=$(timeout 10 "$BUILD/prodd" --check -c "$T/s.yaml" 2>&1 </dev/null) ||
+		rc=$?
 	[ "$rc" -eq 1 ] && [[ $out == *"$3"* ]] && return 0
 	echo "# --check said ($rc): $out"
 	return 1
@@ -96,6 +106,9 @@ check "--check: a file with no certificate is an error with its path" \
 check "--check: a key of another certificate is an error" \
 	check_refuses tls/cert.pem tls/two.key \
 	"tls.key: $T/tls/two.key: the key does not match the certificate in $T/tls/cert.pem"
+check "--check: an encrypted key is refused at once (no passphrase prompt)" \
+	check_refuses tls/cert.pem tls/locked.key \
+	"tls.key: $T/tls/locked.key: no usable PEM private key in it"
 tls_config tls/cert.pem tls/key.pem
 check "--check: the good pair is valid" \
 	eval '"$BUILD/prodd" --check -c "$T/s.yaml" >/dev/null' 
@@ -194,6 +207,19 @@ check "a reload with the key file gone is refused, naming it" \
 check "the certificate in use stays" eval \
 	'echo | openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null | openssl x509 -noout -serial | grep -q "=2002"'
 mv "$T/tls/key.gone" "$T/tls/key.pem"
+# one SSL_CTX holds one certificate per key type: an RSA pair would be
+# offered beside the EC one, not instead of it
+cp "$T/tls/rsa.pem" "$T/tls/cert.pem"
+cp "$T/tls/rsa.key" "$T/tls/key.pem"
+out=$("$PRODCTL" --socket "$STATE/prodd.sock" reload 2>&1)
+rc=$?
+echo "# reload: exit $rc: ${out//$'\n'/ | }"
+check "a reload with a key of another type is refused: it needs a restart" \
+	eval '[ "$rc" -ne 0 ] && [[ $out == *"$T/tls/key.pem: a key of another type (RSA, was EC) needs a restart"* ]]'
+check "and the certificate in use stays" eval \
+	'echo | openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null | openssl x509 -noout -serial | grep -q "=2002"'
+cp "$T/tls/two.pem" "$T/tls/cert.pem"
+cp "$T/tls/two.key" "$T/tls/key.pem"
 
 # ---- TLS 1.0 and 1.1 refused; the same client can speak 1.1 -------------
 # s_handshake PORT ARGS...: an s_client handshake (status 0 when made)
