@@ -147,6 +147,20 @@ refused_lines() { grep -c 'https: handshake from 127.0.0.1:[0-9]* refused: http 
 check "prodd logged it once, at debug level" eval \
 	'poll 5 eval "[ \"\$(refused_lines)\" = 1 ]" && grep "refused: http request" "$PLOG" | grep -q "\"level\":\"debug\""'
 check "and no warning about it" eval '! grep -q "could not be served" "$PLOG"'
+# The same request already waiting when prodd accepts it (prodd stopped a
+# moment): the handshake then fails inside the adoption itself.
+kill -STOP "$PRODD_PID"
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null &
+CURL=$!
+poll 5 connected "$CURL"
+nap 0.2
+kill -CONT "$PRODD_PID"
+rc=0
+wait "$CURL" || rc=$?
+check "plain HTTP already waiting at the accept: closed too, unanswered" \
+	eval '[ "$rc" -eq 52 ] || [ "$rc" -eq 56 ]' 
+check "logged once more at debug level, still no warning" eval \
+	'poll 5 eval "[ \"\$(refused_lines)\" = 2 ]" && ! grep -q "could not be served" "$PLOG"'
 check "prodd is alive and serves https after it" eval \
 	'alive "$PRODD_PID" && health | grep -q "\"status\""'
 
