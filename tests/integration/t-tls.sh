@@ -129,6 +129,8 @@ check "the control socket stays plain HTTP" eval \
 	'curl -sS --max-time 5 --unix-socket "$STATE/prodd.sock" http://localhost/api/health | grep -q "\"status\""'
 check "a change over https still needs the token (403 without one)" eval \
 	'[ "$(curl -sS -o /dev/null -w "%{http_code}" --max-time 5 --cacert "$CA" -X POST "$URL/api/services/idle/restart")" = 403 ]'
+check "a client asking for HTTP/2 gets HTTP/1.1 (ALPN)" eval \
+	'[ "$(curl -sS -o /dev/null -w "%{http_version}" --http2 --max-time 5 --cacert "$CA" "$URL/health/live")" = 1.1 ]'
 
 # ---- plain HTTP on the TLS port ----------------------------------------
 plain_refused() {
