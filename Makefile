@@ -50,7 +50,7 @@ ifdef CI
 WARNINGS += -Werror
 endif
 
-ALL_PKGS := libuv yaml-0.1 libcurl libcjson libwebsockets libsystemd
+ALL_PKGS := libuv yaml-0.1 libcurl libcjson libwebsockets libsystemd openssl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS) 2>/dev/null)
 libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 

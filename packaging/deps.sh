@@ -2,16 +2,18 @@
 # Installs the Debian packages that prodd's build and tests need, only when
 # one is missing. Silent and fast (one dpkg-query) when all are installed.
 # prometheus is for the tests of /metrics: promtool, and a real server.
-# mandoc, groff-base, bsdextrautils (col) and systemd (systemd-analyze)
+# openssl (the command) makes the TLS tests' certificates and is their
+# old-protocol client. mandoc, groff-base, bsdextrautils (col) and
+# systemd (systemd-analyze)
 # are for t-install's checks of the man pages and the unit; debhelper,
 # dpkg-dev and lintian for make package / make check-package.
 set -eu
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
-libcmocka-dev curl valgrind procps iproute2 python3 wrk util-linux
-prometheus mandoc groff-base bsdextrautils systemd debhelper dpkg-dev
-lintian"
+libcmocka-dev libssl-dev openssl curl valgrind procps iproute2 python3 wrk
+util-linux prometheus mandoc groff-base bsdextrautils systemd debhelper
+dpkg-dev lintian"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |

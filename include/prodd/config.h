@@ -135,6 +135,9 @@ struct cfg_daemon {
 	int64_t rate_window_ms;
 	char *tls_cert, *tls_key;	/* both or neither */
 	char *dashboard_dir;		/* NULL: the default (daemon/static) */
+	/* where the file gives them, for the daemon's errors about the
+	 * files themselves (unreadable, not PEM, a key that does not match) */
+	struct cfg_mark tls_cert_mark, tls_key_mark;
 	int log_level;			/* enum log_level */
 	int64_t sample_interval_ms;
 	int history;

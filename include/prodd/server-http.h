@@ -17,6 +17,7 @@
 
 struct guard;
 struct ws_hub;
+struct srv_tls;
 struct lws_protocols;
 struct lws_vhost;
 
@@ -30,6 +31,7 @@ struct srv_http {
 	size_t nstreams;		/* open streams */
 	size_t nconns;			/* open HTTP connections */
 	struct ws_hub *ws;		/* the /ws sessions; NULL: refused */
+	struct srv_tls *tls;		/* daemon.tls; NULL: plain HTTP */
 };
 
 /* The protocol list of the vhost (the "http" protocol, then the
@@ -41,9 +43,10 @@ const struct lws_protocols *srv_http_protocols(void);
  * or from the control socket. The mark is the connection's own (lws's
  * opaque user data), not its vhost's: lws 4.1 moves a connection to
  * another vhost of the same port when its Host header names one, so a
- * vhost could not tell the listeners apart safely. On failure lws has
- * closed fd.
+ * vhost could not tell the listeners apart safely. Returns 0, or -1 when
+ * lws did not take it (out of memory, or a TLS handshake refused at once:
+ * the first bytes were already there); lws has then closed fd.
  */
-void srv_http_adopt(struct lws_vhost *vh, int fd, bool tcp);
+int srv_http_adopt(struct lws_vhost *vh, int fd, bool tcp);
 
 #endif

@@ -68,6 +68,16 @@ struct server *server_new(uv_loop_t *loop, const struct cfg_daemon *d,
  */
 void server_reconfigure(struct server *srv, const struct cfg_daemon *d);
 
+/*
+ * A reload, before anything else changes: daemon.tls's files (the running
+ * paths: new ones need a restart) read again, and the next handshakes use
+ * them; the listener and the connections made stay. Returns 0 (also
+ * without TLS), or -1 with "tls: PATH: why" in err and the certificate in
+ * use unchanged: the reload is then refused.
+ */
+int server_reload_tls(struct server *srv, const struct cfg_daemon *d,
+    char *err, size_t errlen);
+
 /* The value of query parameter name, URL-decoded, into buf; false when
  * absent. */
 bool server_query(struct srv_req *req, const char *name, char *buf,

@@ -25,10 +25,15 @@ cfg_check_tls(struct pctx *p, void *obj, yaml_node_t *map,
     yaml_node_t *const *seen)
 {
 	struct cfg_daemon *d = obj;
+	yaml_node_t *cert = seen[cfg_key_index(&cfg_tls_section, "cert")];
+	yaml_node_t *key = seen[cfg_key_index(&cfg_tls_section, "key")];
 
-	(void)seen;
 	if ((d->tls_cert == NULL) != (d->tls_key == NULL))
 		cfg_nerr(p, map, "'tls' needs both 'cert' and 'key'");
+	/* the files are read by the daemon (the loader reads no other
+	 * file): it reports their problems where the file names them */
+	d->tls_cert_mark = cfg_node_mark(cert != NULL ? cert : map);
+	d->tls_key_mark = cfg_node_mark(key != NULL ? key : map);
 }
 
 void

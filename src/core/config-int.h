@@ -141,7 +141,7 @@ struct depcond {
 /* the tables (config-keys.c) */
 extern const struct section cfg_root_section, cfg_daemon_section,
     cfg_service_section, cfg_health_section, cfg_rule_section,
-    cfg_depcond_section;
+    cfg_depcond_section, cfg_tls_section;
 
 /* the operations of ST_OPS keys (config-diff.c) */
 extern const struct kops cfg_ops_listen, cfg_ops_rate, cfg_ops_status,

@@ -81,12 +81,14 @@ const struct section cfg_depcond_section = {
 
 static const struct kdef tls_keys[] = {
 	KEY("cert", CFG_CHANGE_PRODD, AS_PATH(struct cfg_daemon, tls_cert),
-	    .doc = "PEM certificate chain for HTTPS/WSS."),
+	    .doc = "PEM certificate chain for HTTPS/WSS (the server's "
+	    "certificate first). Read again at every reload (rotation); an "
+	    "unreadable file refuses the reload."),
 	KEY("key", CFG_CHANGE_PRODD, AS_PATH(struct cfg_daemon, tls_key),
-	    .doc = "PEM private key for cert."),
+	    .doc = "PEM private key for cert. Read again at every reload."),
 };
 
-static const struct section tls_section = {
+const struct section cfg_tls_section = {
 	"tls", tls_keys, sizeof tls_keys / sizeof *tls_keys, NULL, cfg_check_tls,
 };
 
@@ -121,7 +123,7 @@ static const struct kdef daemon_keys[] = {
 	    .example = "10/s",
 	    .doc = "Requests per client address on the TCP listener; 0 turns it "
 	    "off."),
-	KEY("tls", CFG_CHANGE_PRODD, AS_SECTION(0, tls_section),
+	KEY("tls", CFG_CHANGE_PRODD, AS_SECTION(0, cfg_tls_section),
 	    .doc = "Optional HTTPS/WSS on the TCP listener: {cert, key}."),
 	KEY("dashboard_dir", CFG_CHANGE_NOW,
 	    AS_PATH(struct cfg_daemon, dashboard_dir),

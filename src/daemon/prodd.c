@@ -15,6 +15,7 @@
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/server.h"
+#include "prodd/server-tls.h"
 #include "prodd/state.h"
 #include "prodd/static.h"
 #include "prodd/sampler.h"
@@ -138,12 +139,15 @@ prodd_load(const char *path, bool to_log, cJSON **errsp,
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
 	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
-		if (sitep != NULL &&
-		    prodd_load_site(cfg, to_log, errsp, sitep) < 0) {
+		/* the files the loader does not read: tls's cert and key */
+		if (srv_tls_check_cfg(cfg, &errs) == 0) {
+			if (sitep == NULL ||
+			    prodd_load_site(cfg, to_log, errsp, sitep) == 0)
+				return cfg;
 			cfg_free(cfg);
 			return NULL;
 		}
-		return cfg;
+		cfg_free(cfg);
 	}
 	if (errsp != NULL)
 		*errsp = view_config_errors_json(&errs);
@@ -238,6 +242,7 @@ prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 	struct static_site *site = NULL;
 	struct cfg *cfg = prodd_load(p->config_path, true, errors, &site);
 	const struct cfg *old = sup_cfg(p->sup);
+	char why[PATH_MAX + 256];
 
 	if (cfg == NULL) {
 		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: the file "
@@ -249,6 +254,19 @@ prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 	/* what needs a restart of prodd keeps its running value */
 	cfg_daemon_diff(&old->daemon, &cfg->daemon, prodd_daemon_change, NULL);
 	cfg_daemon_keep(&cfg->daemon, &old->daemon);
+	/* the certificate read again (rotation), or nothing changes */
+	if (server_reload_tls(p->srv, &cfg->daemon, why, sizeof why) < 0) {
+		log_error(NULL, "%s", why);
+		sup_note(p->sup, EVENT_RELOAD, "reload of %s refused: %s; "
+		    "nothing was changed", p->config_path, why);
+		snprintf(msg, msglen, "%s; nothing was changed", why);
+		if (errors != NULL) {
+			*errors = cJSON_CreateArray();
+			cJSON_AddItemToArray(*errors, cJSON_CreateString(why));
+		}
+		cfg_free(cfg);
+		return -1;
+	}
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	server_reconfigure(p->srv, &cfg->daemon);

@@ -12,6 +12,7 @@
 #include "prodd/server-http.h"
 #include "prodd/guard.h"
 #include "prodd/log.h"
+#include "prodd/server-tls.h"
 #include "prodd/strutil.h"
 #include "prodd/view.h"
 #include "prodd/webpath.h"
@@ -72,26 +73,31 @@ srv_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
+/* The mark is on the connection: a stream of a multiplexed connection
+ * (HTTP/2) is a wsi of its own, whose network wsi holds it. */
 static bool
 srv_over_tcp(struct lws *wsi)
 {
-	return lws_get_opaque_user_data(wsi) == &srv_tcp_mark;
+	struct lws *net = lws_get_network_wsi(wsi);
+
+	return lws_get_opaque_user_data(net != NULL ? net : wsi) ==
+	    &srv_tcp_mark;
 }
 
-void
+int
 srv_http_adopt(struct lws_vhost *vh, int fd, bool tcp)
 {
 	lws_adopt_desc_t info;
 
 	memset(&info, 0, sizeof info);
 	info.vh = vh;
-	/* TLS, once the vhost has it, on the TCP listener only */
+	/* TLS, when the vhost has it (daemon.tls), on the TCP listener
+	 * only: the control socket stays plain */
 	info.type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
 	    (tcp ? LWS_ADOPT_ALLOW_SSL : 0);
 	info.fd.sockfd = fd;
 	info.opaque = tcp ? &srv_tcp_mark : NULL;
-	if (lws_adopt_descriptor_vhost_via_info(&info) == NULL)
-		log_warn(NULL, "http: a new connection could not be served");
+	return lws_adopt_descriptor_vhost_via_info(&info) != NULL ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -623,6 +629,9 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    &p->ws : NULL, in, len, srv_over_tcp(wsi)) != 0)
 			return -1;
 		break;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* the vhost's SSL_CTX, once, when daemon.tls is set */
+		return srv_tls_attach(srv_of(wsi)->tls, user) < 0 ? 1 : 0;
 	case LWS_CALLBACK_HTTP:
 		if (srv_http(wsi, p, in) < 0)
 			return -1;

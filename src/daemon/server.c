@@ -7,7 +7,9 @@
  * accepted connection into the vhost, marked with the listener it came
  * from; the transactions are server-http.c's. Here: the lifecycle (the
  * two-stage destroy), the token (token_file, or PRODD_TOKEN) and the
- * guards' settings, which a reload replaces.
+ * guards' settings, which a reload replaces. With daemon.tls the vhost
+ * has an SSL_CTX (server-tls.c) used by the TCP listener's connections
+ * only; a reload reads its files again.
  */
 #include "prodd/server.h"
 #include "prodd/fileio.h"
@@ -15,9 +17,11 @@
 #include "prodd/log.h"
 #include "prodd/server-http.h"
 #include "prodd/server-listen.h"
+#include "prodd/server-tls.h"
 #include "prodd/xmalloc.h"
 
 #include <libwebsockets.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,7 @@ struct server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	struct srv_listen *tcp_l, *unix_l;
+	struct srv_tls *tls;		/* NULL: plain HTTP */
 	char *listen_host;		/* for the Host check */
 	bool closing;
 };
@@ -106,18 +111,26 @@ server_reconfigure(struct server *srv, const struct cfg_daemon *d)
 		    "allowed with it");
 }
 
-/* A connection accepted on the TCP port. */
+/* A connection accepted on the TCP port. A TLS handshake refused during
+ * the adoption (plain HTTP on the port, an old version) was logged at
+ * debug level already: it is the client's, not prodd's, failure. */
 static void
 srv_accept_tcp_cb(void *arg, int fd)
 {
-	srv_http_adopt(((struct server *)arg)->vh, fd, true);
+	struct server *srv = arg;
+	unsigned long refused = srv->tls ? srv_tls_refusals(srv->tls) : 0;
+
+	if (srv_http_adopt(srv->vh, fd, true) < 0 && (srv->tls == NULL ||
+	    srv_tls_refusals(srv->tls) == refused))
+		log_warn(NULL, "http: a new connection could not be served");
 }
 
 /* A connection accepted on the control socket. */
 static void
 srv_accept_unix_cb(void *arg, int fd)
 {
-	srv_http_adopt(((struct server *)arg)->vh, fd, false);
+	if (srv_http_adopt(((struct server *)arg)->vh, fd, false) < 0)
+		log_warn(NULL, "http: a new connection could not be served");
 }
 
 struct server *
@@ -135,6 +148,17 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	srv->http.guard = guard_new();
 	srv->listen_host = xstrdup(d->listen_host);
 	srv_configure(srv, d);
+	if (d->tls_cert != NULL && d->tls_key != NULL) {
+		char why[PATH_MAX + 256];
+
+		if ((srv->tls = srv_tls_new(d->tls_cert, d->tls_key, why,
+		    sizeof why)) == NULL) {
+			snprintf(err, errlen, "tls: %s", why);
+			server_free(srv);
+			return NULL;
+		}
+		srv->http.tls = srv->tls;
+	}
 
 	/* the sockets first: their failures are the ones a user meets */
 	if ((tcp_fd = srv_listen_tcp(d->listen_host, d->listen_port, err,
@@ -150,6 +174,8 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	info.foreign_loops = foreign;
 	info.user = &srv->http;
 	info.pcontext = &srv->ctx;
+	if (srv->tls != NULL)
+		srv_tls_context_info(&info);
 	srv->ctx = lws_create_context(&info);
 	if (srv->ctx == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server (is the "
@@ -163,16 +189,26 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	info.protocols = srv_http_protocols();
 	info.timeout_secs = 20;
 	info.keepalive_timeout = 30;
+	if (srv->tls != NULL)
+		srv_tls_vhost_info(&info);
 	if ((srv->vh = lws_create_vhost(srv->ctx, &info)) == NULL) {
-		snprintf(err, errlen, "cannot start the HTTP server: no vhost");
+		snprintf(err, errlen, "cannot start the HTTP server: %s",
+		    srv->tls != NULL ? "TLS could not be set up" : "no vhost");
 		goto fail_ctx;
 	}
 	srv->tcp_l = srv_listen_start(loop, tcp_fd, NULL, srv_accept_tcp_cb,
 	    srv);
 	srv->unix_l = srv_listen_start(loop, unix_fd, d->control_socket,
 	    srv_accept_unix_cb, srv);
-	log_notice(NULL, "listening on http://%s:%d and %s", d->listen_host,
-	    d->listen_port, d->control_socket);
+	log_notice(NULL, "listening on %s://%s:%d and %s", srv->tls != NULL ?
+	    "https" : "http", d->listen_host, d->listen_port,
+	    d->control_socket);
+	if (srv->tls != NULL) {
+		char desc[256];
+
+		srv_tls_describe(srv->tls, desc, sizeof desc);
+		log_notice(NULL, "https: certificate %s", desc);
+	}
 	if (!guard_has_token(srv->http.guard))
 		log_notice(NULL, "no token configured: over TCP the API is "
 		    "read-only");
@@ -195,6 +231,24 @@ fail:
 	}
 	server_free(srv);
 	return NULL;
+}
+
+int
+server_reload_tls(struct server *srv, const struct cfg_daemon *d, char *err,
+    size_t errlen)
+{
+	char why[PATH_MAX + 256], desc[256];
+
+	if (srv->tls == NULL || d->tls_cert == NULL || d->tls_key == NULL)
+		return 0;
+	if (srv_tls_reload(srv->tls, d->tls_cert, d->tls_key, why,
+	    sizeof why) < 0) {
+		snprintf(err, errlen, "tls: %s", why);
+		return -1;
+	}
+	srv_tls_describe(srv->tls, desc, sizeof desc);
+	log_notice(NULL, "https: certificate read again: %s", desc);
+	return 0;
 }
 
 void
@@ -229,6 +283,7 @@ server_free(struct server *srv)
 	if (srv->ctx != NULL)
 		lws_context_destroy(srv->ctx);
 	guard_free(srv->http.guard);
+	srv_tls_free(srv->tls);
 	free(srv->listen_host);
 	free(srv);
 }

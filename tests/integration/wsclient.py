@@ -9,8 +9,9 @@ prints what it saw and exits 0 when it saw what it should, 1 otherwise.
 
   wsclient.py SCENARIO [ARGS...]      (see the sc_* functions)
 
-The address comes from WS_URL (ws://127.0.0.1:PORT/ws) or WS_UNIX (the
-control socket's path), the token from WS_TOKEN.
+The address comes from WS_URL (ws://127.0.0.1:PORT/ws, or wss:// with
+the CA file in WS_CAFILE) or WS_UNIX (the control socket's path), the
+token from WS_TOKEN.
 """
 import base64
 import hashlib
@@ -52,6 +53,12 @@ class WS:
                 self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
                                      rcvbuf)
             self.sock.connect((h, int(p)))
+            if url.startswith("wss://"):
+                # TLS, checked against WS_CAFILE (else the system's CAs)
+                import ssl
+                ctx = ssl.create_default_context(
+                    cafile=os.environ.get("WS_CAFILE"))
+                self.sock = ctx.wrap_socket(self.sock, server_hostname=h)
             host = hostport
         self.sock.settimeout(timeout)
         key = base64.b64encode(os.urandom(16)).decode()

@@ -299,6 +299,11 @@ test_full_schema(void **state)
 	assert_int_equal(d->rate_window_ms, 1000);
 	assert_string_equal(d->tls_cert + strlen(dir), "/tls/cert.pem");
 	assert_string_equal(d->tls_key, "/etc/prodd/key.pem");
+	/* where the keys are, for the daemon's errors about the files */
+	assert_int_equal(d->tls_cert_mark.line, 11);
+	assert_int_equal(d->tls_cert_mark.col, 10);
+	assert_int_equal(d->tls_key_mark.line, 11);
+	assert_int_equal(d->tls_key_mark.col, 30);
 	assert_int_equal(d->log_level, 4);
 	assert_int_equal(d->sample_interval_ms, 500);
 	assert_int_equal(d->history, 120);
