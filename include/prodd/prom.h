@@ -27,8 +27,8 @@ enum prom_reason {
 	PROM_REASON_SIGNAL,		/* killed by a signal */
 	PROM_REASON_UNHEALTHY,		/* on_unhealthy: restart */
 	PROM_REASON_MEMORY_LIMIT,	/* over memory_limit */
-	PROM_REASON_WATCHDOG,		/* (no source yet: always 0) */
-	PROM_REASON_START_TIMEOUT,	/* (no source yet: always 0) */
+	PROM_REASON_WATCHDOG,
+	PROM_REASON_START_TIMEOUT,
 	PROM_NREASONS
 };
 

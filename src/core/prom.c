@@ -34,6 +34,10 @@ prom_restart_reason(enum fsm_event ev, enum fsm_state from, int exit_signal,
 			return PROM_REASON_UNHEALTHY;
 		if (cause == FSM_EV_LIMIT)
 			return PROM_REASON_MEMORY_LIMIT;
+		if (cause == FSM_EV_WATCHDOG)
+			return PROM_REASON_WATCHDOG;
+		if (cause == FSM_EV_START_TIMEOUT)
+			return PROM_REASON_START_TIMEOUT;
 	}
 	if (ev == FSM_EV_EXIT && exit_signal != 0)
 		return PROM_REASON_SIGNAL;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "prodd/config.h"
 #include "prodd/notify.h"
 
 static enum notify_result
@@ -167,6 +168,46 @@ test_status_text(void **state)
 	assert_int_equal(strlen(m.status), NOTIFY_STATUS_MAX - 1);
 }
 
+static struct cfg *
+load(const char *text, struct cfg_errors *errs)
+{
+	memset(errs, 0, sizeof *errs);
+	return cfg_load_buffer("/x/services.yaml", text, strlen(text), NULL,
+	    errs);
+}
+
+/* notify, start_timeout and watchdog: defaults, values, the check that
+ * watchdog needs notify, and that a change restarts the service */
+static void
+test_config_keys(void **state)
+{
+	struct cfg_errors errs;
+	struct cfg *a, *b;
+
+	(void)state;
+	a = load("services:\n  - name: a\n    command: x\n", &errs);
+	assert_non_null(a);
+	assert_false(a->services[0].notify);
+	assert_int_equal(a->services[0].start_timeout_ms, 0);
+	assert_int_equal(a->services[0].watchdog_ms, 0);
+	b = load("services:\n  - name: a\n    command: x\n    notify: true\n"
+	    "    start_timeout: 90s\n    watchdog: 2s\n", &errs);
+	assert_non_null(b);
+	assert_true(b->services[0].notify);
+	assert_int_equal(b->services[0].start_timeout_ms, 90000);
+	assert_int_equal(b->services[0].watchdog_ms, 2000);
+	assert_false(cfg_service_equal(&a->services[0], &b->services[0]));
+	cfg_free(a);
+	cfg_free(b);
+	a = load("services:\n  - name: a\n    command: x\n    watchdog: 2s\n",
+	    &errs);
+	assert_null(a);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].text, "4:5: 'watchdog' needs "
+	    "'notify: true'"));
+	cfg_errors_free(&errs);
+}
+
 int
 main(void)
 {
@@ -176,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_config_keys),
 	};
 
 	return cmocka_run_group_tests_name("notify", tests, NULL, NULL);
