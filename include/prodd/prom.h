@@ -57,6 +57,8 @@ struct prom_service {
 	int64_t memory_limit;		/* bytes; 0: none (no sample) */
 	const struct metrics_svc *m;	/* never NULL */
 	const struct health_state *health;	/* NULL: no check */
+	bool notify;			/* notify: true */
+	uint64_t notify_dropped;	/* datagrams of others dropped */
 };
 
 /* prodd's own process (the client libraries' process_* families). */

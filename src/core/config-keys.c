@@ -354,12 +354,12 @@ static const struct kdef service_keys[] = {
 	    "NOTIFY_SOCKET (the sd_notify protocol), and its health check, "
 	    "if any, passed."),
 	KEY("start_timeout", CFG_CHANGE_SERVICE,
-	    AS_DUR(struct cfg_service, start_timeout_ms, "0", 0, DAY_MS),
+	    AS_DUR(struct cfg_service, start_timeout_ms, "0s", 0, DAY_MS),
 	    .example = "5m",
 	    .doc = "Not ready this long after the spawn: stopped, counted as a "
 	    "failed start (EXTEND_TIMEOUT_USEC extends it); 0: no limit."),
 	KEY("watchdog", CFG_CHANGE_SERVICE,
-	    AS_DUR(struct cfg_service, watchdog_ms, "0", 0, DAY_MS),
+	    AS_DUR(struct cfg_service, watchdog_ms, "0s", 0, DAY_MS),
 	    .example = "30s",
 	    .doc = "Needs notify: no WATCHDOG=1 this long after READY=1 or the "
 	    "last one, or WATCHDOG=trigger: restarted (\"watchdog timeout\"); "

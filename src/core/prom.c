@@ -308,6 +308,14 @@ prom_services(struct strbuf *sb, const struct prom_model *pm)
 				    "reason", prom_reasons[r],
 				    (double)pm->svcs[i].restarts[r]);
 	}
+	name = "prodd_service_notify_dropped_total";
+	prom_family(sb, name, "counter", "Datagrams on a notify: true "
+	    "service's NOTIFY_SOCKET that were dropped: sent by a process "
+	    "outside the service, or refused.");
+	for (size_t i = 0; i < pm->nsvcs; i++)
+		if (pm->svcs[i].notify)
+			prom_svc_sample(sb, name, pm->svcs[i].name, NULL, NULL,
+			    (double)pm->svcs[i].notify_dropped);
 }
 
 /* The check-latency histogram, cumulative, and the failures. */
