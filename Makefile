@@ -55,7 +55,7 @@ CORE_LIB := $(BUILD)/libprodd-core.a
 PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-demo
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit integration bench clean install
+.PHONY: all deps run test check unit integration bench clean install fuzz
 all: $(PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
@@ -115,6 +115,39 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
 
+# The fuzz targets (tests/fuzz/fuzz_*.c, libFuzzer): a separate clang
+# build of the common and core objects in build/fuzz, instrumented for the
+# fuzzer with ASan and UBSan; each target runs FUZZ_TIME seconds from its
+# seed corpus tests/fuzz/corpus/NAME (tests/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 5
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARNINGS) -fsanitize=fuzzer-no-link \
+	$(FUZZ_SAN) $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+fuzzobj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/libprodd-common.a: $(call fuzzobj,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/libprodd-core.a: $(call fuzzobj,$(CORE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libprodd-core.a $(FUZZ_DIR)/libprodd-common.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+fuzz: $(FUZZ_TARGETS)
+	@FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 # Installs only what is missing; silent when everything is there.
 deps:
 	@sh packaging/deps.sh
@@ -160,4 +193,4 @@ bench: all
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

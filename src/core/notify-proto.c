@@ -60,9 +60,11 @@ notify_status(struct notify_msg *m, const char *v, size_t n)
 {
 	size_t keep = n < NOTIFY_STATUS_MAX - 1 ? n : NOTIFY_STATUS_MAX - 1;
 
-	/* cut before a continuation byte, so no character is split */
+	/* cut before a continuation byte, so no character is split (at most
+	 * 3 back: a character has at most 3; more is not UTF-8 anyway) */
 	if (keep < n)
-		while (keep > 0 && ((unsigned char)v[keep] & 0xC0) == 0x80)
+		for (int back = 0; back < 3 && keep > 0 &&
+		    ((unsigned char)v[keep] & 0xC0) == 0x80; back++)
 			keep--;
 	for (size_t i = 0; i < keep; i++) {
 		unsigned char c = (unsigned char)v[i];

@@ -376,8 +376,8 @@ prom_system(struct strbuf *sb, const struct metrics_host *h)
 	static const char *const disk_helps[3] = {
 		"Size of the filesystem of each daemon.disks mount.",
 		"Bytes used on the filesystem of each daemon.disks mount.",
-		"Bytes available to unprivileged users on each daemon.disks "
-		    "mount.",
+		("Bytes available to unprivileged users on each daemon.disks "
+		    "mount."),
 	};
 	const char *name = "prodd_system_cpu_core_usage_ratio";
 	char cpu[16];
