@@ -81,6 +81,10 @@ write_config <<YAML
     restart: never
     shell: true
     command: "systemd-notify EXTEND_TIMEOUT_USEC=4000000; sleep 1.8; systemd-notify --ready; exec sleep 1000"
+  - name: wsstat
+    notify: true
+    shell: true
+    command: "systemd-notify --ready; $(until_f ws); systemd-notify --status=ws-seen; exec sleep 1000"
   - name: as-root
     notify: true
     shell: true
@@ -108,6 +112,29 @@ check "phases is starting before READY=1" state_is phases starting
 touch "$G/two"
 check "a new STATUS= is in the API within 1 s" poll 1 status_is phases two
 check "READY=1 after it makes it running" poll 3 state_is phases running
+
+# ---- STATUS on /ws and in prodctl status -----------------------------------
+check "wsstat is running" poll 5 state_is wsstat running
+out=$(WS_UNIX=$STATE/prodd.sock GO=$G/ws LIBDIR=$LIBDIR timeout 20 python3 - <<'PY'
+import os, sys, time
+sys.path.insert(0, os.environ["LIBDIR"])
+from wsclient import WS
+ws = WS()
+ws.recv()					# the snapshot
+open(os.environ["GO"], "w").close()
+t0 = time.monotonic()
+m = ws.recv_until(lambda m: m.get("type") == "metrics" and
+    m.get("status_text", {}).get("wsstat") == "ws-seen", 10)
+print("%.2f" % (time.monotonic() - t0))
+PY
+)
+# the texts ride on the metrics messages, one each sample_interval (1 s
+# here): the bound is that interval, plus the service's own polling
+check "a STATUS= reaches /ws clients within a sample interval (${out:-none} s)" \
+	awk -v t="${out:-99}" 'BEGIN { exit !(t < 1.5) }'
+"$BUILD/prodctl" --socket "$STATE/prodd.sock" status >"$T/ctl" 2>&1
+check "prodctl status shows a running service's STATUS= text" \
+	grep -Eq '^as-root +running .*root-ok' "$T/ctl"
 
 # ---- a foreign process ----------------------------------------------------
 sock=$(svc guarded 'j["pid"]')
