@@ -184,7 +184,7 @@ test: deps
 	bash tests/summary.sh build build/sanitize || rc=1; \
 	exit $$rc
 
-# Every benchmark, one after the other (~30 minutes, bench/ws.sh's 10-minute
+# Every benchmark, one after the other (~32 minutes, bench/ws.sh's 10-minute
 # RSS run included); results in bench/README.md.
 bench: all
 	sh bench/config.sh
@@ -194,6 +194,7 @@ bench: all
 	sh bench/sample.sh
 	sh bench/metrics.sh
 	sh bench/ws.sh
+	sh bench/notify.sh
 
 clean:
 	rm -rf build
