@@ -67,6 +67,7 @@ struct view_service {
 	const char *status_text, *notify_phase;
 	bool notify_ready;
 	int notify_errno;		/* -1: none */
+	int notify_exit_errno;		/* ERRNO= of the last exit; -1: none */
 	int notify_main_pid;		/* 0: none */
 	uint64_t notify_dropped;
 };

@@ -155,7 +155,7 @@ view_service_json(const struct view_service *s)
 		cJSON_AddItemToObject(e, "at", view_time(s->exit_at_ms));
 		if (s->notify)
 			cJSON_AddItemToObject(e, "errno", view_int_or_null(
-			    s->notify_errno >= 0, s->notify_errno));
+			    s->notify_exit_errno >= 0, s->notify_exit_errno));
 	} else {
 		cJSON_AddNullToObject(o, "last_exit");
 	}

@@ -69,6 +69,7 @@ api_fill(const struct api *api, const struct sup_svc *s, struct svc_view *sv,
 		v->notify_ready = nv.ready;
 		v->notify_phase = nv.phase;
 		v->notify_errno = nv.errno_value;
+		v->notify_exit_errno = nv.exit_errno;
 		v->notify_main_pid = nv.main_pid;
 	}
 	v->has_metrics = m->valid;

@@ -64,6 +64,7 @@ struct sup_svc {
 	char status_text[NOTIFY_STATUS_MAX];
 	const char *notify_phase;	/* "reloading", "stopping", NULL */
 	int notify_errno;		/* ERRNO=, or -1 */
+	int exit_errno;			/* ERRNO= when it last exited, or -1 */
 	pid_t notify_mainpid;		/* MAINPID=, or 0 */
 	bool down_by_hand;		/* kept down across restarts of prodd */
 	bool removed;			/* gone from the config: free when idle */

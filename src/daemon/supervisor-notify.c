@@ -69,7 +69,7 @@ sup_notify_init(struct sup_svc *s)
 	uv_timer_init(s->sup->loop, &s->watchdog);
 	s->start_timer.data = s->watchdog.data = s;
 	s->handles += 2;
-	s->notify_errno = -1;
+	s->notify_errno = s->exit_errno = -1;
 }
 
 /* The health side is satisfied: no check, or its last result passed. */
@@ -254,6 +254,7 @@ sup_svc_notify(const struct sup_svc *s, struct sup_notify_view *v)
 		v->ready = s->notified_ready;
 		v->phase = s->notify_phase;
 		v->errno_value = s->notify_errno;
+		v->exit_errno = s->exit_errno;
 		v->main_pid = (int)s->notify_mainpid;
 	}
 	return s->notify != NULL ? notify_sock_dropped(s->notify) : 0;

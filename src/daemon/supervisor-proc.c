@@ -126,6 +126,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	sup_emit(sup, &e);
 	logs_note(s->logs, clock_wall_ms(), e.reason);
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
+	s->exit_errno = s->notify_errno;
 	sup_notify_stop(s);
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);

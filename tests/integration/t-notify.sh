@@ -3,7 +3,8 @@
 # protocol), black-box: a notify service's dependents wait for its READY=1;
 # its STATUS= text is in the API within 1 s; a live process outside the
 # service can neither make it ready nor change its status (dropped and
-# counted) while the service's own READY=1 is accepted; MAINPID= naming a
+# counted) while the service's own READY=1 is accepted; ERRNO= goes into
+# last_exit; MAINPID= naming a
 # process outside the session is ignored, one inside is shown; a missed
 # watchdog restarts the service ("watchdog timeout"), WATCHDOG=trigger too;
 # start_timeout stops a service that never gets ready, and
@@ -85,6 +86,11 @@ write_config <<YAML
     notify: true
     shell: true
     command: "systemd-notify --ready; $(until_f ws); systemd-notify --status=ws-seen; exec sleep 1000"
+  - name: errno
+    notify: true
+    restart: never
+    shell: true
+    command: "systemd-notify --ready ERRNO=5; $(until_f errno); exit 1"
   - name: as-root
     notify: true
     shell: true
@@ -176,6 +182,13 @@ check "not ready within start_timeout: failed (restart: never)" poll 5 state_is 
 check "the reason says so" eval '[[ "$(svc slow "j[\"reason\"]")" == *"start_timeout"* ]]'
 check "EXTEND_TIMEOUT_USEC extends start_timeout" poll 4 state_is extended running
 check "extended was never stopped" test "$(events service=extended to=stopping | wc -l)" -eq 0
+
+# ---- ERRNO --------------------------------------------------------------
+check "errno is running" poll 3 state_is errno running
+check "ERRNO= is shown while it runs" test "$(svc errno 'j["notify"]["errno"]')" = 5
+touch "$G/errno"
+check "errno has exited (restart: never)" poll 3 state_is errno failed
+check "ERRNO= goes into last_exit" test "$(svc errno 'j["last_exit"]["errno"]')" = 5
 
 # ---- systemd-notify as root and as nobody ---------------------------------
 check "systemd-notify --ready as root" poll 3 state_is as-root running
