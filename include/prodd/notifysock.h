@@ -31,10 +31,10 @@ typedef void (*notify_msg_fn)(void *arg, const struct notify_msg *m,
     pid_t sender);
 
 /*
- * The socket for service name: state_dir/n/HASH (HASH: 8 hex digits of the
- * name), or, when that path is longer than sun_path holds,
- * /tmp/prodd-notify-UID-HASH2/HASH (HASH2: of state_dir; a warning says
- * so). owner/group: the service's user and group (-1: prodd's). NULL
+ * The socket for service name: state_dir/n/NAME, or state_dir/n/HASH
+ * (HASH: 8 hex digits of the name) when that is longer than sun_path
+ * holds, or, when that is too, /tmp/prodd-notify-UID-HASH2/HASH (HASH2: of
+ * state_dir; a warning says so). owner/group: the service's user and group (-1: prodd's). NULL
  * with the reason in err.
  */
 struct notify_sock *notify_sock_open(uv_loop_t *loop, const char *state_dir,

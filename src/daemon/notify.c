@@ -193,7 +193,10 @@ notify_place(struct notify_sock *ns, const char *state_dir, const char *name,
 	int n;
 
 	snprintf(dir, sizeof dir, "%s/n", state_dir);
-	n = snprintf(ns->path, sizeof ns->path, "%s/%08x", dir, h);
+	/* the name when it fits (names are path-safe), else its hash */
+	n = snprintf(ns->path, sizeof ns->path, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof ns->path)
+		n = snprintf(ns->path, sizeof ns->path, "%s/%08x", dir, h);
 	if (n < 0 || (size_t)n >= sizeof ns->path) {
 		snprintf(dir, sizeof dir, "/tmp/prodd-notify-%u-%08x",
 		    (unsigned)getuid(), notify_hash(state_dir));

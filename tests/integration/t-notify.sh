@@ -17,7 +17,7 @@ trap cleanup_all EXIT
 
 need systemd-notify "the notify tests" || { finish; exit $?; }
 
-api() { curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
+api() { curl -s -m 10 --unix-socket "${SOCK:-$STATE/prodd.sock}" "http://localhost$1"; }
 # svc NAME EXPR: a python expression on the service's JSON as "j"
 svc() { api "/api/services/$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)" 2>/dev/null; }
 state_is() { [ "$(svc "$1" 'j["state"]')" = "$2" ]; }
@@ -205,4 +205,36 @@ check "nobody's socket is owned by nobody, mode 0600" \
 
 check "prodd stops cleanly" stop_prodd
 check "the sockets are removed at exit" test -z "$(ls -A "$STATE/n" 2>/dev/null)"
+
+# ---- deep state_dirs: the name's hash, then /tmp ---------------------------
+# deep DIRLEN: a prodd whose state_dir is DIRLEN bytes long (its control
+# socket beside it), with one notify service; its socket's path in $sock
+deep() {
+	new_env
+	STATE=$T/$(printf 'd%.0s' $(seq 1 $(($1 - ${#T} - 1))))
+	SOCK=$T/c.sock
+	write_config <<YAML
+  - name: a-rather-long-service-name-for-the-path
+    notify: true
+    shell: true
+    command: "systemd-notify --ready; exec sleep 1000"
+YAML
+	sed -i "s|^daemon:\$|daemon:\\n  control_socket: $SOCK|" "$T/s.yaml"
+	start_prodd
+	poll 5 state_is a-rather-long-service-name-for-the-path running
+	sock=$(svc a-rather-long-service-name-for-the-path 'j["pid"]')
+	sock=$(tr '\0' '\n' <"/proc/$sock/environ" 2>/dev/null | sed -n 's/^NOTIFY_SOCKET=//p')
+}
+deep 80
+check "a deep state_dir: the name's hash in state_dir/n, and READY=1 works" \
+	eval '[[ $sock =~ ^$STATE/n/[0-9a-f]{8}$ ]] && state_is a-rather-long-service-name-for-the-path running'
+stop_prodd
+cleanup
+deep 110
+check "deeper: a socket in /tmp, READY=1 works" \
+	eval '[[ $sock =~ ^/tmp/prodd-notify-[0-9]+-[0-9a-f]{8}/[0-9a-f]{8}$ ]] && state_is a-rather-long-service-name-for-the-path running'
+check "with a warning that says where" grep -q 'too deep for a socket path.*the notify socket is /tmp/prodd-notify-' "$PLOG"
+fb=${sock%/*}
+stop_prodd
+rm -rf "$fb"
 finish
