@@ -6,14 +6,17 @@
 # old-protocol client. mandoc, groff-base, bsdextrautils (col) and
 # systemd (systemd-analyze)
 # are for t-install's checks of the man pages and the unit; debhelper,
-# dpkg-dev and lintian for make package / make check-package.
+# dpkg-dev and lintian for make package / make check-package. systemd
+# is also for systemd-notify (the notify tests); clang and
+# libclang-rt-14-dev (libFuzzer's runtime, only a recommendation of clang)
+# for make fuzz.
 set -eu
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
 libcmocka-dev libssl-dev openssl curl valgrind procps iproute2 python3 wrk
 util-linux prometheus mandoc groff-base bsdextrautils systemd debhelper
-dpkg-dev lintian"
+dpkg-dev lintian clang libclang-rt-14-dev"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |

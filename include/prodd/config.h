@@ -113,6 +113,9 @@ struct cfg_service {
 	struct cfg_logopts log;
 	bool enabled;
 	int64_t ready_after_ms;		/* no check: alive this long is ready */
+	bool notify;			/* ready at READY=1 (sd_notify) */
+	int64_t start_timeout_ms;	/* 0: no limit */
+	int64_t watchdog_ms;		/* 0: off; needs notify */
 	struct cfg_mark mark;		/* of the service's mapping */
 };
 

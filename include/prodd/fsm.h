@@ -40,6 +40,8 @@ enum fsm_event {
 	FSM_EV_EXIT,		/* the process ended */
 	FSM_EV_TIMER,		/* its timer fired: backoff over, or stop timeout */
 	FSM_EV_STABLE,		/* ran restart_window without trouble */
+	FSM_EV_START_TIMEOUT,	/* not ready within start_timeout */
+	FSM_EV_WATCHDOG,	/* notify watchdog missed, or triggered */
 	FSM_NEVENTS
 };
 

@@ -27,8 +27,8 @@ enum prom_reason {
 	PROM_REASON_SIGNAL,		/* killed by a signal */
 	PROM_REASON_UNHEALTHY,		/* on_unhealthy: restart */
 	PROM_REASON_MEMORY_LIMIT,	/* over memory_limit */
-	PROM_REASON_WATCHDOG,		/* (no source yet: always 0) */
-	PROM_REASON_START_TIMEOUT,	/* (no source yet: always 0) */
+	PROM_REASON_WATCHDOG,
+	PROM_REASON_START_TIMEOUT,
 	PROM_NREASONS
 };
 
@@ -57,6 +57,8 @@ struct prom_service {
 	int64_t memory_limit;		/* bytes; 0: none (no sample) */
 	const struct metrics_svc *m;	/* never NULL */
 	const struct health_state *health;	/* NULL: no check */
+	bool notify;			/* notify: true */
+	uint64_t notify_dropped;	/* datagrams of others dropped */
 };
 
 /* prodd's own process (the client libraries' process_* families). */

@@ -55,6 +55,14 @@ struct spawn_req {
 int spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
     int out_fd, int err_fd, char *err, size_t errlen);
 /*
+ * The same, with variables of prodd's own for this spawn (NOTIFY_SOCKET,
+ * WATCHDOG_USEC: at most SPAWN_EXTRA_ENV_MAX), set after every other.
+ */
+#define SPAWN_EXTRA_ENV_MAX 4
+int spawn_prepare_env(struct spawn_req *r, const struct cfg_service *svc,
+    const struct cfg_env *extra, size_t nextra, int out_fd, int err_fd,
+    char *err, size_t errlen);
+/*
  * The same for one run of svc's exec health check (health.exec_argv): as
  * svc's user and group, with its limits, in its working_dir, with prodd's
  * environment, svc's environment and its user's HOME, USER, LOGNAME and

@@ -89,6 +89,21 @@ int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
 const struct health_state *sup_svc_health(const struct sup_svc *s);
 /* Its automatic restarts for reason r (they add up to fsm.restarts). */
 uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r);
+/* What a notify: true service said (SPEC §3): its STATUS= text (NULL:
+ * none since the spawn), whether READY=1 came, RELOADING/STOPPING shown
+ * until the next READY=1, ERRNO= (-1: none; of this instance, and of the
+ * one that last exited), MAINPID= (0: none). */
+struct sup_notify_view {
+	const char *status_text;
+	bool ready;
+	const char *phase;
+	int errno_value;
+	int exit_errno;			/* ERRNO= of the instance that last
+					 * exited, or -1 */
+	int main_pid;
+};
+/* Fills *v when not NULL; returns the datagrams dropped so far. */
+uint64_t sup_svc_notify(const struct sup_svc *s, struct sup_notify_view *v);
 /* The sampler saw name over its memory_limit long enough: restart it
  * (nothing when it is unknown or not running). */
 void sup_over_limit(struct supervisor *sup, const char *name,

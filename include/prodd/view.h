@@ -61,6 +61,15 @@ struct view_service {
 	 * history values of each (0: all) */
 	const struct mring *hist_cpu, *hist_rss;
 	uint32_t history;
+	/* notify: true (SPEC §3): status_text is the STATUS= text (NULL:
+	 * none, also for other services); the rest is shown in "notify" */
+	bool notify;
+	const char *status_text, *notify_phase;
+	bool notify_ready;
+	int notify_errno;		/* -1: none */
+	int notify_exit_errno;		/* ERRNO= of the last exit; -1: none */
+	int notify_main_pid;		/* 0: none */
+	uint64_t notify_dropped;
 };
 
 /* Counts for prodd's health. */

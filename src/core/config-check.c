@@ -256,6 +256,9 @@ cfg_check_service(struct pctx *p, void *obj, yaml_node_t *map,
 		    "'backoff_max' is shorter than 'restart_delay'");
 	if (s->backoff_max_ms < s->restart_delay_ms)
 		s->backoff_max_ms = s->restart_delay_ms;
+	if (s->watchdog_ms > 0 && !s->notify)
+		cfg_nerr(p, seen[cfg_key_index(sec, "watchdog")], "'watchdog' "
+		    "needs 'notify: true' (service %s)", who);
 
 	/* dependencies: itself, or one listed twice */
 	for (size_t i = 0; i < s->ndeps; i++) {

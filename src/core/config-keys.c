@@ -355,6 +355,22 @@ static const struct kdef service_keys[] = {
 	KEY("ready_after", CFG_CHANGE_SERVICE,
 	    AS_DUR(struct cfg_service, ready_after_ms, "1s", 0, HOUR_MS),
 	    .doc = "With no health check: alive this long counts as healthy."),
+	KEY("notify", CFG_CHANGE_SERVICE,
+	    AS_BOOL(struct cfg_service, notify, "false"),
+	    .doc = "true: ready when the service itself sends READY=1 on its "
+	    "NOTIFY_SOCKET (the sd_notify protocol), and its health check, "
+	    "if any, passed."),
+	KEY("start_timeout", CFG_CHANGE_SERVICE,
+	    AS_DUR(struct cfg_service, start_timeout_ms, "0s", 0, DAY_MS),
+	    .example = "5m",
+	    .doc = "Not ready this long after the spawn: stopped, counted as a "
+	    "failed start (EXTEND_TIMEOUT_USEC extends it); 0: no limit."),
+	KEY("watchdog", CFG_CHANGE_SERVICE,
+	    AS_DUR(struct cfg_service, watchdog_ms, "0s", 0, DAY_MS),
+	    .example = "30s",
+	    .doc = "Needs notify: no WATCHDOG=1 this long after READY=1 or the "
+	    "last one, or WATCHDOG=trigger: restarted (\"watchdog timeout\"); "
+	    "the service gets WATCHDOG_USEC. 0: off."),
 };
 
 const struct section cfg_service_section = {

@@ -18,7 +18,8 @@ static const char *const fsm_state_names[FSM_NSTATES] = {
 
 static const char *const fsm_event_names[FSM_NEVENTS] = {
 	"start", "restart", "stop", "deps-ready", "spawn-failed", "ready",
-	"unhealthy", "limit", "exit", "timer", "stable",
+	"unhealthy", "limit", "exit", "timer", "stable", "start_timeout",
+	"watchdog",
 };
 
 const char *
@@ -384,6 +385,23 @@ t_limit(const struct cfg_service *c, struct fsm_svc *s,
 	fsm_begin_stop(c, s, in, out, s->cause);
 }
 
+/* starting + start_timeout, starting/running/unhealthy + watchdog: stop
+ * it, then the restart policy, as after a failure */
+static void
+t_timeout(const struct cfg_service *c, struct fsm_svc *s,
+    const struct fsm_in *in, struct fsm_out *out)
+{
+	if (in->ev == FSM_EV_START_TIMEOUT)
+		snprintf(s->cause, sizeof s->cause, "not ready within "
+		    "start_timeout (%s)", in->why ? in->why : "start_timeout");
+	else
+		snprintf(s->cause, sizeof s->cause, "watchdog timeout (%s)",
+		    in->why ? in->why : "no WATCHDOG=1 in time");
+	s->then_recover = true;
+	s->then_start = false;
+	fsm_begin_stop(c, s, in, out, s->cause);
+}
+
 /* starting/running/unhealthy + exit: unplanned */
 static void
 t_exit_alive(const struct cfg_service *c, struct fsm_svc *s,
@@ -464,16 +482,16 @@ t_stable(const struct cfg_service *c, struct fsm_svc *s,
 
 #define S FSM_STOPPED
 static const fsm_fn fsm_table[FSM_NSTATES][FSM_NEVENTS] = {
-	/*               START             RESTART          STOP             DEPS_READY    SPAWN_FAILED    READY    UNHEALTHY    LIMIT    EXIT             TIMER           STABLE */
-	[FSM_STOPPED] =  { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL },
-	[FSM_WAITING] =  { t_start_up,       t_start_up,      t_stop_waiting,  t_deps_ready, NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL },
-	[FSM_STARTING] = { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         t_spawn_failed, t_ready, t_unhealthy, t_limit, t_exit_alive,    NULL,           NULL },
-	[FSM_RUNNING] =  { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         NULL,           NULL,    t_unhealthy, t_limit, t_exit_alive,    NULL,           t_stable },
-	[FSM_UNHEALTHY]= { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         NULL,           t_ready, t_unhealthy, t_limit, t_exit_alive,    NULL,           t_stable },
-	[FSM_STOPPING] = { t_start_stopping, t_start_stopping,t_stop_stopping, NULL,         NULL,           NULL,    NULL,        NULL,    t_exit_stopping, t_stop_timeout, NULL },
-	[FSM_BACKOFF] =  { t_start_backoff,  t_start_backoff, t_stop_backoff,  NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            t_backoff_over, NULL },
-	[FSM_FAILED] =   { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL },
-	[FSM_EXITED] =   { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL },
+	/*               START             RESTART          STOP             DEPS_READY    SPAWN_FAILED    READY    UNHEALTHY    LIMIT    EXIT             TIMER           STABLE     START_TIMEOUT WATCHDOG */
+	[FSM_STOPPED] =  { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL,      NULL,      NULL },
+	[FSM_WAITING] =  { t_start_up,       t_start_up,      t_stop_waiting,  t_deps_ready, NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL,      NULL,      NULL },
+	[FSM_STARTING] = { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         t_spawn_failed, t_ready, t_unhealthy, t_limit, t_exit_alive,    NULL,           NULL,      t_timeout, t_timeout },
+	[FSM_RUNNING] =  { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         NULL,           NULL,    t_unhealthy, t_limit, t_exit_alive,    NULL,           t_stable,  NULL,      t_timeout },
+	[FSM_UNHEALTHY]= { t_start_up,       t_restart_alive, t_stop_alive,    NULL,         NULL,           t_ready, t_unhealthy, t_limit, t_exit_alive,    NULL,           t_stable,  NULL,      t_timeout },
+	[FSM_STOPPING] = { t_start_stopping, t_start_stopping,t_stop_stopping, NULL,         NULL,           NULL,    NULL,        NULL,    t_exit_stopping, t_stop_timeout, NULL,      NULL,      NULL },
+	[FSM_BACKOFF] =  { t_start_backoff,  t_start_backoff, t_stop_backoff,  NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            t_backoff_over, NULL,      NULL,      NULL },
+	[FSM_FAILED] =   { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL,      NULL,      NULL },
+	[FSM_EXITED] =   { t_start_idle,     t_start_idle,    t_stop_idle,     NULL,         NULL,           NULL,    NULL,        NULL,    NULL,            NULL,           NULL,      NULL,      NULL },
 };
 #undef S
 

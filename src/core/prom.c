@@ -34,6 +34,10 @@ prom_restart_reason(enum fsm_event ev, enum fsm_state from, int exit_signal,
 			return PROM_REASON_UNHEALTHY;
 		if (cause == FSM_EV_LIMIT)
 			return PROM_REASON_MEMORY_LIMIT;
+		if (cause == FSM_EV_WATCHDOG)
+			return PROM_REASON_WATCHDOG;
+		if (cause == FSM_EV_START_TIMEOUT)
+			return PROM_REASON_START_TIMEOUT;
 	}
 	if (ev == FSM_EV_EXIT && exit_signal != 0)
 		return PROM_REASON_SIGNAL;
@@ -304,6 +308,14 @@ prom_services(struct strbuf *sb, const struct prom_model *pm)
 				    "reason", prom_reasons[r],
 				    (double)pm->svcs[i].restarts[r]);
 	}
+	name = "prodd_service_notify_dropped_total";
+	prom_family(sb, name, "counter", "Datagrams on a notify: true "
+	    "service's NOTIFY_SOCKET that were dropped: sent by a process "
+	    "outside the service, or refused.");
+	for (size_t i = 0; i < pm->nsvcs; i++)
+		if (pm->svcs[i].notify)
+			prom_svc_sample(sb, name, pm->svcs[i].name, NULL, NULL,
+			    (double)pm->svcs[i].notify_dropped);
 }
 
 /* The check-latency histogram, cumulative, and the failures. */
@@ -364,8 +376,8 @@ prom_system(struct strbuf *sb, const struct metrics_host *h)
 	static const char *const disk_helps[3] = {
 		"Size of the filesystem of each daemon.disks mount.",
 		"Bytes used on the filesystem of each daemon.disks mount.",
-		"Bytes available to unprivileged users on each daemon.disks "
-		    "mount.",
+		("Bytes available to unprivileged users on each daemon.disks "
+		    "mount."),
 	};
 	const char *name = "prodd_system_cpu_core_usage_ratio";
 	char cpu[16];

@@ -45,6 +45,19 @@ view_ws_metrics_json(int64_t ts_ms, const struct metrics_host *host,
 		cJSON_AddItemToObject(svcs, s->name,
 		    view_service_metrics_json(s));
 	}
+	/* the STATUS= texts of notify services, with every sample (no
+	 * such service: no key) */
+	svcs = NULL;
+	for (size_t i = 0; i < services->n; i++) {
+		const struct view_service *s = services->at(services->arg, i);
+
+		if (s->notify && svcs == NULL)
+			svcs = cJSON_AddObjectToObject(o, "status_text");
+		if (s->notify)
+			cJSON_AddItemToObject(svcs, s->name, s->status_text ?
+			    cJSON_CreateString(s->status_text) :
+			    cJSON_CreateNull());
+	}
 	return o;
 }
 

@@ -153,8 +153,28 @@ view_service_json(const struct view_service *s)
 		cJSON_AddItemToObject(e, "signal", view_int_or_null(
 		    s->exit_signal != 0, s->exit_signal));
 		cJSON_AddItemToObject(e, "at", view_time(s->exit_at_ms));
+		if (s->notify)
+			cJSON_AddItemToObject(e, "errno", view_int_or_null(
+			    s->notify_exit_errno >= 0, s->notify_exit_errno));
 	} else {
 		cJSON_AddNullToObject(o, "last_exit");
+	}
+	cJSON_AddItemToObject(o, "status_text", view_str_or_null(
+	    s->status_text));
+	if (s->notify) {
+		cJSON *n = cJSON_AddObjectToObject(o, "notify");
+
+		cJSON_AddBoolToObject(n, "ready", s->notify_ready);
+		cJSON_AddItemToObject(n, "phase", view_str_or_null(
+		    s->notify_phase));
+		cJSON_AddItemToObject(n, "main_pid", view_int_or_null(
+		    s->notify_main_pid > 0, s->notify_main_pid));
+		cJSON_AddItemToObject(n, "errno", view_int_or_null(
+		    s->notify_errno >= 0, s->notify_errno));
+		cJSON_AddNumberToObject(n, "dropped",
+		    (double)s->notify_dropped);
+	} else {
+		cJSON_AddNullToObject(o, "notify");
 	}
 	view_health(o, s);
 	a = cJSON_AddArrayToObject(o, "dependencies");

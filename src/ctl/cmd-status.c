@@ -2,7 +2,7 @@
  * prodctl status [NAME...]: every service (or the named ones) as a table —
  * NAME STATE PID UPTIME CPU MEM RESTARTS HEALTH (status and the last
  * check's latency), then the reason for any
- * state but running — or, with --json, prodd's own JSON (the list, one
+ * state but running, or else the service's own STATUS= text — or, with --json, prodd's own JSON (the list, one
  * service, or an array for several names). An unknown name is reported on
  * stderr and makes the exit status 1, but the others are still shown: a
  * typo in one name should not hide the rest.
@@ -20,6 +20,7 @@ ctl_status_row(struct ctl_table *t, const cJSON *svc)
 	const char *name = ctl_json_str(svc, "name");
 	const char *state = ctl_json_str(svc, "state");
 	const char *reason = ctl_json_str(svc, "reason");
+	const char *text = ctl_json_str(svc, "status_text");
 	const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(svc,
 	    "metrics");
 	char buf[64];
@@ -41,7 +42,7 @@ ctl_status_row(struct ctl_table *t, const cJSON *svc)
 	if (state != NULL && strcmp(state, "running") != 0 && reason != NULL)
 		ctl_table_add(t, CTL_COLOR_DIM, reason);
 	else
-		ctl_table_add(t, CTL_COLOR_NONE, "");
+		ctl_table_add(t, CTL_COLOR_NONE, text != NULL ? text : "");
 }
 
 static void

@@ -141,6 +141,8 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 		p->m = sampler_metrics(api->sampler, c->name);
 		p->health = c->health.kind != CFG_HEALTH_NONE ?
 		    sup_svc_health(s) : NULL;
+		p->notify = c->notify;
+		p->notify_dropped = sup_svc_notify(s, NULL);
 	}
 	/* the host before its first sample has no figures to show */
 	pm.host = host != NULL && host->ts_ms != 0 ? host : NULL;

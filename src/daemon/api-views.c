@@ -60,6 +60,18 @@ api_fill(const struct api *api, const struct sup_svc *s, struct svc_view *sv,
 	if (c->health.kind != CFG_HEALTH_NONE)
 		v->health_kind = cfg_health_kind_name(c->health.kind);
 	v->health = sup_svc_health(s);
+	{
+		struct sup_notify_view nv;
+
+		v->notify = c->notify;
+		v->notify_dropped = sup_svc_notify(s, &nv);
+		v->status_text = nv.status_text;
+		v->notify_ready = nv.ready;
+		v->notify_phase = nv.phase;
+		v->notify_errno = nv.errno_value;
+		v->notify_exit_errno = nv.exit_errno;
+		v->notify_main_pid = nv.main_pid;
+	}
 	v->has_metrics = m->valid;
 	v->cpu_percent = m->cpu_percent;
 	v->rss_bytes = m->rss;

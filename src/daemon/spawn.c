@@ -127,8 +127,10 @@ static void
 spawn_user_free(struct spawn_user *u)
 {
 	free(u->name);
+	u->name = NULL;
 	for (size_t i = 0; i < u->nenv; i++)
 		free(u->env[i].value);
+	u->nenv = 0;		/* a second call frees nothing twice */
 }
 
 static int
@@ -245,9 +247,11 @@ spawn_setup(struct spawn_req *r, const char *dir, int out_fd, int err_fd)
  */
 static int
 spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
-    char *const *argv, bool with_env_file, int out_fd, int err_fd,
-    char *err, size_t errlen)
+    char *const *argv, bool with_env_file, const struct cfg_env *extra,
+    size_t nextra, int out_fd, int err_fd, char *err, size_t errlen)
 {
+	struct cfg_env last[4 + SPAWN_EXTRA_ENV_MAX];
+	size_t nlast;
 	struct cfg_env *filev = NULL;
 	size_t nfile = 0, nargs = 0;
 	struct spawn_user user;
@@ -293,8 +297,14 @@ spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
 	}
 	if ((has_user = spawn_lookup_user(svc, &user, err, errlen)) < 0)
 		goto out;
-	env = env_build(environ, filev, nfile, svc->env, svc->nenv, user.env,
-	    user.nenv);
+	/* the user's variables, then prodd's own for this spawn */
+	nlast = 0;
+	for (size_t i = 0; i < user.nenv; i++)
+		last[nlast++] = user.env[i];
+	for (size_t i = 0; i < nextra && i < SPAWN_EXTRA_ENV_MAX; i++)
+		last[nlast++] = extra[i];
+	env = env_build(environ, filev, nfile, svc->env, svc->nenv, last,
+	    nlast);
 	if (spawn_find(argv[0], svc->working_dir, env, prog, sizeof prog,
 	    err, errlen) < 0)
 		goto out;
@@ -361,14 +371,22 @@ int
 spawn_prepare(struct spawn_req *r, const struct cfg_service *svc,
     int out_fd, int err_fd, char *err, size_t errlen)
 {
+	return spawn_prepare_env(r, svc, NULL, 0, out_fd, err_fd, err, errlen);
+}
+
+int
+spawn_prepare_env(struct spawn_req *r, const struct cfg_service *svc,
+    const struct cfg_env *extra, size_t nextra, int out_fd, int err_fd,
+    char *err, size_t errlen)
+{
 	if (svc->argc == 0) {
 		spawn_req_init(r);
 		snprintf(err, errlen, "type %s services cannot be run yet",
 		    cfg_type_name(svc->type));
 		return -1;
 	}
-	return spawn_prepare_argv(r, svc, svc->argv, true, out_fd, err_fd,
-	    err, errlen);
+	return spawn_prepare_argv(r, svc, svc->argv, true, extra, nextra,
+	    out_fd, err_fd, err, errlen);
 }
 
 int
@@ -381,8 +399,8 @@ spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
 		snprintf(err, errlen, "no exec check");
 		return -1;
 	}
-	return spawn_prepare_argv(r, svc, svc->health.exec_argv, false, -1, -1,
-	    err, errlen);
+	return spawn_prepare_argv(r, svc, svc->health.exec_argv, false, NULL,
+	    0, -1, -1, err, errlen);
 }
 
 static void

@@ -82,7 +82,10 @@ sup_probe_done(void *arg, bool ok, double latency_ms, const char *error)
 		snprintf(why, sizeof why, "healthy (%s check passed in %.1f ms)",
 		    cfg_health_kind_name(h->kind), latency_ms);
 		sup_health_event(s, from, "%s", why);
-		sup_dispatch(s, &in);
+		/* notify: true waits for READY=1 as well, which then
+		 * finds the check passed */
+		if (sup_notify_ready_ok(s))
+			sup_dispatch(s, &in);
 	} else if (ch == HEALTH_BECAME_UNHEALTHY) {
 		struct fsm_in in = { .ev = FSM_EV_UNHEALTHY,
 			.now_ms = sup_now(s->sup), .why = why };

@@ -22,6 +22,7 @@
 #include "prodd/fsm.h"
 #include "prodd/health.h"
 #include "prodd/logs.h"
+#include "prodd/notify.h"
 #include "prodd/pidmap.h"
 #include "prodd/plan.h"
 #include "prodd/prom.h"
@@ -54,6 +55,17 @@ struct sup_svc {
 	struct health_state health;
 	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
+	/* notify: true and start_timeout (supervisor-notify.c) */
+	struct notify_sock *notify;	/* made at the first spawn */
+	uv_timer_t start_timer;		/* start_timeout */
+	uv_timer_t watchdog;		/* watchdog */
+	bool notified_ready;		/* READY=1 since the spawn */
+	bool has_status;		/* status_text was sent */
+	char status_text[NOTIFY_STATUS_MAX];
+	const char *notify_phase;	/* "reloading", "stopping", NULL */
+	int notify_errno;		/* ERRNO=, or -1 */
+	int exit_errno;			/* ERRNO= when it last exited, or -1 */
+	pid_t notify_mainpid;		/* MAINPID=, or 0 */
 	bool down_by_hand;		/* kept down across restarts of prodd */
 	bool removed;			/* gone from the config: free when idle */
 	int handles;			/* open handles that point here */
@@ -123,6 +135,23 @@ void sup_kill(struct sup_svc *s, int sig);
 void sup_timer_cb(uv_timer_t *t);
 void sup_stable_cb(uv_timer_t *t);
 void sup_reaped_cb(pid_t pid, int status, void *arg);
+
+/* supervisor-notify.c */
+void sup_notify_init(struct sup_svc *s);
+/* Before a spawn: the socket (made once), and the variables the service
+ * gets (NOTIFY_SOCKET, WATCHDOG_USEC) into env: how many, or -1 with the
+ * reason in err. */
+int sup_notify_env(struct sup_svc *s, struct cfg_env *env, size_t max,
+    char *err, size_t errlen);
+/* After a spawn: senders are checked against the new process; the
+ * start_timeout begins. */
+void sup_notify_spawned(struct sup_svc *s);
+/* The process is gone or going: no more timeouts; its datagrams dropped. */
+void sup_notify_stop(struct sup_svc *s);
+/* May a passed health check make s ready: not before READY=1. */
+bool sup_notify_ready_ok(const struct sup_svc *s);
+/* Close the socket and the timers (the timers count in s->handles). */
+void sup_notify_release(struct sup_svc *s, uv_close_cb closed);
 
 /* supervisor-health.c */
 void sup_health_begin(struct sup_svc *s);

@@ -126,6 +126,8 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	sup_emit(sup, &e);
 	logs_note(s->logs, clock_wall_ms(), e.reason);
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
+	s->exit_errno = s->notify_errno;
+	sup_notify_stop(s);
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
 	sup_reconcile(sup);
@@ -171,10 +173,12 @@ sup_spawn_end(struct sup_pending *p)
 	snprintf(e.reason, sizeof e.reason, "started pid %d", s->pid);
 	sup_emit(sup, &e);
 	logs_note(s->logs, s->started_ms, e.reason);
-	if (s->cfg->health.kind == CFG_HEALTH_NONE)
+	sup_notify_spawned(s);
+	/* with notify: true, READY=1 makes it ready, not time alone */
+	if (s->cfg->health.kind == CFG_HEALTH_NONE && !s->cfg->notify)
 		uv_timer_start(&s->ready, sup_ready_cb,
 		    (uint64_t)s->cfg->ready_after_ms, 0);
-	else
+	else if (s->cfg->health.kind != CFG_HEALTH_NONE)
 		sup_health_begin(s);
 }
 
@@ -185,12 +189,19 @@ sup_spawn(struct sup_svc *s)
 {
 	struct supervisor *sup = s->sup;
 	struct sup_pending one, *p = &one;
+	struct cfg_env extra[SPAWN_EXTRA_ENV_MAX];
+	int nextra;
 	char err[512];
 
 	if (sup->batching)
 		p = &sup->pending[sup->npending];
 	p->s = s;
 	p->outp[0] = p->outp[1] = p->errp[0] = p->errp[1] = -1;
+	if ((nextra = sup_notify_env(s, extra, SPAWN_EXTRA_ENV_MAX, err,
+	    sizeof err)) < 0) {
+		sup_spawn_failed(s, err);
+		return;
+	}
 	if (pipe2(p->outp, O_CLOEXEC) < 0 || pipe2(p->errp, O_CLOEXEC) < 0) {
 		snprintf(err, sizeof err, "cannot make output pipes: %s",
 		    strerror(errno));
@@ -201,8 +212,8 @@ sup_spawn(struct sup_svc *s)
 		sup_spawn_failed(s, err);
 		return;
 	}
-	if (spawn_prepare(&p->req, s->cfg, p->outp[1], p->errp[1], err,
-	    sizeof err) < 0) {
+	if (spawn_prepare_env(&p->req, s->cfg, extra, (size_t)nextra,
+	    p->outp[1], p->errp[1], err, sizeof err) < 0) {
 		for (int i = 0; i < 2; i++) {
 			close(p->outp[i]);
 			close(p->errp[i]);

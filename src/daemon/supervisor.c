@@ -118,6 +118,7 @@ sup_svc_release(struct sup_svc *s)
 	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
+	sup_notify_release(s, sup_handle_closed);
 }
 
 /* A gone service that nothing runs any more: close its timers. */
@@ -174,6 +175,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		uv_timer_stop(&s->ready);
 		uv_timer_stop(&s->stable);
 		sup_health_stop(s);
+		sup_notify_stop(s);
 	}
 	if (out.actions & FSM_DO_TIMER)
 		uv_timer_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms, 0);
@@ -316,6 +318,7 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	uv_timer_init(sup->loop, &s->check);
 	s->timer.data = s->ready.data = s->stable.data = s->check.data = s;
 	s->handles = 4;
+	sup_notify_init(s);
 	health_init(&s->health, &c->health);
 	err[0] = '\0';
 	sup_logs_opts(sup, c, &lo);

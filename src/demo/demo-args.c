@@ -31,6 +31,9 @@ struct demo_opts demo_opts = {
 	.grandchild_lifetime_s = -1,
 	.log_lines_per_s = 0,
 	.log_line_bytes = 0,
+	.notify = 0,
+	.watchdog_every_s = -1,
+	.stop_watchdog_after_s = -1,
 };
 
 enum demo_flag_id {
@@ -38,7 +41,7 @@ enum demo_flag_id {
 	DEMO_F_EXIT_CODE, DEMO_F_START_DELAY, DEMO_F_UNHEALTHY, DEMO_F_HANG,
 	DEMO_F_LEAK, DEMO_F_CPU, DEMO_F_IGNORE_TERM, DEMO_F_GRANDCHILD,
 	DEMO_F_GC_LIFETIME, DEMO_F_LOG_RATE, DEMO_F_LOG_BYTES, DEMO_F_HELP,
-	DEMO_F_VERSION,
+	DEMO_F_VERSION, DEMO_F_NOTIFY, DEMO_F_WD_EVERY, DEMO_F_WD_STOP,
 };
 
 struct demo_flag {
@@ -64,6 +67,9 @@ static const struct demo_flag demo_flags[] = {
 	{ "grandchild-lifetime", DEMO_F_GC_LIFETIME, 1 },
 	{ "log-lines-per-s", DEMO_F_LOG_RATE, 1 },
 	{ "log-line-bytes", DEMO_F_LOG_BYTES, 1 },
+	{ "notify", DEMO_F_NOTIFY, 0 },
+	{ "watchdog-every", DEMO_F_WD_EVERY, 1 },
+	{ "stop-watchdog-after", DEMO_F_WD_STOP, 1 },
 	{ "help", DEMO_F_HELP, 0 },
 	{ "version", DEMO_F_VERSION, 0 },
 };
@@ -96,6 +102,12 @@ static const char demo_usage[] =
 	"  --grandchild-lifetime S   the grandchild exits 0 after S seconds (default never)\n"
 	"  --log-lines-per-s N       print N log lines per second, every 10th on stderr\n"
 	"  --log-line-bytes B        pad each log line to B bytes incl. newline (0 = natural)\n"
+	"  --notify                  report on NOTIFY_SOCKET (sd_notify): STATUS=loading\n"
+	"                            model N % a few times over --start-delay (else 1 s),\n"
+	"                            then READY=1\n"
+	"  --watchdog-every S        send WATCHDOG=1 every S seconds after READY=1\n"
+	"                            (default with --notify: half of WATCHDOG_USEC)\n"
+	"  --stop-watchdog-after S   stop the WATCHDOG=1 pings S seconds after READY=1\n"
 	"  --help                    show this help and exit\n"
 	"  --version                 show the version and exit\n"
 	"\n"
@@ -238,6 +250,19 @@ demo_apply_flag(const struct demo_flag *f, const char *v)
 		if (demo_parse_long(v, 0, 1024L * 1024L, &l) != 0)
 			return demo_bad_value(f->name, v);
 		demo_opts.log_line_bytes = (size_t)l;
+		break;
+	case DEMO_F_WD_EVERY:
+	case DEMO_F_WD_STOP:
+		if (demo_parse_double(v, f->id == DEMO_F_WD_EVERY ? 0.001 : 0,
+		    DEMO_MAX_SECONDS, &d) != 0)
+			return demo_bad_value(f->name, v);
+		if (f->id == DEMO_F_WD_EVERY)
+			demo_opts.watchdog_every_s = d;
+		else
+			demo_opts.stop_watchdog_after_s = d;
+		break;
+	case DEMO_F_NOTIFY:
+		demo_opts.notify = 1;
 		break;
 	case DEMO_F_IGNORE_TERM:
 		demo_opts.ignore_sigterm = 1;

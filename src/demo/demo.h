@@ -56,6 +56,9 @@ struct demo_opts {
 	double grandchild_lifetime_s;
 	double log_lines_per_s;
 	size_t log_line_bytes;
+	int notify;
+	double watchdog_every_s;
+	double stop_watchdog_after_s;
 };
 
 extern struct demo_opts demo_opts;
@@ -105,6 +108,12 @@ void demo_faults_crash_now(void) DEMO_NORETURN;
 /* True once health requests must get no answer (--hang-health-after). */
 int demo_faults_health_hung(void);
 enum demo_health demo_faults_health(void);
+
+/* demo-notify.c */
+/* --notify, --watchdog-every: reports to NOTIFY_SOCKET, on timers. */
+void demo_notify_start(uv_loop_t *loop);
+/* Sends STOPPING=1 and closes the timers and the socket. */
+void demo_notify_stop(void);
 
 /* demo-util.c */
 /* Writes all n bytes, waiting out a full pipe. Returns 0 or -errno. */

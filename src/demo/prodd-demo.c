@@ -35,6 +35,7 @@ demo_shutdown(void)
 	demo_shutting_down = 1;
 	demo_http_close_all();
 	demo_faults_stop();
+	demo_notify_stop();
 	uv_close((uv_handle_t *)&demo_sigterm, NULL);
 	uv_close((uv_handle_t *)&demo_sigint, NULL);
 }
@@ -140,6 +141,7 @@ main(int argc, char **argv)
 	demo_format_hostport(where, sizeof(where), rc);
 
 	demo_faults_start(&demo_loop);
+	demo_notify_start(&demo_loop);
 	if (demo_opts.ignore_sigterm)
 		demo_say(2, "prodd-demo: SIGTERM will be ignored\n");
 

@@ -615,9 +615,9 @@ test_schema_walk(void **state)
 
 	(void)state;
 	cfg_schema_walk(count_key, &n);
-	/* root 4 + daemon 15 + tls 2 + alerts 2 + service 31 + health 10 +
+	/* root 4 + daemon 15 + tls 2 + alerts 2 + service 34 + health 10 +
 	 * limits 3 + log 3 + depends_on 1 + rule 5 */
-	assert_int_equal(n, 76);
+	assert_int_equal(n, 79);
 }
 
 static void
@@ -834,6 +834,7 @@ test_every_service_key_restarts(void **state)
 		{ "type: fastapi", "port: 8000", "app: m:app" },
 		{ "type: docker", "image: i" },
 		{ "type: systemd", "unit: u.service" },
+		{ "command: x", "notify: true" },	/* for watchdog */
 	};
 	static const char *const sub_ctx[][2] = { { NULL }, { "tcp: 127.0.0.1:1" } };
 	struct tkeys *t = xcalloc(1, sizeof *t);
@@ -849,7 +850,8 @@ test_every_service_key_restarts(void **state)
 		if (path == NULL || k->is_section)
 			continue;
 		tried++;
-		for (size_t c = 0; !done && c < 5; c++)
+		for (size_t c = 0; !done && c < sizeof svc_ctx / sizeof *svc_ctx;
+		    c++)
 			for (size_t x = 0; !done && x < 2; x++) {
 				struct cfg *got[2] = { NULL, NULL };
 				const char *val[2] = { NULL, NULL };
