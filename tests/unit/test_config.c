@@ -610,9 +610,9 @@ test_schema_walk(void **state)
 
 	(void)state;
 	cfg_schema_walk(count_key, &n);
-	/* root 4 + daemon 14 + tls 2 + alerts 2 + service 31 + health 10 +
-	 * limits 3 + log 3 + depends_on 1 + rule 5 */
-	assert_int_equal(n, 75);
+	/* root 4 + daemon 14 + tls 2 + alerts 7 + service 31 + health 10 +
+	 * limits 3 + log 3 + depends_on 1 + rule 6 */
+	assert_int_equal(n, 81);
 }
 
 static void
