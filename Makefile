@@ -73,9 +73,11 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.
 # libsystemd is not linked either until some code of prodd calls it.
+# libcrypto (HMAC of alert webhooks) is in the process anyway: libwebsockets
+# links libssl.
 PRODD_PKGS := $(filter-out libcurl libsystemd,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS)) -ldl -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS) libcrypto) -ldl -lm
 
 # The exec helper links nothing but libc: it is exec'd at every spawn.
 $(BUILD)/prodd-exec: $(BUILD)/obj/src/exec/prodd-exec.o

@@ -5,12 +5,15 @@
  * dependency order and exit (a second one: SIGKILL to every group);
  * SIGHUP reloads the file.
  */
+#include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
+#include "prodd/health.h"
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
+#include "prodd/logs.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
 #include "prodd/sampler.h"
@@ -18,6 +21,7 @@
 #include "prodd/version.h"
 #include "prodd/view.h"
 #include "prodd/ws.h"
+#include "prodd/xmalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +48,7 @@ struct prodd {
 	struct api *api;
 	struct ws_hub *ws;
 	struct sampler *sampler;
+	struct alertd *alerts;
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -96,8 +101,26 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 	char cwd[PATH_MAX];
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
-		return cfg;
+	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
+		char err[1024], *secret;
+		size_t len;
+
+		/* what the pure loader cannot read: the webhook's secret */
+		if (alertd_read_secret(cfg, &secret, &len, err, sizeof err) == 0) {
+			free(secret);
+			return cfg;
+		}
+		cfg_free(cfg);
+		if (errsp != NULL) {
+			*errsp = cJSON_CreateArray();
+			cJSON_AddItemToArray(*errsp, cJSON_CreateString(err));
+		}
+		if (to_log)
+			log_error(NULL, "%s", err);
+		else
+			fprintf(stderr, "%s\n%s: 1 error\n", err, path);
+		return NULL;
+	}
 	if (errsp != NULL)
 		*errsp = view_config_errors_json(&errs);
 	for (size_t i = 0; i < errs.n; i++) {
@@ -173,6 +196,7 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	server_reconfigure(p->srv, &cfg->daemon);
 	sup_reload(p->sup, cfg, msg, msglen);
 	sampler_configure(p->sampler, cfg);
+	alertd_configure(p->alerts, sup_cfg(p->sup));
 	return 0;
 }
 
@@ -208,6 +232,7 @@ prodd_teardown(struct prodd *p)
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
+	alertd_close(p->alerts);
 	sup_close(p->sup);
 }
 
@@ -242,6 +267,40 @@ prodd_idle_cb(void *arg)
 	uv_timer_start(&p->drain, prodd_drain_cb, 10, 10);
 }
 
+/* What an event tells the alert rules: state changes (with the
+ * service's last lines, for service_failed) and health verdicts. */
+static void
+prodd_alert_feed(struct prodd *p, const struct event *e)
+{
+	const struct sup_svc *s;
+	const struct logs_svc *l;
+
+	if (e->service[0] == '\0')
+		return;
+	if (e->kind == EVENT_STATE) {
+		s = sup_find(p->sup, e->service);
+		l = s != NULL ? sup_svc_logs(s) : NULL;
+		alertd_on_state(p->alerts, e->service, e->from, e->to, e->reason,
+		    l != NULL ? logs_ring(l) : NULL);
+	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_HEALTHY) {
+		alertd_on_health(p->alerts, e->service, true);
+	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_UNHEALTHY) {
+		alertd_on_health(p->alerts, e->service, false);
+	}
+}
+
+/* An alert fired or resolved: an event (the ring, the log, followers)
+ * and a /ws alert message. */
+static void
+prodd_alert_cb(void *arg, const struct alert *a, enum alert_change ch)
+{
+	struct prodd *p = arg;
+
+	sup_note_for(p->sup, EVENT_ALERT, a->service, "%s %s: %s", a->id,
+	    ch == ALERT_CH_RESOLVED ? "resolved" : "firing", a->summary);
+	ws_on_alert(p->ws, view_alert_json(a, alertd_channels(p->alerts)));
+}
+
 static void
 prodd_event_cb(const struct event *e, void *arg)
 {
@@ -253,6 +312,9 @@ prodd_event_cb(const struct event *e, void *arg)
 	if (p->api != NULL)
 		api_on_event(p->api, e);
 	ws_on_event(p->ws, e);
+	/* last: an alert it causes is an event of its own, after this one */
+	if (p->alerts != NULL)
+		prodd_alert_feed(p, e);
 }
 
 /* The sampler's view of the services, and its "over memory_limit". */
@@ -290,11 +352,59 @@ prodd_line_cb(void *arg, const char *service, int stream, int64_t ts_ms,
 	ws_on_line(p->ws, service, stream, ts_ms, line, len);
 }
 
+/* A sample's figures to the alert rules: each service's CPU, memory and
+ * last health latency; the host's CPU, memory and disks. */
+static void
+prodd_alert_sample(struct prodd *p)
+{
+	size_t n = sup_count(p->sup);
+	struct alert_svc_sample *v = xcalloc(n + 1, sizeof *v);
+	const struct metrics_host *mh = sampler_host(p->sampler);
+	struct alert_mount mounts[METRICS_MAX_DISKS];
+	struct alert_host_sample h = { .valid = mh != NULL && mh->ts_ms != 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sup_svc *s = sup_svc_at(p->sup, i);
+		const struct cfg_service *c = sup_svc_cfg(s);
+		const struct metrics_svc *m = sampler_metrics(p->sampler,
+		    c->name);
+		const struct health_state *hs = sup_svc_health(s);
+
+		v[i].name = c->name;
+		v[i].running = sup_svc_pid(s) > 0 && m != NULL && m->valid;
+		v[i].cpu_percent = m != NULL ? m->cpu_percent : 0;
+		v[i].rss = m != NULL ? m->rss : 0;
+		v[i].health_latency_ms = c->health.kind != CFG_HEALTH_NONE &&
+		    hs != NULL ? hs->last_latency_ms : -1;
+	}
+	if (h.valid) {
+		h.cpu_percent = mh->cpu_percent;
+		h.mem_total = (int64_t)mh->mem_total;
+		h.mem_percent = mh->mem_total > 0 ? 100.0 *
+		    (double)mh->mem_used / (double)mh->mem_total : 0;
+		for (size_t i = 0; i < mh->ndisks && i < METRICS_MAX_DISKS;
+		    i++) {
+			if (!mh->disks[i].ok || mh->disks[i].total == 0)
+				continue;
+			mounts[h.nmounts].path = mh->disks[i].path;
+			mounts[h.nmounts++].used_percent = 100.0 *
+			    (double)mh->disks[i].used /
+			    (double)mh->disks[i].total;
+		}
+		h.mounts = mounts;
+	}
+	alertd_on_sample(p->alerts, v, n, &h);
+	free(v);
+}
+
 /* A sample was taken: the /ws clients' metrics message. */
 static void
 prodd_sm_sample_cb(void *arg)
 {
-	ws_on_sample(((struct prodd *)arg)->ws);
+	struct prodd *p = arg;
+
+	ws_on_sample(p->ws);
+	prodd_alert_sample(p);
 }
 
 static void
@@ -308,6 +418,8 @@ prodd_run(struct prodd *p)
 {
 	struct sup_hooks hooks = { .on_idle = prodd_idle_cb,
 		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
+	struct alertd_hooks al_hooks = { .on_change = prodd_alert_cb,
+		.arg = p };
 	struct sampler_hooks sm_hooks = { .count = prodd_sm_count_cb,
 		.root = prodd_sm_root_cb, .over_limit = prodd_sm_over_limit_cb,
 		.on_sample = prodd_sm_sample_cb,
@@ -356,6 +468,9 @@ prodd_run(struct prodd *p)
 	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
 	api_set_sampler(p->api, p->sampler);
+	p->alerts = alertd_new(&p->loop, &al_hooks);
+	alertd_configure(p->alerts, sup_cfg(p->sup));
+	api_set_alerts(p->api, p->alerts);
 	uv_timer_init(&p->loop, &p->drain);
 	p->drain.data = p;
 	uv_signal_init(&p->loop, &p->sigterm);
@@ -374,6 +489,7 @@ prodd_run(struct prodd *p)
 	server_free(p->srv);	/* the second stage of lws's destroy */
 	ws_free(p->ws);		/* its sessions closed with the server */
 	api_free(p->api);
+	alertd_free(p->alerts);
 	sup_free(p->sup);
 	close(p->lock_fd);
 	if (loop_close_check(&p->loop, err, sizeof err) != 0) {
