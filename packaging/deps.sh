@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages that prodd's build and tests need, only when
 # one is missing. Silent and fast (one dpkg-query) when all are installed.
-# prometheus is for the tests of /metrics: promtool, and a real server.
+# prometheus is for the tests of /metrics: promtool, and a real server;
+# prometheus-alertmanager for the alerts' (a real Alertmanager); libssl-dev
+# for libcrypto's HMAC, which signs the alert webhook.
 set -eu
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
 libcmocka-dev curl valgrind procps iproute2 python3 wrk util-linux
-prometheus"
+prometheus prometheus-alertmanager libssl-dev"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """A webhook receiver for the alert tests: records every POST it gets as
-one JSON line (arrival time, path, headers, body, the status it answered)
-in OUT, and answers as the file MODE says at that moment: "ok" (200),
+one JSON line (arrival time, wall and monotonic, path, headers, body, the
+status it answered) in OUT, and answers as the file MODE says at that moment: "ok" (200),
 "500", "hang" (never answers; the connection is held until prodd gives
 up), "slow:MS" (200 after MS ms). Each request on its own thread, so a
-hanging one holds nothing else. Standard library only.
+hanging one holds nothing else. A GET (a health check: the receiver
+doubles as a probed service) is answered 200 at once and recorded with
+its monotonic arrival, so a test can measure the gaps between checks.
+Standard library only.
 
 usage: hookrecv.py PORT OUT MODE
 """
@@ -37,7 +40,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n).decode("utf-8", "replace")
         m = mode()
         status = 500 if m == "500" else 0 if m == "hang" else 200
-        rec = {"ts": time.time(), "path": self.path, "body": body,
+        rec = {"ts": time.time(), "mono": time.monotonic(), "path": self.path, "body": body,
                "headers": {k.lower(): v for k, v in self.headers.items()},
                "status": status}
         with LOCK, open(OUT, "a") as f:
@@ -50,6 +53,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         out = b"{}"
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+    def do_GET(self):
+        rec = {"mono": time.monotonic(), "path": self.path, "get": True}
+        with LOCK, open(OUT, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        out = b"{}"
+        self.send_response(200)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
