@@ -44,7 +44,11 @@ curl_lazy_load(char *err, size_t errlen)
 	}
 	if (file == NULL || file[0] == '\0')
 		file = CURL_LAZY_SONAME;
-	curl_lazy_dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: an unload forgets the library but leaves it mapped.
+	 * libcurl brings libraries with thread-local storage of their own;
+	 * unmapped, their stale TLS entries crash LeakSanitizer's walk of the
+	 * threads at exit (and a second load finds it mapped anyway). */
+	curl_lazy_dl = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (curl_lazy_dl == NULL) {
 		why = dlerror();
 		/* dlerror names the file */
