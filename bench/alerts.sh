@@ -26,6 +26,10 @@ TRIALS=${TRIALS:-20}
 HANG_S=${HANG_S:-20}
 STORM_S=${STORM_S:-60}
 RECV=tests/integration/hookrecv.py
+# Debian's python3 when there is one: a version manager's shim costs an
+# interpreter more at each start
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 [ -x "$BUILD/prodd" ] || die "build first: make"
 tmp=$(mktemp -d /tmp/prodd-bench-alerts.XXXXXX)
 PIDS=""
@@ -57,7 +61,7 @@ run_prodd() {
 api() { d=$1 p=$2; shift 2; curl -s -m 10 --unix-socket "$d/state/prodd.sock" "$@" "http://localhost$p"; }
 # recv PORT OUT MODEFILE: the receiver, pid in RP
 recv() {
-	python3 "$RECV" "$1" "$2" "$3" &
+	$PY "$RECV" "$1" "$2" "$3" &
 	RP=$!
 	PIDS="$PIDS $RP"
 	i=0
@@ -95,6 +99,7 @@ services:
     enabled: false
 alerts:
   webhook: http://127.0.0.1:$hp/hook
+  max_notifications: 0		# 2 a trial: past the default 20/h
 YAML
 run_prodd "$d"
 for t in $(seq 1 "$TRIALS"); do
@@ -138,7 +143,7 @@ gaps() {	# MODE: run HANG_S s with the webhook in MODE; the largest gap
 	cat >"$d/body.yaml" <<YAML
 services:
   - name: probed
-    command: [python3, $(pwd)/$RECV, "$pp", $d/probe.jsonl, $d/probe.mode]
+    command: [$PY, $(pwd)/$RECV, "$pp", $d/probe.jsonl, $d/probe.mode]
     health_check: { url: "http://127.0.0.1:$pp/health", interval: 100ms, timeout: 1s }
   - name: f
     command: [sh, -c, 'sleep 0.3; exit 3']
@@ -150,8 +155,14 @@ alerts:
   max_notifications: 0
 YAML
 	run_prodd "$d"
-	sleep 2
-	n0=$(wc -l <"$d/probe.jsonl" 2>/dev/null || echo 0)
+	i=0
+	until [ -s "$d/probe.jsonl" ]; do
+		sleep 0.1
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || die "the probed service got no check"
+	done
+	sleep 1
+	n0=$(wc -l <"$d/probe.jsonl")
 	end=$(($(date +%s) + HANG_S))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		api "$d" /api/services/f/start -X POST >/dev/null

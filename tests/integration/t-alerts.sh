@@ -106,12 +106,26 @@ check "X-Prodd-Signature is the HMAC-SHA256 of the body with the secret" \
 	[ "$(recs "$HOOK" 'all(r["headers"]["x-prodd-signature"] == "sha256=" + __import__("hmac").new(b"k3y-of-the-test", r["body"].encode(), "sha256").hexdigest() for r in rs) and len(rs) > 0')" = True ]
 
 # ---- it runs again: the resolve, to a webhook that hangs its timeout
+# (and to a /ws client, connected first: its snapshot has the alert)
+WS_UNIX=$STATE/prodd.sock python3 -c '
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import wsclient
+ws = wsclient.WS()
+snap = ws.recv()
+print("snapshot", [a["id"] for a in snap["data"]["alerts"]], flush=True)
+m = ws.recv_until(lambda m: m.get("type") == "alert", 20)
+print("alert", m["alert"]["id"], m["alert"]["state"], flush=True)' "$LIBDIR" >"$T/ws.out" 2>&1 &
+BG="$BG $!"
+poll 5 grep -q snapshot "$T/ws.out"
 echo hang >"$T/hook.mode"
 touch "$T/up"
 api /api/services/flap/start -X POST >/dev/null
 wait_event 10 kind=state service=flap to=running
 check "service_failed/flap resolves in the API" \
 	poll 5 eval '[ "$(apij /api/alerts "[a[\"id\"] + a[\"state\"] for a in j[\"resolved\"]]")" = "['"'"'service_failed/flapresolved'"'"']" ]'
+check "/ws: the snapshot had it, then an alert message says resolved" \
+	poll 5 eval 'grep -qx "snapshot \[.service_failed/flap.\]" "$T/ws.out" && grep -qx "alert service_failed/flap resolved" "$T/ws.out"'
 check "the resolve reached the hanging webhook" poll 5 eval '[ "$(recs "$HOOK" "len(alerts(\"service_failed/flap\", \"resolved\"))")" -ge 1 ]'
 n0=$(wc -l <"$T/probe.jsonl")	# the checks while it hangs
 nap 2.5		# the hang lasts webhook_timeout (2 s)
