@@ -441,6 +441,9 @@ alerts_eval(struct alerts *al, enum cfg_alert_kind k, const char *service,
 	size_t i;
 	struct alert *a;
 
+	/* the common case of a sample: nothing to do, and nothing active */
+	if ((!cond || !r->on) && al->nactive == 0)
+		return;
 	alert_id(id, sizeof id, k, service, mount);
 	i = alert_index(al, id);
 	if (!cond || !r->on) {

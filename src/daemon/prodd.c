@@ -280,8 +280,9 @@ prodd_alert_feed(struct prodd *p, const struct event *e)
 	if (e->kind == EVENT_STATE) {
 		s = sup_find(p->sup, e->service);
 		l = s != NULL ? sup_svc_logs(s) : NULL;
+		/* the last lines only for service_failed, which carries them */
 		alertd_on_state(p->alerts, e->service, e->from, e->to, e->reason,
-		    l != NULL ? logs_ring(l) : NULL);
+		    l != NULL && e->to == FSM_FAILED ? logs_ring(l) : NULL);
 	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_HEALTHY) {
 		alertd_on_health(p->alerts, e->service, true);
 	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_UNHEALTHY) {

@@ -8,8 +8,9 @@
 # gets exactly one firing and one resolve. The resolve goes to a webhook
 # that hangs for its whole timeout, while a service's url checks every
 # 100 ms go on: no gap between two checks exceeds the interval by more
-# than 250 ms. prodctl alerts lists it, POST /api/alerts/test reaches the
-# webhook. Then the storm cap: 50 services that fail at once with
+# than 250 ms. prodctl alerts lists it, /ws carries it, POST
+# /api/alerts/test reaches the webhook, and a missing secret file is a
+# config error (a reload is refused, --check says it). Then the storm cap: 50 services that fail at once with
 # max_notifications 5 per 3 s give exactly 5 first-attempt notifications
 # and then one summary of the 45 held back, while the API lists all 50.
 set -u
@@ -142,6 +143,14 @@ check "exactly one firing and one resolve were delivered" \
 	[ "$(recs "$HOOK" 'len(alerts("service_failed/flap", None, 200))')" = 2 ]
 check "POST /api/alerts/test reaches the webhook and answers delivered" \
 	[ "$(api /api/alerts/test -X POST | python3 -c 'import json,sys; print(json.load(sys.stdin)["webhook"]["state"])')" = delivered ]
+# an unreadable secret file is a config error, at a reload and at --check
+sed -i 's|webhook_secret_file: hook.key|webhook_secret_file: gone.key|' "$T/s.yaml"
+out=$(api /api/reload -X POST)
+check "a reload naming a missing secret file is refused, with its path" \
+	grep -q "s.yaml:[0-9]*:[0-9]*: 'webhook_secret_file': cannot read $T/gone.key" <<<"$out"
+out=$("$BUILD/prodd" --check -c "$T/s.yaml" 2>&1)
+check "prodd --check says the same" \
+	grep -q "'webhook_secret_file': cannot read $T/gone.key" <<<"$out"
 check "stops cleanly" stop_prodd
 kill_bg
 park_env one
