@@ -584,6 +584,14 @@ alertd_configure(struct alertd *ad, const struct cfg *cfg)
 		    ALERTD_AM_RESEND_MS);
 	else
 		uv_timer_stop(&ad->am);
+	/* a channel the reload removed: what waits for it goes */
+	for (struct dlv *d = TAILQ_FIRST(&ad->queue), *next; d != NULL;
+	    d = next) {
+		next = TAILQ_NEXT(d, link);
+		if (!d->busy && !d->is_test &&
+		    !(alertd_channels(ad) & (1u << d->chan)))
+			dlv_remove(ad, d);
+	}
 	alertd_pump(ad);
 }
 
