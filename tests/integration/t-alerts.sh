@@ -86,6 +86,11 @@ api /metrics >"$T/m1"
 check "/metrics: prodd_alerts_firing 1" grep -qx 'prodd_alerts_firing 1' "$T/m1"
 check "/metrics: a failed webhook attempt is counted" \
 	grep -qE '^prodd_alert_notifications_total\{channel="webhook",result="failed"\} [1-9]' "$T/m1"
+if need promtool "promtool check metrics with the alert families"; then
+	out=$(promtool check metrics <"$T/m1" 2>&1)
+	check "promtool check metrics passes with the alert samples${out:+ ($out)}" \
+		test -z "$out"
+fi
 check "the alert is an event of kind alert" \
 	poll 5 eval 'apij "/api/events?since=0" "[e[\"reason\"] for e in j[\"events\"] if e[\"kind\"] == \"alert\"]" | grep -q "service_failed/flap firing"'
 check "the dashboard snapshot carries it" \
