@@ -728,7 +728,10 @@ alertd_test(struct alertd *ad, alertd_test_fn fn, void *arg)
 		free(t);
 		return NULL;
 	}
-	alertd_pump(ad);
+	/* started on the loop's next turn: an attempt that fails at once
+	 * must not answer before the caller holds t */
+	if (!ad->closing)
+		uv_timer_start(&ad->retry, alertd_retry_cb, 0, 0);
 	return t;
 }
 

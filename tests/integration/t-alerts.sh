@@ -186,4 +186,18 @@ api /metrics >"$T/m2"
 check "/metrics: 45 suppressed, 50 firing" eval \
 	'grep -qx "prodd_alert_notifications_total{channel=\"webhook\",result=\"suppressed\"} 45" "$T/m2" && grep -qx "prodd_alerts_firing 50" "$T/m2"'
 check "stops cleanly" stop_prodd
+kill_bg
+park_env storm
+
+# ---- libcurl cannot be loaded: a test alert fails, with the reason, and
+# prodd goes on
+new_env
+printf '  - { name: a, command: [sleep, "600"] }\nalerts:\n  webhook: http://127.0.0.1:9/hook\n' | write_config
+PRODD_LIBCURL=$T/no-libcurl.so start_prodd
+wait_event 20 kind=state service=a to=running
+out=$(api /api/alerts/test -X POST)
+check "POST /api/alerts/test says failed, and why (${out:0:100})" \
+	grep -q '"webhook":{"state":"failed","attempts":1,"last_error":"[^"]*no-libcurl.so' <<<"$out"
+check "prodd still answers" eval '[ "$(apij /api/alerts "len(j[\"active\"])")" = 0 ]'
+check "stops cleanly" stop_prodd
 finish
