@@ -12,7 +12,10 @@
 # /api/alerts/test reaches the webhook, and a missing secret file is a
 # config error (a reload is refused, --check says it). Then the storm cap: 50 services that fail at once with
 # max_notifications 5 per 3 s give exactly 5 first-attempt notifications
-# and then one summary of the 45 held back, while the API lists all 50.
+# and then one summary of the 45 held back, while the API lists all 50
+# (and /metrics, which promtool accepts, counts them). Last, a prodd whose
+# libcurl cannot be loaded answers a test alert "failed" with the reason
+# and goes on.
 set -u
 . "$(dirname "$0")/lib.sh"
 RECV_PID=""
