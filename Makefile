@@ -94,9 +94,11 @@ $(BUILD)/obj/src/daemon/static.o: CPPFLAGS += -DPRODD_DATADIR='"$(DATADIR)"'
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.
 # libsystemd is: sd_notify and the journal (sdnotify.c, journal.c).
+# libcrypto (HMAC of alert webhooks) is in the process anyway: libwebsockets
+# links libssl.
 PRODD_PKGS := $(filter-out libcurl,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS)) -ldl -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS) libcrypto) -ldl -lm
 
 # The installed paths compiled into prodd: the exec helper's (spawn.c; a
 # prodd-exec next to the binary, as in the build tree, comes first) and

@@ -9,14 +9,16 @@
 # dpkg-dev and lintian for make package / make check-package. systemd
 # is also for systemd-notify (the notify tests); clang and
 # libclang-rt-14-dev (libFuzzer's runtime, only a recommendation of clang)
-# for make fuzz.
+# for make fuzz. prometheus-alertmanager is for the alerts' tests (a real
+# Alertmanager); libssl-dev is also for libcrypto's HMAC, which signs the
+# alert webhook.
 set -eu
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
 libcmocka-dev libssl-dev openssl curl valgrind procps iproute2 python3 wrk
 util-linux prometheus mandoc groff-base bsdextrautils systemd debhelper
-dpkg-dev lintian clang libclang-rt-14-dev"
+dpkg-dev lintian clang libclang-rt-14-dev prometheus-alertmanager"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |

@@ -35,6 +35,9 @@ struct api *api_new(struct supervisor *sup, api_reload_fn reload,
 struct sampler;
 /* Where the metrics come from (NULL: none yet). */
 void api_set_sampler(struct api *api, struct sampler *sm);
+struct alertd;
+/* Where the alerts are (GET /api/alerts, the snapshot, /metrics). */
+void api_set_alerts(struct api *api, struct alertd *ad);
 /* The server's request handler (arg is the struct api). */
 void api_handle(void *arg, struct srv_req *req);
 /* Fan-out to followers: an event happened; a service printed a line. */
@@ -97,6 +100,7 @@ struct api {
 	struct sampler *sampler;
 	struct ws_hub *ws;		/* NULL: none */
 	const struct static_site *site;	/* the dashboard; NULL: none */
+	struct alertd *alerts;		/* NULL: none */
 };
 
 /* api-views.c: the reading routes' bodies */

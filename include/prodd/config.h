@@ -28,7 +28,9 @@ enum cfg_health_kind { CFG_HEALTH_NONE, CFG_HEALTH_URL, CFG_HEALTH_TCP,
 enum cfg_on_unhealthy { CFG_UNHEALTHY_RESTART, CFG_UNHEALTHY_IGNORE };
 enum cfg_alert_kind { CFG_ALERT_SERVICE_FAILED, CFG_ALERT_RESTART_LOOP,
 	CFG_ALERT_UNHEALTHY, CFG_ALERT_HEALTH_SLOW, CFG_ALERT_HIGH_CPU,
-	CFG_ALERT_HIGH_MEMORY, CFG_ALERT_DISK_FULL };
+	CFG_ALERT_HIGH_MEMORY, CFG_ALERT_DISK_FULL, CFG_ALERT_WATCHDOG };
+#define CFG_ALERT_KINDS (CFG_ALERT_WATCHDOG + 1)
+enum cfg_severity { CFG_SEV_INFO, CFG_SEV_WARNING, CFG_SEV_CRITICAL };
 
 /*
  * What a change of a key needs at a reload: it applies at once, it
@@ -125,7 +127,11 @@ struct cfg_alert_rule {
 	double threshold;		/* %, bytes, ms or a count: see docs */
 	bool threshold_is_percent;
 	int64_t for_ms;
+	int severity;			/* enum cfg_severity */
 	bool enabled;
+	/* which of threshold, for, severity the file gave: the others come
+	 * from the default rule of the same alert (alerts.h) */
+	bool threshold_given, for_given, severity_given;
 	struct cfg_mark mark;
 };
 
@@ -155,8 +161,16 @@ struct cfg {
 	struct cfg_service *services;	/* in file order */
 	size_t nservices;
 	char *alert_webhook;
+	char *alert_secret_file;	/* absolute, or NULL */
+	struct cfg_mark alert_secret_mark;
+	int64_t alert_webhook_timeout_ms;
+	char *alert_alertmanager;
+	int64_t alert_repeat_ms;	/* 0: never repeat */
+	int alert_max_notifications;	/* per alert_window_ms; 0: no cap */
+	int64_t alert_window_ms;
 	struct cfg_alert_rule *alert_rules;
 	size_t nalert_rules;
+	bool alert_rules_given;		/* false: the default rules apply */
 };
 
 /* One problem in the file, already formatted as "FILE:LINE:COL: message". */
@@ -238,6 +252,7 @@ const char *cfg_type_name(enum cfg_svc_type t);
 const char *cfg_condition_name(enum cfg_condition c);
 const char *cfg_health_kind_name(enum cfg_health_kind k);
 const char *cfg_alert_kind_name(enum cfg_alert_kind k);
+const char *cfg_severity_name(int severity);
 /* "SIGTERM" for 15; NULL when the number is not a known signal. */
 const char *cfg_signal_name(int sig);
 /* 15 for "SIGTERM", "TERM" or "sigterm"; -1 when unknown. */

@@ -35,12 +35,16 @@ struct curl_lazy {
 	    int *running);
 	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
 	const char *(*multi_strerror)(CURLMcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l,
+	    const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
 };
 
 /* The library, loaded now if it is not yet; NULL with the reason in err
  * (no such library, a function missing) when it cannot be. */
 const struct curl_lazy *curl_lazy_load(char *err, size_t errlen);
-/* Unload it (after curl_global_cleanup); the next load starts again. */
+/* Unload it (after curl_global_cleanup): each load is paired with one
+ * unload, and the last one closes the library; the next load starts again. */
 void curl_lazy_unload(void);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "prodd/config.h"
@@ -40,6 +41,15 @@ struct probe_http *probe_http_new(struct probe_curl *pc, probe_http_fn fn,
  * be loaded, no handle) and nothing started. At most one at a time. */
 int probe_http_start(struct probe_http *ph, const struct cfg_health *h,
     char *err, size_t errlen);
+/*
+ * Start one POST of body (copied) to url with the extra header lines
+ * (NULL-terminated, may be NULL; copied), within timeout_ms; it succeeds
+ * on a 2xx answer. For alert deliveries, which share this machinery on a
+ * multi handle of their own. 0, or -1 with the reason in err.
+ */
+int probe_http_post(struct probe_http *ph, const char *url,
+    const char *const *headers, const char *body, size_t len,
+    int64_t timeout_ms, char *err, size_t errlen);
 /* Abandon the transfer in flight, if any: fn will not be called for it. */
 void probe_http_cancel(struct probe_http *ph);
 void probe_http_free(struct probe_http *ph);

@@ -70,6 +70,11 @@ struct prom_process {
 	double start_time_s;		/* since the epoch */
 };
 
+struct prom_notif {
+	const char *channel, *result;
+	uint64_t n;
+};
+
 struct prom_model {
 	const char *version;
 	const struct prom_service *svcs;
@@ -77,6 +82,9 @@ struct prom_model {
 	const struct metrics_host *host;	/* NULL: no sample yet */
 	const struct prom_process *self;	/* NULL: unknown */
 	uint64_t alerts_firing;
+	/* prodd_alert_notifications_total: one sample per (channel, result) */
+	const struct prom_notif *notifs;
+	size_t nnotifs;
 	uint64_t ws_clients;
 	/* /ws: messages rendered (each once, however many clients get it)
 	 * and frames written to clients */

@@ -23,6 +23,7 @@ enum route_id {
 	ROUTE_EVENTS,			/* GET /api/events */
 	ROUTE_HISTORY,			/* GET /api/metrics/history */
 	ROUTE_ALERTS,			/* GET /api/alerts */
+	ROUTE_ALERTS_TEST,		/* POST /api/alerts/test */
 	ROUTE_METRICS,			/* GET /metrics (Prometheus) */
 	ROUTE_START_ALL,		/* POST /api/start-all */
 	ROUTE_STOP_ALL,			/* POST /api/stop-all */

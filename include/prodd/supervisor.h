@@ -66,6 +66,10 @@ bool sup_shutting_down(const struct supervisor *sup);
 /* Record a daemon event (e.g. "reload refused"). */
 void sup_note(struct supervisor *sup, enum event_kind kind, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+/* The same, about one service (NULL or "": about prodd), e.g. an alert. */
+void sup_note_for(struct supervisor *sup, enum event_kind kind,
+    const char *service, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Close every handle; the caller then runs the loop until it is empty
  * and calls sup_free. */
 void sup_close(struct supervisor *sup);

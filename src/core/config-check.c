@@ -80,10 +80,12 @@ cfg_check_rule(struct pctx *p, void *obj, yaml_node_t *map,
 	}
 	if ((int)r->alert < 0)
 		return;		/* bad value, reported */
+	r->for_given = seen[cfg_key_index(&cfg_rule_section, "for")] != NULL;
+	r->severity_given =
+	    seen[cfg_key_index(&cfg_rule_section, "severity")] != NULL;
+	r->threshold_given = tk != NULL;
 	if (tk == NULL) {
-		static const double def[] = { 0, 5, 0, 1000, 90, 90, 90 };
-
-		r->threshold = def[r->alert];
+		/* the default rule's (alerts.h) fills it in later */
 		r->threshold_is_percent = r->alert == CFG_ALERT_HIGH_CPU ||
 		    r->alert == CFG_ALERT_DISK_FULL ||
 		    (r->alert == CFG_ALERT_HIGH_MEMORY && r->service == NULL);
@@ -100,6 +102,7 @@ cfg_check_rule(struct pctx *p, void *obj, yaml_node_t *map,
 	switch (r->alert) {
 	case CFG_ALERT_SERVICE_FAILED:
 	case CFG_ALERT_UNHEALTHY:
+	case CFG_ALERT_WATCHDOG:
 		cfg_nerr(p, tk, "'threshold' does not apply to alert '%s'",
 		    cfg_alert_kind_name(r->alert));
 		return;
@@ -147,6 +150,48 @@ cfg_check_rule(struct pctx *p, void *obj, yaml_node_t *map,
 		r->threshold_is_percent = true;
 		return;
 	}
+	}
+}
+
+/*
+ * The alerts section once read: whether rules were given (absent: the
+ * defaults), where the secret file was named (its reading is the
+ * daemon's), and no two rules for one alert and service.
+ */
+void
+cfg_check_alerts(struct pctx *p, void *obj, yaml_node_t *map,
+    yaml_node_t *const *seen)
+{
+	struct cfg *c = obj;
+	yaml_node_t *sk = seen[cfg_key_index(&cfg_alerts_section, "rules")];
+
+	(void)map;
+	c->alert_rules_given = sk != NULL;
+	sk = seen[cfg_key_index(&cfg_alerts_section, "webhook_secret_file")];
+	if (sk != NULL)
+		c->alert_secret_mark = cfg_node_mark(sk);
+	for (size_t i = 0; i < c->nalert_rules; i++) {
+		const struct cfg_alert_rule *a = &c->alert_rules[i];
+
+		if ((int)a->alert < 0)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct cfg_alert_rule *b = &c->alert_rules[j];
+
+			if (b->alert != a->alert)
+				continue;
+			if ((a->service == NULL) != (b->service == NULL) ||
+			    (a->service != NULL &&
+			    strcmp(a->service, b->service) != 0))
+				continue;
+			cfg_err(p, a->mark, "a second rule for alert '%s' and "
+			    "%s%s%s (the first is at line %d)",
+			    cfg_alert_kind_name(a->alert),
+			    a->service ? "service '" : "every service",
+			    a->service ? a->service : "", a->service ? "'" : "",
+			    b->mark.line);
+			break;
+		}
 	}
 }
 

@@ -9,7 +9,14 @@
  */
 #include "config-int.h"
 
+#include "prodd/units.h"
+#include "prodd/xmalloc.h"
+
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------ */
 /* names: the values of the enum keys, in the enums' order */
@@ -28,6 +35,8 @@ static const char *const log_level_names[] = { "error", "warn", "notice",
 	"info", "debug", NULL };
 static const char *const alert_names[] = { "service_failed", "restart_loop",
 	"unhealthy", "health_slow", "high_cpu", "high_memory", "disk_full",
+	"watchdog", NULL };
+static const char *const severity_names[] = { "info", "warning", "critical",
 	NULL };
 
 const char *
@@ -53,6 +62,78 @@ cfg_alert_kind_name(enum cfg_alert_kind k)
 {
 	return alert_names[k];
 }
+
+const char *
+cfg_severity_name(int severity)
+{
+	return severity_names[severity];
+}
+
+/*
+ * alerts.max_notifications: "N/s", "N/min", "N/h" or N over any duration
+ * ("5/10s"), or 0 (no cap). The window is the rate's period.
+ */
+static int
+cfg_scalar_notif(const char *s, void *field, const struct kdef *k, char *err,
+    size_t errlen)
+{
+	struct cfg *c = (struct cfg *)((char *)field - k->off);
+	const char *slash = strchr(s, '/');
+	int64_t n = -1, win = -1;
+
+	if (strcmp(s, "0") == 0) {
+		c->alert_max_notifications = 0;
+		c->alert_window_ms = HOUR_MS;
+		return 0;
+	}
+	if (slash != NULL) {
+		char *num = xstrndup(s, (size_t)(slash - s));
+		const char *u = slash + 1;
+
+		if (cfg_parse_int64(num, &n) < 0 || n < 1 || n > 1000000)
+			n = -1;
+		free(num);
+		if (strcmp(u, "s") == 0)
+			win = 1000;
+		else if (strcmp(u, "min") == 0 || strcmp(u, "m") == 0)
+			win = 60000;
+		else if (strcmp(u, "h") == 0)
+			win = HOUR_MS;
+		else if (units_parse_duration(u, &win) < 0 || win < 1000 ||
+		    win > 7LL * DAY_MS)
+			win = -1;
+		if (n > 0 && win > 0) {
+			c->alert_max_notifications = (int)n;
+			c->alert_window_ms = win;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "'%s': bad rate '%s' (write N/h, N/min, N/s or "
+	    "N/DURATION such as 5/10s, N 1..1000000; or 0 for no cap)",
+	    k->name, s);
+	return -EINVAL;
+}
+
+static bool
+notif_same(const void *a, const void *b)
+{
+	const struct cfg *x = a, *y = b;
+
+	return x->alert_max_notifications == y->alert_max_notifications &&
+	    x->alert_window_ms == y->alert_window_ms;
+}
+
+static void
+notif_copy(void *dst, const void *src)
+{
+	struct cfg *x = dst;
+	const struct cfg *y = src;
+
+	x->alert_max_notifications = y->alert_max_notifications;
+	x->alert_window_ms = y->alert_window_ms;
+}
+
+static const struct kops notif_ops = { notif_same, notif_copy, NULL };
 
 /* Limits not given are left to what prodd has (-1). */
 static void
@@ -382,7 +463,7 @@ static const struct kdef rule_keys[] = {
 	KEY("alert", CFG_CHANGE_NOW,
 	    AS_ENUM(struct cfg_alert_rule, alert, NULL, alert_names,
 	    "service_failed|restart_loop|unhealthy|health_slow|high_cpu|"
-	    "high_memory|disk_full"),
+	    "high_memory|disk_full|watchdog"),
 	    .doc = "Required: which built-in alert."),
 	KEY("service", CFG_CHANGE_NOW,
 	    AS_SCALAR(struct cfg_alert_rule, service, cfg_scalar_name, ST_STR,
@@ -398,7 +479,12 @@ static const struct kdef rule_keys[] = {
 	KEY("for", CFG_CHANGE_NOW,
 	    AS_DUR(struct cfg_alert_rule, for_ms, "0s", 0, DAY_MS),
 	    .doc = "How long the condition must hold (restart_loop: the "
-	    "window)."),
+	    "window). Omitted: the default rule's."),
+	KEY("severity", CFG_CHANGE_NOW,
+	    AS_ENUM(struct cfg_alert_rule, severity, "warning", severity_names,
+	    "info|warning|critical"),
+	    .doc = "Carried by the alert. Omitted: the default rule's, else "
+	    "warning."),
 	KEY("enabled", CFG_CHANGE_NOW,
 	    AS_BOOL(struct cfg_alert_rule, enabled, "true"),
 	    .doc = "false turns the rule off."),
@@ -414,15 +500,36 @@ static const struct kdef alerts_keys[] = {
 	    AS_SCALAR(struct cfg, alert_webhook, cfg_scalar_url, ST_STR, "URL"),
 	    .example = "http://127.0.0.1:9000/hook",
 	    .doc = "Optional: alerts are POSTed here as JSON."),
+	KEY("webhook_secret_file", CFG_CHANGE_NOW,
+	    AS_PATH(struct cfg, alert_secret_file),
+	    .doc = "HMAC-SHA256 key of the webhook's X-Prodd-Signature (one "
+	    "trailing newline stripped); unreadable or empty is an error."),
+	KEY("webhook_timeout", CFG_CHANGE_NOW,
+	    AS_DUR(struct cfg, alert_webhook_timeout_ms, "10s", 100, HOUR_MS),
+	    .doc = "Per webhook delivery attempt."),
+	KEY("alertmanager", CFG_CHANGE_NOW,
+	    AS_SCALAR(struct cfg, alert_alertmanager, cfg_scalar_url, ST_STR,
+	    "URL"), .example = "http://127.0.0.1:9093",
+	    .doc = "Optional: Prometheus Alertmanager (API v2) base URL."),
+	KEY("repeat_interval", CFG_CHANGE_NOW,
+	    AS_DUR(struct cfg, alert_repeat_ms, "4h", 0, 30LL * DAY_MS),
+	    .doc = "Webhook: a still-firing alert is sent again this often (0: "
+	    "never)."),
+	KEY("max_notifications", CFG_CHANGE_NOW,
+	    AS_SCALAR(struct cfg, alert_max_notifications, cfg_scalar_notif,
+	    ST_OPS, "N/h|N/min|N/s|N/DURATION|0"), .def = "20/h",
+	    .ops = &notif_ops, .example = "20/h",
+	    .doc = "Webhook: notifications per window; past it one summary at "
+	    "the window's end, then silence until it ends."),
 	KEY("rules", CFG_CHANGE_NOW,
 	    AS_NODE(struct cfg, alert_rules, cfg_sp_rules, ST_OPS, "list"),
 	    .ops = &cfg_ops_rules, .example = "[{ alert: service_failed }]",
 	    .doc = "Thresholds of the built-in alerts."),
 };
 
-static const struct section alerts_section = {
+const struct section cfg_alerts_section = {
 	"alerts", alerts_keys, sizeof alerts_keys / sizeof *alerts_keys, NULL,
-	NULL,
+	cfg_check_alerts,
 };
 
 static const struct kdef root_keys[] = {
@@ -435,7 +542,7 @@ static const struct kdef root_keys[] = {
 	    AS_NODE(struct cfg, services, cfg_sp_services, ST_OPS, "list"),
 	    .ops = &cfg_ops_services,
 	    .doc = "Required: the services, each a mapping."),
-	KEY("alerts", CFG_CHANGE_NOW, AS_SECTION(0, alerts_section),
+	KEY("alerts", CFG_CHANGE_NOW, AS_SECTION(0, cfg_alerts_section),
 	    .doc = "Alert thresholds and delivery."),
 };
 

@@ -498,6 +498,15 @@ prom_render(const struct prom_model *pm, struct strbuf *sb)
 	    (double)pm->alerts_firing);
 	prom_family(sb, "prodd_alert_notifications_total", "counter",
 	    "Alert notifications sent, by channel and result.");
+	for (size_t i = 0; i < pm->nnotifs; i++) {
+		sb_puts(sb, "prodd_alert_notifications_total{channel=\"");
+		prom_label_value(sb, pm->notifs[i].channel);
+		sb_puts(sb, "\",result=\"");
+		prom_label_value(sb, pm->notifs[i].result);
+		sb_puts(sb, "\"} ");
+		prom_value(sb, (double)pm->notifs[i].n);
+		sb_putc(sb, '\n');
+	}
 	prom_one(sb, "prodd_ws_clients", "gauge", "WebSocket clients "
 	    "connected to /ws.", (double)pm->ws_clients);
 	prom_one(sb, "prodd_ws_messages_rendered_total", "counter",

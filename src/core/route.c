@@ -25,6 +25,7 @@ static const struct route route_table[] = {
 	{ ROUTE_GET, "/api/events", ROUTE_EVENTS, false },
 	{ ROUTE_GET, "/api/metrics/history", ROUTE_HISTORY, false },
 	{ ROUTE_GET, "/api/alerts", ROUTE_ALERTS, false },
+	{ ROUTE_POST, "/api/alerts/test", ROUTE_ALERTS_TEST, true },
 	{ ROUTE_GET, "/metrics", ROUTE_METRICS, false },
 	{ ROUTE_POST, "/api/start-all", ROUTE_START_ALL, true },
 	{ ROUTE_POST, "/api/stop-all", ROUTE_STOP_ALL, true },

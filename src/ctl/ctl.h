@@ -40,6 +40,7 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_cmd_check;
 extern const struct ctl_cmd ctl_cmd_events;
+extern const struct ctl_cmd ctl_cmd_alerts;
 extern const struct ctl_cmd ctl_cmd_health;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_reload;

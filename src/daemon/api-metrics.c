@@ -8,6 +8,7 @@
  * core/prom's plain structs, and answers 200 with what prom_render writes,
  * as Prometheus text format 0.0.4. Loop thread only.
  */
+#include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/fileio.h"
 #include "prodd/procfs.h"
@@ -120,6 +121,8 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 	struct prom_model pm = { .version = PRODD_VERSION, .svcs = svcs,
 		.nsvcs = n };
 	struct strbuf sb = { 0 };
+	struct prom_notif notifs[ALERT_CHANS * ALERTD_RESULTS];
+	size_t nnotifs = 0;
 
 	(void)now;
 	for (size_t i = 0; i < n; i++) {
@@ -147,8 +150,23 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 	/* the host before its first sample has no figures to show */
 	pm.host = host != NULL && host->ts_ms != 0 ? host : NULL;
 	pm.self = api_self(&self) ? &self : NULL;
-	/* no alerts yet: an honest zero */
-	pm.alerts_firing = 0;
+	pm.alerts_firing = api->alerts ? alertd_firing(api->alerts) : 0;
+	/* every configured channel's results, zeros too, so rate() works
+	 * from the first scrape */
+	for (int c = 0; api->alerts != NULL && c < ALERT_CHANS; c++) {
+		if (!(alertd_channels(api->alerts) & (1u << c)))
+			continue;
+		for (int r = 0; r < ALERTD_RESULTS; r++) {
+			notifs[nnotifs].channel =
+			    alert_chan_name((enum alert_chan)c);
+			notifs[nnotifs].result =
+			    alertd_result_name((enum alertd_result)r);
+			notifs[nnotifs++].n = alertd_count(api->alerts,
+			    (enum alert_chan)c, (enum alertd_result)r);
+		}
+	}
+	pm.notifs = notifs;
+	pm.nnotifs = nnotifs;
 	pm.ws_clients = ws_clients(api->ws);
 	pm.ws_rendered = ws_messages_rendered(api->ws);
 	pm.ws_frames = ws_frames_sent(api->ws);

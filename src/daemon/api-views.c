@@ -6,6 +6,7 @@
  * services, prodd's health and readiness, the dashboard's data, the
  * metrics history, the events and a service's lines.
  */
+#include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
@@ -247,6 +248,9 @@ api_snapshot_json(struct api *api, int64_t now, uint32_t hist)
 	lc.history = hist == ~0u ? 0 : hist;
 	snap.events = sup_events(api->sup);
 	o = view_snapshot_json(&snap);
+	if (api->alerts != NULL)
+		cJSON_ReplaceItemInObject(o, "alerts",
+		    alertd_active_json(api->alerts));
 	free(lc.sv);
 	return o;
 }

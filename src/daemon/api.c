@@ -9,6 +9,7 @@
  * is rendered by core/view or is a one-line message, so the API, the
  * WebSocket and prodctl --json show one shape.
  */
+#include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/log.h"
 #include "prodd/route.h"
@@ -75,6 +76,59 @@ void
 api_set_ws(struct api *api, struct ws_hub *ws)
 {
 	api->ws = ws;
+}
+
+void
+api_set_alerts(struct api *api, struct alertd *ad)
+{
+	api->alerts = ad;
+}
+
+/* POST /api/alerts/test: the answer waits for every channel's attempt,
+ * on a stream, so the loop never does. */
+struct api_test {
+	struct alertd *ad;
+	struct srv_stream *st;
+	struct alertd_test *t;
+};
+
+static void
+api_test_done(void *arg, cJSON *result)
+{
+	struct api_test *at = arg;
+	char *text = cJSON_PrintUnformatted(result);
+
+	cJSON_Delete(result);
+	at->t = NULL;
+	server_stream_write(at->st, text, strlen(text));
+	server_stream_write(at->st, "\n", 1);
+	free(text);
+	server_stream_end(at->st);
+}
+
+static void
+api_test_closed(void *ctx)
+{
+	struct api_test *at = ctx;
+
+	alertd_test_cancel(at->ad, at->t);
+	free(at);
+}
+
+static void
+api_alerts_test(struct api *api, struct srv_req *req)
+{
+	struct api_test *at;
+
+	/* no channel: nothing to try, {} */
+	if (api->alerts == NULL || alertd_channels(api->alerts) == 0) {
+		server_respond_json(req, 200, cJSON_CreateObject());
+		return;
+	}
+	at = xcalloc(1, sizeof *at);
+	at->ad = api->alerts;
+	at->st = server_stream_start(req, api_test_closed, at);
+	at->t = alertd_test(api->alerts, api_test_done, at);
 }
 
 void
@@ -256,7 +310,11 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		api_history(api, req);
 		break;
 	case ROUTE_ALERTS:
-		server_respond_json(req, 200, view_alerts_json());
+		server_respond_json(req, 200, api->alerts ?
+		    alertd_list_json(api->alerts) : view_alerts_json());
+		break;
+	case ROUTE_ALERTS_TEST:
+		api_alerts_test(api, req);
 		break;
 	case ROUTE_METRICS:
 		api_metrics(api, req, now);

@@ -10,6 +10,8 @@
 
 static struct curl_lazy curl_lazy;
 static void *curl_lazy_dl;
+static int curl_lazy_users;	/* loads not yet unloaded: health checks,
+				 * alert deliveries */
 
 /* One function by name into its slot: 0, or -1 with the reason. */
 static int
@@ -36,11 +38,17 @@ curl_lazy_load(char *err, size_t errlen)
 {
 	const char *why, *file = getenv("PRODD_LIBCURL");
 
-	if (curl_lazy_dl != NULL)
+	if (curl_lazy_dl != NULL) {
+		curl_lazy_users++;
 		return &curl_lazy;
+	}
 	if (file == NULL || file[0] == '\0')
 		file = CURL_LAZY_SONAME;
-	curl_lazy_dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: an unload forgets the library but leaves it mapped.
+	 * libcurl brings libraries with thread-local storage of their own;
+	 * unmapped, their stale TLS entries crash LeakSanitizer's walk of the
+	 * threads at exit (and a second load finds it mapped anyway). */
+	curl_lazy_dl = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (curl_lazy_dl == NULL) {
 		why = dlerror();
 		/* dlerror names the file */
@@ -65,16 +73,24 @@ curl_lazy_load(char *err, size_t errlen)
 	    CURL_LAZY_SYM(multi_assign, "curl_multi_assign") < 0 ||
 	    CURL_LAZY_SYM(multi_socket_action, "curl_multi_socket_action") < 0 ||
 	    CURL_LAZY_SYM(multi_info_read, "curl_multi_info_read") < 0 ||
-	    CURL_LAZY_SYM(multi_strerror, "curl_multi_strerror") < 0) {
-		curl_lazy_unload();
+	    CURL_LAZY_SYM(multi_strerror, "curl_multi_strerror") < 0 ||
+	    CURL_LAZY_SYM(slist_append, "curl_slist_append") < 0 ||
+	    CURL_LAZY_SYM(slist_free_all, "curl_slist_free_all") < 0) {
+		dlclose(curl_lazy_dl);
+		curl_lazy_dl = NULL;
+		memset(&curl_lazy, 0, sizeof curl_lazy);
 		return NULL;
 	}
+	curl_lazy_users = 1;
 	return &curl_lazy;
 }
 
 void
 curl_lazy_unload(void)
 {
+	/* the last user's unload closes it */
+	if (curl_lazy_users > 0 && --curl_lazy_users > 0)
+		return;
 	if (curl_lazy_dl != NULL)
 		dlclose(curl_lazy_dl);
 	curl_lazy_dl = NULL;

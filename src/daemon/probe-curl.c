@@ -48,6 +48,7 @@ struct probe_http {
 	bool in_multi;
 	int expect_lo, expect_hi;
 	int64_t timeout_ms;
+	struct curl_slist *headers;	/* a POST's, until it ends */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -384,6 +385,51 @@ probe_http_start(struct probe_http *ph, const struct cfg_health *h,
 	return 0;
 }
 
+int
+probe_http_post(struct probe_http *ph, const char *url,
+    const char *const *headers, const char *body, size_t len,
+    int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct probe_curl *pc = ph->pc;
+	const struct curl_lazy *cu;
+	CURLMcode mrc;
+
+	if (ph->in_multi) {
+		snprintf(err, errlen, "a delivery is still in flight");
+		return -1;
+	}
+	if (probe_curl_load(pc, err, errlen) < 0 ||
+	    probe_http_easy(ph, err, errlen) < 0)
+		return -1;
+	cu = pc->cu;
+	if (ph->headers != NULL)
+		cu->slist_free_all(ph->headers);
+	ph->headers = NULL;
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+		ph->headers = cu->slist_append(ph->headers, headers[i]);
+	ph->errbuf[0] = '\0';
+	ph->expect_lo = 200;
+	ph->expect_hi = 299;
+	ph->timeout_ms = timeout_ms;
+	cu->easy_setopt(ph->easy, CURLOPT_URL, url);
+	cu->easy_setopt(ph->easy, CURLOPT_HTTPHEADER, ph->headers);
+	cu->easy_setopt(ph->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len);
+	cu->easy_setopt(ph->easy, CURLOPT_COPYPOSTFIELDS, body);
+	cu->easy_setopt(ph->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	cu->easy_setopt(ph->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	cu->easy_setopt(ph->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(ph->easy, CURLOPT_USERAGENT,
+	    "prodd/" PRODD_VERSION " (alerts)");
+	mrc = cu->multi_add_handle(pc->multi, ph->easy);
+	if (mrc != CURLM_OK) {
+		snprintf(err, errlen, "%s", cu->multi_strerror(mrc));
+		return -1;
+	}
+	ph->in_multi = true;
+	return 0;
+}
+
 void
 probe_http_cancel(struct probe_http *ph)
 {
@@ -402,5 +448,7 @@ probe_http_free(struct probe_http *ph)
 	probe_http_cancel(ph);
 	if (ph->easy != NULL)
 		ph->pc->cu->easy_cleanup(ph->easy);
+	if (ph->headers != NULL)
+		ph->pc->cu->slist_free_all(ph->headers);
 	free(ph);
 }

@@ -7,13 +7,16 @@
  * (sdnotify.c) and, when stderr is the journal, native journal entries
  * (journal.c).
  */
+#include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
 #include "prodd/journal.h"
+#include "prodd/health.h"
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
+#include "prodd/logs.h"
 #include "prodd/server.h"
 #include "prodd/server-tls.h"
 #include "prodd/state.h"
@@ -53,6 +56,7 @@ struct prodd {
 	struct sampler *sampler;
 	struct sdnotify sdn;
 	struct static_site *site;	/* the dashboard's files */
+	struct alertd *alerts;
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
@@ -125,6 +129,34 @@ prodd_load_site(struct cfg *cfg, bool to_log, cJSON **errsp,
 	return -1;
 }
 
+/* The rest of a load, past the file and the TLS files: the webhook's
+ * secret, then (with sitep) the dashboard's files. */
+static struct cfg *
+prodd_load_rest(struct cfg *cfg, const char *path, bool to_log,
+    cJSON **errsp, struct static_site **sitep)
+{
+	char err[1024], *secret;
+	size_t len;
+
+	if (alertd_read_secret(cfg, &secret, &len, err, sizeof err) != 0) {
+		cfg_free(cfg);
+		if (errsp != NULL) {
+			*errsp = cJSON_CreateArray();
+			cJSON_AddItemToArray(*errsp, cJSON_CreateString(err));
+		}
+		if (to_log)
+			log_error(NULL, "%s", err);
+		else
+			fprintf(stderr, "%s\n%s: 1 error\n", err, path);
+		return NULL;
+	}
+	free(secret);
+	if (sitep == NULL || prodd_load_site(cfg, to_log, errsp, sitep) == 0)
+		return cfg;
+	cfg_free(cfg);
+	return NULL;
+}
+
 /* Load path (and, with sitep, the dashboard's files); on errors print
  * them (stderr, or the log) and, when errsp is given, collect them there
  * as a JSON array; return NULL. */
@@ -140,13 +172,8 @@ prodd_load(const char *path, bool to_log, cJSON **errsp,
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
 	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
 		/* the files the loader does not read: tls's cert and key */
-		if (srv_tls_check_cfg(cfg, &errs) == 0) {
-			if (sitep == NULL ||
-			    prodd_load_site(cfg, to_log, errsp, sitep) == 0)
-				return cfg;
-			cfg_free(cfg);
-			return NULL;
-		}
+		if (srv_tls_check_cfg(cfg, &errs) == 0)
+			return prodd_load_rest(cfg, path, to_log, errsp, sitep);
 		cfg_free(cfg);
 	}
 	if (errsp != NULL)
@@ -277,6 +304,7 @@ prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 	p->site = site;
 	sup_reload(p->sup, cfg, msg, msglen);
 	sampler_configure(p->sampler, cfg);
+	alertd_configure(p->alerts, sup_cfg(p->sup));
 	return 0;
 }
 
@@ -328,6 +356,7 @@ prodd_teardown(struct prodd *p)
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
 	sdnotify_close(&p->sdn);
+	alertd_close(p->alerts);
 	sup_close(p->sup);
 }
 
@@ -362,6 +391,41 @@ prodd_idle_cb(void *arg)
 	uv_timer_start(&p->drain, prodd_drain_cb, 10, 10);
 }
 
+/* What an event tells the alert rules: state changes (with the
+ * service's last lines, for service_failed) and health verdicts. */
+static void
+prodd_alert_feed(struct prodd *p, const struct event *e)
+{
+	const struct sup_svc *s;
+	const struct logs_svc *l;
+
+	if (e->service[0] == '\0')
+		return;
+	if (e->kind == EVENT_STATE) {
+		s = sup_find(p->sup, e->service);
+		l = s != NULL ? sup_svc_logs(s) : NULL;
+		/* the last lines only for service_failed, which carries them */
+		alertd_on_state(p->alerts, e->service, e->from, e->to, e->reason,
+		    l != NULL && e->to == FSM_FAILED ? logs_ring(l) : NULL);
+	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_HEALTHY) {
+		alertd_on_health(p->alerts, e->service, true);
+	} else if (e->kind == EVENT_HEALTH && e->to == HEALTH_UNHEALTHY) {
+		alertd_on_health(p->alerts, e->service, false);
+	}
+}
+
+/* An alert fired or resolved: an event (the ring, the log, followers)
+ * and a /ws alert message. */
+static void
+prodd_alert_cb(void *arg, const struct alert *a, enum alert_change ch)
+{
+	struct prodd *p = arg;
+
+	sup_note_for(p->sup, EVENT_ALERT, a->service, "%s %s: %s", a->id,
+	    ch == ALERT_CH_RESOLVED ? "resolved" : "firing", a->summary);
+	ws_on_alert(p->ws, view_alert_json(a, alertd_channels(p->alerts)));
+}
+
 static void
 prodd_event_cb(const struct event *e, void *arg)
 {
@@ -374,6 +438,9 @@ prodd_event_cb(const struct event *e, void *arg)
 		api_on_event(p->api, e);
 	ws_on_event(p->ws, e);
 	sdnotify_changed(&p->sdn);
+	/* last: an alert it causes is an event of its own, after this one */
+	if (p->alerts != NULL)
+		prodd_alert_feed(p, e);
 }
 
 /* The sampler's view of the services, and its "over memory_limit". */
@@ -411,11 +478,59 @@ prodd_line_cb(void *arg, const char *service, int stream, int64_t ts_ms,
 	ws_on_line(p->ws, service, stream, ts_ms, line, len);
 }
 
+/* A sample's figures to the alert rules: each service's CPU, memory and
+ * last health latency; the host's CPU, memory and disks. */
+static void
+prodd_alert_sample(struct prodd *p)
+{
+	size_t n = sup_count(p->sup);
+	struct alert_svc_sample *v = xcalloc(n + 1, sizeof *v);
+	const struct metrics_host *mh = sampler_host(p->sampler);
+	struct alert_mount mounts[METRICS_MAX_DISKS];
+	struct alert_host_sample h = { .valid = mh != NULL && mh->ts_ms != 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sup_svc *s = sup_svc_at(p->sup, i);
+		const struct cfg_service *c = sup_svc_cfg(s);
+		const struct metrics_svc *m = sampler_metrics(p->sampler,
+		    c->name);
+		const struct health_state *hs = sup_svc_health(s);
+
+		v[i].name = c->name;
+		v[i].running = sup_svc_pid(s) > 0 && m != NULL && m->valid;
+		v[i].cpu_percent = m != NULL ? m->cpu_percent : 0;
+		v[i].rss = m != NULL ? m->rss : 0;
+		v[i].health_latency_ms = c->health.kind != CFG_HEALTH_NONE &&
+		    hs != NULL ? hs->last_latency_ms : -1;
+	}
+	if (h.valid) {
+		h.cpu_percent = mh->cpu_percent;
+		h.mem_total = (int64_t)mh->mem_total;
+		h.mem_percent = mh->mem_total > 0 ? 100.0 *
+		    (double)mh->mem_used / (double)mh->mem_total : 0;
+		for (size_t i = 0; i < mh->ndisks && i < METRICS_MAX_DISKS;
+		    i++) {
+			if (!mh->disks[i].ok || mh->disks[i].total == 0)
+				continue;
+			mounts[h.nmounts].path = mh->disks[i].path;
+			mounts[h.nmounts++].used_percent = 100.0 *
+			    (double)mh->disks[i].used /
+			    (double)mh->disks[i].total;
+		}
+		h.mounts = mounts;
+	}
+	alertd_on_sample(p->alerts, v, n, &h);
+	free(v);
+}
+
 /* A sample was taken: the /ws clients' metrics message. */
 static void
 prodd_sm_sample_cb(void *arg)
 {
-	ws_on_sample(((struct prodd *)arg)->ws);
+	struct prodd *p = arg;
+
+	ws_on_sample(p->ws);
+	prodd_alert_sample(p);
 }
 
 static void
@@ -429,6 +544,8 @@ prodd_run(struct prodd *p)
 {
 	struct sup_hooks hooks = { .on_idle = prodd_idle_cb,
 		.on_event = prodd_event_cb, .on_line = prodd_line_cb, .arg = p };
+	struct alertd_hooks al_hooks = { .on_change = prodd_alert_cb,
+		.arg = p };
 	struct sampler_hooks sm_hooks = { .count = prodd_sm_count_cb,
 		.root = prodd_sm_root_cb, .over_limit = prodd_sm_over_limit_cb,
 		.on_sample = prodd_sm_sample_cb,
@@ -481,6 +598,9 @@ prodd_run(struct prodd *p)
 	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
 	api_set_sampler(p->api, p->sampler);
+	p->alerts = alertd_new(&p->loop, &al_hooks);
+	alertd_configure(p->alerts, sup_cfg(p->sup));
+	api_set_alerts(p->api, p->alerts);
 	uv_timer_init(&p->loop, &p->drain);
 	p->drain.data = p;
 	sdnotify_init(&p->sdn, &p->loop, prodd_sdn_counts_cb, p);
@@ -504,6 +624,7 @@ prodd_run(struct prodd *p)
 	ws_free(p->ws);		/* its sessions closed with the server */
 	api_free(p->api);
 	static_site_free(p->site);
+	alertd_free(p->alerts);
 	sup_free(p->sup);
 	close(p->lock_fd);
 	if (loop_close_check(&p->loop, err, sizeof err) != 0) {

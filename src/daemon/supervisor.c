@@ -55,6 +55,8 @@ sup_emit(struct supervisor *sup, struct event *e)
 		lvl = LOG_LVL_WARN;
 	if (stored->kind == EVENT_STATE && stored->to == FSM_FAILED)
 		lvl = LOG_LVL_ERROR;
+	if (stored->kind == EVENT_ALERT)
+		lvl = LOG_LVL_WARN;	/* alerts fire and resolve in the log */
 	if (lvl <= log_level_current) {
 		view_event_text(stored, &meta);
 		if (stored->kind == EVENT_STATE)
@@ -89,6 +91,22 @@ sup_note(struct supervisor *sup, enum event_kind kind, const char *fmt, ...)
 
 	event_clear(&e);
 	e.kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(e.reason, sizeof e.reason, fmt, ap);
+	va_end(ap);
+	sup_emit(sup, &e);
+}
+
+void
+sup_note_for(struct supervisor *sup, enum event_kind kind,
+    const char *service, const char *fmt, ...)
+{
+	struct event e;
+	va_list ap;
+
+	event_clear(&e);
+	e.kind = kind;
+	snprintf(e.service, sizeof e.service, "%s", service ? service : "");
 	va_start(ap, fmt);
 	vsnprintf(e.reason, sizeof e.reason, fmt, ap);
 	va_end(ap);

@@ -44,9 +44,11 @@ check "prodctl check agrees" \
 	test "$out" = "etc/services.yaml: valid: 3 services, start order in 3 waves: search | rag | analytics"
 # A good file naming TLS files, which are not in the repository (no key
 # is ever committed): prodd --check reads them, so it checks a copy next
-# to a pair made now (prodctl check does not read them).
+# to a pair made now (prodctl check does not read them), and next to the
+# other files the fixtures name (the webhook's secret).
 tls_copy() {
 	mkdir -p "$tmp/good/tls"
+	cp tests/fixtures/good/*.key "$tmp/good/" 2>/dev/null || true
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-nodes -keyout "$tmp/good/tls/key.pem" -out "$tmp/good/tls/cert.pem" \
 		-days 2 -subj /CN=prodd-check 2>/dev/null

@@ -388,7 +388,14 @@ test_full_schema(void **state)
 	assert_null(s->argv[0]);
 
 	assert_string_equal(c->alert_webhook, "http://127.0.0.1:9000/hook");
-	assert_int_equal(c->nalert_rules, 8);
+	assert_non_null(strstr(c->alert_secret_file, "/hook.key"));
+	assert_int_equal(c->alert_webhook_timeout_ms, 5000);
+	assert_string_equal(c->alert_alertmanager, "http://127.0.0.1:9093");
+	assert_int_equal(c->alert_repeat_ms, 2 * 3600 * 1000);
+	assert_int_equal(c->alert_max_notifications, 10);
+	assert_int_equal(c->alert_window_ms, 30 * 60 * 1000);
+	assert_true(c->alert_rules_given);
+	assert_int_equal(c->nalert_rules, 9);
 	assert_int_equal(c->alert_rules[0].alert, CFG_ALERT_HIGH_CPU);
 	assert_true(c->alert_rules[0].threshold == 90.0);
 	assert_int_equal(c->alert_rules[0].for_ms, 60000);
@@ -398,7 +405,11 @@ test_full_schema(void **state)
 	assert_true(c->alert_rules[2].threshold_is_percent);
 	assert_true(c->alert_rules[4].threshold == 500.0);
 	assert_true(c->alert_rules[5].threshold == 3.0);
-	assert_false(c->alert_rules[7].enabled);
+	assert_int_equal(c->alert_rules[6].severity, CFG_SEV_WARNING);
+	assert_true(c->alert_rules[6].severity_given);
+	assert_int_equal(c->alert_rules[7].alert, CFG_ALERT_WATCHDOG);
+	assert_int_equal(c->alert_rules[7].severity, CFG_SEV_CRITICAL);
+	assert_false(c->alert_rules[8].enabled);
 	cfg_free(c);
 }
 
@@ -615,9 +626,9 @@ test_schema_walk(void **state)
 
 	(void)state;
 	cfg_schema_walk(count_key, &n);
-	/* root 4 + daemon 15 + tls 2 + alerts 2 + service 34 + health 10 +
-	 * limits 3 + log 3 + depends_on 1 + rule 5 */
-	assert_int_equal(n, 79);
+	/* root 4 + daemon 15 + tls 2 + alerts 7 + service 34 + health 10 +
+	 * limits 3 + log 3 + depends_on 1 + rule 6 */
+	assert_int_equal(n, 85);
 }
 
 static void
