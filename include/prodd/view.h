@@ -32,6 +32,14 @@ struct view_dep {
 	const char *condition;
 };
 
+/* One of a service's last exits, with its last lines. */
+struct view_exit {
+	int64_t at_ms;
+	int pid, code, signal;		/* code < 0 / signal 0: not that way */
+	const char *reason;
+	const struct event_lines *lines;
+};
+
 struct view_service {
 	const char *name, *type, *reason;
 	enum fsm_state state;
@@ -61,6 +69,10 @@ struct view_service {
 	 * history values of each (0: all) */
 	const struct mring *hist_cpu, *hist_rss;
 	uint32_t history;
+	/* with exits set (one service's detail), "last_exits": newest
+	 * first, each with its last lines */
+	const struct view_exit *exits;
+	size_t nexits;
 };
 
 /* Counts for prodd's health. */
@@ -117,6 +129,8 @@ cJSON *view_daemon_json(const struct view_daemon *d);
 cJSON *view_text(const char *s, size_t n);
 
 cJSON *view_event_json(const struct event *e);
+/* An exit's last lines: [{"ts","stream","line"}] ([] for NULL). */
+cJSON *view_last_lines_json(const struct event_lines *l);
 /* The same event as one line of JSON text, appended to sb: the metadata
  * of prodd's log line of the event. */
 void view_event_text(const struct event *e, struct strbuf *sb);

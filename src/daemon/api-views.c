@@ -27,6 +27,7 @@
 
 struct svc_view {
 	struct view_service v;
+	struct view_exit exits[8];
 	struct view_dep deps[API_MAX_DEPS];
 	const char *keys[API_MAX_KEYS];
 };
@@ -94,6 +95,21 @@ api_service_json(const struct api *api, const struct sup_svc *s, int64_t now,
 
 	api_fill(api, s, sv, now);
 	sv->v.detail = detail;
+	if (detail) {
+		const struct sup_exit *x;
+		size_t n = 0;
+
+		while (n < sizeof sv->exits / sizeof sv->exits[0] &&
+		    (x = sup_svc_exit(s, n)) != NULL) {
+			sv->exits[n] = (struct view_exit){ .at_ms = x->at_ms,
+				.pid = x->pid, .code = x->code,
+				.signal = x->signal, .reason = x->reason,
+				.lines = x->lines };
+			n++;
+		}
+		sv->v.exits = sv->exits;
+		sv->v.nexits = n;
+	}
 	o = view_service_json(&sv->v);
 	free(sv);
 	return o;
