@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "prodd/analyze.h"
 #include "prodd/config.h"
 #include "prodd/events.h"
 #include "prodd/fsm.h"
@@ -150,6 +151,11 @@ cJSON *view_logs_json(const char *service, const struct logring *r,
 cJSON *view_error_json(const char *message, const char *code);
 /* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */
 cJSON *view_time(int64_t epoch_ms);
+
+/* GET /api/analyze: the last start's span, the timeline (services in
+ * order, see analyze_order) and the critical chain (view-analyze.c). */
+cJSON *view_analyze_json(const struct analyze_svc *v, size_t n,
+    const struct analyze_result *r, const size_t *order);
 
 /* ---- view-answers.c: the small answers of the API ---- */
 

@@ -62,6 +62,14 @@ enum ctl_action {
 int ctl_action_run(const struct ctl_cmd *cmd, enum ctl_action act,
     const struct ctl_opts *o, int argc, char **argv);
 
+struct ctl_client;
+
+/* prodctl status: the table of services (an array of service JSON), and
+ * the detailed view of one service (cmd-status-detail.c). */
+void ctl_status_table(const struct ctl_opts *o, const cJSON *services);
+int ctl_status_detail(struct ctl_client *c, const struct ctl_opts *o,
+    const char *name);
+
 /* The client's own version line, for --version and the version verb. */
 void ctl_print_client_version(void);
 

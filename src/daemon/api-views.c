@@ -115,6 +115,37 @@ api_service_json(const struct api *api, const struct sup_svc *s, int64_t now,
 	return o;
 }
 
+cJSON *
+api_analyze_json(const struct api *api)
+{
+	size_t n = sup_count(api->sup);
+	struct analyze_svc *v = xcalloc(n + 1, sizeof *v);
+	size_t *chain = xcalloc(n + 1, sizeof *chain);
+	size_t *order = xcalloc(n + 1, sizeof *order);
+	struct analyze_result r = { .chain = chain };
+	cJSON *o;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sup_svc *s = sup_svc_at(api->sup, i);
+		const struct sup_start *st = sup_svc_start(s);
+
+		v[i].name = sup_svc_cfg(s)->name;
+		v[i].state = fsm_state_name(sup_svc_fsm(s)->state);
+		v[i].wanted_ms = st->wanted_ms;
+		v[i].deps_met_ms = st->deps_met_ms;
+		v[i].spawned_ms = st->spawned_ms;
+		v[i].ready_ms = st->ready_ms;
+		v[i].waited_for = st->waited_for;
+	}
+	analyze_run(v, n, &r);
+	analyze_order(v, n, order);
+	o = view_analyze_json(v, n, &r, order);
+	free(order);
+	free(chain);
+	free(v);
+	return o;
+}
+
 /* The services one after another into one view struct (see view_list). */
 struct list_ctx {
 	const struct api *api;
