@@ -38,6 +38,7 @@ struct ctl_cmd {
 	int (*run)(const struct ctl_opts *, int argc, char **argv);
 };
 
+extern const struct ctl_cmd ctl_cmd_analyze;
 extern const struct ctl_cmd ctl_cmd_check;
 extern const struct ctl_cmd ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_health;
