@@ -85,6 +85,9 @@ prodd_find_config(void)
 	return "/etc/prodd/services.yaml";
 }
 
+/* --check: warnings go to stderr as plain lines, not to the log */
+static bool prodd_checking;
+
 /* Load path; on errors print them (stderr, or the log) and, when errsp is
  * given, collect them there as a JSON array; return NULL. */
 static struct cfg *
@@ -96,8 +99,19 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 	char cwd[PATH_MAX];
 
 	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL)
+	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
+		char *warn = cfg_check_warnings(cfg), *line, *save = NULL;
+
+		for (line = warn != NULL ? strtok_r(warn, "\n", &save) : NULL;
+		    line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			if (!to_log && prodd_checking)
+				fprintf(stderr, "%s\n", line);
+			else
+				log_warn(NULL, "%s", line);
+		}
+		free(warn);
 		return cfg;
+	}
 	if (errsp != NULL)
 		*errsp = view_config_errors_json(&errs);
 	for (size_t i = 0; i < errs.n; i++) {
@@ -116,9 +130,11 @@ prodd_load(const char *path, bool to_log, cJSON **errsp)
 static int
 prodd_check(const char *path)
 {
-	struct cfg *cfg = prodd_load(path, false, NULL);
+	struct cfg *cfg;
 	char *summary;
 
+	prodd_checking = true;
+	cfg = prodd_load(path, false, NULL);
 	if (cfg == NULL)
 		return 1;
 	summary = cfg_check_summary(cfg);
