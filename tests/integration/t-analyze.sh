@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Why it died and where the start time went (issue 14): an exit event
 # carries the instance's last 20 lines (not an earlier instance's, and not
-# lost to the race between the exit and the pipe); /api/services/NAME
+# lost to the race between the exit and the pipe: the last one, without
+# its newline, too); /api/services/NAME
 # keeps the last exits with their lines; prodctl status NAME is the
 # detailed view (JSON too), while status A B stays the table; GET
 # /api/analyze and prodctl analyze name the critical chain of a
@@ -52,7 +53,7 @@ write_config <<YAML
     ready_after: 100ms
     dependencies: [slow, fast]
   - name: crash
-    command: ["/bin/sh", "-c", "for i in \$(seq 1 30); do echo line \$i; done; echo bye >&2; exit 3"]
+    command: ["/bin/sh", "-c", "for i in \$(seq 1 30); do echo line \$i; done; printf bye >&2; exit 3"]
     restart: never
   - name: envcheck
     command: sleep 1000
@@ -110,7 +111,8 @@ apid=$(api /api/services/api | python3 -c 'import json,sys; print(json.load(sys.
 pc status api
 check "status api: main pid and the process tree with CPU and memory" \
 	bash -c "grep -q 'Main PID: $apid' '$T/out' && grep -Eq '^ +$apid sleep +cpu [0-9]+s +rss [0-9.]+[KMG]' '$T/out'"
-check "status api: its tasks, CPU and memory" grep -Eq "Tasks: 1 processes, 1 threads; CPU [0-9.]+%, memory" "$T/out"
+tasks() { pc status api; grep -Eq "Tasks: 1 processes, 1 threads; CPU [0-9.]+%, memory" "$T/out"; }
+check "status api: its tasks, CPU and memory (once sampled)" poll 5 tasks
 pc status envcheck
 check "status envcheck: health and its last checks" \
 	bash -c "grep -q 'Health: healthy (exec check' '$T/out' && grep -Eq 'check 20[0-9T:.-]+Z ok [0-9.]+ ms' '$T/out'"
