@@ -19,6 +19,7 @@ pc() {	# pc ARGS...: prodctl on this prodd, into $T/out, status in RC
 	timeout 30 "$PRODCTL" --socket "$STATE/prodd.sock" --no-color "$@" \
 		>"$T/out" 2>"$T/err"
 	RC=$?
+	cat "$T/err" >>"$T/allerr"
 }
 api() { curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost$1"; }
 # jq_py FILE EXPR: a python expression over the JSON in FILE as "j"
@@ -27,6 +28,7 @@ state_of() { api "/api/services/$1" | python3 -c 'import json,sys; print(json.lo
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
 
 new_env
+: >"$T/allerr"
 mkdir -p "$T/bin"
 # a stand-in for docker: says how it was run, then stays up
 cat >"$T/bin/docker" <<'SH'
@@ -150,4 +152,6 @@ check "prodctl analyze --json: prodd's answer" \
 
 stop_prodd
 check "prodd stops cleanly (exit $?)" test $? -eq 0
+check "prodctl's stderr stays clean (sanitizers)" \
+	bash -c "! grep -Eq 'runtime error|Sanitizer' '$T/allerr'"
 finish
