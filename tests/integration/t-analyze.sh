@@ -57,6 +57,11 @@ write_config <<YAML
   - name: crash
     command: ["/bin/sh", "-c", "for i in \$(seq 1 30); do echo line \$i; done; printf bye >&2; exit 3"]
     restart: never
+  - name: again
+    command: ["/bin/sh", "-c", "n=\$(cat $T/runs 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >$T/runs; echo run \$n; echo end of run \$n >&2; exit 1"]
+    restart_delay: 50ms
+    backoff: fixed
+    max_restarts: 7
   - name: envcheck
     command: sleep 1000
     env_file: $T/probe.env
@@ -74,7 +79,7 @@ YAML
 # ---- --check: the seed's docker form, systemd's warning, SPEC's example
 out=$(timeout 30 $VG "$BUILD/prodd" --check -c "$T/s.yaml" 2>"$T/check.err")
 check "--check: docker with command only and systemd load (valid)" \
-	grep -q "valid: 8 services" <<<"$out"
+	grep -q "valid: 9 services" <<<"$out"
 check "--check: type systemd is not supported yet, as a warning" \
 	grep -q "warning: service 'unit': type systemd is not supported yet" "$T/check.err"
 timeout 30 "$PRODCTL" check "$T/s.yaml" >/dev/null 2>"$T/check.err"
@@ -100,6 +105,13 @@ check "exit event: each line has its time stamp" \
 api "/api/services/crash" >"$T/crash.json"
 check "/api/services/crash: the last exit with its code and lines" \
 	test "$(jq_py "$T/crash.json" "(len(j['last_exits']), j['last_exits'][0]['code'], len(j['last_exits'][0]['last_lines']))")" = "(1, 3, 20)"
+
+# a service that died 8 times keeps its last 5 exits, newest first, each
+# with its own instance's lines only
+wait_for 15 state_is again failed
+api "/api/services/again" >"$T/again.json"
+check "last_exits: the last 5, newest first, each with its instance's lines only" \
+	test "$(jq_py "$T/again.json" "[[l['line'] for l in x['last_lines']] for x in j['last_exits']]")" = "[['run 8', 'end of run 8'], ['run 7', 'end of run 7'], ['run 6', 'end of run 6'], ['run 5', 'end of run 5'], ['run 4', 'end of run 4']]"
 
 # ---- prodctl status NAME: the detailed view ----------------------------
 pc status crash
