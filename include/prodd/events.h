@@ -13,6 +13,12 @@
 #define EVENTS_RING_DEFAULT 1000
 /* An exit event carries at most this many of the instance's last lines. */
 #define EVENT_LAST_LINES 20
+/* Bounds of those lines, so that a ring of exits stays small whatever the
+ * services print: each line is cut to EVENT_LINE_MAX bytes, and the oldest
+ * lines go while the text passes EVENT_LINES_MAX_BYTES (the newest line
+ * always stays). 1000 exit events hold 16 MiB at most. */
+#define EVENT_LINE_MAX 2048
+#define EVENT_LINES_MAX_BYTES (16 * 1024)
 
 /*
  * The last lines an instance wrote, attached to its exit event: an index
@@ -28,6 +34,7 @@ struct event_lines {
 	unsigned refs;
 	size_t n;
 	struct event_line line[EVENT_LAST_LINES];
+	size_t bytes;			/* the kept lines' text */
 	size_t used, cap;
 	char *text;
 };
@@ -73,7 +80,8 @@ const char *event_kind_name(enum event_kind k);
 
 /* Lines, empty, with one reference. */
 struct event_lines *event_lines_new(void);
-/* Append one line; past EVENT_LAST_LINES the oldest goes. */
+/* Append one line (cut to EVENT_LINE_MAX); past EVENT_LAST_LINES lines or
+ * EVENT_LINES_MAX_BYTES the oldest go. */
 void event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
     const char *text, size_t len);
 struct event_lines *event_lines_ref(struct event_lines *l);

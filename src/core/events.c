@@ -97,11 +97,15 @@ event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
 {
 	struct event_line *ln;
 
-	if (l->n == EVENT_LAST_LINES) {
-		/* the oldest goes; its text stays until the buffer is
-		 * compacted below */
+	if (len > EVENT_LINE_MAX)
+		len = EVENT_LINE_MAX;
+	/* the oldest go; their text stays until the buffer is compacted
+	 * below */
+	while (l->n > 0 && (l->n == EVENT_LAST_LINES ||
+	    l->bytes + len > EVENT_LINES_MAX_BYTES)) {
+		l->bytes -= l->line[0].len;
 		memmove(&l->line[0], &l->line[1],
-		    (EVENT_LAST_LINES - 1) * sizeof l->line[0]);
+		    (l->n - 1) * sizeof l->line[0]);
 		l->n--;
 	}
 	if (l->used + len > l->cap && l->n > 0 && l->line[0].off > 0) {
@@ -130,6 +134,7 @@ event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
 	if (len > 0)
 		memcpy(l->text + l->used, text, len);
 	l->used += len;
+	l->bytes += len;
 }
 
 struct event_lines *

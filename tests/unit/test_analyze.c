@@ -270,18 +270,39 @@ test_lines_long(void **state)
 		event_lines_add(l, T0 + i, LOG_STREAM_STDOUT, big,
 		    (size_t)(i % 7) * 700);
 	}
-	assert_int_equal(l->n, EVENT_LAST_LINES);
-	for (size_t i = 0; i < l->n; i++) {
-		int k = 80 + (int)i;
+	/* lines cut to EVENT_LINE_MAX; the newest kept within
+	 * EVENT_LINES_MAX_BYTES, in order, each with its own text */
+	{
+		size_t bytes = 0, k = 100;
 
-		assert_int_equal(l->line[i].ts_ms, T0 + k);
-		assert_int_equal(l->line[i].len, (size_t)(k % 7) * 700);
-		if (l->line[i].len > 0)
-			assert_int_equal(l->text[l->line[i].off],
-			    'a' + k % 26);
+		assert_true(l->n > 0 && l->n <= EVENT_LAST_LINES);
+		for (size_t i = l->n; i-- > 0;) {
+			size_t want = (k - 1) % 7 * 700;
+
+			k--;
+			if (want > EVENT_LINE_MAX)
+				want = EVENT_LINE_MAX;
+			assert_int_equal(l->line[i].ts_ms, T0 + (int64_t)k);
+			assert_int_equal(l->line[i].len, want);
+			if (want > 0)
+				assert_int_equal(l->text[l->line[i].off],
+				    'a' + k % 26);
+			bytes += want;
+		}
+		assert_true(bytes <= EVENT_LINES_MAX_BYTES);
+		assert_int_equal(bytes, l->bytes);
+		/* and one more line would not have fitted */
+		assert_true(bytes + (k - 1) % 7 * 700 > EVENT_LINES_MAX_BYTES ||
+		    l->n == EVENT_LAST_LINES);
 	}
-	/* the text stays bounded: about 20 lines' worth */
-	assert_true(l->cap <= 4 * 20 * 4200);
+	/* the buffer stays bounded too */
+	assert_true(l->cap <= 4 * EVENT_LINES_MAX_BYTES);
+	event_lines_unref(l);
+	/* one line longer than the bound stays, cut */
+	l = event_lines_new();
+	event_lines_add(l, T0, LOG_STREAM_STDOUT, big, sizeof big);
+	assert_int_equal(l->n, 1);
+	assert_int_equal(l->line[0].len, EVENT_LINE_MAX);
 	event_lines_unref(l);
 }
 
