@@ -4,7 +4,8 @@
  * ties, missing or not-ready dependencies, a service that waited for
  * nothing, a loop in bad input), the timeline's order; and the JSON of
  * GET /api/analyze (offsets, nulls, the chain) and of an exit's last
- * lines (the event ring keeps them by reference and lets go on eviction).
+ * lines (the event ring keeps them by reference and lets go on eviction,
+ * and they are bounded) and of a service's last exits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,6 +307,48 @@ test_lines_long(void **state)
 	event_lines_unref(l);
 }
 
+static void
+test_service_last_exits(void **state)
+{
+	struct event_lines *l = event_lines_new();
+	struct view_exit x[2] = {
+		{ T0 + 2000, 42, -1, 9, "pid 42 killed by signal 9", NULL },
+		{ T0 + 1000, 41, 3, 0, "pid 41 exited with code 3", l },
+	};
+	struct view_service v;
+	cJSON *o, *a, *e;
+
+	(void)state;
+	event_lines_add(l, T0 + 999, LOG_STREAM_STDERR, "Traceback", 9);
+	memset(&v, 0, sizeof v);
+	v.name = "rag";
+	v.type = "process";
+	v.state = FSM_FAILED;
+	/* the list: no last_exits */
+	o = view_service_json(&v);
+	assert_null(cJSON_GetObjectItem(o, "last_exits"));
+	cJSON_Delete(o);
+	v.exits = x;
+	v.nexits = 2;
+	o = view_service_json(&v);
+	a = cJSON_GetObjectItem(o, "last_exits");
+	assert_int_equal(cJSON_GetArraySize(a), 2);
+	e = cJSON_GetArrayItem(a, 0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "code")));
+	assert_int_equal(cJSON_GetObjectItem(e, "signal")->valuedouble, 9);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e,
+	    "last_lines")), 0);
+	e = cJSON_GetArrayItem(a, 1);
+	assert_int_equal(cJSON_GetObjectItem(e, "code")->valuedouble, 3);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "signal")));
+	assert_int_equal(cJSON_GetObjectItem(e, "pid")->valuedouble, 41);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(e, "last_lines"), 0), "line")->valuestring,
+	    "\"Traceback\"");
+	cJSON_Delete(o);
+	event_lines_unref(l);
+}
+
 int
 main(void)
 {
@@ -318,6 +361,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_last_lines),
 		cmocka_unit_test(test_lines_long),
+		cmocka_unit_test(test_service_last_exits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
