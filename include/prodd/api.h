@@ -110,6 +110,8 @@ cJSON *api_service_json(const struct api *api, const struct sup_svc *s,
  * {"services": [...]}. */
 cJSON *api_services_json(const struct api *api, int64_t now, bool wrapped);
 cJSON *api_health_json(const struct api *api, int64_t now);
+/* GET /api/analyze: every service's last start and the critical chain. */
+cJSON *api_analyze_json(const struct api *api);
 /* Answer GET /health/ready, /api/dashboard-data, /api/metrics/history,
  * /api/events and /api/services/NAME/logs. */
 void api_ready(struct api *api, struct srv_req *req);

@@ -14,4 +14,11 @@
  */
 char *cfg_check_summary(const struct cfg *cfg);
 
+/*
+ * The warnings of a valid config, one per line, each ending in a newline
+ * ("FILE: warning: service 'x': type systemd is not supported yet;
+ * starting it fails"), or NULL when there is none. Caller frees.
+ */
+char *cfg_check_warnings(const struct cfg *cfg);
+
 #endif

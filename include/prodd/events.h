@@ -11,6 +11,33 @@
 #include <stdint.h>
 
 #define EVENTS_RING_DEFAULT 1000
+/* An exit event carries at most this many of the instance's last lines. */
+#define EVENT_LAST_LINES 20
+/* Bounds of those lines, so that a ring of exits stays small whatever the
+ * services print: each line is cut to EVENT_LINE_MAX bytes, and the oldest
+ * lines go while the text passes EVENT_LINES_MAX_BYTES (the newest line
+ * always stays). 1000 exit events hold 16 MiB at most. */
+#define EVENT_LINE_MAX 2048
+#define EVENT_LINES_MAX_BYTES (16 * 1024)
+
+/*
+ * The last lines an instance wrote, attached to its exit event: an index
+ * and one buffer of their text, shared by reference count between the event ring and whoever keeps the exit longer (a
+ * service's last exits).
+ */
+struct event_line {
+	int64_t ts_ms;
+	int stream;			/* LOG_STREAM_STDOUT or _STDERR */
+	size_t off, len;		/* in text */
+};
+struct event_lines {
+	unsigned refs;
+	size_t n;
+	struct event_line line[EVENT_LAST_LINES];
+	size_t bytes;			/* the kept lines' text */
+	size_t used, cap;
+	char *text;
+};
 
 enum event_kind { EVENT_STATE, EVENT_SPAWN, EVENT_EXIT, EVENT_HEALTH,
 	EVENT_RELOAD, EVENT_ALERT, EVENT_DAEMON };
@@ -27,6 +54,9 @@ struct event {
 	int signal;			/* 0: none */
 	int64_t delay_ms;		/* -1: none */
 	char reason[192];
+	/* exit events: the instance's last lines (NULL: none); the ring
+	 * holds one reference of its own once the event is pushed */
+	struct event_lines *lines;
 };
 
 struct events {
@@ -40,12 +70,21 @@ void events_free(struct events *r);
 /* An event with every optional field at "none". */
 void event_clear(struct event *e);
 /* Store a copy with the next sequence number; returns the stored copy,
- * valid until the next push. */
+ * valid until the next push. The copy takes a reference of e->lines. */
 const struct event *events_push(struct events *r, const struct event *e);
 /* Call fn for every kept event with seq > after, oldest first; returns how
  * many. */
 size_t events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg);
 const char *event_kind_name(enum event_kind k);
+
+/* Lines, empty, with one reference. */
+struct event_lines *event_lines_new(void);
+/* Append one line (cut to EVENT_LINE_MAX); past EVENT_LAST_LINES lines or
+ * EVENT_LINES_MAX_BYTES the oldest go. */
+void event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
+    const char *text, size_t len);
+struct event_lines *event_lines_ref(struct event_lines *l);
+void event_lines_unref(struct event_lines *l);
 
 #endif

@@ -45,5 +45,9 @@ void logring_last(const struct logring *r, size_t n, int stream,
 /* Call fn for every line still kept with seq >= from, oldest first. */
 void logring_since(const struct logring *r, uint64_t from, logring_fn fn,
     void *arg);
+/* The same, for the last n of those lines only (an instance's last lines:
+ * from is the sequence the ring had at its spawn). */
+void logring_since_last(const struct logring *r, uint64_t from, size_t n,
+    logring_fn fn, void *arg);
 
 #endif

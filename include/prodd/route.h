@@ -25,6 +25,7 @@ enum route_id {
 	ROUTE_ALERTS,			/* GET /api/alerts */
 	ROUTE_ALERTS_TEST,		/* POST /api/alerts/test */
 	ROUTE_METRICS,			/* GET /metrics (Prometheus) */
+	ROUTE_ANALYZE,			/* GET /api/analyze */
 	ROUTE_START_ALL,		/* POST /api/start-all */
 	ROUTE_STOP_ALL,			/* POST /api/stop-all */
 	ROUTE_RELOAD,			/* POST /api/reload */

@@ -65,8 +65,9 @@ int spawn_prepare_env(struct spawn_req *r, const struct cfg_service *svc,
 /*
  * The same for one run of svc's exec health check (health.exec_argv): as
  * svc's user and group, with its limits, in its working_dir, with prodd's
- * environment, svc's environment and its user's HOME, USER, LOGNAME and
- * SHELL (not its env_file); stdout and stderr on /dev/null.
+ * environment, svc's env_file (read at each run, as at each spawn), its
+ * environment and its user's HOME, USER, LOGNAME and SHELL: the check sees
+ * what the service sees; stdout and stderr on /dev/null.
  */
 int spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
     char *err, size_t errlen);

@@ -22,6 +22,22 @@ struct supervisor;
 struct sup_svc;
 struct health_state;
 
+/* One exit of a service's main process, kept with its last lines. */
+struct sup_exit {
+	int64_t at_ms;			/* wall clock */
+	int pid, code, signal;		/* code -1 / signal 0: not that way */
+	char reason[192];
+	struct event_lines *lines;	/* a reference; NULL: none */
+};
+
+/* A service's last start: when it was wanted (began waiting or
+ * starting), spawned and ready (wall clock ms; 0: not yet), and the
+ * dependency it waited for last, until its dependencies were met. */
+struct sup_start {
+	int64_t wanted_ms, spawned_ms, ready_ms, deps_met_ms;
+	char waited_for[64];		/* "": it waited for none */
+};
+
 struct sup_hooks {
 	/* every event, after it is in the ring and in prodd's log */
 	void (*on_event)(const struct event *e, void *arg);
@@ -91,6 +107,10 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s);
 bool sup_svc_down_by_hand(const struct sup_svc *s);
 int64_t sup_svc_exit_ms(const struct sup_svc *s);	/* wall clock; 0 */
 const struct health_state *sup_svc_health(const struct sup_svc *s);
+/* Its i-th last exit, newest first; NULL past the kept ones. */
+const struct sup_exit *sup_svc_exit(const struct sup_svc *s, size_t i);
+/* Its last start (wanted_ms 0: never started). */
+const struct sup_start *sup_svc_start(const struct sup_svc *s);
 /* Its automatic restarts for reason r (they add up to fsm.restarts). */
 uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r);
 /* What a notify: true service said (SPEC §3): its STATUS= text (NULL:

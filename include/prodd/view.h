@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "prodd/analyze.h"
 #include "prodd/config.h"
 #include "prodd/events.h"
 #include "prodd/fsm.h"
@@ -30,6 +31,14 @@
 struct view_dep {
 	const char *name;
 	const char *condition;
+};
+
+/* One of a service's last exits, with its last lines. */
+struct view_exit {
+	int64_t at_ms;
+	int pid, code, signal;		/* code < 0 / signal 0: not that way */
+	const char *reason;
+	const struct event_lines *lines;
 };
 
 struct view_service {
@@ -70,6 +79,10 @@ struct view_service {
 	int notify_exit_errno;		/* ERRNO= of the last exit; -1: none */
 	int notify_main_pid;		/* 0: none */
 	uint64_t notify_dropped;
+	/* with exits set (one service's detail), "last_exits": newest
+	 * first, each with its last lines */
+	const struct view_exit *exits;
+	size_t nexits;
 };
 
 /* Counts for prodd's health. */
@@ -126,6 +139,8 @@ cJSON *view_daemon_json(const struct view_daemon *d);
 cJSON *view_text(const char *s, size_t n);
 
 cJSON *view_event_json(const struct event *e);
+/* An exit's last lines: [{"ts","stream","line"}] ([] for NULL). */
+cJSON *view_last_lines_json(const struct event_lines *l);
 /* The same event as one line of JSON text, appended to sb: the metadata
  * of prodd's log line of the event. */
 void view_event_text(const struct event *e, struct strbuf *sb);
@@ -145,6 +160,11 @@ cJSON *view_logs_json(const char *service, const struct logring *r,
 cJSON *view_error_json(const char *message, const char *code);
 /* An RFC 3339 UTC time with milliseconds, or JSON null for 0. */
 cJSON *view_time(int64_t epoch_ms);
+
+/* GET /api/analyze: the last start's span, the timeline (services in
+ * order, see analyze_order) and the critical chain (view-analyze.c). */
+cJSON *view_analyze_json(const struct analyze_svc *v, size_t n,
+    const struct analyze_result *r, const size_t *order);
 
 /* ---- view-answers.c: the small answers of the API ---- */
 

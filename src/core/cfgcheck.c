@@ -1,7 +1,8 @@
 /*
  * The one-line summary of a valid config: how many services, and the start
  * order in waves (a wave is the services whose dependencies are all in
- * earlier waves, and which start together).
+ * earlier waves, and which start together); and the warnings of a valid
+ * config (what loads but will not run: type systemd, for now).
  */
 #include "prodd/cfgcheck.h"
 #include "prodd/graph.h"
@@ -43,4 +44,17 @@ cfg_check_summary(const struct cfg *cfg)
 	free(wave);
 	graph_free(&g);
 	return sb_steal(&sb);
+}
+
+char *
+cfg_check_warnings(const struct cfg *cfg)
+{
+	struct strbuf sb = { 0 };
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (cfg->services[i].type == CFG_TYPE_SYSTEMD)
+			sb_printf(&sb, "%s: warning: service '%s': type "
+			    "systemd is not supported yet; starting it fails\n",
+			    cfg->path, cfg->services[i].name);
+	return sb.len > 0 ? sb_steal(&sb) : (sb_free(&sb), NULL);
 }

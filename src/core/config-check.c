@@ -282,9 +282,12 @@ cfg_check_service(struct pctx *p, void *obj, yaml_node_t *map,
 		break;
 	}
 	case CFG_TYPE_DOCKER:
-		if (cfg_key_given(sec, seen, "image") == NULL)
+		/* the seed's form: command alone, its first word the image */
+		if (cfg_key_given(sec, seen, "image") == NULL &&
+		    cfg_key_given(sec, seen, "command") == NULL)
 			cfg_nerr(p, map, "service %s (type docker) needs an "
-			    "'image'", who);
+			    "'image' (or a 'command' whose first word is the "
+			    "image)", who);
 		break;
 	case CFG_TYPE_SYSTEMD:
 		if (cfg_key_given(sec, seen, "unit") == NULL)

@@ -46,10 +46,16 @@ cfg_finish_service(struct cfg_service *s, const char *dir)
 		s->argc = 6;
 	}
 	if (s->type == CFG_TYPE_DOCKER) {
-		/* docker run --rm --init --name prodd-NAME IMAGE [command...] */
+		/* docker run --rm --init --name prodd-NAME IMAGE [command...];
+		 * without image, command's first word is the image (SPEC §2,
+		 * the seed's form: command: nginx:latest) */
 		char **argv = xcalloc(s->argc + 8, sizeof *argv);
-		size_t n = 0;
+		size_t n = 0, first = 0;
 
+		if (s->image == NULL && s->argc > 0) {
+			s->image = xstrdup(s->argv[0]);
+			first = 1;
+		}
 		argv[n++] = xstrdup("docker");
 		argv[n++] = xstrdup("run");
 		argv[n++] = xstrdup("--rm");
@@ -57,7 +63,7 @@ cfg_finish_service(struct cfg_service *s, const char *dir)
 		argv[n++] = xstrdup("--name");
 		argv[n++] = xasprintf("prodd-%s", s->name);
 		argv[n++] = xstrdup(s->image);
-		for (size_t i = 0; i < s->argc; i++)
+		for (size_t i = first; i < s->argc; i++)
 			argv[n++] = xstrdup(s->argv[i]);
 		units_argv_free(s->argv);
 		s->argv = argv;

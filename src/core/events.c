@@ -31,6 +31,8 @@ events_init(struct events *r, size_t cap)
 void
 events_free(struct events *r)
 {
+	for (size_t i = 0; i < r->count; i++)
+		event_lines_unref(r->v[(r->head + i) % r->cap].lines);
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
@@ -52,11 +54,14 @@ events_push(struct events *r, const struct event *e)
 	if (r->count == r->cap) {
 		at = r->head;
 		r->head = (r->head + 1) % r->cap;
+		event_lines_unref(r->v[at].lines);
 	} else {
 		r->count++;
 	}
 	r->v[at] = *e;
 	r->v[at].seq = r->next_seq++;
+	if (e->lines != NULL)
+		event_lines_ref(e->lines);
 	return &r->v[at];
 }
 
@@ -75,4 +80,76 @@ events_since(const struct events *r, uint64_t after,
 		}
 	}
 	return n;
+}
+
+struct event_lines *
+event_lines_new(void)
+{
+	struct event_lines *l = xcalloc(1, sizeof *l);
+
+	l->refs = 1;
+	return l;
+}
+
+void
+event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
+    const char *text, size_t len)
+{
+	struct event_line *ln;
+
+	if (len > EVENT_LINE_MAX)
+		len = EVENT_LINE_MAX;
+	/* the oldest go; their text stays until the buffer is compacted
+	 * below */
+	while (l->n > 0 && (l->n == EVENT_LAST_LINES ||
+	    l->bytes + len > EVENT_LINES_MAX_BYTES)) {
+		l->bytes -= l->line[0].len;
+		memmove(&l->line[0], &l->line[1],
+		    (l->n - 1) * sizeof l->line[0]);
+		l->n--;
+	}
+	if (l->used + len > l->cap && l->n > 0 && l->line[0].off > 0) {
+		size_t drop = l->line[0].off;
+
+		memmove(l->text, l->text + drop, l->used - drop);
+		l->used -= drop;
+		for (size_t i = 0; i < l->n; i++)
+			l->line[i].off -= drop;
+	} else if (l->n == 0) {
+		l->used = 0;
+	}
+	if (l->used + len > l->cap) {
+		size_t cap = l->cap ? l->cap : 256;
+
+		while (cap < l->used + len)
+			cap *= 2;
+		l->text = xrealloc(l->text, cap);
+		l->cap = cap;
+	}
+	ln = &l->line[l->n++];
+	ln->ts_ms = ts_ms;
+	ln->stream = stream;
+	ln->off = l->used;
+	ln->len = len;
+	if (len > 0)
+		memcpy(l->text + l->used, text, len);
+	l->used += len;
+	l->bytes += len;
+}
+
+struct event_lines *
+event_lines_ref(struct event_lines *l)
+{
+	if (l != NULL)
+		l->refs++;
+	return l;
+}
+
+void
+event_lines_unref(struct event_lines *l)
+{
+	if (l == NULL || --l->refs > 0)
+		return;
+	free(l->text);
+	free(l);
 }

@@ -370,3 +370,23 @@ logring_since(const struct logring *r, uint64_t from, logring_fn fn,
 	for (; k < r->count; k++)
 		logring_call(r, k, fn, arg);
 }
+
+void
+logring_since_last(const struct logring *r, uint64_t from, size_t n,
+    logring_fn fn, void *arg)
+{
+	uint64_t first_seq = r->next_seq - r->count;
+	size_t k = 0;
+
+	if (n == 0)
+		return;
+	if (from > first_seq) {
+		if (from - first_seq >= r->count)
+			return;
+		k = (size_t)(from - first_seq);
+	}
+	if (r->count - k > n)
+		k = r->count - n;
+	for (; k < r->count; k++)
+		logring_call(r, k, fn, arg);
+}

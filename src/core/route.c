@@ -27,6 +27,7 @@ static const struct route route_table[] = {
 	{ ROUTE_GET, "/api/alerts", ROUTE_ALERTS, false },
 	{ ROUTE_POST, "/api/alerts/test", ROUTE_ALERTS_TEST, true },
 	{ ROUTE_GET, "/metrics", ROUTE_METRICS, false },
+	{ ROUTE_GET, "/api/analyze", ROUTE_ANALYZE, false },
 	{ ROUTE_POST, "/api/start-all", ROUTE_START_ALL, true },
 	{ ROUTE_POST, "/api/stop-all", ROUTE_STOP_ALL, true },
 	{ ROUTE_POST, "/api/reload", ROUTE_RELOAD, true },

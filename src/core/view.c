@@ -200,6 +200,26 @@ view_service_json(const struct view_service *s)
 		cJSON_AddItemToObject(h, "rss", view_ring_json(s->hist_rss,
 		    s->history));
 	}
+	if (s->exits != NULL || s->nexits > 0) {
+		a = cJSON_AddArrayToObject(o, "last_exits");
+		for (size_t i = 0; i < s->nexits; i++) {
+			const struct view_exit *x = &s->exits[i];
+			cJSON *e = cJSON_CreateObject();
+
+			cJSON_AddItemToObject(e, "at", view_time(x->at_ms));
+			cJSON_AddItemToObject(e, "pid", view_int_or_null(
+			    x->pid > 0, x->pid));
+			cJSON_AddItemToObject(e, "code", view_int_or_null(
+			    x->signal == 0 && x->code >= 0, x->code));
+			cJSON_AddItemToObject(e, "signal", view_int_or_null(
+			    x->signal != 0, x->signal));
+			cJSON_AddItemToObject(e, "reason", view_text(x->reason,
+			    strlen(x->reason)));
+			cJSON_AddItemToObject(e, "last_lines",
+			    view_last_lines_json(x->lines));
+			cJSON_AddItemToArray(a, e);
+		}
+	}
 	return o;
 }
 
@@ -301,15 +321,41 @@ view_event_json(const struct event *e)
 	    e->signal));
 	cJSON_AddItemToObject(o, "delay_ms", view_int_or_null(e->delay_ms >= 0,
 	    (double)e->delay_ms));
+	if (e->kind == EVENT_EXIT)
+		cJSON_AddItemToObject(o, "last_lines",
+		    view_last_lines_json(e->lines));
 	return o;
+}
+
+cJSON *
+view_last_lines_json(const struct event_lines *l)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; l != NULL && i < l->n; i++) {
+		const struct event_line *ln = &l->line[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(o, "ts", view_time(ln->ts_ms));
+		cJSON_AddStringToObject(o, "stream",
+		    ln->stream == LOG_STREAM_STDERR ? "stderr" : "stdout");
+		cJSON_AddItemToObject(o, "line", view_text(l->text + ln->off,
+		    ln->len));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }
 
 void
 view_event_text(const struct event *e, struct strbuf *sb)
 {
 	cJSON *o = view_event_json(e);
-	char *t = cJSON_PrintUnformatted(o);
+	char *t;
 
+	/* prodd's log line says how it ended; the lines are in the
+	 * service's own log already */
+	cJSON_DeleteItemFromObject(o, "last_lines");
+	t = cJSON_PrintUnformatted(o);
 	sb_puts(sb, t);
 	cJSON_free(t);
 	cJSON_Delete(o);

@@ -34,6 +34,10 @@ ctl_check_run(const struct ctl_opts *o, int argc, char **argv)
 		cfg_errors_free(&errs);
 		return CTL_FAILED;
 	}
+	summary = cfg_check_warnings(cfg);
+	if (summary != NULL)
+		fputs(summary, stderr);
+	free(summary);
 	summary = cfg_check_summary(cfg);
 	printf("%s\n", summary);
 	free(summary);

@@ -1,5 +1,6 @@
 /*
  * prodctl status [NAME...]: every service (or the named ones) as a table —
+ * with exactly one NAME, the detailed view of cmd-status-detail.c —
  * NAME STATE PID UPTIME CPU MEM RESTARTS HEALTH (status and the last
  * check's latency), then the reason for any
  * state but running, or else the service's own STATUS= text — or, with --json, prodd's own JSON (the list, one
@@ -45,7 +46,7 @@ ctl_status_row(struct ctl_table *t, const cJSON *svc)
 		ctl_table_add(t, CTL_COLOR_NONE, text != NULL ? text : "");
 }
 
-static void
+void
 ctl_status_table(const struct ctl_opts *o, const cJSON *services)
 {
 	static const char *const head[] = {
@@ -105,6 +106,11 @@ ctl_status_run(const struct ctl_opts *go, int argc, char **argv)
 		ctl_client_free(c);
 		return rc;
 	}
+	if (n == 1) {
+		rc = ctl_status_detail(c, &o, argv[0]);
+		ctl_client_free(c);
+		return rc;
+	}
 	found = cJSON_CreateArray();
 	for (int i = 0; i < n; i++) {
 		char *esc = ctl_escape(argv[i]);
@@ -127,13 +133,9 @@ ctl_status_run(const struct ctl_opts *go, int argc, char **argv)
 		ctl_resp_free(&r);
 	}
 	if (o.json && worst != CTL_UNREACHABLE) {
-		/* One name: the service itself, as GET /api/services/NAME. */
-		char *s = cJSON_PrintUnformatted(n == 1 &&
-		    cJSON_GetArraySize(found) == 1 ?
-		    cJSON_GetArrayItem(found, 0) : found);
+		char *s = cJSON_PrintUnformatted(found);
 
-		if (n > 1 || cJSON_GetArraySize(found) == 1)
-			printf("%s\n", s);
+		printf("%s\n", s);
 		free(s);
 	} else if (worst != CTL_UNREACHABLE && cJSON_GetArraySize(found) > 0) {
 		ctl_status_table(&o, found);

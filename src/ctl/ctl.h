@@ -38,6 +38,7 @@ struct ctl_cmd {
 	int (*run)(const struct ctl_opts *, int argc, char **argv);
 };
 
+extern const struct ctl_cmd ctl_cmd_analyze;
 extern const struct ctl_cmd ctl_cmd_check;
 extern const struct ctl_cmd ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_alerts;
@@ -62,6 +63,14 @@ enum ctl_action {
 
 int ctl_action_run(const struct ctl_cmd *cmd, enum ctl_action act,
     const struct ctl_opts *o, int argc, char **argv);
+
+struct ctl_client;
+
+/* prodctl status: the table of services (an array of service JSON), and
+ * the detailed view of one service (cmd-status-detail.c). */
+void ctl_status_table(const struct ctl_opts *o, const cJSON *services);
+int ctl_status_detail(struct ctl_client *c, const struct ctl_opts *o,
+    const char *name);
 
 /* The client's own version line, for --version and the version verb. */
 void ctl_print_client_version(void);

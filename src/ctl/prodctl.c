@@ -24,6 +24,7 @@ static const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_events,
 	&ctl_cmd_alerts,
 	&ctl_cmd_health,
+	&ctl_cmd_analyze,
 	&ctl_cmd_check,
 	&ctl_cmd_version,
 };

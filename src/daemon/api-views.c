@@ -28,6 +28,7 @@
 
 struct svc_view {
 	struct view_service v;
+	struct view_exit exits[8];
 	struct view_dep deps[API_MAX_DEPS];
 	const char *keys[API_MAX_KEYS];
 };
@@ -107,8 +108,54 @@ api_service_json(const struct api *api, const struct sup_svc *s, int64_t now,
 
 	api_fill(api, s, sv, now);
 	sv->v.detail = detail;
+	if (detail) {
+		const struct sup_exit *x;
+		size_t n = 0;
+
+		while (n < sizeof sv->exits / sizeof sv->exits[0] &&
+		    (x = sup_svc_exit(s, n)) != NULL) {
+			sv->exits[n] = (struct view_exit){ .at_ms = x->at_ms,
+				.pid = x->pid, .code = x->code,
+				.signal = x->signal, .reason = x->reason,
+				.lines = x->lines };
+			n++;
+		}
+		sv->v.exits = sv->exits;
+		sv->v.nexits = n;
+	}
 	o = view_service_json(&sv->v);
 	free(sv);
+	return o;
+}
+
+cJSON *
+api_analyze_json(const struct api *api)
+{
+	size_t n = sup_count(api->sup);
+	struct analyze_svc *v = xcalloc(n + 1, sizeof *v);
+	size_t *chain = xcalloc(n + 1, sizeof *chain);
+	size_t *order = xcalloc(n + 1, sizeof *order);
+	struct analyze_result r = { .chain = chain };
+	cJSON *o;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sup_svc *s = sup_svc_at(api->sup, i);
+		const struct sup_start *st = sup_svc_start(s);
+
+		v[i].name = sup_svc_cfg(s)->name;
+		v[i].state = fsm_state_name(sup_svc_fsm(s)->state);
+		v[i].wanted_ms = st->wanted_ms;
+		v[i].deps_met_ms = st->deps_met_ms;
+		v[i].spawned_ms = st->spawned_ms;
+		v[i].ready_ms = st->ready_ms;
+		v[i].waited_for = st->waited_for;
+	}
+	analyze_run(v, n, &r);
+	analyze_order(v, n, order);
+	o = view_analyze_json(v, n, &r, order);
+	free(order);
+	free(chain);
+	free(v);
 	return o;
 }
 

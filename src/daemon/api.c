@@ -319,6 +319,9 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 	case ROUTE_METRICS:
 		api_metrics(api, req, now);
 		break;
+	case ROUTE_ANALYZE:
+		server_respond_json(req, 200, api_analyze_json(api));
+		break;
 	case ROUTE_START_ALL:
 	case ROUTE_STOP_ALL:
 		api_all(api, req, m->id == ROUTE_START_ALL);

@@ -129,13 +129,16 @@ prodd_load_site(struct cfg *cfg, bool to_log, cJSON **errsp,
 	return -1;
 }
 
+/* --check: warnings go to stderr as plain lines, not to the log */
+static bool prodd_checking;
+
 /* The rest of a load, past the file and the TLS files: the webhook's
- * secret, then (with sitep) the dashboard's files. */
+ * secret, then (with sitep) the dashboard's files; then the warnings. */
 static struct cfg *
 prodd_load_rest(struct cfg *cfg, const char *path, bool to_log,
     cJSON **errsp, struct static_site **sitep)
 {
-	char err[1024], *secret;
+	char err[1024], *secret, *warn, *line, *save = NULL;
 	size_t len;
 
 	if (alertd_read_secret(cfg, &secret, &len, err, sizeof err) != 0) {
@@ -151,10 +154,20 @@ prodd_load_rest(struct cfg *cfg, const char *path, bool to_log,
 		return NULL;
 	}
 	free(secret);
-	if (sitep == NULL || prodd_load_site(cfg, to_log, errsp, sitep) == 0)
-		return cfg;
-	cfg_free(cfg);
-	return NULL;
+	if (sitep != NULL && prodd_load_site(cfg, to_log, errsp, sitep) < 0) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	warn = cfg_check_warnings(cfg);
+	for (line = warn != NULL ? strtok_r(warn, "\n", &save) : NULL;
+	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (!to_log && prodd_checking)
+			fprintf(stderr, "%s\n", line);
+		else
+			log_warn(NULL, "%s", line);
+	}
+	free(warn);
+	return cfg;
 }
 
 /* Load path (and, with sitep, the dashboard's files); on errors print
@@ -195,9 +208,11 @@ static int
 prodd_check(const char *path)
 {
 	struct static_site *site = NULL;
-	struct cfg *cfg = prodd_load(path, false, NULL, &site);
+	struct cfg *cfg;
 	char *summary;
 
+	prodd_checking = true;
+	cfg = prodd_load(path, false, NULL, &site);
 	if (cfg == NULL)
 		return 1;
 	static_site_free(site);

@@ -381,7 +381,7 @@ spawn_prepare_env(struct spawn_req *r, const struct cfg_service *svc,
 {
 	if (svc->argc == 0) {
 		spawn_req_init(r);
-		snprintf(err, errlen, "type %s services cannot be run yet",
+		snprintf(err, errlen, "type %s is not supported yet",
 		    cfg_type_name(svc->type));
 		return -1;
 	}
@@ -399,7 +399,7 @@ spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
 		snprintf(err, errlen, "no exec check");
 		return -1;
 	}
-	return spawn_prepare_argv(r, svc, svc->health.exec_argv, false, NULL,
+	return spawn_prepare_argv(r, svc, svc->health.exec_argv, true, NULL,
 	    0, -1, -1, err, errlen);
 }
 

@@ -35,6 +35,9 @@ struct sup_out {
 	int stream;
 };
 
+/* A service keeps this many of its last exits, with their last lines. */
+#define SUP_EXITS 5
+
 struct sup_svc {
 	struct supervisor *sup;
 	struct cfg_service *cfg;
@@ -47,6 +50,10 @@ struct sup_svc {
 	pid_t pid;			/* > 0 while its process lives */
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
+	uint64_t line_from;		/* the log ring's sequence at the spawn */
+	struct sup_exit exits[SUP_EXITS];	/* newest first */
+	size_t nexits;
+	struct sup_start start;		/* the last start's timeline */
 	struct sup_out *out[2];
 	uv_timer_t timer;		/* backoff, stop timeout */
 	uv_timer_t ready;		/* alive long enough */

@@ -98,6 +98,69 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 	return o;
 }
 
+/* Read what the pipes still hold (the process is gone, its last words
+ * may not have been read yet), so the exit's last lines are complete.
+ * Bounded: a group member still alive may be writing. */
+static void
+sup_out_drain(struct sup_svc *s)
+{
+	static char buf[64 * 1024];
+
+	for (int i = 0; i < 2; i++) {
+		struct sup_out *o = s->out[i];
+		uv_os_fd_t fd;
+		size_t total = 0;
+
+		if (o == NULL || uv_fileno((uv_handle_t *)&o->pipe, &fd) < 0)
+			continue;
+		while (total < 1024 * 1024) {
+			ssize_t n = read(fd, buf, sizeof buf);
+
+			if (n > 0) {
+				logs_feed(s->logs, o->stream, buf, (size_t)n,
+				    clock_wall_ms());
+				total += (size_t)n;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0) {
+				logs_flush(s->logs, o->stream,
+				    clock_wall_ms());
+				sup_out_close(o);
+			}
+			break;
+		}
+	}
+}
+
+static void
+sup_lines_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
+    size_t len, void *arg)
+{
+	(void)seq;
+	event_lines_add(arg, ts_ms, stream, line, len);
+}
+
+/* Keep the exit (newest first, SUP_EXITS of them) with its lines. */
+static void
+sup_exit_keep(struct sup_svc *s, const struct event *e)
+{
+	struct sup_exit *x;
+
+	if (s->nexits == SUP_EXITS)
+		event_lines_unref(s->exits[--s->nexits].lines);
+	memmove(&s->exits[1], &s->exits[0], s->nexits * sizeof s->exits[0]);
+	s->nexits++;
+	x = &s->exits[0];
+	x->at_ms = s->exit_ms;
+	x->pid = e->pid;
+	x->code = e->exit_code;
+	x->signal = e->signal;
+	snprintf(x->reason, sizeof x->reason, "%s", e->reason);
+	x->lines = event_lines_ref(e->lines);
+}
+
 /* The service's main process ended (the reaper reaped it). */
 static void
 sup_exit(struct sup_svc *s, int status, int term_signal)
@@ -114,7 +177,11 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
+	sup_out_drain(s);
 	sup_event_for(s, &e, EVENT_EXIT);
+	e.lines = event_lines_new();
+	logring_since_last(logs_ring(s->logs), s->line_from, EVENT_LAST_LINES,
+	    sup_lines_cb, e.lines);
 	e.exit_code = term_signal ? -1 : status;
 	e.signal = term_signal;
 	if (term_signal)
@@ -124,6 +191,8 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 		snprintf(e.reason, sizeof e.reason, "pid %d exited with code %d",
 		    pid, status);
 	sup_emit(sup, &e);
+	sup_exit_keep(s, &e);
+	event_lines_unref(e.lines);	/* the ring and the service hold it */
 	logs_note(s->logs, clock_wall_ms(), e.reason);
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
 	s->exit_errno = s->notify_errno;
@@ -165,6 +234,8 @@ sup_spawn_end(struct sup_pending *p)
 		return;
 	}
 	s->started_ms = clock_wall_ms();
+	if (s->start.spawned_ms == 0)
+		s->start.spawned_ms = s->started_ms;
 	pidmap_put(&sup->pids, s->pid, s);
 	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
 	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
@@ -174,6 +245,7 @@ sup_spawn_end(struct sup_pending *p)
 	sup_emit(sup, &e);
 	logs_note(s->logs, s->started_ms, e.reason);
 	sup_notify_spawned(s);
+	s->line_from = logring_next_seq(logs_ring(s->logs));
 	/* with notify: true, READY=1 makes it ready, not time alone */
 	if (s->cfg->health.kind == CFG_HEALTH_NONE && !s->cfg->notify)
 		uv_timer_start(&s->ready, sup_ready_cb,

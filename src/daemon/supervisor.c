@@ -129,6 +129,9 @@ sup_svc_release(struct sup_svc *s)
 {
 	logs_close(s->logs);
 	s->logs = NULL;
+	for (size_t i = 0; i < s->nexits; i++)
+		event_lines_unref(s->exits[i].lines);
+	s->nexits = 0;
 	health_free(&s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
@@ -159,6 +162,26 @@ sup_maybe_free(struct sup_svc *s)
 	sup_svc_release(s);
 }
 
+/* The last start's timeline: a new start begins when the service enters
+ * waiting or starting from anything else; it ends ready at its first
+ * running. */
+static void
+sup_start_track(struct sup_svc *s, enum fsm_state from, enum fsm_state to)
+{
+	struct sup_start *st = &s->start;
+	int64_t now = clock_wall_ms();
+
+	if ((to == FSM_WAITING || to == FSM_STARTING) &&
+	    from != FSM_WAITING && from != FSM_STARTING) {
+		memset(st, 0, sizeof *st);
+		st->wanted_ms = now;
+	}
+	if (to == FSM_STARTING && from == FSM_WAITING)
+		st->deps_met_ms = now;
+	if (to == FSM_RUNNING && from == FSM_STARTING && st->ready_ms == 0)
+		st->ready_ms = now;
+}
+
 void
 sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 {
@@ -186,6 +209,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		}
 		snprintf(e.reason, sizeof e.reason, "%s", out.reason);
 		sup_emit(sup, &e);
+		sup_start_track(s, out.from, out.to);
 	}
 	if (out.actions & FSM_DO_TIMER_STOP)
 		uv_timer_stop(&s->timer);
@@ -269,6 +293,9 @@ sup_reconcile(struct supervisor *sup)
 				snprintf(s->reason, sizeof s->reason,
 				    "waiting for '%s' (%s)", d->cfg->name,
 				    fsm_state_name(d->fsm.state));
+				snprintf(s->start.waited_for,
+				    sizeof s->start.waited_for, "%s",
+				    d->cfg->name);
 			}
 		}
 		sup->batching = true;
@@ -458,6 +485,8 @@ struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
 const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }
+const struct sup_exit *sup_svc_exit(const struct sup_svc *s, size_t i) { return i < s->nexits ? &s->exits[i] : NULL; }
+const struct sup_start *sup_svc_start(const struct sup_svc *s) { return &s->start; }
 uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r) { return (unsigned)r < PROM_NREASONS ? s->restarts_by[r] : 0; }
 
 void

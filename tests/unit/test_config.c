@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prodd/cfgcheck.h"
 #include "prodd/config.h"
 #include "prodd/fileio.h"
 #include "prodd/strutil.h"
@@ -836,6 +837,44 @@ count_change(const char *key, enum cfg_change change, void *arg)
 	(*(int *)arg)++;
 }
 
+/* SPEC §2: docker's command alone names the image (the seed's form);
+ * with more words, the rest is the container's command; without either,
+ * an error. type systemd loads, with a warning. */
+static void
+test_docker_command_is_image(void **state)
+{
+	struct cfg *c;
+	char *w;
+
+	(void)state;
+	c = load_ok("services:\n"
+	    "  - name: web\n    type: docker\n    command: nginx:latest\n"
+	    "  - name: job\n    type: docker\n"
+	    "    command: busybox:1 sh -c 'echo hi'\n"
+	    "  - name: u\n    type: systemd\n    unit: u.service\n");
+	assert_int_equal(c->services[0].argc, 7);
+	assert_string_equal(c->services[0].argv[5], "prodd-web");
+	assert_string_equal(c->services[0].argv[6], "nginx:latest");
+	assert_null(c->services[0].argv[7]);
+	assert_string_equal(c->services[0].image, "nginx:latest");
+	assert_int_equal(c->services[1].argc, 10);
+	assert_string_equal(c->services[1].argv[6], "busybox:1");
+	assert_string_equal(c->services[1].argv[7], "sh");
+	assert_string_equal(c->services[1].argv[9], "echo hi");
+	w = cfg_check_warnings(c);
+	assert_non_null(w);
+	assert_non_null(strstr(w, "t.yaml: warning: service 'u': type systemd "
+	    "is not supported yet"));
+	assert_null(strstr(w, "'web'"));
+	free(w);
+	cfg_free(c);
+	c = load_ok("services:\n  - name: p\n    command: x\n");
+	assert_null(cfg_check_warnings(c));
+	cfg_free(c);
+	expect_error("services:\n  - name: d\n    type: docker\n", 2, 5,
+	    "needs an 'image' (or a 'command'");
+}
+
 static void
 test_every_service_key_restarts(void **state)
 {
@@ -1096,6 +1135,7 @@ main(void)
 		cmocka_unit_test(test_service_index),
 		cmocka_unit_test(test_ready_after),
 		cmocka_unit_test(test_every_service_key_restarts),
+		cmocka_unit_test(test_docker_command_is_image),
 		cmocka_unit_test(test_every_daemon_key_diffed),
 		cmocka_unit_test(test_daemon_change_classes),
 		cmocka_unit_test(test_reload_keeps_what_needs_prodd),

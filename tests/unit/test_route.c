@@ -28,6 +28,7 @@ test_fixed_routes(void **state)
 		{ ROUTE_GET, "/api/metrics/history", ROUTE_HISTORY, false },
 		{ ROUTE_GET, "/api/alerts", ROUTE_ALERTS, false },
 		{ ROUTE_GET, "/metrics", ROUTE_METRICS, false },
+		{ ROUTE_GET, "/api/analyze", ROUTE_ANALYZE, false },
 		{ ROUTE_POST, "/api/start-all", ROUTE_START_ALL, true },
 		{ ROUTE_POST, "/api/stop-all", ROUTE_STOP_ALL, true },
 		{ ROUTE_POST, "/api/reload", ROUTE_RELOAD, true },
