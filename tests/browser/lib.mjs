@@ -39,6 +39,7 @@ export async function openPage(browser, opts = {}) {
 		if (m.type() !== 'error') return;
 		const url = (m.location() && m.location().url) || '';
 		if (/Failed to load resource/.test(m.text()) && (opts.allowHttp || []).some((re) => re.test(url))) return;
+		if (page.allowNet && /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(m.text())) return;
 		page.problems.push('console error: ' + m.text() + (url ? ' (' + url + ')' : ''));
 	});
 	page.on('pageerror', (e) => page.problems.push('page error: ' + e.message));

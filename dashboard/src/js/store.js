@@ -114,6 +114,7 @@ const dirty = new Set();
 const refetch = debounce(async () => {
 	const names = [...dirty];
 	dirty.clear();
+	if (!store.live) return;	/* the snapshot after the reconnect has it */
 	try {
 		if (names.length > 8) {
 			const r = await fetch('api/services', { cache: 'no-store' });
@@ -160,7 +161,7 @@ export function applyEvent(ev) {
 		}
 		emit('service', [s.name]);
 	}
-	if (s) {
+	if (s && store.live) {
 		dirty.add(s.name);
 		refetch();
 	}

@@ -60,7 +60,7 @@ export function mount(root) {
 		const s = store.services.get(n);
 		const word = svg('text', { x: 8, y: 28, class: 'stateword' }, s.state);
 		const grp = svg('g', { class: 'node ' + stateClass(s.state), transform: `translate(${p.x},${p.y})`, 'data-service': n },
-			svg('a', { href: '#/service/' + encodeURIComponent(n), 'aria-label': n + ': ' + s.state },
+			svg('a', { href: '#/service/' + encodeURIComponent(n) },
 				svg('rect', { width: NW, height: NH, rx: 6 }),
 				svg('text', { x: 8, y: 14, 'font-weight': 600 }, n.length > 20 ? n.slice(0, 19) + '…' : n),
 				word));
@@ -76,7 +76,6 @@ export function mount(root) {
 			if (!s) continue;
 			grp.setAttribute('class', 'node ' + stateClass(s.state));
 			setText(word, s.state);
-			grp.firstChild.setAttribute('aria-label', n + ': ' + s.state);
 		}
 	};
 	const off = on('service', () => schedule('graph', paint));

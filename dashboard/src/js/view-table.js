@@ -180,10 +180,12 @@ export function servicesTable() {
 	const dirty = new Set();
 	let metricsDirty = false;
 	function flush() {
+		/* a change of state is written to every row, seen or not (rare,
+		 * and what a reader searches for); only the per-sample cells of
+		 * rows off screen wait until they scroll into view */
 		for (const name of dirty) {
 			const r = rows.get(name);
-			if (!r) continue;
-			if (r.visible) writeRow(r); else r.stale = true;
+			if (r) writeRow(r);
 		}
 		const live = ['state', 'cpu', 'mem', 'uptime'].includes(sortKey);
 		if (dirty.size && (live || filter)) reorder();
