@@ -2,12 +2,29 @@
 # Installs the Debian packages that prodd's build and tests need, only when
 # one is missing. Silent and fast (one dpkg-query) when all are installed.
 # prometheus is for the tests of /metrics: promtool, and a real server.
+# chromium is for the dashboard's browser tests. node and npm build the
+# dashboard and run those tests: Debian's nodejs and npm only when they are
+# not already on the PATH (a node 20 that bundles its npm conflicts with
+# Debian's npm package: installing that by name would swap node out).
+# Last, `npm ci` in dashboard/ when node_modules is missing or older than
+# the lockfile.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+
+npm_ci() {
+	dash=$here/../dashboard
+	stamp=$dash/node_modules/.package-lock.json
+	if [ ! -f "$stamp" ] || [ "$dash/package-lock.json" -nt "$stamp" ]; then
+		echo "deps: npm ci in dashboard/"
+		(cd "$dash" && npm ci --no-audit --no-fund --loglevel=error)
+		touch "$stamp"
+	fi
+}
 
 PKGS="gcc make pkg-config libuv1-dev libyaml-dev libcurl4-openssl-dev
 libcjson-dev libwebsockets-dev libwebsockets-evlib-uv libsystemd-dev
 libcmocka-dev curl valgrind procps iproute2 python3 wrk util-linux
-prometheus"
+prometheus chromium"
 
 # shellcheck disable=SC2086
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null |
@@ -16,7 +33,12 @@ missing=""
 for p in $PKGS; do
 	echo "$have" | grep -qx "$p" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -z "$missing" ]; then
+	npm_ci
+	exit 0
+fi
 
 echo "deps: installing:$missing"
 SUDO=""
@@ -33,3 +55,4 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 echo "deps: done"
+npm_ci
