@@ -51,7 +51,7 @@ export function connect() {
 		let msg;
 		try { msg = JSON.parse(e.data); } catch (err) { return; }
 		dispatch(msg);
-		if (onMessageTimed) onMessageTimed(msg.type, performance.now() - t0);
+		if (onMessageTimed) onMessageTimed(msg.type, performance.now() - t0, t0);
 	};
 	sock.onclose = (e) => {
 		if (ws !== sock) return;

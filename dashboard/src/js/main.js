@@ -6,10 +6,10 @@
  * the first view has drawn its table and charts.
  */
 import { store, on } from './store.js';
-import { connect } from './conn.js';
+import { connect, setMessageTimer } from './conn.js';
 import { probeAuth, hasToken, forgetToken } from './controls.js';
 import { themeChanged } from './charts.js';
-import { setText } from './util.js';
+import { setText, setFrameHook } from './util.js';
 import * as overview from './view-overview.js';
 import * as service from './view-service.js';
 import * as graph from './view-graph.js';
@@ -107,5 +107,20 @@ themeBtn.addEventListener('click', () => {
 	show();	/* charts take their colours when built */
 });
 applyTheme();
+
+/* ?timing=1 (bench/dashboard.sh): each live sample's main-thread time,
+ * its handler plus the animation frame that draws it, as a
+ * 'prodd:update' measure. Off by default (entries would pile up). */
+if (new URLSearchParams(location.search).get('timing') === '1') {
+	let pending = null;
+	setMessageTimer((type, ms, t0) => {
+		if (type === 'metrics') pending = { t0, ms: (pending ? pending.ms : 0) + ms };
+	});
+	setFrameHook((ms) => {
+		if (!pending) return;
+		performance.measure('prodd:update', { start: pending.t0, duration: pending.ms + ms });
+		pending = null;
+	});
+}
 
 connect();

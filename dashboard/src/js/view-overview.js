@@ -2,7 +2,8 @@
  * The overview (SPEC §10): service counts by state, prodd's own figures,
  * the firing alerts, host tiles with live uPlot charts (CPU total and per
  * core, load, memory and swap, disk use per mount, disk I/O, network I/O),
- * then the services table (view-table.js). Charts redraw once per sample,
+ * with the services table (view-table.js) between the figures and the
+ * host tiles (it scrolls in its own box, so the tiles stay near). Charts redraw once per sample,
  * in the same animation frame as the table's cells.
  */
 import { store, on } from './store.js';
@@ -71,7 +72,7 @@ function tiles() {
 
 export function mount(root) {
 	const counts = h('div.chips', { 'aria-label': 'Services by state' });
-	const self = h('dl.kv');
+	const self = h('dl.kv.two');
 	const alerts = h('div.alerts');
 	const tileBox = h('div.tiles');
 	root.append(
@@ -80,15 +81,16 @@ export function mount(root) {
 			h('section.panel', { 'aria-labelledby': 'h-services' }, h('h3#h-services', { text: 'Services' }), counts,
 				h('div.row', controlButtons(null))),
 			h('section.panel', { 'aria-labelledby': 'h-prodd' }, h('h3#h-prodd', { text: 'prodd' }), self),
-			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts firing' }), alerts)),
-		h('section', { 'aria-label': 'Host' }, tileBox));
+			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts firing' }), alerts)));
+	const table = servicesTable();
+	root.append(table.el, h('section', { 'aria-labelledby': 'h-host' }, h('h2#h-host', { text: 'Host' }), tileBox));
 
 	const charts = [];
 	for (const t of tiles()) {
 		const v = h('span.v');
 		const box = h('div.chart');
 		tileBox.append(h('section.panel.tile', h('h3', t.title, v), box));
-		const c = lineChart(box, { series: t.series.length ? t.series : [{ label: 'none' }], fmt: t.fmt, min: t.min, max: t.max, height: 130 });
+		const c = lineChart(box, { series: t.series.length ? t.series : [{ label: 'none' }], fmt: t.fmt, min: t.min, max: t.max, height: 110 });
 		charts.push({ t, c, v });
 	}
 
@@ -115,7 +117,8 @@ export function mount(root) {
 		const p = d.prodd || {};
 		clear(self,
 			h('dt', { text: 'status' }), h('dd', { text: d.status || '–' }),
-			h('dt', { text: 'version' }), h('dd', { text: (d.version || '–') + ' · pid ' + (d.pid || '–') }),
+			h('dt', { text: 'version' }), h('dd', { text: d.version || '–' }),
+			h('dt', { text: 'pid' }), h('dd', { text: d.pid || '–' }),
 			h('dt', { text: 'uptime' }), h('dd', { text: fmtDur(d.started_at ? (Date.now() - Date.parse(d.started_at)) / 1000 : d.uptime_s) }),
 			h('dt', { text: 'memory' }), h('dd', { text: fmtBytes(p.rss_bytes) }),
 			h('dt', { text: 'CPU' }), h('dd', { text: fmtPct(p.cpu_percent) }),
@@ -128,8 +131,6 @@ export function mount(root) {
 			h('strong', { text: a.severity + ' ' }), a.summary || a.id)));
 	};
 
-	const table = servicesTable();
-	root.append(table.el);
 
 	drawCharts();
 	drawSummary();
