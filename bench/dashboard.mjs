@@ -64,6 +64,9 @@ try {
 	out.update_p99_ms = q(upd, 0.99);
 	out.update_max_ms = Math.max(...upd);
 	const mark = await page.evaluate(() => performance.getEntriesByName('prodd:rendered')[0].startTime);
+	const snap = await page.evaluate(() => { const s = performance.getEntriesByName('prodd:snapshot')[0]; return s ? [s.startTime, s.detail.bytes] : [0, 0]; });
+	out.ws_snapshot_at_ms = snap[0];
+	out.ws_snapshot_bytes = snap[1];
 	const longs = await page.evaluate(() => window.__long);
 	out.long_tasks_after_mark = longs.filter(([t]) => t > mark).map(([, d]) => Math.round(d));
 	out.long_tasks_before_mark = longs.filter(([t]) => t <= mark).map(([, d]) => Math.round(d));

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Dashboard benchmark (issue 12): prodd runs N services (default 500,
 # `sleep 100000`), sampled every 100 ms with history 600 for PRELOAD s
-# (default 62: 600 points per series, the 10 minutes a 1 s sample rate
-# keeps, gathered in one minute), then reloaded (SIGHUP) to a 1 s
+# until the history holds 600 points per series (the 10 minutes a 1 s
+# sample rate keeps, gathered in about a minute; at most PRELOAD s,
+# default 150), then reloaded (SIGHUP) to a 1 s
 # sample_interval, the rate the figures are taken at; the history rings
 # stay. bench/dashboard.mjs then measures in Chromium: the first full
 # render to the 'prodd:rendered' mark (median of RUNS=5), the main
@@ -18,7 +19,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 N=${N:-500}
-PRELOAD=${PRELOAD:-62}
+PRELOAD=${PRELOAD:-150}
 RUNS=${RUNS:-5}
 UPDATES=${UPDATES:-60}
 command -v node >/dev/null || die "node is needed (make deps)"
@@ -55,12 +56,20 @@ m0=$(machine)
 "$top/$BUILD/prodd" -c "$tmp/s.yaml" >"$tmp/prodd.log" 2>&1 &
 pid=$!
 url="http://127.0.0.1:$port/"
-note "prodd: $N services, 100 ms samples for $PRELOAD s"
-sleep "$PRELOAD"
+note "prodd: $N services, 100 ms samples until 600 points (at most $PRELOAD s)"
+points() {
+	curl -s "${url}api/metrics/history?service=svc-0000" 2>/dev/null |
+	    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]["cpu"]))' 2>/dev/null || echo 0
+}
+waited=0
+while [ "$(points)" -lt 600 ] && [ "$waited" -lt "$PRELOAD" ]; do
+	sleep 2
+	waited=$((waited + 2))
+done
 conf 1s
 kill -HUP "$pid"
 sleep 2
-pts=$(curl -s "${url}api/metrics/history?service=svc-0000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]["cpu"]))')
+pts=$(points)
 running=$(curl -s "${url}api/services" | python3 -c 'import json,sys; print(sum(s["state"] == "running" for s in json.load(sys.stdin)["services"]))')
 note "history: $pts points per series; $running of $N running; measuring"
 quiet
@@ -95,6 +104,7 @@ lt = r["long_tasks_after_mark"]
 print("| long tasks > 50 ms after the mark | %d%s | none: %s |" % (len(lt), (" (" + ", ".join(map(str, lt)) + " ms)") if lt else "", met(not lt)))
 print("| static assets, gzip as served (raw) | %.1f KB (%.1f KB) | < 150 KB: %s |" % (gz / 1000, raw / 1000, met(gz < 150000)))
 print("| snapshot /api/dashboard-data, plain / gzip -9 | %.0f KB / %.0f KB | |" % (snap / 1000, snapgz / 1000))
+print("| the /ws snapshot the page received (uncompressed), and when | %.0f KB, at %.0f ms | |" % (r["ws_snapshot_bytes"] / 1000, r["ws_snapshot_at_ms"]))
 print("| machine busy over the run (other work included) | %d %% | |" % busy)
 if r["errors"]: print("\npage errors: " + "; ".join(r["errors"]))
 ' "$gz" "$raw" "$snap" "$snapgz" "$N" "$pts" "$(busy "$m0" "$m1")"

@@ -11,7 +11,19 @@ function cssVar(name) {
 	return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-export const palette = () => [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4'), cssVar('--c5'), cssVar('--c6')];
+/* the theme's colours, read once per theme (a style read is a recalc) */
+let colours = null;
+function theme() {
+	if (!colours) {
+		colours = {
+			series: [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4'), cssVar('--c5'), cssVar('--c6')],
+			muted: cssVar('--muted'),
+			grid: cssVar('--grid'),
+		};
+	}
+	return colours;
+}
+export const palette = () => theme().series;
 
 /* timestamps (s) for n samples ending at endMs, intervalMs apart */
 export function timesFor(n, endMs, intervalMs) {
@@ -30,8 +42,8 @@ function clock(t) {
 /* lineChart(box, {series: [{label}], fmt, min, max}): a live chart */
 export function lineChart(box, opts) {
 	const cols = palette();
-	const axisColor = cssVar('--muted');
-	const grid = cssVar('--grid');
+	const axisColor = theme().muted;
+	const grid = theme().grid;
 	const fmt = opts.fmt || ((v) => v);
 	const series = [{}].concat(opts.series.map((s, i) => ({
 		label: s.label,
@@ -69,10 +81,13 @@ export function lineChart(box, opts) {
 	};
 }
 
-/* spark(canvas, cpu[], rss[]): two lines, each scaled to its own max */
+/* spark(canvas, cpu[], rss[]): two lines, each scaled to its own max, on
+ * a canvas of SPARK_W x SPARK_H CSS pixels (fixed: reading its size back
+ * would force a layout of the whole table for every row) */
+export const SPARK_W = 80, SPARK_H = 20;
 export function spark(canvas, a, b) {
 	const dpr = window.devicePixelRatio || 1;
-	const w = canvas.clientWidth || 80, hgt = canvas.clientHeight || 20;
+	const w = SPARK_W, hgt = SPARK_H;
 	if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(hgt * dpr); }
 	const ctx = canvas.getContext('2d');
 	ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -82,7 +97,7 @@ export function spark(canvas, a, b) {
 	line(ctx, b, w, hgt, cols[1]);
 }
 let sparkColors = null;
-export function themeChanged() { sparkColors = null; }
+export function themeChanged() { sparkColors = null; colours = null; }
 
 function line(ctx, v, w, hgt, color) {
 	if (!v || v.length < 2) return;

@@ -50,6 +50,9 @@ export function connect() {
 		const t0 = performance.now();
 		let msg;
 		try { msg = JSON.parse(e.data); } catch (err) { return; }
+		if (msg.type === 'snapshot' && onMessageTimed) {
+			performance.mark('prodd:snapshot', { detail: { bytes: e.data.length } });
+		}
 		dispatch(msg);
 		if (onMessageTimed) onMessageTimed(msg.type, performance.now() - t0, t0);
 	};

@@ -104,9 +104,17 @@ themeBtn.addEventListener('click', () => {
 	const t = localStorage.getItem('prodd.theme') || 'system';
 	localStorage.setItem('prodd.theme', order[(order.indexOf(t) + 1) % 3]);
 	applyTheme();
+/* the system's theme changed: charts take the new colours */
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+	if (!document.documentElement.dataset.theme) { themeChanged(); show(); }
+});
 	show();	/* charts take their colours when built */
 });
 applyTheme();
+/* the system's theme changed: charts take the new colours */
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+	if (!document.documentElement.dataset.theme) { themeChanged(); show(); }
+});
 
 /* ?timing=1 (bench/dashboard.sh): each live sample's main-thread time,
  * its handler plus the animation frame that draws it, as a

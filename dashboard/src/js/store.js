@@ -58,7 +58,7 @@ export function applySnapshot(msg) {
 	if (msg.instance) store.instance = msg.instance;
 	const auth = (d.auth && d.auth.tcp_writes) ||
 		(d.daemon && d.daemon.auth && d.daemon.auth.tcp_writes);
-	if (auth) store.auth = auth;
+	store.auth = auth || null;	/* else probed again (controls.js) */
 	emit('snapshot');
 }
 

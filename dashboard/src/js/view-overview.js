@@ -82,8 +82,8 @@ export function mount(root) {
 				h('div.row', controlButtons(null))),
 			h('section.panel', { 'aria-labelledby': 'h-prodd' }, h('h3#h-prodd', { text: 'prodd' }), self),
 			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts firing' }), alerts)));
-	const table = servicesTable();
-	root.append(table.el, h('section', { 'aria-labelledby': 'h-host' }, h('h2#h-host', { text: 'Host' }), tileBox));
+	const host = h('section', { 'aria-labelledby': 'h-host' }, h('h2#h-host', { text: 'Host' }), tileBox);
+	root.append(host);
 
 	const charts = [];
 	for (const t of tiles()) {
@@ -93,6 +93,11 @@ export function mount(root) {
 		const c = lineChart(box, { series: t.series.length ? t.series : [{ label: 'none' }], fmt: t.fmt, min: t.min, max: t.max, height: 110 });
 		charts.push({ t, c, v });
 	}
+
+	/* the table after the charts: they measure their boxes, which is
+	 * cheap before 500 rows are laid out */
+	const table = servicesTable();
+	root.insertBefore(table.el, host);
 
 	const drawCharts = () => {
 		const sys = store.system;
@@ -139,7 +144,16 @@ export function mount(root) {
 		on('service', () => schedule('ov-summary', drawSummary)),
 		on('alert', () => schedule('ov-summary', drawSummary)),
 	];
-	const tick = setInterval(() => schedule('ov-summary', drawSummary), 5000);
+	/* prodd's own figures: the snapshot's, then /api/health's every 5 s */
+	const tick = setInterval(async () => {
+		if (store.live) {
+			try {
+				const r = await fetch('api/health', { cache: 'no-store' });
+				if (r.ok) Object.assign(store.daemon || (store.daemon = {}), await r.json());
+			} catch (e) { /* the next time */ }
+		}
+		schedule('ov-summary', drawSummary);
+	}, 5000);
 	return () => {
 		offs.forEach((f) => f());
 		clearInterval(tick);

@@ -52,7 +52,7 @@ export function servicesTable() {
 	const rows = new Map();	/* name -> { tr, cells, visible, stale } */
 	const tbody = h('tbody');
 	const heads = COLS.map((c) => {
-		const th = h('th', { scope: 'col', class: (c.num ? 'num' : '') + (c.opt ? ' opt' : '') });
+		const th = h('th', { scope: 'col', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
 		if (c.nosort) th.textContent = c.label;
 		else th.append(h('button', { type: 'button', text: c.label, onclick: () => setSort(c.key) }));
 		return th;
