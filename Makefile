@@ -176,7 +176,7 @@ test: deps
 	bash tests/summary.sh build build/sanitize || rc=1; \
 	exit $$rc
 
-# Every benchmark, one after the other (~30 minutes, bench/ws.sh's 10-minute
+# Every benchmark, one after the other (~35 minutes, bench/ws.sh's 10-minute
 # RSS run included); results in bench/README.md.
 bench: all
 	sh bench/config.sh
@@ -186,6 +186,7 @@ bench: all
 	sh bench/sample.sh
 	sh bench/metrics.sh
 	sh bench/ws.sh
+	sh bench/dashboard.sh
 
 clean:
 	rm -rf build

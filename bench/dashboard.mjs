@@ -29,7 +29,7 @@ try {
 		await page.goto(URL_);
 		await page.waitForFunction(() => performance.getEntriesByName('prodd:rendered').length > 0, null, { timeout: 60000 });
 		out.renders_ms.push(await page.evaluate(() => performance.getEntriesByName('prodd:rendered')[0].startTime));
-		out.rows = await page.$$eval('tr[data-service]', (r) => r.length);
+		out.rows = await page.$$eval('[role="row"][data-service]', (r) => r.length);
 		await ctx.close();
 	}
 	out.render_median_ms = q(out.renders_ms, 0.5);

@@ -24,7 +24,7 @@ const allowHttp = [/\/api\/analyze$/];
 
 const prodctl = (...args) => execFileSync(E.PRODCTL, ['--socket', E.SOCK, ...args], { encoding: 'utf8', timeout: 30000 });
 const svc = async (name) => api('api/services/' + name);
-const rowState = (page, name) => page.$eval(`tr[data-service="${name}"] .state`, (e) => e.textContent).catch(() => null);
+const rowState = (page, name) => page.$eval(`[role="row"][data-service="${name}"] .state`, (e) => e.textContent).catch(() => null);
 
 const browser = await launch();
 const pages = [];
@@ -37,7 +37,7 @@ try {
 	await rendered(main);
 
 	await test('the overview renders every service with its state', all, async () => {
-		const names = await main.$$eval('tr[data-service]', (rows) => rows.map((r) => r.dataset.service));
+		const names = await main.$$eval('[role="row"][data-service]', (rows) => rows.map((r) => r.dataset.service));
 		assert(names.length === SERVICES.length && SERVICES.every((n) => names.includes(n)), 'rows: ' + names.join(','));
 		await poll(async () => {
 			const list = (await api('api/services')).services;
@@ -52,7 +52,7 @@ try {
 		try {
 			const t0 = Date.now();
 			await poll(async () => (await rowState(main, 'worker')) === 'stopped', 1, 'the row says stopped');
-			const text = await main.$eval('tr[data-service="worker"]', (e) => e.textContent);
+			const text = await main.$eval('[role="row"][data-service="worker"]', (e) => e.textContent);
 			assert(!/running/.test(text), 'the row still says running: ' + text);
 			console.log('# shown ' + (Date.now() - t0) + ' ms after prodctl returned');
 		} finally {
@@ -62,7 +62,7 @@ try {
 
 	await test('a failed service shows its reason', all, async () => {
 		await poll(async () => (await rowState(main, 'broken')) === 'failed', 10, 'broken failed');
-		const why = await main.$eval('tr[data-service="broken"] .why', (e) => e.textContent);
+		const why = await main.$eval('[role="row"][data-service="broken"] .why', (e) => e.textContent);
 		assert(/exited with code 3/.test(why) && /exit 3/.test(why), 'reason: ' + why);
 	});
 
@@ -225,13 +225,13 @@ try {
 
 	await test('prodd restarted under the page: "reconnecting", then live, no reload', all, async () => {
 		await main.goto(BASE + '#/');
-		await main.waitForSelector('tr[data-service]');
+		await main.waitForSelector('[role="row"][data-service]');
 		await main.evaluate(() => { window.__sameDocument = 1; });
 		const oldInstance = await main.evaluate(() => document.documentElement.dataset.live);
 		assert(oldInstance === '1', 'live before');
 		/* while prodd is away the browser itself logs the refused
 		 * connections (the page's retries): expected here only */
-		main.allowNet = true;
+		for (const p of all()) p.allowNet = true;
 		process.kill(Number(E.PRODD_PID), 'SIGTERM');
 		await poll(async () => /reconnecting/.test(await main.textContent('#live')), 10, 'the page says reconnecting');
 		await poll(() => { try { process.kill(Number(E.PRODD_PID), 0); return false; } catch (e) { return true; } }, 30, 'prodd ended');
@@ -240,10 +240,10 @@ try {
 		child.unref();
 		await poll(async () => (await main.textContent('#live')) === 'live', 30, 'live again');
 		assert(await main.evaluate(() => window.__sameDocument === 1), 'the page was reloaded');
-		await poll(async () => (await main.$$('tr[data-service]')).length === SERVICES.length, 10, 'the rows again');
+		await poll(async () => (await main.$$('[role="row"][data-service]')).length === SERVICES.length, 10, 'the rows again');
 		await poll(async () => (await rowState(main, 'base')) === 'running', 20, 'base running again, shown');
 		await sleep(300);	/* the browser's messages of the downtime, delivered */
-		main.allowNet = false;
+		for (const p of all()) p.allowNet = false;
 	});
 } finally {
 	for (const p of all()) p.problems.length = 0;

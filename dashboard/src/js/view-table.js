@@ -8,7 +8,10 @@
  * last lines. Smooth with 500 services: rows are built once, each sample
  * writes only the cells whose text changed, only for rows on screen (an
  * IntersectionObserver keeps that set; a row coming into view is brought
- * up to date), all in one animation frame.
+ * up to date), all in one animation frame. The table is a grid of divs
+ * with ARIA table roles, not a <table>: each row has
+ * content-visibility: auto, so rows off screen cost no layout or paint
+ * (a <tr> cannot be skipped that way).
  */
 import { store, on, waitingOn } from './store.js';
 import { h, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
@@ -50,9 +53,9 @@ function why(s) {
 export function servicesTable() {
 	let sortKey = 'name', sortDir = 1, filter = '';
 	const rows = new Map();	/* name -> { tr, cells, visible, stale } */
-	const tbody = h('tbody');
+	const tbody = h('div.rows', { role: 'rowgroup' });
 	const heads = COLS.map((c) => {
-		const th = h('th', { scope: 'col', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
+		const th = h('div', { role: 'columnheader', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
 		if (c.nosort) th.textContent = c.label;
 		else th.append(h('button', { type: 'button', text: c.label, onclick: () => setSort(c.key) }));
 		return th;
@@ -64,7 +67,8 @@ export function servicesTable() {
 	const el = h('section', { 'aria-labelledby': 'h-table' },
 		h('h2#h-table', { text: 'Services' }),
 		h('div.tools', input, count),
-		h('div.tablewrap', h('table.svc', h('thead', h('tr', heads)), tbody)),
+		h('div.tablewrap', h('div.svc', { role: 'table', 'aria-label': 'Services', 'aria-rowcount': store.order.length + 1 },
+			h('div.head', { role: 'rowgroup' }, h('div.r', { role: 'row' }, heads)), tbody)),
 		statusNote);
 
 	const io = new IntersectionObserver((entries) => {
@@ -78,9 +82,9 @@ export function servicesTable() {
 
 	function buildRow(s) {
 		const cells = {};
-		const tr = h('tr', { 'data-service': s.name });
+		const tr = h('div.r', { role: 'row', 'data-service': s.name });
 		for (const c of COLS) {
-			const td = h('td', { class: (c.num ? 'num' : '') + (c.opt ? ' opt' : '') });
+			const td = h('div', { role: 'cell', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
 			cells[c.key] = td;
 			tr.append(td);
 		}
