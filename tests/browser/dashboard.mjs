@@ -182,14 +182,18 @@ try {
 		await p.close();
 	});
 
-	await test('axe-core: no serious or critical violation in any view, light and dark', all, async () => {
+	await test('axe-core: no serious or critical violation (every view light, two dark)', all, async () => {
 		const bad = [];
 		for (const scheme of ['light', 'dark']) {
 			const p = track(await openPage(browser, { bypassCSP: true, colorScheme: scheme, allowHttp }));
 			await rendered(p);
-			for (const view of ['#/', '#/service/web', '#/graph', '#/events', '#/timeline', '#/logs']) {
-				await p.goto(BASE + view);
-				await sleep(600);
+			/* every view in the light theme; the dark one's colours on the
+			 * two views that use the most of them */
+			const views = scheme === 'light' ? ['#/', '#/service/web', '#/graph', '#/events', '#/timeline', '#/logs'] : ['#/', '#/graph'];
+			for (const view of views) {
+				/* a hash change: the same document, axe stays loaded */
+				await p.evaluate((v) => { location.hash = v; }, view);
+				await sleep(300);
 				if (!(await p.evaluate(() => !!window.axe))) await p.addScriptTag({ content: AXE });
 				const r = await p.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
 					.filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -212,7 +216,7 @@ try {
 		for (const [file, viewport, scheme, path] of shots) {
 			const p = track(await openPage(browser, { viewport, colorScheme: scheme, allowHttp }));
 			await rendered(p, path);
-			await sleep(700);
+			await sleep(400);
 			if (viewport.width < 500) {
 				const w = await p.evaluate(() => document.documentElement.scrollWidth);
 				assert(w <= viewport.width + 1, 'the page is ' + w + ' px wide on a ' + viewport.width + ' px screen');

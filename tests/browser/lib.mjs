@@ -62,6 +62,7 @@ let passed = 0, failed = 0, n = 0;
  * pages fails it too; a failure saves a screenshot of each page */
 export async function test(name, pages, fn) {
 	n++;
+	const t0 = Date.now();
 	let err = null;
 	try {
 		await fn();
@@ -83,6 +84,7 @@ export async function test(name, pages, fn) {
 	} else {
 		passed++;
 		console.log('ok - ' + name);
+		console.log('# ' + (Date.now() - t0) + ' ms');
 	}
 }
 export function summary() { return { passed, failed }; }
