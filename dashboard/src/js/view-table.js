@@ -22,14 +22,14 @@ const COLS = [
 	{ key: 'type', label: 'Type', sort: (s) => s.type, opt: true },
 	{ key: 'state', label: 'State', sort: (s) => s.state },
 	{ key: 'health', label: 'Health', sort: (s) => (s.health ? s.health.status : ''), opt: true },
-	{ key: 'status', label: 'STATUS=', sort: (s) => s.status_text || '', opt: true },
+	{ key: 'status', label: 'Status', sort: (s) => s.status_text || '', opt: true },
 	{ key: 'pid', label: 'PID', num: true, sort: (s) => s.pid || 0, opt: true },
 	{ key: 'uptime', label: 'Uptime', num: true, sort: (s) => (s.started_at ? -Date.parse(s.started_at) : -Infinity) },
 	{ key: 'cpu', label: 'CPU', num: true, sort: (s) => (s.metrics ? s.metrics.cpu_percent : -1) },
 	{ key: 'mem', label: 'Memory', num: true, sort: (s) => (s.metrics ? s.metrics.rss_bytes : -1) },
 	{ key: 'restarts', label: 'Restarts', num: true, sort: (s) => s.restarts || 0, opt: true },
 	{ key: 'exit', label: 'Last exit', sort: (s) => fmtExit(s.last_exit), opt: true },
-	{ key: 'spark', label: 'CPU / memory', nosort: true, opt: true },
+	{ key: 'spark', label: 'Trend', nosort: true, opt: true },
 ];
 
 function uptime(s) {
