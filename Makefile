@@ -74,8 +74,33 @@ PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-d
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit integration bench clean install \
-	uninstall man package check-package fuzz FORCE
-all: $(PROGRAMS) man
+	uninstall man package check-package fuzz dashboard FORCE
+all: $(PROGRAMS) man $(BUILD)/dashboard/index.html
+
+# The dashboard (dashboard/build.sh): its sources copied into
+# build/dashboard with uPlot from node_modules and a gzip -9 copy of each
+# compressible file; rebuilt only when a source, the build script or the
+# lockfile changed. node_modules comes from `npm ci` when it is missing or
+# older than the lockfile (make deps does the same). Each other build
+# (build/sanitize) gets a copy next to its prodd, which serves
+# dashboard/ next to its binary by default.
+DASH_SRC := $(shell find dashboard/src -type f 2>/dev/null) dashboard/build.sh
+DASH_NPM := dashboard/node_modules/.package-lock.json
+dashboard: build/dashboard/index.html $(BUILD)/dashboard/index.html
+
+$(DASH_NPM): dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build/dashboard/index.html: $(DASH_SRC) $(DASH_NPM)
+	sh dashboard/build.sh $(CURDIR)/build/dashboard
+
+ifneq ($(BUILD),build)
+$(BUILD)/dashboard/index.html: build/dashboard/index.html
+	@mkdir -p $(BUILD)
+	rm -rf $(BUILD)/dashboard.tmp && cp -R build/dashboard $(BUILD)/dashboard.tmp
+	rm -rf $(BUILD)/dashboard && mv $(BUILD)/dashboard.tmp $(BUILD)/dashboard
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -225,7 +250,7 @@ test: deps
 	bash tests/summary.sh build build/sanitize || rc=1; \
 	exit $$rc
 
-# Every benchmark, one after the other (~32 minutes, bench/ws.sh's 10-minute
+# Every benchmark, one after the other (~37 minutes, bench/ws.sh's 10-minute
 # RSS run included); results in bench/README.md.
 bench: all
 	sh bench/config.sh
@@ -236,6 +261,8 @@ bench: all
 	sh bench/metrics.sh
 	sh bench/ws.sh
 	sh bench/notify.sh
+	sh bench/dashboard.sh
+	bash bench/alerts.sh
 
 # ---- man pages --------------------------------------------------------
 # services.yaml(5)'s key reference is written by tools/man-keys from the

@@ -1,0 +1,118 @@
+/*
+ * Charts: uPlot line charts for the host tiles and the service page, sized
+ * to their box through a ResizeObserver (uPlot sets sizes through CSSOM,
+ * which the CSP allows), coloured from the theme's CSS variables; and the
+ * services table's CPU/memory sparklines, drawn straight on a small canvas
+ * (500 uPlot instances would be far too heavy for a table row).
+ */
+import uPlot from '../vendor/uPlot.esm.js';
+
+function cssVar(name) {
+	return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/* the theme's colours, read once per theme (a style read is a recalc) */
+let colours = null;
+function theme() {
+	if (!colours) {
+		colours = {
+			series: [cssVar('--c1'), cssVar('--c2'), cssVar('--c3'), cssVar('--c4'), cssVar('--c5'), cssVar('--c6')],
+			muted: cssVar('--muted'),
+			grid: cssVar('--grid'),
+		};
+	}
+	return colours;
+}
+export const palette = () => theme().series;
+
+/* timestamps (s) for n samples ending at endMs, intervalMs apart */
+export function timesFor(n, endMs, intervalMs) {
+	const xs = new Array(n);
+	const end = endMs / 1000, step = intervalMs / 1000;
+	for (let i = 0; i < n; i++) xs[i] = end - (n - 1 - i) * step;
+	return xs;
+}
+
+function clock(t) {
+	const d = new Date(t * 1000);
+	const p = (n) => String(n).padStart(2, '0');
+	return p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+}
+
+/* lineChart(box, {series: [{label}], fmt, min, max}): a live chart */
+export function lineChart(box, opts) {
+	const cols = palette();
+	const axisColor = theme().muted;
+	const grid = theme().grid;
+	const fmt = opts.fmt || ((v) => v);
+	const series = [{}].concat(opts.series.map((s, i) => ({
+		label: s.label,
+		stroke: cols[i % cols.length],
+		width: 1.5,
+		fill: opts.series.length === 1 ? cols[0] + '22' : undefined,
+		value: (u, v) => (v === null || v === undefined ? '–' : fmt(v)),
+		points: { show: false },
+	})));
+	const width = () => Math.max(120, box.clientWidth || 300);
+	const height = opts.height || 120;
+	const u = new uPlot({
+		width: width(),
+		height,
+		series,
+		legend: { show: opts.legend !== false, live: false },
+		cursor: { drag: { x: false, y: false }, points: { show: false } },
+		scales: { x: { time: true }, y: { range: (u2, lo, hi) => [opts.min ?? Math.min(0, lo), opts.max ?? (hi > 0 ? hi * 1.1 : 1)] } },
+		axes: [
+			{ stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, space: 70, size: 30, values: (u2, vals) => vals.map(clock) },
+			{ stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 72, values: (u2, vals) => vals.map(fmt) },
+		],
+	}, [[], ...opts.series.map(() => [])], box);
+	box._chart = u;	/* for the browser tests: its data and canvas */
+	let lastW = width();
+	const ro = new ResizeObserver(() => {
+		const w = width();
+		if (w !== lastW) { lastW = w; u.setSize({ width: w, height }); }
+	});
+	ro.observe(box);
+	return {
+		u,
+		setData(xs, ys) { u.setData([xs, ...ys]); },
+		destroy() { ro.disconnect(); u.destroy(); },
+	};
+}
+
+/* spark(canvas, cpu[], rss[]): two lines, each scaled to its own max, on
+ * a canvas of SPARK_W x SPARK_H CSS pixels (fixed: reading its size back
+ * would force a layout of the whole table for every row) */
+export const SPARK_W = 80, SPARK_H = 20;
+export function spark(canvas, a, b) {
+	const dpr = window.devicePixelRatio || 1;
+	const w = SPARK_W, hgt = SPARK_H;
+	if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(hgt * dpr); }
+	const ctx = canvas.getContext('2d');
+	ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+	ctx.clearRect(0, 0, w, hgt);
+	const cols = sparkColors || (sparkColors = palette());
+	line(ctx, a, w, hgt, cols[0]);
+	line(ctx, b, w, hgt, cols[1]);
+}
+let sparkColors = null;
+export function themeChanged() { sparkColors = null; colours = null; }
+
+function line(ctx, v, w, hgt, color) {
+	if (!v || v.length < 2) return;
+	let max = 0;
+	for (const x of v) if (x > max) max = x;
+	if (max <= 0) max = 1;
+	ctx.beginPath();
+	ctx.strokeStyle = color;
+	ctx.lineWidth = 1;
+	const step = w / (v.length - 1);
+	let started = false;
+	for (let i = 0; i < v.length; i++) {
+		if (v[i] === null || v[i] === undefined) { started = false; continue; }
+		const y = hgt - 1 - (v[i] / max) * (hgt - 2);
+		if (started) ctx.lineTo(i * step, y); else { ctx.moveTo(i * step, y); started = true; }
+	}
+	ctx.stroke();
+}
