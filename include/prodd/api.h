@@ -32,6 +32,17 @@ typedef int (*api_reload_fn)(void *arg, char *msg, size_t msglen,
 
 struct api *api_new(struct supervisor *sup, api_reload_fn reload,
     void *arg);
+/*
+ * upgrade(arg, binary, msg, msglen): POST /api/upgrade (binary NULL: the
+ * one prodd was started from). 0: checked, the hand-over follows (202);
+ * -1: refused, msg says why (409), nothing changed.
+ */
+typedef int (*api_upgrade_fn)(void *arg, const char *binary, char *msg,
+    size_t msglen);
+void api_set_upgrade(struct api *api, api_upgrade_fn fn);
+/* An upgrade: every follower gets a last {"upgrade": true} record, then
+ * the end of its stream (it reconnects to the new prodd). */
+void api_upgrade_streams(struct api *api);
 struct sampler;
 /* Where the metrics come from (NULL: none yet). */
 void api_set_sampler(struct api *api, struct sampler *sm);
@@ -85,6 +96,7 @@ struct api_cache {
 struct api {
 	struct supervisor *sup;
 	api_reload_fn reload;
+	api_upgrade_fn upgrade;		/* NULL: the route answers 501 */
 	void *arg;
 	LIST_HEAD(, follower) followers;
 	int64_t started_ms;

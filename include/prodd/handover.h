@@ -63,6 +63,7 @@ struct handover {
 	char instance[17];		/* the /ws instance, kept */
 	int64_t mono_ms;		/* when it was written */
 	int tcp_fd, unix_fd;		/* the listeners */
+	int lock_fd;			/* state_dir's lock, still held */
 	uint64_t events_next_seq;
 	struct event *events;		/* oldest first */
 	size_t nevents;

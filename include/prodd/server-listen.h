@@ -42,6 +42,9 @@ int srv_listen_unix(const char *path, char *err, size_t errlen);
 struct srv_listen *srv_listen_start(uv_loop_t *loop, int fd,
     const char *unlink_path, srv_listen_cb cb, void *arg);
 
+/* The listening descriptor (an upgrade hands it over as it is: an exec
+ * closes nothing, so the socket file stays and no connection is lost). */
+int srv_listen_fd(const struct srv_listen *l);
 /* Stop accepting and close the descriptor (and remove the socket file);
  * the memory goes with the handles' close callbacks. */
 void srv_listen_close(struct srv_listen *l);

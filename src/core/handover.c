@@ -20,7 +20,7 @@ handover_init(struct handover *h)
 {
 	memset(h, 0, sizeof *h);
 	h->version = HANDOVER_VERSION;
-	h->tcp_fd = h->unix_fd = -1;
+	h->tcp_fd = h->unix_fd = h->lock_fd = -1;
 }
 
 static void
@@ -305,6 +305,7 @@ handover_render(const struct handover *h, size_t *len)
 	put_num(o, "mono_ms", (double)h->mono_ms);
 	put_num(o, "tcp_fd", h->tcp_fd);
 	put_num(o, "unix_fd", h->unix_fd);
+	put_num(o, "lock_fd", h->lock_fd);
 	o = cJSON_AddObjectToObject(root, "events");
 	put_num(o, "next_seq", (double)h->events_next_seq);
 	a = cJSON_AddArrayToObject(o, "ring");
@@ -593,6 +594,7 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		h->mono_ms = (int64_t)get_num(&ps, o, "mono_ms");
 		h->tcp_fd = (int)get_num(&ps, o, "tcp_fd");
 		h->unix_fd = (int)get_num(&ps, o, "unix_fd");
+		h->lock_fd = (int)get_num(&ps, o, "lock_fd");
 	}
 	ps.where = "events";
 	if (!ps.failed && (o = get(&ps, root, "events", cJSON_Object)) != NULL) {

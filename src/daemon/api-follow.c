@@ -163,6 +163,19 @@ api_end_streams(struct api *api)
 }
 
 void
+api_upgrade_streams(struct api *api)
+{
+	static const char rec[] = "{\"upgrade\":true}\n";
+	struct follower *f, *next;
+
+	for (f = LIST_FIRST(&api->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, link);
+		if (server_stream_write(f->st, rec, sizeof rec - 1) == 0)
+			server_stream_end(f->st);
+	}
+}
+
+void
 api_followers_free(struct api *api)
 {
 	while (!LIST_EMPTY(&api->followers)) {

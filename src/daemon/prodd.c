@@ -3,23 +3,29 @@
  * one libuv loop on which the supervisor runs every service. Signals come
  * through uv_signal_t: SIGTERM/SIGINT stop everything in reverse
  * dependency order and exit (a second one: SIGKILL to every group);
- * SIGHUP reloads the file.
+ * SIGHUP reloads the file; SIGUSR2 (or POST /api/upgrade) upgrades prodd
+ * in place: the state handed over to the new binary exec'd in its place,
+ * which starts with --handover FD and takes it over (SPEC §9).
  */
 #include "prodd/api.h"
 #include "prodd/cfgcheck.h"
 #include "prodd/cfgenv.h"
 #include "prodd/config.h"
+#include "prodd/handover.h"
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/server.h"
 #include "prodd/state.h"
 #include "prodd/sampler.h"
 #include "prodd/supervisor.h"
+#include "prodd/upgrade.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
+#include "prodd/xmalloc.h"
 #include "prodd/ws.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -33,10 +39,13 @@
 
 /* At exit, how long the streams of followers may take to finish. */
 #define PRODD_DRAIN_MS 500
+/* At an upgrade, how long /ws clients' close frames and followers' last
+ * records may take to go out before the exec. */
+#define PRODD_UPGRADE_DRAIN_MS 300
 
 struct prodd {
 	uv_loop_t loop;
-	uv_signal_t sigterm, sigint, sighup;
+	uv_signal_t sigterm, sigint, sighup, sigusr2;
 	uv_timer_t drain;		/* at exit: streams finishing */
 	int64_t drain_until;
 	struct supervisor *sup;
@@ -47,6 +56,16 @@ struct prodd {
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
+	/* upgrades: the command line and binary to exec again, the state
+	 * taken over at start (--handover FD), and one under way */
+	char **argv;
+	char self[PATH_MAX];
+	int handover_fd;
+	uv_timer_t upgrade;
+	int64_t upgrade_until;
+	int upgrade_ticks;
+	bool upgrading;
+	char upgrade_binary[PATH_MAX];
 };
 
 static void
@@ -64,12 +83,18 @@ prodd_usage(FILE *f)
 	    "never forks itself)\n"
 	    "      --log-level L   error, warn, notice, info or debug\n"
 	    "      --log-format F  json (default) or text\n"
-	    "      --version       print the version\n"
+	    "      --handover FD   take over an upgraded prodd's state (given "
+	    "by prodd\n"
+	    "                      itself when it upgrades)\n"
+	    "      --version       print the version and the hand-over formats "
+	    "it reads\n"
 	    "  -h, --help          this help\n"
 	    "\n"
 	    "Signals: TERM or INT stop every service in reverse dependency "
 	    "order, then exit\n"
-	    "(a second one kills them all at once); HUP reloads the file.\n");
+	    "(a second one kills them all at once); HUP reloads the file; "
+	    "USR2 upgrades\n"
+	    "prodd in place (prodctl upgrade), restarting no service.\n");
 }
 
 /* The config file to use when -c is not given. */
@@ -176,11 +201,22 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	return 0;
 }
 
+static int prodd_upgrade(void *arg, const char *binary, char *msg,
+    size_t msglen);
+
 static void
 prodd_signal_cb(uv_signal_t *h, int sig)
 {
 	struct prodd *p = h->data;
 
+	if (sig == SIGUSR2) {
+		char msg[512];
+
+		log_notice(NULL, "SIGUSR2: upgrading in place");
+		if (prodd_upgrade(p, NULL, msg, sizeof msg) < 0)
+			log_error(NULL, "upgrade refused: %s", msg);
+		return;
+	}
 	if (sig == SIGHUP) {
 		char msg[256];
 		cJSON *errors = NULL;
@@ -208,6 +244,8 @@ prodd_teardown(struct prodd *p)
 	uv_close((uv_handle_t *)&p->sigterm, NULL);
 	uv_close((uv_handle_t *)&p->sigint, NULL);
 	uv_close((uv_handle_t *)&p->sighup, NULL);
+	uv_close((uv_handle_t *)&p->sigusr2, NULL);
+	uv_close((uv_handle_t *)&p->upgrade, NULL);
 	sup_close(p->sup);
 }
 
@@ -300,7 +338,147 @@ prodd_sm_sample_cb(void *arg)
 static void
 prodd_api_cb(void *arg, struct srv_req *req)
 {
-	api_handle(((struct prodd *)arg)->api, req);
+	struct prodd *p = arg;
+
+	/* an upgrade under way takes no new work: its state is being
+	 * handed over */
+	if (p->upgrading && req->method == SRV_POST) {
+		server_respond_error(req, 503, "upgrading", "prodd is upgrading "
+		    "itself: try again in a moment");
+		return;
+	}
+	api_handle(p->api, req);
+}
+
+/* The exec of an upgrade: the whole state into a sealed memfd, then the
+ * new binary in prodd's place. Runs from a loop callback, and nothing of
+ * the loop runs between the state's rendering and the exec. */
+static void
+prodd_handover_exec(struct prodd *p)
+{
+	struct handover h;
+	char err[512], *text;
+	size_t len, nkeep = 0;
+	int memfd, *keep;
+
+	handover_init(&h);
+	snprintf(h.instance, sizeof h.instance, "%s", ws_instance(p->ws));
+	h.mono_ms = (int64_t)uv_now(&p->loop);
+	server_listen_fds(p->srv, &h.tcp_fd, &h.unix_fd);
+	h.lock_fd = p->lock_fd;
+	sup_handover_save(p->sup, &h);
+	text = handover_render(&h, &len);
+	keep = xcalloc(3 + 2 * h.nsvcs, sizeof *keep);
+	keep[nkeep++] = h.tcp_fd;
+	keep[nkeep++] = h.unix_fd;
+	keep[nkeep++] = h.lock_fd;
+	for (size_t i = 0; i < h.nsvcs; i++)
+		for (int k = 0; k < 2; k++)
+			keep[nkeep++] = h.svcs[i].out_fd[k];
+	handover_free(&h);
+	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
+		log_notice(NULL, "upgrade: handing %zu bytes of state over to "
+		    "%s", len, p->upgrade_binary);
+		upgrade_exec(p->upgrade_binary, p->argv, memfd, keep, nkeep,
+		    err, sizeof err);
+		close(memfd);
+	}
+	/* still here: the exec failed; prodd goes on as it was */
+	free(text);
+	free(keep);
+	p->upgrading = false;
+	sup_note(p->sup, EVENT_DAEMON, "upgrade failed: %s; prodd goes on "
+	    "unchanged", err);
+}
+
+/* Waiting for /ws clients' close frames and followers' last records. */
+static void
+prodd_upgrade_tick_cb(uv_timer_t *t)
+{
+	struct prodd *p = t->data;
+
+	if (++p->upgrade_ticks < 2 || ((server_streams(p->srv) > 0 ||
+	    ws_clients(p->ws) > 0) &&
+	    (int64_t)uv_now(&p->loop) < p->upgrade_until))
+		return;
+	uv_timer_stop(t);
+	if (sup_handover_refusal(p->sup) != NULL) {
+		sup_note(p->sup, EVENT_DAEMON, "upgrade called off: %s",
+		    sup_handover_refusal(p->sup));
+		p->upgrading = false;
+		return;
+	}
+	prodd_handover_exec(p);
+}
+
+/* POST /api/upgrade and SIGUSR2: check, then hand over (asynchronous). */
+static int
+prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
+{
+	struct prodd *p = arg;
+	const char *why;
+	char path[PATH_MAX];
+
+	if (p->upgrading) {
+		snprintf(msg, msglen, "an upgrade is already under way");
+		return -1;
+	}
+	if ((why = sup_handover_refusal(p->sup)) != NULL) {
+		snprintf(msg, msglen, "%s", why);
+		return -1;
+	}
+	if (binary == NULL)
+		binary = p->self;
+	if (realpath(binary, path) == NULL) {
+		snprintf(msg, msglen, "cannot run %s: %s", binary,
+		    strerror(errno));
+		return -1;
+	}
+	if (upgrade_check_binary(path, msg, msglen) < 0)
+		return -1;
+	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
+	p->upgrading = true;
+	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
+	/* followers and /ws clients are told, and reconnect to the new
+	 * prodd */
+	api_upgrade_streams(p->api);
+	ws_close_all(p->ws, 1012);
+	p->upgrade_ticks = 0;
+	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
+	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
+	snprintf(msg, msglen, "upgrading in place to %s", path);
+	return 0;
+}
+
+/* The state an upgraded prodd left in the descriptor --handover names:
+ * parsed whole, or refused (then the state_dir records are what the next
+ * start ends the services with). */
+static int
+prodd_take_handover(struct prodd *p, struct handover *h)
+{
+	char err[512], *text;
+	size_t len;
+	int rc, on = 0;
+
+	text = upgrade_read(p->handover_fd, &len, err, sizeof err);
+	close(p->handover_fd);
+	p->handover_fd = -1;
+	if (text == NULL) {
+		log_error(NULL, "%s", err);
+		return -1;
+	}
+	rc = handover_parse(text, len, h, err, sizeof err);
+	free(text);
+	if (rc < 0) {
+		log_error(NULL, "cannot take the upgrade over: %s", err);
+		return -1;
+	}
+	p->lock_fd = h->lock_fd;
+	fcntl(p->lock_fd, F_SETFD, FD_CLOEXEC);
+	/* the subreaper flag survives an exec: checked, not assumed */
+	if (prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && !on)
+		log_warn(NULL, "upgrade: the child-subreaper flag was lost");
+	return 0;
 }
 
 static int
@@ -315,6 +493,8 @@ prodd_run(struct prodd *p)
 	struct cfg *cfg;
 	char err[512];
 	int recovered;
+	struct handover ho;
+	bool taking_over = p->handover_fd >= 0;
 
 	if ((cfg = prodd_load(p->config_path, false, NULL)) == NULL)
 		return 1;
@@ -324,14 +504,20 @@ prodd_run(struct prodd *p)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn(NULL, "cannot become a child subreaper: %s",
 		    strerror(errno));
-	if ((p->lock_fd = state_lock(cfg->daemon.state_dir, err,
-	    sizeof err)) < 0) {
+	handover_init(&ho);
+	if (taking_over && prodd_take_handover(p, &ho) < 0) {
+		cfg_free(cfg);
+		return 1;
+	}
+	if (!taking_over && (p->lock_fd = state_lock(cfg->daemon.state_dir,
+	    err, sizeof err)) < 0) {
 		log_error(NULL, "%s", err);
 		cfg_free(cfg);
 		return 1;
 	}
-	recovered = state_recover(cfg->daemon.state_dir, cfg,
-	    cfg->daemon.shutdown_timeout_ms);
+	/* a hand-over's services are ours, alive: nothing to recover */
+	recovered = taking_over ? 0 : state_recover(cfg->daemon.state_dir,
+	    cfg, cfg->daemon.shutdown_timeout_ms);
 	if (recovered > 0)
 		log_notice(NULL, "ended %d process group%s left by a previous "
 		    "prodd", recovered, recovered == 1 ? "" : "s");
@@ -339,10 +525,11 @@ prodd_run(struct prodd *p)
 	uv_loop_init(&p->loop);
 	/* the listeners first, while nothing else is on the loop: a failure
 	 * then unwinds cleanly, and no service was started for nothing */
-	p->srv = server_new(&p->loop, &cfg->daemon, prodd_api_cb, p, err,
-	    sizeof err);
+	p->srv = server_new_fds(&p->loop, &cfg->daemon, ho.tcp_fd, ho.unix_fd,
+	    prodd_api_cb, p, err, sizeof err);
 	if (p->srv == NULL) {
 		log_error(NULL, "%s", err);
+		handover_free(&ho);
 		uv_loop_close(&p->loop);
 		cfg_free(cfg);
 		close(p->lock_fd);
@@ -352,6 +539,7 @@ prodd_run(struct prodd *p)
 	p->api = api_new(p->sup, prodd_reload, p);
 	p->ws = ws_new(&p->loop, p->api);
 	api_set_ws(p->api, p->ws);
+	api_set_upgrade(p->api, prodd_upgrade);
 	server_set_ws(p->srv, p->ws);
 	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
@@ -361,13 +549,28 @@ prodd_run(struct prodd *p)
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);
+	uv_signal_init(&p->loop, &p->sigusr2);
+	uv_timer_init(&p->loop, &p->upgrade);
 	p->sigterm.data = p->sigint.data = p->sighup.data = p;
+	p->sigusr2.data = p->upgrade.data = p;
 	uv_signal_start(&p->sigterm, prodd_signal_cb, SIGTERM);
 	uv_signal_start(&p->sigint, prodd_signal_cb, SIGINT);
 	uv_signal_start(&p->sighup, prodd_signal_cb, SIGHUP);
-	log_notice(NULL, "prodd %s: %zu services from %s", PRODD_VERSION,
-	    cfg->nservices, cfg->path);
-	sup_boot(p->sup);
+	uv_signal_start(&p->sigusr2, prodd_signal_cb, SIGUSR2);
+	log_notice(NULL, "prodd %s: %zu services from %s%s", PRODD_VERSION,
+	    cfg->nservices, cfg->path, taking_over ? ", taken over from the "
+	    "prodd it replaced" : "");
+	if (taking_over) {
+		sigset_t none;
+
+		ws_set_instance(p->ws, ho.instance);
+		sup_handover_restore(p->sup, &ho);
+		handover_free(&ho);
+		/* blocked across the exec; the handlers are in place now */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	} else
+		sup_boot(p->sup);
 	uv_run(&p->loop, UV_RUN_DEFAULT);
 	/* the close callbacks of everything sup_close closed */
 	uv_run(&p->loop, UV_RUN_DEFAULT);
@@ -393,6 +596,7 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "handover", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -400,6 +604,8 @@ main(int argc, char **argv)
 	int ch, check = 0, v;
 
 	memset(&p, 0, sizeof p);
+	p.handover_fd = -1;
+	p.argv = argv;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -428,9 +634,23 @@ main(int argc, char **argv)
 			log_set_format((enum log_format)v);
 			break;
 		case 'V':
-			printf("prodd %s (API %d)\n", PRODD_VERSION,
-			    PRODD_API_VERSION);
+			/* the second line: the hand-over formats it reads */
+			printf("prodd %s (API %d)\nhandover %d\n", PRODD_VERSION,
+			    PRODD_API_VERSION, HANDOVER_VERSION);
 			return 0;
+		case 'H': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || end == optarg || fd < 3 ||
+			    fd > INT_MAX) {
+				fprintf(stderr, "prodd: --handover takes a "
+				    "descriptor number, not '%s'\n", optarg);
+				return 2;
+			}
+			p.handover_fd = (int)fd;
+			break;
+		}
 		case 'h':
 			prodd_usage(stdout);
 			return 0;
@@ -448,6 +668,14 @@ main(int argc, char **argv)
 		p.config_path = prodd_find_config();
 	if (check)
 		return prodd_check(p.config_path);
+	/* resolved now: a package upgrade replaces the file later (and
+	 * under valgrind /proc/self/exe is valgrind's) */
+	if (strchr(argv[0], '/') == NULL || realpath(argv[0], p.self) == NULL) {
+		ssize_t n = readlink("/proc/self/exe", p.self,
+		    sizeof p.self - 1);
+
+		p.self[n > 0 ? n : 0] = '\0';
+	}
 	uv_disable_stdio_inheritance();
 	signal(SIGPIPE, SIG_IGN);
 	return prodd_run(&p);

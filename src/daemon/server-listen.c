@@ -249,6 +249,12 @@ srv_listen_start(uv_loop_t *loop, int fd, const char *unlink_path,
 	return l;
 }
 
+int
+srv_listen_fd(const struct srv_listen *l)
+{
+	return l->fd;
+}
+
 static void
 srv_listen_closed_cb(uv_handle_t *h)
 {

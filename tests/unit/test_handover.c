@@ -27,6 +27,7 @@ fill(struct handover *h)
 	h->mono_ms = 123456789;
 	h->tcp_fd = 7;
 	h->unix_fd = 8;
+	h->lock_fd = 5;
 	h->events_next_seq = 1042;
 	h->nevents = 2;
 	h->events = calloc(2, sizeof *h->events);
@@ -172,6 +173,7 @@ test_round_trip(void **state)
 	assert_int_equal(b.mono_ms, a.mono_ms);
 	assert_int_equal(b.tcp_fd, 7);
 	assert_int_equal(b.unix_fd, 8);
+	assert_int_equal(b.lock_fd, 5);
 	assert_int_equal(b.events_next_seq, 1042);
 	assert_int_equal(b.nevents, 2);
 	assert_memory_equal(b.events, a.events, 2 * sizeof *a.events);
