@@ -124,9 +124,11 @@ void api_logs(struct api *api, struct srv_req *req, struct sup_svc *s);
 void api_metrics(struct api *api, struct srv_req *req, int64_t now);
 
 /* api-follow.c: start following a service's lines (of stream, 0: both)
- * with the last n of them, or the events after seq after */
+ * with the last n of them (or, when since > 0, the kept ones numbered
+ * after since: a follower resuming after an upgrade), or the events after
+ * seq after */
 void api_follow_logs(struct api *api, struct srv_req *req,
-    struct sup_svc *s, size_t n, int stream);
+    struct sup_svc *s, size_t n, int stream, uint64_t since);
 void api_follow_events(struct api *api, struct srv_req *req,
     uint64_t after);
 /* Forget every follower (their streams end with the connections). */

@@ -387,6 +387,7 @@ prodd_handover_exec(struct prodd *p)
 	free(text);
 	free(keep);
 	p->upgrading = false;
+	server_hold(p->srv, false);
 	sup_note(p->sup, EVENT_DAEMON, "upgrade failed: %s; prodd goes on "
 	    "unchanged", err);
 }
@@ -406,6 +407,7 @@ prodd_upgrade_tick_cb(uv_timer_t *t)
 		sup_note(p->sup, EVENT_DAEMON, "upgrade called off: %s",
 		    sup_handover_refusal(p->sup));
 		p->upgrading = false;
+		server_hold(p->srv, false);
 		return;
 	}
 	prodd_handover_exec(p);
@@ -438,6 +440,8 @@ prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 		return -1;
 	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
 	p->upgrading = true;
+	/* who connects from now on is answered by the new prodd */
+	server_hold(p->srv, true);
 	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
 	/* followers and /ws clients are told, and reconnect to the new
 	 * prodd */

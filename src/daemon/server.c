@@ -129,6 +129,15 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 }
 
 void
+server_hold(struct server *srv, bool hold)
+{
+	if (srv->tcp_l != NULL)
+		srv_listen_hold(srv->tcp_l, hold);
+	if (srv->unix_l != NULL)
+		srv_listen_hold(srv->unix_l, hold);
+}
+
+void
 server_listen_fds(const struct server *srv, int *tcp_fd, int *unix_fd)
 {
 	*tcp_fd = srv->tcp_l != NULL ? srv_listen_fd(srv->tcp_l) : -1;
