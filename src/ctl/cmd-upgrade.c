@@ -140,8 +140,13 @@ ctl_upgrade_run(const struct ctl_opts *go, int argc, char **argv)
 		nanosleep(&nap, NULL);
 		free(err);
 		err = NULL;
-		if ((c = ctl_client_open_quiet(&o, &err)) == NULL)
+		if ((c = ctl_client_open_quiet(&o, &err)) == NULL) {
+			/* the listener is handed over, never closed: nobody
+			 * listening means the new binary died */
+			if (strstr(err, "is prodd running") != NULL)
+				break;
 			continue;
+		}
 		out = ctl_upgrade_outcome(c, seq, o.json);
 		if (out >= 0) {
 			rc = out == 0 ? CTL_OK : CTL_FAILED;
@@ -150,8 +155,9 @@ ctl_upgrade_run(const struct ctl_opts *go, int argc, char **argv)
 		ctl_client_free(c);
 		c = NULL;
 	}
-	fprintf(stderr, "prodctl: prodd did not come back within %d s: %s\n",
-	    CTL_UPGRADE_WAIT_MS / 1000, err != NULL ? err : "no outcome");
+	fprintf(stderr, "prodctl: the new prodd did not take over: %s (its "
+	    "services keep running; the next start of prodd ends them)\n",
+	    err != NULL ? err : "no outcome within 30 s");
 	rc = CTL_FAILED;
 out:
 	free(err);

@@ -5,11 +5,15 @@
  * prodd answers on the same socket within moments; it is waited for, up
  * to CTL_FOLLOW_BACK_MS) and asks again for what came after the last
  * record shown -- events and lines by their seq (SPEC's line number) -- so
- * nothing is lost or shown twice.
+ * nothing is lost or shown twice, as long as prodd still keeps it (the
+ * log ring, the event ring). A stream cut without its end (a follower so
+ * far behind that the upgrade could not wait for it) is resumed the same
+ * way when prodd answers again.
  */
 #include "ctl.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* How long the new prodd may take to answer again. */
@@ -53,13 +57,16 @@ ctl_follow_reconnect(const struct ctl_opts *o)
 		err = NULL;
 		if ((c = ctl_client_open_quiet(o, &err)) != NULL)
 			return c;
-		if (waited >= CTL_FOLLOW_BACK_MS)
+		/* an upgrade never closes the listener: nobody listening
+		 * means prodd is gone */
+		if (waited >= CTL_FOLLOW_BACK_MS || strstr(err, "is prodd "
+		    "running") != NULL)
 			break;
 		nanosleep(&nap, NULL);
 	}
 	if (!ctl_interrupted)
-		fprintf(stderr, "prodctl: prodd did not come back after its "
-		    "upgrade: %s\n", err != NULL ? err : "no answer");
+		fprintf(stderr, "prodctl: lost the connection to prodd: %s\n",
+		    err != NULL ? err : "no answer");
 	free(err);
 	return NULL;
 }
@@ -73,13 +80,19 @@ ctl_follow(const struct ctl_opts *o, struct ctl_client **cp,
 		.arg = arg };
 	int rc;
 
+	ctl_stream_resumable = true;
 	for (;;) {
 		char *path = path_for(fc.last, path_arg);
 
 		fc.upgraded = false;
 		rc = ctl_stream(*cp, path, ctl_follow_line_cb, &fc);
 		free(path);
-		if (rc != CTL_OK || !fc.upgraded || ctl_interrupted)
+		if (ctl_interrupted)
+			return CTL_OK;
+		/* cut in the middle: an upgrade whose last record did not
+		 * make it out in time looks the same; prodd answering again
+		 * tells */
+		if (rc != CTL_STREAM_LOST && (rc != CTL_OK || !fc.upgraded))
 			return rc;
 		ctl_client_free(*cp);
 		if ((*cp = ctl_follow_reconnect(o)) == NULL)

@@ -153,6 +153,11 @@ typedef int (*ctl_line_fn)(const char *line, size_t len, cJSON *json,
 int ctl_stream(struct ctl_client *c, const char *path, ctl_line_fn fn,
     void *arg);
 
+/* Set by ctl_follow: a stream cut in the middle returns CTL_STREAM_LOST
+ * (nothing printed) instead of CTL_UNREACHABLE, for it to resume. */
+#define CTL_STREAM_LOST 100
+extern bool ctl_stream_resumable;
+
 /*
  * ctl_stream across upgrades of prodd (ctl-follow.c): path_for(last) is
  * the path to follow after record number last (key "seq", read
