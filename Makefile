@@ -156,6 +156,7 @@ bench: all
 	sh bench/sample.sh
 	sh bench/metrics.sh
 	sh bench/ws.sh
+	bash bench/upgrade.sh
 
 clean:
 	rm -rf build
