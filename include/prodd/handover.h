@@ -58,6 +58,24 @@ struct ho_svc {
 	size_t nlines;
 };
 
+/* A metric history (struct mring's 16-bit codes, oldest first), by name:
+ * "cpu", "load", "mem", "swap", "disk_read", "disk_write", "cpu.N",
+ * "net.NAME.rx"/".tx", "disk.PATH" for the host. */
+struct ho_series {
+	char name[300];
+	uint32_t n;
+	uint16_t *v;
+};
+
+/* The sampler's own of one service: its histories and the counters that
+ * never go down (/metrics). */
+struct ho_msvc {
+	char name[CFG_NAME_MAX + 1];
+	struct ho_series cpu, mem;
+	uint64_t cpu_ticks_total, io_read_total, io_write_total;
+	double cpu_seconds_total;
+};
+
 struct handover {
 	int version;
 	char instance[17];		/* the /ws instance, kept */
@@ -69,6 +87,11 @@ struct handover {
 	size_t nevents;
 	struct ho_svc *svcs;
 	size_t nsvcs;
+	/* metrics: the host's histories, each service's */
+	struct ho_series *series;
+	size_t nseries;
+	struct ho_msvc *msvcs;
+	size_t nmsvcs;
 };
 
 void handover_init(struct handover *h);
@@ -78,6 +101,13 @@ struct ho_svc *handover_add_svc(struct handover *h, const char *name);
 /* Copy len bytes into a new ring line of sv. */
 void handover_add_line(struct ho_svc *sv, uint64_t seq, int64_t ts_ms,
     int stream, const char *text, size_t len);
+/* A new host series (codes copied) at the end. */
+void handover_add_series(struct handover *h, const char *name,
+    const uint16_t *v, uint32_t n);
+/* A new service's metrics entry at the end (zeroed). */
+struct ho_msvc *handover_add_msvc(struct handover *h, const char *name);
+/* Fill s with n codes (copied). */
+void handover_series_set(struct ho_series *s, const uint16_t *v, uint32_t n);
 /* The JSON text (malloc'd, NUL-terminated); *len its length. */
 char *handover_render(const struct handover *h, size_t *len);
 /* Parse text into h (handover_init'ed by it). 0, or -1 with the reason

@@ -1,7 +1,7 @@
 /*
  * The hand-over format (see handover.h): a struct handover rendered as
- * JSON and parsed back, section by section (daemon, events, services; a
- * service has fsm, proc, timers, health and logs). Bytes that may be
+ * JSON and parsed back, section by section (daemon, events, services --
+ * a service has fsm, proc, timers, health and logs --, metrics). Bytes that may be
  * anything (output lines, partial lines) are base64 so that a NUL or an
  * invalid UTF-8 sequence survives. Parsing is strict: a missing or
  * mistyped key in a section refuses the whole document with the key's
@@ -40,6 +40,14 @@ handover_free(struct handover *h)
 	for (size_t i = 0; i < h->nsvcs; i++)
 		ho_svc_free(&h->svcs[i]);
 	free(h->svcs);
+	for (size_t i = 0; i < h->nseries; i++)
+		free(h->series[i].v);
+	free(h->series);
+	for (size_t i = 0; i < h->nmsvcs; i++) {
+		free(h->msvcs[i].cpu.v);
+		free(h->msvcs[i].mem.v);
+	}
+	free(h->msvcs);
 	free(h->events);
 	handover_init(h);
 }
@@ -76,6 +84,42 @@ handover_add_line(struct ho_svc *sv, uint64_t seq, int64_t ts_ms, int stream,
 	if (len > 0)
 		memcpy(l->text, text, len);
 	l->text[len] = '\0';
+}
+
+void
+handover_series_set(struct ho_series *s, const uint16_t *v, uint32_t n)
+{
+	free(s->v);
+	s->n = n;
+	s->v = xcalloc(n + 1, sizeof *s->v);
+	if (n > 0)
+		memcpy(s->v, v, n * sizeof *v);
+}
+
+void
+handover_add_series(struct handover *h, const char *name, const uint16_t *v,
+    uint32_t n)
+{
+	struct ho_series *s;
+
+	h->series = xreallocarray(h->series, h->nseries + 1,
+	    sizeof *h->series);
+	s = &h->series[h->nseries++];
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "%s", name);
+	handover_series_set(s, v, n);
+}
+
+struct ho_msvc *
+handover_add_msvc(struct handover *h, const char *name)
+{
+	struct ho_msvc *m;
+
+	h->msvcs = xreallocarray(h->msvcs, h->nmsvcs + 1, sizeof *h->msvcs);
+	m = &h->msvcs[h->nmsvcs++];
+	memset(m, 0, sizeof *m);
+	snprintf(m->name, sizeof m->name, "%s", name);
+	return m;
 }
 
 struct ho_svc *
@@ -293,6 +337,45 @@ render_svc(const struct ho_svc *sv)
 	return o;
 }
 
+/* a series as base64 of its codes, little-endian */
+static void
+put_series(cJSON *o, const char *k, const struct ho_series *s)
+{
+	unsigned char *b = xmalloc(2 * (size_t)s->n + 1);
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		b[2 * i] = (unsigned char)(s->v[i] & 255);
+		b[2 * i + 1] = (unsigned char)(s->v[i] >> 8);
+	}
+	put_bytes(o, k, (const char *)b, 2 * (size_t)s->n);
+	free(b);
+}
+
+static cJSON *
+render_metrics(const struct handover *h)
+{
+	cJSON *o = cJSON_CreateObject(), *ser, *a;
+
+	ser = cJSON_AddObjectToObject(o, "series");
+	for (size_t i = 0; i < h->nseries; i++)
+		put_series(ser, h->series[i].name, &h->series[i]);
+	a = cJSON_AddArrayToObject(o, "services");
+	for (size_t i = 0; i < h->nmsvcs; i++) {
+		const struct ho_msvc *m = &h->msvcs[i];
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "name", m->name);
+		put_series(e, "cpu", &m->cpu);
+		put_series(e, "mem", &m->mem);
+		put_num(e, "cpu_ticks_total", (double)m->cpu_ticks_total);
+		put_num(e, "cpu_seconds_total", m->cpu_seconds_total);
+		put_num(e, "io_read_total", (double)m->io_read_total);
+		put_num(e, "io_write_total", (double)m->io_write_total);
+		cJSON_AddItemToArray(a, e);
+	}
+	return o;
+}
+
 char *
 handover_render(const struct handover *h, size_t *len)
 {
@@ -314,6 +397,7 @@ handover_render(const struct handover *h, size_t *len)
 	a = cJSON_AddArrayToObject(root, "services");
 	for (size_t i = 0; i < h->nsvcs; i++)
 		cJSON_AddItemToArray(a, render_svc(&h->svcs[i]));
+	cJSON_AddItemToObject(root, "metrics", render_metrics(h));
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL)
@@ -521,6 +605,59 @@ parse_logs(struct ho_parse *ps, const cJSON *o, struct ho_svc *sv)
 }
 
 static void
+parse_series(struct ho_parse *ps, const cJSON *o, const char *k,
+    struct ho_series *s)
+{
+	size_t n;
+	char *b = get_bytes(ps, o, k, &n);
+
+	if (b == NULL)
+		return;
+	if (n % 2 != 0)
+		ho_fail(ps, k, "has an odd length");
+	s->n = (uint32_t)(n / 2);
+	s->v = xcalloc(s->n + 1, sizeof *s->v);
+	for (uint32_t i = 0; i < s->n; i++)
+		s->v[i] = (uint16_t)((unsigned char)b[2 * i] |
+		    (unsigned char)b[2 * i + 1] << 8);
+	free(b);
+}
+
+static void
+parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
+{
+	cJSON *ser, *a, *e;
+
+	if ((ser = get(ps, o, "series", cJSON_Object)) != NULL)
+		cJSON_ArrayForEach(e, ser) {
+			struct ho_series s = { .n = 0 };
+
+			if (ps->failed)
+				return;
+			parse_series(ps, ser, e->string, &s);
+			handover_add_series(h, e->string, s.v, s.n);
+			free(s.v);
+		}
+	if ((a = get(ps, o, "services", cJSON_Array)) == NULL)
+		return;
+	cJSON_ArrayForEach(e, a) {
+		char name[CFG_NAME_MAX + 1];
+		struct ho_msvc *m;
+
+		get_str(ps, e, "name", name, sizeof name);
+		if (ps->failed)
+			return;
+		m = handover_add_msvc(h, name);
+		parse_series(ps, e, "cpu", &m->cpu);
+		parse_series(ps, e, "mem", &m->mem);
+		m->cpu_ticks_total = (uint64_t)get_num(ps, e, "cpu_ticks_total");
+		m->cpu_seconds_total = get_num(ps, e, "cpu_seconds_total");
+		m->io_read_total = (uint64_t)get_num(ps, e, "io_read_total");
+		m->io_write_total = (uint64_t)get_num(ps, e, "io_write_total");
+	}
+}
+
+static void
 parse_svc(struct ho_parse *ps, const cJSON *o, struct handover *h)
 {
 	char name[CFG_NAME_MAX + 1];
@@ -613,6 +750,9 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		cJSON_ArrayForEach(e, a)
 			if (!ps.failed)
 				parse_svc(&ps, e, h);
+	ps.where = "metrics";
+	if (!ps.failed && (o = get(&ps, root, "metrics", cJSON_Object)) != NULL)
+		parse_metrics(&ps, o, h);
 	cJSON_Delete(root);
 	if (ps.failed) {
 		handover_free(h);

@@ -367,6 +367,7 @@ prodd_handover_exec(struct prodd *p)
 	server_listen_fds(p->srv, &h.tcp_fd, &h.unix_fd);
 	h.lock_fd = p->lock_fd;
 	sup_handover_save(p->sup, &h);
+	sampler_handover_save(p->sampler, &h);
 	text = handover_render(&h, &len);
 	keep = xcalloc(3 + 2 * h.nsvcs, sizeof *keep);
 	keep[nkeep++] = h.tcp_fd;
@@ -568,6 +569,7 @@ prodd_run(struct prodd *p)
 		sigset_t none;
 
 		ws_set_instance(p->ws, ho.instance);
+		sampler_handover_restore(p->sampler, &ho);
 		sup_handover_restore(p->sup, &ho);
 		handover_free(&ho);
 		/* blocked across the exec; the handlers are in place now */

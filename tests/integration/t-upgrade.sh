@@ -81,7 +81,11 @@ for s in json.load(sys.stdin)["services"]:
 }
 # the counters of /metrics that must never go back
 counters() {
-	api /metrics | grep -E '^prodd_(service_restarts_total|health_check_failures_total)' | sort
+	api /metrics | grep -E '^prodd_(service_restarts_total|health_check_failures_total|service_cpu_seconds_total|service_io_(read|write)_bytes_total)' | sort
+}
+# how many samples the host's CPU history and flood's memory history hold
+hist_len() {
+	echo "$(api '/api/metrics/history?series=cpu' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]["cpu"]))') $(api '/api/metrics/history?service=flood' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]["rss"]))')"
 }
 last_seq() { api /api/events | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])'; }
 # each output number of the flood service exactly once, 1..max, in FILE
@@ -95,7 +99,11 @@ numbered_once() {
 		      exit !(n > 0 && gap == 0 && dup == 0) }'
 }
 
+# some history and some CPU counted for flood first
+flood_cpu() { api /metrics | awk '$1 ~ /cpu_seconds_total.service="flood"/ && $2 > 0 { f = 1 } END { exit !f }'; }
+wait_for 20 eval 'flood_cpu && [ "$(hist_len | cut -d" " -f1)" -ge 4 ]'
 BEFORE=$(table)
+H_BEFORE=$(hist_len)
 C_BEFORE=$(counters)
 SEQ_BEFORE=$(last_seq)
 check "before: 20 services, 3 in backoff, 1 unhealthy, 1 stopped by hand" \
@@ -130,6 +138,12 @@ def parse(t):
 a, b = parse(sys.argv[1]), parse(sys.argv[2])
 bad = [k for k in a if b.get(k, -1) < a[k]]
 sys.exit(1 if bad or not a else 0)' "$C_BEFORE" "$C_AFTER"
+read -r hb1 hb2 <<<"$H_BEFORE"
+read -r ha1 ha2 <<<"$(hist_len)"
+check "metric histories kept: host CPU $hb1 -> $ha1 samples, flood's memory $hb2 -> $ha2" \
+	eval '[ "$hb1" -ge 3 ] && [ "$ha1" -ge "$hb1" ] && [ "$hb2" -ge 3 ] && [ "$ha2" -ge "$hb2" ]'
+check "flood's CPU seconds were counted before ($(grep 'cpu_seconds_total{service="flood"' <<<"$C_BEFORE" | cut -d' ' -f2)), and are not reset" \
+	eval 'awk '"'"'$1 ~ /cpu_seconds_total.service="flood"/ && $2 > 0 { f = 1 } END { exit !f }'"'"' <<<"$C_BEFORE"'
 check "the failures counted before are still counted" \
 	grep -Eq 'prodd_health_check_failures_total\{service="sick"\} [1-9]' <<<"$C_AFTER"
 SEQ_AFTER=$(last_seq)

@@ -100,6 +100,29 @@ fill(struct handover *h)
 	sv->down_by_hand = false;
 	sv = handover_add_svc(h, "batch");
 	sv->down_by_hand = true;
+	{
+		uint16_t codes[5] = { 0, 1, 0x3c00, 0x7bff, 65535 };
+		struct ho_msvc *m;
+
+		handover_add_series(h, "cpu", codes, 5);
+		handover_add_series(h, "net.eth0.rx", codes, 2);
+		handover_add_series(h, "disk./var/lib", codes, 0);
+		m = handover_add_msvc(h, "web");
+		handover_series_set(&m->cpu, codes, 5);
+		handover_series_set(&m->mem, codes + 1, 3);
+		m->cpu_ticks_total = 123456;
+		m->cpu_seconds_total = 1234.56;
+		m->io_read_total = (uint64_t)1 << 40;
+		m->io_write_total = 77;
+	}
+}
+
+static void
+same_series(const struct ho_series *a, const struct ho_series *b)
+{
+	assert_int_equal(a->n, b->n);
+	if (a->n > 0)
+		assert_memory_equal(a->v, b->v, a->n * sizeof *a->v);
 }
 
 static void
@@ -180,6 +203,19 @@ test_round_trip(void **state)
 	assert_int_equal(b.nsvcs, 3);
 	for (size_t i = 0; i < 3; i++)
 		same_svc(&a.svcs[i], &b.svcs[i]);
+	assert_int_equal(b.nseries, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(b.series[i].name, a.series[i].name);
+		same_series(&a.series[i], &b.series[i]);
+	}
+	assert_int_equal(b.nmsvcs, 1);
+	assert_string_equal(b.msvcs[0].name, "web");
+	same_series(&a.msvcs[0].cpu, &b.msvcs[0].cpu);
+	same_series(&a.msvcs[0].mem, &b.msvcs[0].mem);
+	assert_int_equal(b.msvcs[0].cpu_ticks_total, 123456);
+	assert_true(b.msvcs[0].cpu_seconds_total == 1234.56);
+	assert_int_equal(b.msvcs[0].io_read_total, (uint64_t)1 << 40);
+	assert_int_equal(b.msvcs[0].io_write_total, 77);
 	assert_non_null(handover_find(&b, "web"));
 	assert_int_equal(handover_find(&b, "web")->pid, 31337);
 	assert_null(handover_find(&b, "nope"));
@@ -242,6 +278,9 @@ test_refused(void **state)
 	refused(t, "\"aGVsbG8=\"", "\"a@\"", "malformed line");
 	refused(t, "\"lat_bucket\":[", "\"lat_bucket\":[1,", "wrong length");
 	refused(t, "{", "[", "not a JSON object");
+	refused(t, "\"io_write_total\":77", "\"io_write\":77",
+	    "io_write_total is missing");
+	refused(t, "\"metrics\":{", "\"metric\":{", "metrics is missing");
 	assert_int_equal(handover_parse("{", 1, &h, err, sizeof err), -1);
 	handover_free(&a);
 	free(t);
