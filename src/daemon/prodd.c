@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -379,7 +380,10 @@ prodd_handover_exec(struct prodd *p)
 	handover_free(&h);
 	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
 		log_notice(NULL, "upgrade: handing %zu bytes of state over to "
-		    "%s", len, p->upgrade_binary);
+		    "%s after %" PRId64 " ms (%zu streams, %zu /ws clients "
+		    "still open)", len, p->upgrade_binary, (int64_t)uv_now(
+		    &p->loop) - (p->upgrade_until - PRODD_UPGRADE_DRAIN_MS),
+		    server_streams(p->srv), ws_clients(p->ws));
 		upgrade_exec(p->upgrade_binary, p->argv, memfd, keep, nkeep,
 		    err, sizeof err);
 		close(memfd);
