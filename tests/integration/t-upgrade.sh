@@ -166,6 +166,38 @@ caught_up() {
 }
 # 19 more: 20 hand-overs in a row, SIGUSR2 for some; each time the logs
 # follower goes on (and catches up, before the next)
+# meanwhile GET /health/live every 5 ms, each on a new connection: not one
+# may fail (a connection the old prodd accepted and then dropped at the
+# exec would)
+python3 - "$PORT" "$T/prober.stop" >"$T/prober.out" 2>&1 <<'PY' &
+import os, socket, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+n = bad = 0
+worst = 0.0
+while not os.path.exists(stop):
+    t = time.monotonic()
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        c.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Connection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+        c.close()
+        ok = data.startswith(b"HTTP/1.1 200") and b"alive" in data
+    except OSError as e:
+        ok = False
+        print("failed:", e)
+    n += 1
+    bad += not ok
+    worst = max(worst, time.monotonic() - t)
+    time.sleep(0.005)
+print(n, bad, "%.0f" % (worst * 1000))
+PY
+PROBER=$!
 lagged=0
 for i in $(seq 2 20); do
 	caught_up || lagged=$((lagged + 1))
@@ -178,6 +210,11 @@ for i in $(seq 2 20); do
 	fi
 done
 check "logs -f went on after each hand-over ($lagged times not within 20 s)" test "$lagged" -eq 0
+touch "$T/prober.stop"
+wait "$PROBER"
+read -r pn pbad pworst < <(tail -n 1 "$T/prober.out")
+check "GET /health/live on new connections through 19 hand-overs: $pn requests, ${pbad:-?} failed, longest ${pworst:-?} ms" \
+	eval '[ "${pn:-0}" -gt 100 ] && [ "$pbad" -eq 0 ]'
 check "20 hand-overs in a row" test "$(events kind=daemon 'reason~=upgraded in place' | wc -l)" -eq 20
 AFTER=$(table)
 check "after 20: every pid, state and restart count as before" same "$AFTER" "$BEFORE"
