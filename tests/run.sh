@@ -22,7 +22,7 @@ BESIDE="test_* t-check t-harness t-recover t-rules t-spawn"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
 	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-prom:8 t-recover:8 t-top:7
-	t-output:6 t-harness:6 t-upgrade:12 t-rules:3 t-spawn:2"
+	t-output:6 t-harness:6 t-upgrade:30 t-rules:3 t-spawn:2"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"

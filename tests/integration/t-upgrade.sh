@@ -7,7 +7,7 @@
 # resuming by seq with the same instance, `logs -f` and `events -f` going
 # on; 20 hand-overs in a row (SIGUSR2 among them) with zero restarts,
 # zero changed pids, and no output line lost or doubled (in the file and
-# in the follower's output). Refusals: a binary that does not run, one
+# in the follower's output; 100 lines a second under valgrind). Refusals: a binary that does not run, one
 # whose --version names no format prodd writes, one that fails --version
 # -- each refused with its reason and nothing changed. A new binary that
 # dies when it is started for the hand-over: the next prodd ends every
@@ -16,6 +16,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
+# under valgrind (VALGRIND=1), VG_EXTRA adds options: bench/upgrade-valgrind.sh
+# follows prodd into the binaries it exec's (--trace-children=yes)
+[ -n "$VG" ] && VG="$VG ${VG_EXTRA:-}"
 
 WSC="python3 $LIBDIR/wsclient.py"
 CTL=$(cd "$BUILD" && pwd)/prodctl
@@ -23,6 +26,11 @@ api() { curl -s -m 10 --unix-socket "$STATE/prodd.sock" "http://localhost$1" "${
 ctl() { PRODD_SOCKET=$STATE/prodd.sock timeout 60 "$CTL" "$@"; }
 
 new_env
+# 1,000 lines a second; under valgrind (VALGRIND=1: the first prodd, or
+# every image with bench/upgrade-valgrind.sh) 100: valgrind's prodd is
+# some 30 times slower, and the follower would fall out of the ring
+RATE=1000
+[ -n "$VG" ] && RATE=100
 DPORT=$(free_port)
 SICK=$(free_port)
 # sleep's argument names the service: its processes are counted by it
@@ -30,7 +38,7 @@ TAG=$((3600 + RANDOM % 1000))
 {
 	cat <<YAML
   - name: flood
-    command: $DEMO --port $DPORT --log-lines-per-s 1000 --latency-ms 0
+    command: $DEMO --port $DPORT --log-lines-per-s $RATE --latency-ms 0
     ready_after: 100ms
     # a follower resumes from the ring: 3 s of this flood (256 KiB),
     # for a follower that falls behind (a sanitized prodctl does)
