@@ -425,6 +425,7 @@ prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 	struct prodd *p = arg;
 	const char *why;
 	char path[PATH_MAX];
+	struct cfg *cfg;
 
 	if (p->upgrading) {
 		snprintf(msg, msglen, "an upgrade is already under way");
@@ -434,6 +435,14 @@ prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 		snprintf(msg, msglen, "%s", why);
 		return -1;
 	}
+	/* the new prodd reads the file again: one it would refuse would
+	 * leave every service without its prodd */
+	if ((cfg = prodd_load(p->config_path, true, NULL)) == NULL) {
+		snprintf(msg, msglen, "%s has errors (see the log): the new "
+		    "prodd could not start on it; fix it first", p->config_path);
+		return -1;
+	}
+	cfg_free(cfg);
 	if (binary == NULL)
 		binary = p->self;
 	if (realpath(binary, path) == NULL) {
@@ -467,7 +476,7 @@ prodd_take_handover(struct prodd *p, struct handover *h)
 {
 	char err[512], *text;
 	size_t len;
-	int rc, on = 0;
+	int rc;
 
 	text = upgrade_read(p->handover_fd, &len, err, sizeof err);
 	close(p->handover_fd);
@@ -484,9 +493,6 @@ prodd_take_handover(struct prodd *p, struct handover *h)
 	}
 	p->lock_fd = h->lock_fd;
 	fcntl(p->lock_fd, F_SETFD, FD_CLOEXEC);
-	/* the subreaper flag survives an exec: checked, not assumed */
-	if (prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && !on)
-		log_warn(NULL, "upgrade: the child-subreaper flag was lost");
 	return 0;
 }
 
@@ -504,12 +510,18 @@ prodd_run(struct prodd *p)
 	int recovered;
 	struct handover ho;
 	bool taking_over = p->handover_fd >= 0;
+	int subreaper = 0;
 
 	if ((cfg = prodd_load(p->config_path, false, NULL)) == NULL)
 		return 1;
 	if (!p->log_level_forced)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	prodd_raise_nofile();
+	/* the subreaper flag survives an exec: checked, not assumed */
+	if (taking_over && prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0 &&
+	    !subreaper)
+		log_warn(NULL, "upgrade: the child-subreaper flag was lost "
+		    "across the exec; set again");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn(NULL, "cannot become a child subreaper: %s",
 		    strerror(errno));

@@ -7,9 +7,12 @@
 # resuming by seq with the same instance, `logs -f` and `events -f` going
 # on; 20 hand-overs in a row (SIGUSR2 among them) with zero restarts,
 # zero changed pids, and no output line lost or doubled (in the file and
-# in the follower's output; 100 lines a second under valgrind). Refusals: a binary that does not run, one
-# whose --version names no format prodd writes, one that fails --version
-# -- each refused with its reason and nothing changed. A new binary that
+# in the follower's output; 100 lines a second under valgrind); metric
+# histories kept; GET /health/live on new connections never failing
+# through the hand-overs. Refusals: a binary that does not run, one whose
+# --version names no format prodd writes, one that fails --version, a
+# services file with errors -- each refused with its reason and nothing
+# changed. A new binary that
 # dies when it is started for the hand-over: the next prodd ends every
 # recorded group, and no service runs twice. A hand-over while a reload's
 # removed service is still stopping is refused with the reason.
@@ -71,7 +74,8 @@ YAML
 YAML
 	done
 } | write_config
-sed -i "s|^daemon:|daemon:\n  control_socket: $STATE/prodd.sock\n  sample_interval: 300ms|" "$T/s.yaml"
+# (rate_limit 0: the prober below sends 200 requests a second)
+sed -i "s|^daemon:|daemon:\n  control_socket: $STATE/prodd.sock\n  sample_interval: 300ms\n  rate_limit: 0|" "$T/s.yaml"
 start_prodd
 wait_event 20 kind=state service=s14 to=running
 wait_event 20 kind=state service=flood to=running
@@ -196,6 +200,8 @@ while not os.path.exists(stop):
             data += d
         c.close()
         ok = data.startswith(b"HTTP/1.1 200") and b"alive" in data
+        if not ok:
+            print("failed:", data[:60])
     except OSError as e:
         ok = False
         print("failed:", e)
@@ -262,6 +268,13 @@ ctl upgrade "$T/broken.sh" 2>"$T/err"
 rc=$?
 check "a binary whose --version fails: refused ($(cat "$T/err"))" \
 	eval '[ $rc -eq 1 ] && grep -q "exit code 4" "$T/err"'
+cp "$T/s.yaml" "$T/s.yaml.good"
+echo "  - name: broken" >>"$T/s.yaml"
+ctl upgrade 2>"$T/err"
+rc=$?
+check "a services file the new prodd would refuse: refused ($(cat "$T/err"))" \
+	eval '[ $rc -eq 1 ] && grep -q "has errors" "$T/err"'
+mv "$T/s.yaml.good" "$T/s.yaml"
 check "after the refusals: nothing changed" same "$(table)" "$BEFORE"
 
 # ---- a reload's removed service still stopping: refused, said why ----
