@@ -42,7 +42,7 @@
 #define PRODD_DRAIN_MS 500
 /* At an upgrade, how long /ws clients' close frames and followers' last
  * records may take to go out before the exec. */
-#define PRODD_UPGRADE_DRAIN_MS 300
+#define PRODD_UPGRADE_DRAIN_MS 1000
 
 struct prodd {
 	uv_loop_t loop;

@@ -63,7 +63,7 @@ YAML
 		cat <<YAML
   - name: bo$i
     command: sh -c 'exit 3'
-    restart_delay: 60s
+    restart_delay: 300s
 YAML
 	done
 	for i in $(seq -w 1 14); do
