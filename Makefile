@@ -263,6 +263,7 @@ bench: all
 	sh bench/notify.sh
 	sh bench/dashboard.sh
 	bash bench/alerts.sh
+	bash bench/upgrade.sh
 
 # ---- man pages --------------------------------------------------------
 # services.yaml(5)'s key reference is written by tools/man-keys from the

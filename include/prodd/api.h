@@ -32,6 +32,17 @@ typedef int (*api_reload_fn)(void *arg, char *msg, size_t msglen,
 
 struct api *api_new(struct supervisor *sup, api_reload_fn reload,
     void *arg);
+/*
+ * upgrade(arg, binary, msg, msglen): POST /api/upgrade (binary NULL: the
+ * one prodd was started from). 0: checked, the hand-over follows (202);
+ * -1: refused, msg says why (409), nothing changed.
+ */
+typedef int (*api_upgrade_fn)(void *arg, const char *binary, char *msg,
+    size_t msglen);
+void api_set_upgrade(struct api *api, api_upgrade_fn fn);
+/* An upgrade: every follower gets a last {"upgrade": true} record, then
+ * the end of its stream (it reconnects to the new prodd). */
+void api_upgrade_streams(struct api *api);
 struct sampler;
 /* Where the metrics come from (NULL: none yet). */
 void api_set_sampler(struct api *api, struct sampler *sm);
@@ -93,6 +104,7 @@ struct api_cache {
 struct api {
 	struct supervisor *sup;
 	api_reload_fn reload;
+	api_upgrade_fn upgrade;		/* NULL: the route answers 501 */
 	void *arg;
 	LIST_HEAD(, follower) followers;
 	int64_t started_ms;
@@ -127,9 +139,11 @@ void api_static(struct api *api, struct srv_req *req);
 void api_metrics(struct api *api, struct srv_req *req, int64_t now);
 
 /* api-follow.c: start following a service's lines (of stream, 0: both)
- * with the last n of them, or the events after seq after */
+ * with the last n of them (or, when since > 0, the kept ones numbered
+ * after since: a follower resuming after an upgrade), or the events after
+ * seq after */
 void api_follow_logs(struct api *api, struct srv_req *req,
-    struct sup_svc *s, size_t n, int stream);
+    struct sup_svc *s, size_t n, int stream, uint64_t since);
 void api_follow_events(struct api *api, struct srv_req *req,
     uint64_t after);
 /* Forget every follower (their streams end with the connections). */

@@ -30,6 +30,9 @@ size_t logring_count(const struct logring *r);
 size_t logring_bytes(const struct logring *r);
 /* The sequence number the next pushed line will get. */
 uint64_t logring_next_seq(const struct logring *r);
+/* An upgrade's new prodd taking a ring over: the number the next line
+ * gets, for a ring still empty (lines then pushed number on from it). */
+void logring_set_next_seq(struct logring *r, uint64_t seq);
 /* Heap bytes the ring holds (its struct, text and index): a few dozen
  * until the first line, never more than max_bytes + 16 * max_lines plus
  * that. */

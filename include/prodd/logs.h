@@ -57,6 +57,12 @@ void logs_set_listener(struct logs_svc *l, logs_line_fn fn, void *arg);
 const struct logring *logs_ring(const struct logs_svc *l);
 /* Lines that could not be written to the file. */
 uint64_t logs_write_errors(const struct logs_svc *l);
+/* An upgrade: what a new prodd needs to go on where this one stops (the
+ * unterminated tail of each stream, the ring and its numbering) into sv,
+ * and taken over from it into a freshly opened l. */
+struct ho_svc;
+void logs_handover_save(const struct logs_svc *l, struct ho_svc *sv);
+void logs_handover_restore(struct logs_svc *l, const struct ho_svc *sv);
 /* The path of the current file. */
 const char *logs_path(const struct logs_svc *l);
 

@@ -29,6 +29,7 @@ enum route_id {
 	ROUTE_START_ALL,		/* POST /api/start-all */
 	ROUTE_STOP_ALL,			/* POST /api/stop-all */
 	ROUTE_RELOAD,			/* POST /api/reload */
+	ROUTE_UPGRADE,			/* POST /api/upgrade */
 	ROUTE_SERVICE,			/* GET /api/services/{name} */
 	ROUTE_SERVICE_LOGS,		/* GET /api/services/{name}/logs */
 	ROUTE_SERVICE_START,		/* POST /api/services/{name}/start */

@@ -82,4 +82,11 @@ void sampler_forget(struct sampler *sm, const char *name);
 void sampler_self(const struct sampler *sm, struct sampler_self *out);
 int64_t sampler_interval_ms(const struct sampler *sm);
 
+/* An upgrade (sampler-handover.c): the histories and the services'
+ * counters into h; and, in the new prodd, after sampler_configure and
+ * before the first sample, taken over from h. */
+struct handover;
+void sampler_handover_save(const struct sampler *sm, struct handover *h);
+void sampler_handover_restore(struct sampler *sm, const struct handover *h);
+
 #endif

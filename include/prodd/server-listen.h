@@ -8,6 +8,7 @@
 #ifndef PRODD_SERVER_LISTEN_H
 #define PRODD_SERVER_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -42,6 +43,13 @@ int srv_listen_unix(const char *path, char *err, size_t errlen);
 struct srv_listen *srv_listen_start(uv_loop_t *loop, int fd,
     const char *unlink_path, srv_listen_cb cb, void *arg);
 
+/* Hold (stop accepting: connections wait in the backlog) or accept
+ * again. An upgrade holds its listeners while it hands over, so that a
+ * client connecting then is answered by the new prodd. */
+void srv_listen_hold(struct srv_listen *l, bool hold);
+/* The listening descriptor (an upgrade hands it over as it is: an exec
+ * closes nothing, so the socket file stays and no connection is lost). */
+int srv_listen_fd(const struct srv_listen *l);
 /* Stop accepting and close the descriptor (and remove the socket file);
  * the memory goes with the handles' close callbacks. */
 void srv_listen_close(struct srv_listen *l);

@@ -59,6 +59,16 @@ typedef void (*srv_handler)(void *arg, struct srv_req *req);
  */
 struct server *server_new(uv_loop_t *loop, const struct cfg_daemon *d,
     srv_handler handler, void *arg, char *err, size_t errlen);
+/* The same on listening descriptors an upgrade handed over (taken over;
+ * made close-on-exec again): nothing is bound anew. */
+struct server *server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d,
+    int tcp_fd, int unix_fd, srv_handler handler, void *arg, char *err,
+    size_t errlen);
+/* Hold the listeners (no accept; the backlog keeps what comes) or
+ * accept again: an upgrade's hand-over. */
+void server_hold(struct server *srv, bool hold);
+/* The listening descriptors, for an upgrade's hand-over. */
+void server_listen_fds(const struct server *srv, int *tcp_fd, int *unix_fd);
 
 /*
  * A reload: token_file (read again; $PRODD_TOKEN still wins), hosts,

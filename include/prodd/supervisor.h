@@ -86,6 +86,18 @@ void sup_note(struct supervisor *sup, enum event_kind kind, const char *fmt,
 void sup_note_for(struct supervisor *sup, enum event_kind kind,
     const char *service, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/*
+ * An upgrade (supervisor-handover.c). Why the state cannot be handed over
+ * now (NULL: it can); the whole state into h (services and events; the
+ * descriptors stay open, the caller keeps them across the exec); and, in
+ * the new prodd, after sup_new and in place of sup_boot, the state taken
+ * over from h (its descriptors become the supervisor's).
+ */
+struct handover;
+const char *sup_handover_refusal(const struct supervisor *sup);
+void sup_handover_save(struct supervisor *sup, struct handover *h);
+void sup_handover_restore(struct supervisor *sup, struct handover *h);
+
 /* Close every handle; the caller then runs the loop until it is empty
  * and calls sup_free. */
 void sup_close(struct supervisor *sup);

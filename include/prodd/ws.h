@@ -42,6 +42,9 @@ void ws_stop(struct ws_hub *hub);
 void ws_free(struct ws_hub *hub);
 /* This run's id (16 hex digits). */
 const char *ws_instance(const struct ws_hub *hub);
+/* An upgrade's new prodd keeps the old one's instance: its clients
+ * resume by seq. */
+void ws_set_instance(struct ws_hub *hub, const char *instance);
 
 /* The fan-out: an event happened, a service printed a line (the last
  * one of its log ring, whose number it gets), a sample was taken, an

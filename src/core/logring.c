@@ -300,6 +300,13 @@ logring_next_seq(const struct logring *r)
 	return r->next_seq;
 }
 
+void
+logring_set_next_seq(struct logring *r, uint64_t seq)
+{
+	if (r->count == 0 && seq > 0)
+		r->next_seq = seq;
+}
+
 size_t
 logring_memory(const struct logring *r)
 {

@@ -31,6 +31,7 @@ static const struct route route_table[] = {
 	{ ROUTE_POST, "/api/start-all", ROUTE_START_ALL, true },
 	{ ROUTE_POST, "/api/stop-all", ROUTE_STOP_ALL, true },
 	{ ROUTE_POST, "/api/reload", ROUTE_RELOAD, true },
+	{ ROUTE_POST, "/api/upgrade", ROUTE_UPGRADE, true },
 	{ ROUTE_GET, "/api/services/{name}", ROUTE_SERVICE, false },
 	/* a trailing slash names the service too */
 	{ ROUTE_GET, "/api/services/{name}/", ROUTE_SERVICE, false },

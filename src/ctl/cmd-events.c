@@ -4,7 +4,8 @@
  * REASON" for the others — or their JSON with --json. Without --since the
  * last N (default 20) are shown; with -f new ones follow as they happen,
  * picking up exactly after the last one shown (by sequence number), so
- * that none is lost or shown twice between the two requests.
+ * that none is lost or shown twice between the two requests (nor across
+ * an upgrade of prodd: ctl_follow reconnects).
  */
 #include "ctl.h"
 
@@ -52,6 +53,13 @@ ctl_events_line_cb(const char *line, size_t len, cJSON *json, void *arg)
 		ctl_events_print(ev->o, json);
 	fflush(stdout);
 	return 0;
+}
+
+static char *
+ctl_events_path(double last, void *arg)
+{
+	(void)arg;
+	return xasprintf("/api/events?since=%.0f&follow=1", last);
 }
 
 static int
@@ -139,9 +147,8 @@ ctl_events_run(const struct ctl_opts *go, int argc, char **argv)
 	ctl_resp_free(&r);
 	if (follow) {
 		ctl_catch_signals();
-		path = xasprintf("/api/events?since=%.0f&follow=1", last_seq);
-		rc = ctl_stream(c, path, ctl_events_line_cb, &ev);
-		free(path);
+		rc = ctl_follow(&o, &c, ctl_events_path, NULL, "seq", last_seq,
+		    ctl_events_line_cb, &ev);
 	}
 out:
 	ctl_client_free(c);

@@ -2,8 +2,9 @@
  * prodctl logs NAME [-f] [-n N] [--stream stdout|stderr]: a service's last
  * captured output lines as "TIMESTAMP STREAM LINE" (or prodd's JSON with
  * --json), from prodd's in-memory ring. With -f the lines keep coming from
- * a chunked stream until Ctrl-C or until prodd ends it (both exit 0); each
- * line is flushed at once so that a pipe sees it at once.
+ * a chunked stream until Ctrl-C or until prodd ends it (both exit 0), and
+ * go on across an upgrade of prodd (by line number); each line is flushed
+ * at once so that a pipe sees it at once.
  */
 #include "ctl.h"
 
@@ -14,7 +15,25 @@
 
 struct ctl_logs {
 	const struct ctl_opts *o;
+	const char *esc, *stream;
+	long nlines;
 };
+
+/* The follow request: the last N lines, or after an upgrade the lines
+ * numbered after the last one shown. */
+static char *
+ctl_logs_path(double last, void *arg)
+{
+	struct ctl_logs *lg = arg;
+
+	if (last > 0)
+		return xasprintf("/api/services/%s/logs?since=%.0f%s%s&follow=1",
+		    lg->esc, last, lg->stream != NULL ? "&stream=" : "",
+		    lg->stream != NULL ? lg->stream : "");
+	return xasprintf("/api/services/%s/logs?lines=%ld%s%s&follow=1",
+	    lg->esc, lg->nlines, lg->stream != NULL ? "&stream=" : "",
+	    lg->stream != NULL ? lg->stream : "");
+}
 
 static void
 ctl_logs_print(const struct ctl_opts *o, const cJSON *l)
@@ -84,8 +103,12 @@ ctl_logs_run(const struct ctl_opts *go, int argc, char **argv)
 	    stream != NULL ? "&stream=" : "", stream != NULL ? stream : "",
 	    follow ? "&follow=1" : "");
 	if (follow) {
+		lg.esc = esc;
+		lg.stream = stream;
+		lg.nlines = nlines;
 		ctl_catch_signals();
-		rc = ctl_stream(c, path, ctl_logs_line_cb, &lg);
+		rc = ctl_follow(&o, &c, ctl_logs_path, &lg, "seq", 0,
+		    ctl_logs_line_cb, &lg);
 	} else if ((rc = ctl_get_json(c, path, &r)) == CTL_OK) {
 		if (o.json) {
 			printf("%s\n", r.body);

@@ -40,6 +40,7 @@ struct ctl_client {
 };
 
 volatile sig_atomic_t ctl_interrupted;
+bool ctl_stream_resumable;
 
 static void
 ctl_on_signal_cb(int sig)
@@ -531,6 +532,11 @@ ctl_stream(struct ctl_client *c, const char *path, ctl_line_fn fn,
 
 		if (st.status == 0) {
 			ctl_print_unreachable(c, why);
+		} else if (ctl_stream_resumable) {
+			/* the caller reconnects and resumes */
+			rc = CTL_STREAM_LOST;
+			free(why);
+			goto done;
 		} else {
 			/* prodd went away in the middle of the stream. */
 			fprintf(stderr, "prodctl: lost the connection to "
@@ -553,6 +559,7 @@ ctl_stream(struct ctl_client *c, const char *path, ctl_line_fn fn,
 		}
 		cJSON_Delete(r.json);
 	}
+done:
 	curl_multi_remove_handle(multi, c->curl);
 	curl_multi_cleanup(multi);
 	sb_free(&st.pending);

@@ -51,6 +51,7 @@ extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_status;
 extern const struct ctl_cmd ctl_cmd_stop;
 extern const struct ctl_cmd ctl_cmd_top;
+extern const struct ctl_cmd ctl_cmd_upgrade;
 extern const struct ctl_cmd ctl_cmd_version;
 
 /* start, stop and restart (ctl-action.c): POST, then wait for the
@@ -161,6 +162,21 @@ typedef int (*ctl_line_fn)(const char *line, size_t len, cJSON *json,
  */
 int ctl_stream(struct ctl_client *c, const char *path, ctl_line_fn fn,
     void *arg);
+
+/* Set by ctl_follow: a stream cut in the middle returns CTL_STREAM_LOST
+ * (nothing printed) instead of CTL_UNREACHABLE, for it to resume. */
+#define CTL_STREAM_LOST 100
+extern bool ctl_stream_resumable;
+
+/*
+ * ctl_stream across upgrades of prodd (ctl-follow.c): path_for(last) is
+ * the path to follow after record number last (key "seq", read
+ * from each record); a {"upgrade": true} record is not shown: the client
+ * (*cp, replaced) reconnects and follows on from the last record shown.
+ */
+int ctl_follow(const struct ctl_opts *o, struct ctl_client **cp,
+    char *(*path_for)(double last, void *arg), void *path_arg,
+    const char *key, double last, ctl_line_fn fn, void *arg);
 
 /* URL-escape s (a service name) into a new string. */
 char *ctl_escape(const char *s);

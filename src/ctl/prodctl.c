@@ -20,6 +20,7 @@ static const struct ctl_cmd *const ctl_cmds[] = {
 	&ctl_cmd_restart,
 	&ctl_cmd_signal,
 	&ctl_cmd_reload,
+	&ctl_cmd_upgrade,
 	&ctl_cmd_logs,
 	&ctl_cmd_events,
 	&ctl_cmd_alerts,

@@ -72,16 +72,36 @@ api_line_add_cb(uint64_t seq, int64_t ts, int stream, const char *line,
 	api_ndjson(arg, view_logline_json(seq, ts, stream, line, len));
 }
 
+struct api_since {
+	struct strbuf *sb;
+	int stream;
+};
+
+static void
+api_line_since_cb(uint64_t seq, int64_t ts, int stream, const char *line,
+    size_t len, void *arg)
+{
+	struct api_since *as = arg;
+
+	if (as->stream == 0 || as->stream == stream)
+		api_line_add_cb(seq, ts, stream, line, len, as->sb);
+}
+
 void
 api_follow_logs(struct api *api, struct srv_req *req, struct sup_svc *s,
-    size_t n, int stream)
+    size_t n, int stream, uint64_t since)
 {
 	struct strbuf sb = { 0 };
 	struct follower *f = api_follow(api, req, FOLLOW_LOGS,
 	    sup_svc_cfg(s)->name, stream);
+	struct api_since as = { .sb = &sb, .stream = stream };
 
-	logring_last(logs_ring(sup_svc_logs(s)), n, stream, api_line_add_cb,
-	    &sb);
+	if (since > 0)
+		logring_since(logs_ring(sup_svc_logs(s)), since + 1,
+		    api_line_since_cb, &as);
+	else
+		logring_last(logs_ring(sup_svc_logs(s)), n, stream,
+		    api_line_add_cb, &sb);
 	if (sb.len > 0)
 		server_stream_write(f->st, sb.buf, sb.len);
 	sb_free(&sb);
@@ -160,6 +180,19 @@ api_end_streams(struct api *api)
 
 	LIST_FOREACH(f, &api->followers, link)
 		server_stream_end(f->st);
+}
+
+void
+api_upgrade_streams(struct api *api)
+{
+	static const char rec[] = "{\"upgrade\":true}\n";
+	struct follower *f, *next;
+
+	for (f = LIST_FIRST(&api->followers); f != NULL; f = next) {
+		next = LIST_NEXT(f, link);
+		if (server_stream_write(f->st, rec, sizeof rec - 1) == 0)
+			server_stream_end(f->st);
+	}
 }
 
 void

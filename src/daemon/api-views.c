@@ -414,12 +414,13 @@ api_events(struct api *api, struct srv_req *req)
 void
 api_logs(struct api *api, struct srv_req *req, struct sup_svc *s)
 {
-	long lines = 100, follow = 0;
+	long lines = 100, follow = 0, since = 0;
 	char buf[32];
 	int stream = 0;
 
 	if (!api_number(req, "lines", 0, API_MAX_LINES, &lines) ||
-	    !api_number(req, "follow", 0, 1, &follow))
+	    !api_number(req, "follow", 0, 1, &follow) ||
+	    !api_number(req, "since", 0, LONG_MAX, &since))
 		return;
 	if (server_query(req, "stream", buf, sizeof buf)) {
 		if (strcmp(buf, "stdout") == 0)
@@ -433,7 +434,8 @@ api_logs(struct api *api, struct srv_req *req, struct sup_svc *s)
 		}
 	}
 	if (follow)
-		api_follow_logs(api, req, s, (size_t)lines, stream);
+		api_follow_logs(api, req, s, (size_t)lines, stream,
+		    (uint64_t)since);
 	else
 		server_respond_json(req, 200, view_logs_json(sup_svc_cfg(s)->name,
 		    logs_ring(sup_svc_logs(s)), (size_t)lines, stream));

@@ -269,6 +269,46 @@ api_reload(struct api *api, struct srv_req *req)
 		    NULL));
 }
 
+void
+api_set_upgrade(struct api *api, api_upgrade_fn fn)
+{
+	api->upgrade = fn;
+}
+
+/* POST /api/upgrade, body {"binary": PATH} or none. */
+static void
+api_upgrade(struct api *api, struct srv_req *req)
+{
+	char msg[512], binary[4096] = "";
+	cJSON *body = NULL, *b;
+
+	if (api->upgrade == NULL) {
+		server_respond_error(req, 501, "not_supported", "this prodd "
+		    "cannot upgrade");
+		return;
+	}
+	if (req->body != NULL && req->body_len > 0) {
+		body = cJSON_ParseWithLength(req->body, req->body_len);
+		b = cJSON_GetObjectItemCaseSensitive(body, "binary");
+		if (body == NULL || !cJSON_IsObject(body) || (b != NULL &&
+		    (!cJSON_IsString(b) || b->valuestring[0] == '\0'))) {
+			cJSON_Delete(body);
+			server_respond_error(req, 400, "bad_request", "the body "
+			    "must be {\"binary\": \"PATH\"} or empty");
+			return;
+		}
+		if (b != NULL)
+			snprintf(binary, sizeof binary, "%s", b->valuestring);
+		cJSON_Delete(body);
+	}
+	if (api->upgrade(api->arg, binary[0] ? binary : NULL, msg,
+	    sizeof msg) < 0)
+		server_respond_error(req, 409, "upgrade_refused", "%s", msg);
+	else
+		server_respond_json(req, 202, view_message_json(msg, NULL,
+		    NULL));
+}
+
 /* ------------------------------------------------------------------ */
 /* dispatch */
 
@@ -328,6 +368,9 @@ api_route(struct api *api, struct srv_req *req, const struct route_match *m,
 		break;
 	case ROUTE_RELOAD:
 		api_reload(api, req);
+		break;
+	case ROUTE_UPGRADE:
+		api_upgrade(api, req);
 		break;
 	case ROUTE_SERVICE:
 		server_respond_json(req, 200, api_service_json(api, s, now, true));

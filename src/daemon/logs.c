@@ -14,6 +14,7 @@
  */
 #include "prodd/logs.h"
 #include "prodd/fileio.h"
+#include "prodd/handover.h"
 #include "prodd/log.h"
 #include "prodd/xmalloc.h"
 
@@ -589,4 +590,45 @@ logs_note(struct logs_svc *l, int64_t now_ms, const char *text)
 	logs_line(l, LOG_STREAM_STDERR, now_ms, text,
 	    n < LOGS_MAX_LINE ? n : LOGS_MAX_LINE);
 	logs_commit(l, now_ms);
+}
+
+/* An upgrade's hand-over: the ring (oldest first, with its numbers) and
+ * the partial lines, which the new prodd completes with the bytes it
+ * reads next from the same pipes. */
+static void
+logs_save_line_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
+    size_t len, void *arg)
+{
+	handover_add_line(arg, seq, ts_ms, stream, line, len);
+}
+
+void
+logs_handover_save(const struct logs_svc *l, struct ho_svc *sv)
+{
+	for (int i = 0; i < 2; i++) {
+		sv->part_len[i] = l->part[i].len;
+		sv->part[i] = xmalloc(l->part[i].len + 1);
+		if (l->part[i].len > 0)
+			memcpy(sv->part[i], l->part[i].buf, l->part[i].len);
+	}
+	sv->log_next_seq = logring_next_seq(l->ring);
+	logring_since(l->ring, 0, logs_save_line_cb, sv);
+}
+
+void
+logs_handover_restore(struct logs_svc *l, const struct ho_svc *sv)
+{
+	logring_set_next_seq(l->ring, sv->nlines > 0 ? sv->lines[0].seq :
+	    sv->log_next_seq);
+	for (size_t i = 0; i < sv->nlines; i++)
+		logring_push(l->ring, sv->lines[i].ts_ms, sv->lines[i].stream,
+		    sv->lines[i].text, sv->lines[i].len);
+	if (logring_count(l->ring) == 0)
+		logring_set_next_seq(l->ring, sv->log_next_seq);
+	for (int i = 0; i < 2; i++) {
+		logs_part_free(&l->part[i]);
+		if (sv->part_len[i] > 0 && sv->part_len[i] <= LOGS_MAX_LINE + 1)
+			logs_part_append(&l->part[i], sv->part[i],
+			    sv->part_len[i]);
+	}
 }

@@ -3,9 +3,11 @@
  * one libuv loop on which the supervisor runs every service. Signals come
  * through uv_signal_t: SIGTERM/SIGINT stop everything in reverse
  * dependency order and exit (a second one: SIGKILL to every group);
- * SIGHUP reloads the file. Under systemd: the readiness protocol
- * (sdnotify.c) and, when stderr is the journal, native journal entries
- * (journal.c).
+ * SIGHUP reloads the file; SIGUSR2 (or POST /api/upgrade) upgrades prodd
+ * in place: the state handed over to the new binary exec'd in its place,
+ * which starts with --handover FD and takes it over (SPEC §9). Under
+ * systemd: the readiness protocol (sdnotify.c) and, when stderr is the
+ * journal, native journal entries (journal.c).
  */
 #include "prodd/alertd.h"
 #include "prodd/api.h"
@@ -14,6 +16,7 @@
 #include "prodd/config.h"
 #include "prodd/journal.h"
 #include "prodd/health.h"
+#include "prodd/handover.h"
 #include "prodd/loopcheck.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
@@ -24,13 +27,16 @@
 #include "prodd/sampler.h"
 #include "prodd/sdnotify.h"
 #include "prodd/supervisor.h"
+#include "prodd/upgrade.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
 #include "prodd/ws.h"
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,10 +49,13 @@
 
 /* At exit, how long the streams of followers may take to finish. */
 #define PRODD_DRAIN_MS 500
+/* At an upgrade, how long /ws clients' close frames and followers' last
+ * records may take to go out before the exec. */
+#define PRODD_UPGRADE_DRAIN_MS 1000
 
 struct prodd {
 	uv_loop_t loop;
-	uv_signal_t sigterm, sigint, sighup;
+	uv_signal_t sigterm, sigint, sighup, sigusr2;
 	uv_timer_t drain;		/* at exit: streams finishing */
 	int64_t drain_until;
 	struct supervisor *sup;
@@ -60,6 +69,16 @@ struct prodd {
 	const char *config_path;
 	bool log_level_forced;
 	int lock_fd;
+	/* upgrades: the command line and binary to exec again, the state
+	 * taken over at start (--handover FD), and one under way */
+	char **argv;
+	char self[PATH_MAX];
+	int handover_fd;
+	uv_timer_t upgrade;
+	int64_t upgrade_until;
+	int upgrade_ticks;
+	bool upgrading;
+	char upgrade_binary[PATH_MAX];
 };
 
 static void
@@ -79,12 +98,18 @@ prodd_usage(FILE *f)
 	    "      --log-format F  auto (default: journal when stderr is the "
 	    "journal's\n"
 	    "                      stream, else json), json, text or journal\n"
-	    "      --version       print the version\n"
+	    "      --handover FD   take over an upgraded prodd's state (given "
+	    "by prodd\n"
+	    "                      itself when it upgrades)\n"
+	    "      --version       print the version and the hand-over formats "
+	    "it reads\n"
 	    "  -h, --help          this help\n"
 	    "\n"
 	    "Signals: TERM or INT stop every service in reverse dependency "
 	    "order, then exit\n"
-	    "(a second one kills them all at once); HUP reloads the file.\n");
+	    "(a second one kills them all at once); HUP reloads the file; "
+	    "USR2 upgrades\n"
+	    "prodd in place (prodctl upgrade), restarting no service.\n");
 }
 
 /* The config file to use when -c is not given. */
@@ -337,11 +362,22 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	return rc;
 }
 
+static int prodd_upgrade(void *arg, const char *binary, char *msg,
+    size_t msglen);
+
 static void
 prodd_signal_cb(uv_signal_t *h, int sig)
 {
 	struct prodd *p = h->data;
 
+	if (sig == SIGUSR2) {
+		char msg[512];
+
+		log_notice(NULL, "SIGUSR2: upgrading in place");
+		if (prodd_upgrade(p, NULL, msg, sizeof msg) < 0)
+			log_error(NULL, "upgrade refused: %s", msg);
+		return;
+	}
 	if (sig == SIGHUP) {
 		char msg[256];
 		cJSON *errors = NULL;
@@ -372,6 +408,8 @@ prodd_teardown(struct prodd *p)
 	uv_close((uv_handle_t *)&p->sighup, NULL);
 	sdnotify_close(&p->sdn);
 	alertd_close(p->alerts);
+	uv_close((uv_handle_t *)&p->sigusr2, NULL);
+	uv_close((uv_handle_t *)&p->upgrade, NULL);
 	sup_close(p->sup);
 }
 
@@ -551,7 +589,163 @@ prodd_sm_sample_cb(void *arg)
 static void
 prodd_api_cb(void *arg, struct srv_req *req)
 {
-	api_handle(((struct prodd *)arg)->api, req);
+	struct prodd *p = arg;
+
+	/* an upgrade under way takes no new work: its state is being
+	 * handed over */
+	if (p->upgrading && req->method == SRV_POST) {
+		server_respond_error(req, 503, "upgrading", "prodd is upgrading "
+		    "itself: try again in a moment");
+		return;
+	}
+	api_handle(p->api, req);
+}
+
+/* The exec of an upgrade: the whole state into a sealed memfd, then the
+ * new binary in prodd's place. Runs from a loop callback, and nothing of
+ * the loop runs between the state's rendering and the exec. */
+static void
+prodd_handover_exec(struct prodd *p)
+{
+	struct handover h;
+	char err[512], *text;
+	size_t len, nkeep = 0;
+	int memfd, *keep;
+
+	handover_init(&h);
+	snprintf(h.instance, sizeof h.instance, "%s", ws_instance(p->ws));
+	h.mono_ms = (int64_t)uv_now(&p->loop);
+	server_listen_fds(p->srv, &h.tcp_fd, &h.unix_fd);
+	h.lock_fd = p->lock_fd;
+	sup_handover_save(p->sup, &h);
+	sampler_handover_save(p->sampler, &h);
+	text = handover_render(&h, &len);
+	keep = xcalloc(3 + 2 * h.nsvcs, sizeof *keep);
+	keep[nkeep++] = h.tcp_fd;
+	keep[nkeep++] = h.unix_fd;
+	keep[nkeep++] = h.lock_fd;
+	for (size_t i = 0; i < h.nsvcs; i++)
+		for (int k = 0; k < 2; k++)
+			keep[nkeep++] = h.svcs[i].out_fd[k];
+	handover_free(&h);
+	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
+		log_notice(NULL, "upgrade: handing %zu bytes of state over to "
+		    "%s after %" PRId64 " ms (%zu streams, %zu /ws clients "
+		    "still open)", len, p->upgrade_binary, (int64_t)uv_now(
+		    &p->loop) - (p->upgrade_until - PRODD_UPGRADE_DRAIN_MS),
+		    server_streams(p->srv), ws_clients(p->ws));
+		upgrade_exec(p->upgrade_binary, p->argv, memfd, keep, nkeep,
+		    err, sizeof err);
+		close(memfd);
+	}
+	/* still here: the exec failed; prodd goes on as it was */
+	free(text);
+	free(keep);
+	p->upgrading = false;
+	server_hold(p->srv, false);
+	sup_note(p->sup, EVENT_DAEMON, "upgrade failed: %s; prodd goes on "
+	    "unchanged", err);
+}
+
+/* Waiting for /ws clients' close frames and followers' last records. */
+static void
+prodd_upgrade_tick_cb(uv_timer_t *t)
+{
+	struct prodd *p = t->data;
+
+	if (++p->upgrade_ticks < 2 || ((server_streams(p->srv) > 0 ||
+	    ws_clients(p->ws) > 0) &&
+	    (int64_t)uv_now(&p->loop) < p->upgrade_until))
+		return;
+	uv_timer_stop(t);
+	if (sup_handover_refusal(p->sup) != NULL) {
+		sup_note(p->sup, EVENT_DAEMON, "upgrade called off: %s",
+		    sup_handover_refusal(p->sup));
+		p->upgrading = false;
+		server_hold(p->srv, false);
+		return;
+	}
+	prodd_handover_exec(p);
+}
+
+/* POST /api/upgrade and SIGUSR2: check, then hand over (asynchronous). */
+static int
+prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
+{
+	struct prodd *p = arg;
+	const char *why;
+	char path[PATH_MAX];
+	struct cfg *cfg;
+	struct static_site *site = NULL;
+
+	if (p->upgrading) {
+		snprintf(msg, msglen, "an upgrade is already under way");
+		return -1;
+	}
+	if ((why = sup_handover_refusal(p->sup)) != NULL) {
+		snprintf(msg, msglen, "%s", why);
+		return -1;
+	}
+	/* the new prodd reads the file again: one it would refuse would
+	 * leave every service without its prodd */
+	if ((cfg = prodd_load(p->config_path, true, NULL, &site)) == NULL) {
+		snprintf(msg, msglen, "%s has errors (see the log): the new "
+		    "prodd could not start on it; fix it first", p->config_path);
+		return -1;
+	}
+	static_site_free(site);
+	cfg_free(cfg);
+	if (binary == NULL)
+		binary = p->self;
+	if (realpath(binary, path) == NULL) {
+		snprintf(msg, msglen, "cannot run %s: %s", binary,
+		    strerror(errno));
+		return -1;
+	}
+	if (upgrade_check_binary(path, msg, msglen) < 0)
+		return -1;
+	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
+	p->upgrading = true;
+	/* who connects from now on is answered by the new prodd */
+	server_hold(p->srv, true);
+	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
+	/* followers and /ws clients are told, and reconnect to the new
+	 * prodd */
+	api_upgrade_streams(p->api);
+	ws_close_all(p->ws, 1012);
+	p->upgrade_ticks = 0;
+	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
+	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
+	snprintf(msg, msglen, "upgrading in place to %s", path);
+	return 0;
+}
+
+/* The state an upgraded prodd left in the descriptor --handover names:
+ * parsed whole, or refused (then the state_dir records are what the next
+ * start ends the services with). */
+static int
+prodd_take_handover(struct prodd *p, struct handover *h)
+{
+	char err[512], *text;
+	size_t len;
+	int rc;
+
+	text = upgrade_read(p->handover_fd, &len, err, sizeof err);
+	close(p->handover_fd);
+	p->handover_fd = -1;
+	if (text == NULL) {
+		log_error(NULL, "%s", err);
+		return -1;
+	}
+	rc = handover_parse(text, len, h, err, sizeof err);
+	free(text);
+	if (rc < 0) {
+		log_error(NULL, "cannot take the upgrade over: %s", err);
+		return -1;
+	}
+	p->lock_fd = h->lock_fd;
+	fcntl(p->lock_fd, F_SETFD, FD_CLOEXEC);
+	return 0;
 }
 
 static int
@@ -568,6 +762,9 @@ prodd_run(struct prodd *p)
 	struct cfg *cfg;
 	char err[512];
 	int recovered;
+	struct handover ho;
+	bool taking_over = p->handover_fd >= 0;
+	int subreaper = 0;
 
 	if ((cfg = prodd_load(p->config_path, false, NULL, &p->site)) == NULL)
 		return 1;
@@ -575,18 +772,29 @@ prodd_run(struct prodd *p)
 		log_set_level((enum log_level)cfg->daemon.log_level);
 	prodd_site_note(p->site);
 	prodd_raise_nofile();
+	/* the subreaper flag survives an exec: checked, not assumed */
+	if (taking_over && prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0 &&
+	    !subreaper)
+		log_warn(NULL, "upgrade: the child-subreaper flag was lost "
+		    "across the exec; set again");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn(NULL, "cannot become a child subreaper: %s",
 		    strerror(errno));
-	if ((p->lock_fd = state_lock(cfg->daemon.state_dir, err,
-	    sizeof err)) < 0) {
+	handover_init(&ho);
+	if (taking_over && prodd_take_handover(p, &ho) < 0) {
+		cfg_free(cfg);
+		return 1;
+	}
+	if (!taking_over && (p->lock_fd = state_lock(cfg->daemon.state_dir,
+	    err, sizeof err)) < 0) {
 		log_error(NULL, "%s", err);
 		cfg_free(cfg);
 		static_site_free(p->site);
 		return 1;
 	}
-	recovered = state_recover(cfg->daemon.state_dir, cfg,
-	    cfg->daemon.shutdown_timeout_ms);
+	/* a hand-over's services are ours, alive: nothing to recover */
+	recovered = taking_over ? 0 : state_recover(cfg->daemon.state_dir,
+	    cfg, cfg->daemon.shutdown_timeout_ms);
 	if (recovered > 0)
 		log_notice(NULL, "ended %d process group%s left by a previous "
 		    "prodd", recovered, recovered == 1 ? "" : "s");
@@ -594,10 +802,11 @@ prodd_run(struct prodd *p)
 	uv_loop_init(&p->loop);
 	/* the listeners first, while nothing else is on the loop: a failure
 	 * then unwinds cleanly, and no service was started for nothing */
-	p->srv = server_new(&p->loop, &cfg->daemon, prodd_api_cb, p, err,
-	    sizeof err);
+	p->srv = server_new_fds(&p->loop, &cfg->daemon, ho.tcp_fd, ho.unix_fd,
+	    prodd_api_cb, p, err, sizeof err);
 	if (p->srv == NULL) {
 		log_error(NULL, "%s", err);
+		handover_free(&ho);
 		uv_loop_close(&p->loop);
 		cfg_free(cfg);
 		static_site_free(p->site);
@@ -609,6 +818,7 @@ prodd_run(struct prodd *p)
 	api_set_site(p->api, p->site);
 	p->ws = ws_new(&p->loop, p->api);
 	api_set_ws(p->api, p->ws);
+	api_set_upgrade(p->api, prodd_upgrade);
 	server_set_ws(p->srv, p->ws);
 	p->sampler = sampler_new(&p->loop, &sm_hooks);
 	sampler_configure(p->sampler, cfg);
@@ -622,14 +832,31 @@ prodd_run(struct prodd *p)
 	uv_signal_init(&p->loop, &p->sigterm);
 	uv_signal_init(&p->loop, &p->sigint);
 	uv_signal_init(&p->loop, &p->sighup);
+	uv_signal_init(&p->loop, &p->sigusr2);
+	uv_timer_init(&p->loop, &p->upgrade);
 	p->sigterm.data = p->sigint.data = p->sighup.data = p;
+	p->sigusr2.data = p->upgrade.data = p;
 	uv_signal_start(&p->sigterm, prodd_signal_cb, SIGTERM);
 	uv_signal_start(&p->sigint, prodd_signal_cb, SIGINT);
 	uv_signal_start(&p->sighup, prodd_signal_cb, SIGHUP);
-	log_notice(NULL, "prodd %s: %zu services from %s", PRODD_VERSION,
-	    cfg->nservices, cfg->path);
-	sup_boot(p->sup);
-	/* the listeners answer and the initial start is issued */
+	uv_signal_start(&p->sigusr2, prodd_signal_cb, SIGUSR2);
+	log_notice(NULL, "prodd %s: %zu services from %s%s", PRODD_VERSION,
+	    cfg->nservices, cfg->path, taking_over ? ", taken over from the "
+	    "prodd it replaced" : "");
+	if (taking_over) {
+		sigset_t none;
+
+		ws_set_instance(p->ws, ho.instance);
+		sampler_handover_restore(p->sampler, &ho);
+		sup_handover_restore(p->sup, &ho);
+		handover_free(&ho);
+		/* blocked across the exec; the handlers are in place now */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	} else
+		sup_boot(p->sup);
+	/* the listeners answer and the initial start is issued (or the
+	 * services are taken over) */
 	sdnotify_ready(&p->sdn);
 	sdnotify_status(&p->sdn);
 	uv_run(&p->loop, UV_RUN_DEFAULT);
@@ -659,6 +886,7 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "handover", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -667,6 +895,8 @@ main(int argc, char **argv)
 	int ch, check = 0, v;
 
 	memset(&p, 0, sizeof p);
+	p.handover_fd = -1;
+	p.argv = argv;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -695,9 +925,23 @@ main(int argc, char **argv)
 			format = (enum log_format)v;
 			break;
 		case 'V':
-			printf("prodd %s (API %d)\n", PRODD_VERSION,
-			    PRODD_API_VERSION);
+			/* the second line: the hand-over formats it reads */
+			printf("prodd %s (API %d)\nhandover %d\n", PRODD_VERSION,
+			    PRODD_API_VERSION, HANDOVER_VERSION);
 			return 0;
+		case 'H': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || end == optarg || fd < 3 ||
+			    fd > INT_MAX) {
+				fprintf(stderr, "prodd: --handover takes a "
+				    "descriptor number, not '%s'\n", optarg);
+				return 2;
+			}
+			p.handover_fd = (int)fd;
+			break;
+		}
 		case 'h':
 			prodd_usage(stdout);
 			return 0;
@@ -722,6 +966,14 @@ main(int argc, char **argv)
 		log_set_sink(journal_sink);
 	else
 		log_set_format(format);
+	/* resolved now: a package upgrade replaces the file later (and
+	 * under valgrind /proc/self/exe is valgrind's) */
+	if (strchr(argv[0], '/') == NULL || realpath(argv[0], p.self) == NULL) {
+		ssize_t n = readlink("/proc/self/exe", p.self,
+		    sizeof p.self - 1);
+
+		p.self[n > 0 ? n : 0] = '\0';
+	}
 	uv_disable_stdio_inheritance();
 	signal(SIGPIPE, SIG_IGN);
 	return prodd_run(&p);

@@ -249,6 +249,22 @@ srv_listen_start(uv_loop_t *loop, int fd, const char *unlink_path,
 	return l;
 }
 
+void
+srv_listen_hold(struct srv_listen *l, bool hold)
+{
+	uv_timer_stop(&l->pause);
+	if (hold)
+		uv_poll_stop(&l->poll);
+	else
+		uv_poll_start(&l->poll, UV_READABLE, srv_listen_poll_cb);
+}
+
+int
+srv_listen_fd(const struct srv_listen *l)
+{
+	return l->fd;
+}
+
 static void
 srv_listen_closed_cb(uv_handle_t *h)
 {

@@ -20,6 +20,7 @@
 #include "prodd/server-tls.h"
 #include "prodd/xmalloc.h"
 
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <limits.h>
 #include <stdio.h>
@@ -137,10 +138,33 @@ struct server *
 server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
     void *arg, char *err, size_t errlen)
 {
+	return server_new_fds(loop, d, -1, -1, handler, arg, err, errlen);
+}
+
+void
+server_hold(struct server *srv, bool hold)
+{
+	if (srv->tcp_l != NULL)
+		srv_listen_hold(srv->tcp_l, hold);
+	if (srv->unix_l != NULL)
+		srv_listen_hold(srv->unix_l, hold);
+}
+
+void
+server_listen_fds(const struct server *srv, int *tcp_fd, int *unix_fd)
+{
+	*tcp_fd = srv->tcp_l != NULL ? srv_listen_fd(srv->tcp_l) : -1;
+	*unix_fd = srv->unix_l != NULL ? srv_listen_fd(srv->unix_l) : -1;
+}
+
+struct server *
+server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d, int tcp_fd,
+    int unix_fd, srv_handler handler, void *arg, char *err, size_t errlen)
+{
 	struct server *srv = xcalloc(1, sizeof *srv);
 	struct lws_context_creation_info info;
 	void *foreign[1] = { loop };
-	int tcp_fd, unix_fd = -1;
+	bool adopted = tcp_fd >= 0 && unix_fd >= 0;
 
 	srv->http.loop = loop;
 	srv->http.handler = handler;
@@ -161,10 +185,14 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	}
 
 	/* the sockets first: their failures are the ones a user meets */
-	if ((tcp_fd = srv_listen_tcp(d->listen_host, d->listen_port, err,
-	    errlen)) < 0)
+	if (adopted) {
+		fcntl(tcp_fd, F_SETFD, FD_CLOEXEC);
+		fcntl(unix_fd, F_SETFD, FD_CLOEXEC);
+	} else if ((tcp_fd = srv_listen_tcp(d->listen_host, d->listen_port,
+	    err, errlen)) < 0)
 		goto fail;
-	if ((unix_fd = srv_listen_unix(d->control_socket, err, errlen)) < 0)
+	else if ((unix_fd = srv_listen_unix(d->control_socket, err,
+	    errlen)) < 0)
 		goto fail;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, srv_lws_log);
@@ -200,9 +228,9 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	    srv);
 	srv->unix_l = srv_listen_start(loop, unix_fd, d->control_socket,
 	    srv_accept_unix_cb, srv);
-	log_notice(NULL, "listening on %s://%s:%d and %s", srv->tls != NULL ?
-	    "https" : "http", d->listen_host, d->listen_port,
-	    d->control_socket);
+	log_notice(NULL, "%s on %s://%s:%d and %s", adopted ? "still "
+	    "listening" : "listening", srv->tls != NULL ? "https" : "http",
+	    d->listen_host, d->listen_port, d->control_socket);
 	if (srv->tls != NULL) {
 		char desc[256];
 

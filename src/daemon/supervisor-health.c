@@ -31,6 +31,12 @@ sup_health_begin(struct sup_svc *s)
 	sup_check_arm(s);
 }
 
+void
+sup_health_resume(struct sup_svc *s)
+{
+	sup_check_arm(s);
+}
+
 /* The process is gone or going: no more checks, health unknown. */
 void
 sup_health_stop(struct sup_svc *s)

@@ -135,7 +135,11 @@ void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
 int sup_index(const struct supervisor *sup, const char *name);
 
 /* supervisor-proc.c */
+/* Read fd (a service's stdout or stderr pipe) into its logs; NULL (fd
+ * closed) when the loop cannot watch it. */
+struct sup_out *sup_out_open(struct sup_svc *s, int stream, int fd);
 void sup_out_close(struct sup_out *o);
+void sup_ready_cb(uv_timer_t *t);
 void sup_spawn(struct sup_svc *s);
 void sup_spawn_flush(struct supervisor *sup);
 void sup_kill(struct sup_svc *s, int sig);
@@ -164,5 +168,7 @@ void sup_notify_release(struct sup_svc *s, uv_close_cb closed);
 void sup_health_begin(struct sup_svc *s);
 /* The process is gone or going: no more checks, health unknown. */
 void sup_health_stop(struct sup_svc *s);
+/* After an upgrade: the next check at the health state's next_ms. */
+void sup_health_resume(struct sup_svc *s);
 
 #endif

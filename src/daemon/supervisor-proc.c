@@ -24,8 +24,6 @@
 #include <unistd.h>
 
 
-static void sup_ready_cb(uv_timer_t *t);
-
 static void
 sup_out_closed(uv_handle_t *h)
 {
@@ -78,7 +76,7 @@ sup_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	sup_out_close(o);
 }
 
-static struct sup_out *
+struct sup_out *
 sup_out_open(struct sup_svc *s, int stream, int fd)
 {
 	struct sup_out *o = xcalloc(1, sizeof *o);
@@ -338,7 +336,7 @@ sup_timer_cb(uv_timer_t *t)
 	sup_dispatch(s, &in);
 }
 
-static void
+void
 sup_ready_cb(uv_timer_t *t)
 {
 	struct sup_svc *s = t->data;

@@ -324,6 +324,13 @@ ws_new(uv_loop_t *loop, struct api *api)
 }
 
 void
+ws_set_instance(struct ws_hub *hub, const char *instance)
+{
+	if (instance[0] != '\0')
+		snprintf(hub->instance, sizeof hub->instance, "%s", instance);
+}
+
+void
 ws_stop(struct ws_hub *hub)
 {
 	if (hub == NULL || hub->stopped)
@@ -459,7 +466,8 @@ ws_close_all(struct ws_hub *hub, int code)
 		return;
 	LIST_FOREACH(c, &hub->conns, link)
 		ws_close(c, code, code == LWS_CLOSE_STATUS_GOINGAWAY ?
-		    "prodd is shutting down" : "closed", true);
+		    "prodd is shutting down" : code == 1012 ?
+		    "prodd is upgrading: reconnect and resume" : "closed", true);
 }
 
 /* ------------------------------------------------------------------ */

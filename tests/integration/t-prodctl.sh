@@ -407,7 +407,7 @@ comp() {	# comp WORD... : the completions of the last word
 	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _prodctl; echo "${COMPREPLY[*]}"' \
 		_ "$COMPLETION" "$@"
 }
-check "completion: verbs" test "$(comp "$PRODCTL" "")" = "status top start stop restart signal reload logs events alerts health analyze check version help"
+check "completion: verbs" test "$(comp "$PRODCTL" "")" = "status top start stop restart signal reload upgrade logs events alerts health analyze check version help"
 check "completion: verbs by prefix" test "$(comp "$PRODCTL" re)" = "restart reload"
 check "completion: alerts flags" test "$(comp "$PRODCTL" alerts -)" = "-f --follow --json"
 check "completion: global flags" test "$(comp "$PRODCTL" --)" = "--socket --json --no-color --help --version"

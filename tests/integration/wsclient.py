@@ -571,6 +571,40 @@ def sc_shutdown(cmd):
     expect_close(ws, 1001, 30)
 
 
+def sc_upgrade(cmd):
+    """Connected while cmd upgrades prodd: closed with 1012; reconnecting
+    with since=last_seq and the same instance replays the events after
+    it (the upgrade's own among them), no snapshot: the same instance."""
+    ws = WS()
+    snap = ws.recv()
+    inst, last = snap["instance"], snap["last_seq"]
+    os.system(cmd)
+    expect_close(ws, 1012, 30)
+    end = time.monotonic() + 20
+    while True:
+        try:
+            ws = WS(path="/ws?since=%d&instance=%s" % (last, inst))
+            break
+        except (Closed, OSError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+    m = ws.recv()
+    if m.get("type") != "event":
+        fail("after the upgrade: %s, not the events replayed" %
+             json.dumps(m)[:200])
+    seqs = [m["event"]["seq"]]
+    reasons = [m["event"].get("reason") or ""]
+    while not any(r.startswith("upgraded in place") for r in reasons):
+        m = ws.recv_until(is_type("event"), 15)
+        seqs.append(m["event"]["seq"])
+        reasons.append(m["event"].get("reason") or "")
+    if seqs[0] != last + 1 or seqs != list(range(seqs[0],
+                                                 seqs[0] + len(seqs))):
+        fail("replayed seqs %r after %d" % (seqs, last))
+    say("1012, then resumed at %d with instance %s: %r" % (last, inst, seqs))
+
+
 def main():
     if len(sys.argv) < 2 or "sc_" + sys.argv[1] not in globals():
         print(__doc__)

@@ -1,0 +1,783 @@
+/*
+ * The hand-over format (see handover.h): a struct handover rendered as
+ * JSON and parsed back, section by section (daemon, events, services --
+ * a service has fsm, proc, timers, health and logs --, metrics). Bytes that may be
+ * anything (output lines, partial lines) are base64 so that a NUL or an
+ * invalid UTF-8 sequence survives. Parsing is strict: a missing or
+ * mistyped key in a section refuses the whole document with the key's
+ * name, so a state is either taken over whole or not at all. Pure.
+ */
+#include "prodd/handover.h"
+#include "prodd/xmalloc.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+handover_init(struct handover *h)
+{
+	memset(h, 0, sizeof *h);
+	h->version = HANDOVER_VERSION;
+	h->tcp_fd = h->unix_fd = h->lock_fd = -1;
+}
+
+static void
+ho_svc_free(struct ho_svc *sv)
+{
+	health_free(&sv->health);
+	for (int i = 0; i < 2; i++)
+		free(sv->part[i]);
+	for (size_t i = 0; i < sv->nlines; i++)
+		free(sv->lines[i].text);
+	free(sv->lines);
+}
+
+void
+handover_free(struct handover *h)
+{
+	for (size_t i = 0; i < h->nsvcs; i++)
+		ho_svc_free(&h->svcs[i]);
+	free(h->svcs);
+	for (size_t i = 0; i < h->nseries; i++)
+		free(h->series[i].v);
+	free(h->series);
+	for (size_t i = 0; i < h->nmsvcs; i++) {
+		free(h->msvcs[i].cpu.v);
+		free(h->msvcs[i].mem.v);
+	}
+	free(h->msvcs);
+	free(h->events);
+	handover_init(h);
+}
+
+struct ho_svc *
+handover_add_svc(struct handover *h, const char *name)
+{
+	struct ho_svc *sv;
+
+	h->svcs = xreallocarray(h->svcs, h->nsvcs + 1, sizeof *h->svcs);
+	sv = &h->svcs[h->nsvcs++];
+	memset(sv, 0, sizeof *sv);
+	snprintf(sv->name, sizeof sv->name, "%s", name);
+	sv->out_fd[0] = sv->out_fd[1] = -1;
+	sv->timer_due = sv->ready_due = sv->stable_due = sv->check_due = -1;
+	sv->health.last_latency_ms = -1;
+	return sv;
+}
+
+void
+handover_add_line(struct ho_svc *sv, uint64_t seq, int64_t ts_ms, int stream,
+    const char *text, size_t len)
+{
+	struct ho_line *l;
+
+	sv->lines = xreallocarray(sv->lines, sv->nlines + 1,
+	    sizeof *sv->lines);
+	l = &sv->lines[sv->nlines++];
+	l->seq = seq;
+	l->ts_ms = ts_ms;
+	l->stream = stream;
+	l->len = len;
+	l->text = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(l->text, text, len);
+	l->text[len] = '\0';
+}
+
+void
+handover_series_set(struct ho_series *s, const uint16_t *v, uint32_t n)
+{
+	free(s->v);
+	s->n = n;
+	s->v = xcalloc(n + 1, sizeof *s->v);
+	if (n > 0)
+		memcpy(s->v, v, n * sizeof *v);
+}
+
+void
+handover_add_series(struct handover *h, const char *name, const uint16_t *v,
+    uint32_t n)
+{
+	struct ho_series *s;
+
+	h->series = xreallocarray(h->series, h->nseries + 1,
+	    sizeof *h->series);
+	s = &h->series[h->nseries++];
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "%s", name);
+	handover_series_set(s, v, n);
+}
+
+struct ho_msvc *
+handover_add_msvc(struct handover *h, const char *name)
+{
+	struct ho_msvc *m;
+
+	h->msvcs = xreallocarray(h->msvcs, h->nmsvcs + 1, sizeof *h->msvcs);
+	m = &h->msvcs[h->nmsvcs++];
+	memset(m, 0, sizeof *m);
+	snprintf(m->name, sizeof m->name, "%s", name);
+	return m;
+}
+
+struct ho_svc *
+handover_find(struct handover *h, const char *name)
+{
+	for (size_t i = 0; i < h->nsvcs; i++)
+		if (strcmp(h->svcs[i].name, name) == 0)
+			return &h->svcs[i];
+	return NULL;
+}
+
+/* base64 (RFC 4648, padded) */
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+b64_encode(const unsigned char *p, size_t n)
+{
+	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+b64_val(char c)
+{
+	const char *q = c != '\0' ? strchr(b64, c) : NULL;
+
+	return q != NULL ? (int)(q - b64) : -1;
+}
+
+/* Decoded bytes (NUL-terminated, malloc'd) or NULL when s is not base64. */
+static char *
+b64_decode(const char *s, size_t *len)
+{
+	size_t n = strlen(s), k = 0;
+	char *out;
+
+	if (n % 4 != 0)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 1);
+	for (size_t i = 0; i < n; i += 4) {
+		int a = b64_val(s[i]), b = b64_val(s[i + 1]);
+		int c = s[i + 2] == '=' ? 0 : b64_val(s[i + 2]);
+		int d = s[i + 3] == '=' ? 0 : b64_val(s[i + 3]);
+		uint32_t v;
+
+		if (a < 0 || b < 0 || c < 0 || d < 0 ||
+		    ((s[i + 2] == '=' || s[i + 3] == '=') && i + 4 != n) ||
+		    (s[i + 2] == '=' && s[i + 3] != '=')) {
+			free(out);
+			return NULL;
+		}
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		out[k++] = (char)(v >> 16);
+		if (s[i + 2] != '=')
+			out[k++] = (char)(v >> 8 & 255);
+		if (s[i + 3] != '=')
+			out[k++] = (char)(v & 255);
+	}
+	out[k] = '\0';
+	*len = k;
+	return out;
+}
+
+/* rendering */
+
+static void
+put_num(cJSON *o, const char *k, double v)
+{
+	cJSON_AddItemToObject(o, k, cJSON_CreateNumber(v));
+}
+
+static void
+put_bytes(cJSON *o, const char *k, const char *p, size_t n)
+{
+	char *t = b64_encode((const unsigned char *)p, n);
+
+	cJSON_AddStringToObject(o, k, t);
+	free(t);
+}
+
+static cJSON *
+render_event(const struct event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	put_num(o, "seq", (double)e->seq);
+	put_num(o, "ts_ms", (double)e->ts_ms);
+	put_num(o, "kind", e->kind);
+	cJSON_AddStringToObject(o, "service", e->service);
+	put_num(o, "from", e->from);
+	put_num(o, "to", e->to);
+	put_num(o, "pid", e->pid);
+	put_num(o, "exit_code", e->exit_code);
+	put_num(o, "signal", e->signal);
+	put_num(o, "delay_ms", (double)e->delay_ms);
+	cJSON_AddStringToObject(o, "reason", e->reason);
+	return o;
+}
+
+static cJSON *
+render_fsm(const struct fsm_svc *f)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	put_num(o, "state", f->state);
+	put_num(o, "want", f->want);
+	put_num(o, "restarts", f->restarts);
+	put_num(o, "consecutive_failures", f->consecutive_failures);
+	cJSON_AddBoolToObject(o, "then_start", f->then_start);
+	cJSON_AddBoolToObject(o, "then_recover", f->then_recover);
+	cJSON_AddBoolToObject(o, "killed", f->killed);
+	cJSON_AddStringToObject(o, "cause", f->cause);
+	put_num(o, "since_ms", (double)f->since_ms);
+	put_num(o, "ready_ms", (double)f->ready_ms);
+	cJSON_AddBoolToObject(o, "has_exit", f->has_exit);
+	put_num(o, "exit_code", f->exit_code);
+	put_num(o, "exit_signal", f->exit_signal);
+	put_num(o, "exit_ms", (double)f->exit_ms);
+	return o;
+}
+
+static cJSON *
+render_health(const struct health_state *h)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	put_num(o, "status", h->status);
+	put_num(o, "started_ms", (double)h->started_ms);
+	put_num(o, "anchor_ms", (double)h->anchor_ms);
+	put_num(o, "next_ms", (double)h->next_ms);
+	put_num(o, "failures", h->failures);
+	put_num(o, "checks", (double)h->checks);
+	put_num(o, "failures_total", (double)h->failures_total);
+	a = cJSON_AddArrayToObject(o, "lat_bucket");
+	for (size_t i = 0; i < HEALTH_NBUCKETS; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(
+		    (double)h->lat_bucket[i]));
+	put_num(o, "lat_sum_s", h->lat_sum_s);
+	put_num(o, "last_latency_ms", h->last_latency_ms);
+	put_num(o, "last_check_ms", (double)h->last_check_ms);
+	put_num(o, "last_late_ms", (double)h->last_late_ms);
+	cJSON_AddStringToObject(o, "last_error", h->last_error);
+	a = cJSON_AddArrayToObject(o, "history");
+	for (size_t i = 0; i < h->nhist; i++) {
+		const struct health_sample *s = health_sample_at(h, i);
+		cJSON *e = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(e, cJSON_CreateNumber((double)s->at_ms));
+		cJSON_AddItemToArray(e, cJSON_CreateNumber(s->latency_ms));
+		cJSON_AddItemToArray(e, cJSON_CreateBool(s->ok));
+		cJSON_AddItemToArray(a, e);
+	}
+	return o;
+}
+
+static cJSON *
+render_svc(const struct ho_svc *sv)
+{
+	cJSON *o = cJSON_CreateObject(), *p, *a;
+
+	cJSON_AddStringToObject(o, "name", sv->name);
+	cJSON_AddItemToObject(o, "fsm", render_fsm(&sv->fsm));
+	p = cJSON_AddObjectToObject(o, "proc");
+	cJSON_AddStringToObject(p, "reason", sv->reason);
+	a = cJSON_AddArrayToObject(p, "restarts_by");
+	for (size_t i = 0; i < PROM_NREASONS; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(
+		    (double)sv->restarts_by[i]));
+	put_num(p, "stop_cause", sv->stop_cause);
+	cJSON_AddBoolToObject(p, "down_by_hand", sv->down_by_hand);
+	put_num(p, "pid", sv->pid);
+	put_num(p, "started_ms", (double)sv->started_ms);
+	put_num(p, "exit_ms", (double)sv->exit_ms);
+	put_num(p, "stdout_fd", sv->out_fd[0]);
+	put_num(p, "stderr_fd", sv->out_fd[1]);
+	p = cJSON_AddObjectToObject(o, "timers");
+	put_num(p, "timer", (double)sv->timer_due);
+	put_num(p, "ready", (double)sv->ready_due);
+	put_num(p, "stable", (double)sv->stable_due);
+	put_num(p, "check", (double)sv->check_due);
+	cJSON_AddItemToObject(o, "health", render_health(&sv->health));
+	p = cJSON_AddObjectToObject(o, "logs");
+	put_bytes(p, "stdout_part", sv->part[0], sv->part_len[0]);
+	put_bytes(p, "stderr_part", sv->part[1], sv->part_len[1]);
+	put_num(p, "next_seq", (double)sv->log_next_seq);
+	a = cJSON_AddArrayToObject(p, "ring");
+	for (size_t i = 0; i < sv->nlines; i++) {
+		const struct ho_line *l = &sv->lines[i];
+		cJSON *e = cJSON_CreateArray();
+		char *t = b64_encode((const unsigned char *)l->text, l->len);
+
+		cJSON_AddItemToArray(e, cJSON_CreateNumber((double)l->seq));
+		cJSON_AddItemToArray(e, cJSON_CreateNumber((double)l->ts_ms));
+		cJSON_AddItemToArray(e, cJSON_CreateNumber(l->stream));
+		cJSON_AddItemToArray(e, cJSON_CreateString(t));
+		free(t);
+		cJSON_AddItemToArray(a, e);
+	}
+	return o;
+}
+
+/* a series as base64 of its codes, little-endian */
+static void
+put_series(cJSON *o, const char *k, const struct ho_series *s)
+{
+	unsigned char *b = xmalloc(2 * (size_t)s->n + 1);
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		b[2 * i] = (unsigned char)(s->v[i] & 255);
+		b[2 * i + 1] = (unsigned char)(s->v[i] >> 8);
+	}
+	put_bytes(o, k, (const char *)b, 2 * (size_t)s->n);
+	free(b);
+}
+
+static cJSON *
+render_metrics(const struct handover *h)
+{
+	cJSON *o = cJSON_CreateObject(), *ser, *a;
+
+	ser = cJSON_AddObjectToObject(o, "series");
+	for (size_t i = 0; i < h->nseries; i++)
+		put_series(ser, h->series[i].name, &h->series[i]);
+	a = cJSON_AddArrayToObject(o, "services");
+	for (size_t i = 0; i < h->nmsvcs; i++) {
+		const struct ho_msvc *m = &h->msvcs[i];
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "name", m->name);
+		put_series(e, "cpu", &m->cpu);
+		put_series(e, "mem", &m->mem);
+		put_num(e, "cpu_ticks_total", (double)m->cpu_ticks_total);
+		put_num(e, "cpu_seconds_total", m->cpu_seconds_total);
+		put_num(e, "io_read_total", (double)m->io_read_total);
+		put_num(e, "io_write_total", (double)m->io_write_total);
+		cJSON_AddItemToArray(a, e);
+	}
+	return o;
+}
+
+char *
+handover_render(const struct handover *h, size_t *len)
+{
+	cJSON *root = cJSON_CreateObject(), *o, *a;
+	char *text;
+
+	put_num(root, "handover", h->version);
+	o = cJSON_AddObjectToObject(root, "daemon");
+	cJSON_AddStringToObject(o, "instance", h->instance);
+	put_num(o, "mono_ms", (double)h->mono_ms);
+	put_num(o, "tcp_fd", h->tcp_fd);
+	put_num(o, "unix_fd", h->unix_fd);
+	put_num(o, "lock_fd", h->lock_fd);
+	o = cJSON_AddObjectToObject(root, "events");
+	put_num(o, "next_seq", (double)h->events_next_seq);
+	a = cJSON_AddArrayToObject(o, "ring");
+	for (size_t i = 0; i < h->nevents; i++)
+		cJSON_AddItemToArray(a, render_event(&h->events[i]));
+	a = cJSON_AddArrayToObject(root, "services");
+	for (size_t i = 0; i < h->nsvcs; i++)
+		cJSON_AddItemToArray(a, render_svc(&h->svcs[i]));
+	cJSON_AddItemToObject(root, "metrics", render_metrics(h));
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		abort();	/* out of memory */
+	*len = strlen(text);
+	return text;
+}
+
+/* parsing: the first error wins, the rest is skipped */
+
+struct ho_parse {
+	char *err;
+	size_t errlen;
+	bool failed;
+	const char *where;
+};
+
+static void
+ho_fail(struct ho_parse *ps, const char *key, const char *what)
+{
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	snprintf(ps->err, ps->errlen, "hand-over %s: %s %s", ps->where, key,
+	    what);
+}
+
+static cJSON *
+get(struct ho_parse *ps, const cJSON *o, const char *k, int type)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (v == NULL) {
+		ho_fail(ps, k, "is missing");
+		return NULL;
+	}
+	if ((v->type & 0xff) != type && !(type == cJSON_True &&
+	    cJSON_IsBool(v))) {
+		ho_fail(ps, k, "has the wrong type");
+		return NULL;
+	}
+	return v;
+}
+
+static double
+get_num(struct ho_parse *ps, const cJSON *o, const char *k)
+{
+	cJSON *v = get(ps, o, k, cJSON_Number);
+
+	return v != NULL ? v->valuedouble : 0;
+}
+
+static bool
+get_bool(struct ho_parse *ps, const cJSON *o, const char *k)
+{
+	cJSON *v = get(ps, o, k, cJSON_True);
+
+	return v != NULL && cJSON_IsTrue(v);
+}
+
+static void
+get_str(struct ho_parse *ps, const cJSON *o, const char *k, char *buf,
+    size_t len)
+{
+	cJSON *v = get(ps, o, k, cJSON_String);
+
+	snprintf(buf, len, "%s", v != NULL ? v->valuestring : "");
+}
+
+static char *
+get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
+{
+	cJSON *v = get(ps, o, k, cJSON_String);
+	char *p;
+
+	*len = 0;
+	if (v == NULL)
+		return NULL;
+	if ((p = b64_decode(v->valuestring, len)) == NULL)
+		ho_fail(ps, k, "is not base64");
+	return p;
+}
+
+static void
+parse_event(struct ho_parse *ps, const cJSON *o, struct event *e)
+{
+	event_clear(e);
+	e->seq = (uint64_t)get_num(ps, o, "seq");
+	e->ts_ms = (int64_t)get_num(ps, o, "ts_ms");
+	e->kind = (enum event_kind)get_num(ps, o, "kind");
+	get_str(ps, o, "service", e->service, sizeof e->service);
+	e->from = (int)get_num(ps, o, "from");
+	e->to = (int)get_num(ps, o, "to");
+	e->pid = (int)get_num(ps, o, "pid");
+	e->exit_code = (int)get_num(ps, o, "exit_code");
+	e->signal = (int)get_num(ps, o, "signal");
+	e->delay_ms = (int64_t)get_num(ps, o, "delay_ms");
+	get_str(ps, o, "reason", e->reason, sizeof e->reason);
+}
+
+static void
+parse_fsm(struct ho_parse *ps, const cJSON *o, struct fsm_svc *f)
+{
+	double st = get_num(ps, o, "state"), w = get_num(ps, o, "want");
+
+	if (st < 0 || st >= FSM_NSTATES)
+		ho_fail(ps, "state", "is out of range");
+	if (w != FSM_WANT_DOWN && w != FSM_WANT_UP)
+		ho_fail(ps, "want", "is out of range");
+	f->state = (enum fsm_state)st;
+	f->want = (enum fsm_want)w;
+	f->restarts = (int)get_num(ps, o, "restarts");
+	f->consecutive_failures = (int)get_num(ps, o, "consecutive_failures");
+	f->then_start = get_bool(ps, o, "then_start");
+	f->then_recover = get_bool(ps, o, "then_recover");
+	f->killed = get_bool(ps, o, "killed");
+	get_str(ps, o, "cause", f->cause, sizeof f->cause);
+	f->since_ms = (int64_t)get_num(ps, o, "since_ms");
+	f->ready_ms = (int64_t)get_num(ps, o, "ready_ms");
+	f->has_exit = get_bool(ps, o, "has_exit");
+	f->exit_code = (int)get_num(ps, o, "exit_code");
+	f->exit_signal = (int)get_num(ps, o, "exit_signal");
+	f->exit_ms = (int64_t)get_num(ps, o, "exit_ms");
+}
+
+static void
+parse_health(struct ho_parse *ps, const cJSON *o, struct health_state *h)
+{
+	cJSON *a, *e;
+	double st = get_num(ps, o, "status");
+
+	if (st < HEALTH_NONE || st > HEALTH_UNHEALTHY)
+		ho_fail(ps, "status", "is out of range");
+	h->status = (enum health_status)st;
+	h->started_ms = (int64_t)get_num(ps, o, "started_ms");
+	h->anchor_ms = (int64_t)get_num(ps, o, "anchor_ms");
+	h->next_ms = (int64_t)get_num(ps, o, "next_ms");
+	h->failures = (int)get_num(ps, o, "failures");
+	h->checks = (uint64_t)get_num(ps, o, "checks");
+	h->failures_total = (uint64_t)get_num(ps, o, "failures_total");
+	if ((a = get(ps, o, "lat_bucket", cJSON_Array)) != NULL) {
+		if (cJSON_GetArraySize(a) != HEALTH_NBUCKETS)
+			ho_fail(ps, "lat_bucket", "has the wrong length");
+		for (int i = 0; i < HEALTH_NBUCKETS && !ps->failed; i++) {
+			e = cJSON_GetArrayItem(a, i);
+			h->lat_bucket[i] = cJSON_IsNumber(e) ?
+			    (uint64_t)e->valuedouble : 0;
+		}
+	}
+	h->lat_sum_s = get_num(ps, o, "lat_sum_s");
+	h->last_latency_ms = get_num(ps, o, "last_latency_ms");
+	h->last_check_ms = (int64_t)get_num(ps, o, "last_check_ms");
+	h->last_late_ms = (int64_t)get_num(ps, o, "last_late_ms");
+	get_str(ps, o, "last_error", h->last_error, sizeof h->last_error);
+	if ((a = get(ps, o, "history", cJSON_Array)) == NULL)
+		return;
+	if (cJSON_GetArraySize(a) > HEALTH_HISTORY) {
+		ho_fail(ps, "history", "is too long");
+		return;
+	}
+	if (cJSON_GetArraySize(a) > 0)
+		h->hist = xcalloc(HEALTH_HISTORY, sizeof *h->hist);
+	cJSON_ArrayForEach(e, a) {
+		cJSON *t = cJSON_GetArrayItem(e, 0), *l = cJSON_GetArrayItem(e, 1),
+		    *ok = cJSON_GetArrayItem(e, 2);
+
+		if (!cJSON_IsNumber(t) || !cJSON_IsNumber(l) || !cJSON_IsBool(ok)) {
+			ho_fail(ps, "history", "has a malformed sample");
+			return;
+		}
+		h->hist[h->nhist].at_ms = (int64_t)t->valuedouble;
+		h->hist[h->nhist].latency_ms = (float)l->valuedouble;
+		h->hist[h->nhist].ok = cJSON_IsTrue(ok);
+		h->nhist++;
+	}
+	h->hpos = h->nhist % HEALTH_HISTORY;
+}
+
+static void
+parse_logs(struct ho_parse *ps, const cJSON *o, struct ho_svc *sv)
+{
+	cJSON *a, *e;
+
+	sv->part[0] = get_bytes(ps, o, "stdout_part", &sv->part_len[0]);
+	sv->part[1] = get_bytes(ps, o, "stderr_part", &sv->part_len[1]);
+	sv->log_next_seq = (uint64_t)get_num(ps, o, "next_seq");
+	if ((a = get(ps, o, "ring", cJSON_Array)) == NULL)
+		return;
+	cJSON_ArrayForEach(e, a) {
+		cJSON *s = cJSON_GetArrayItem(e, 0), *t = cJSON_GetArrayItem(e, 1),
+		    *st = cJSON_GetArrayItem(e, 2), *x = cJSON_GetArrayItem(e, 3);
+		size_t n;
+		char *text;
+
+		if (!cJSON_IsNumber(s) || !cJSON_IsNumber(t) ||
+		    !cJSON_IsNumber(st) || !cJSON_IsString(x) ||
+		    (text = b64_decode(x->valuestring, &n)) == NULL) {
+			ho_fail(ps, "ring", "has a malformed line");
+			return;
+		}
+		handover_add_line(sv, (uint64_t)s->valuedouble,
+		    (int64_t)t->valuedouble, (int)st->valuedouble, text, n);
+		free(text);
+	}
+}
+
+static void
+parse_series(struct ho_parse *ps, const cJSON *o, const char *k,
+    struct ho_series *s)
+{
+	size_t n;
+	char *b = get_bytes(ps, o, k, &n);
+
+	if (b == NULL)
+		return;
+	if (n % 2 != 0)
+		ho_fail(ps, k, "has an odd length");
+	s->n = (uint32_t)(n / 2);
+	s->v = xcalloc(s->n + 1, sizeof *s->v);
+	for (uint32_t i = 0; i < s->n; i++)
+		s->v[i] = (uint16_t)((unsigned char)b[2 * i] |
+		    (unsigned char)b[2 * i + 1] << 8);
+	free(b);
+}
+
+static void
+parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
+{
+	cJSON *ser, *a, *e;
+
+	if ((ser = get(ps, o, "series", cJSON_Object)) != NULL)
+		cJSON_ArrayForEach(e, ser) {
+			struct ho_series s = { .n = 0 };
+
+			if (ps->failed)
+				return;
+			parse_series(ps, ser, e->string, &s);
+			handover_add_series(h, e->string, s.v, s.n);
+			free(s.v);
+		}
+	if ((a = get(ps, o, "services", cJSON_Array)) == NULL)
+		return;
+	cJSON_ArrayForEach(e, a) {
+		char name[CFG_NAME_MAX + 1];
+		struct ho_msvc *m;
+
+		get_str(ps, e, "name", name, sizeof name);
+		if (ps->failed)
+			return;
+		m = handover_add_msvc(h, name);
+		parse_series(ps, e, "cpu", &m->cpu);
+		parse_series(ps, e, "mem", &m->mem);
+		m->cpu_ticks_total = (uint64_t)get_num(ps, e, "cpu_ticks_total");
+		m->cpu_seconds_total = get_num(ps, e, "cpu_seconds_total");
+		m->io_read_total = (uint64_t)get_num(ps, e, "io_read_total");
+		m->io_write_total = (uint64_t)get_num(ps, e, "io_write_total");
+	}
+}
+
+static void
+parse_svc(struct ho_parse *ps, const cJSON *o, struct handover *h)
+{
+	char name[CFG_NAME_MAX + 1];
+	struct ho_svc *sv;
+	cJSON *p, *a;
+
+	ps->where = "services";
+	get_str(ps, o, "name", name, sizeof name);
+	if (ps->failed)
+		return;
+	sv = handover_add_svc(h, name);
+	ps->where = sv->name;
+	if ((p = get(ps, o, "fsm", cJSON_Object)) != NULL)
+		parse_fsm(ps, p, &sv->fsm);
+	if ((p = get(ps, o, "proc", cJSON_Object)) != NULL) {
+		get_str(ps, p, "reason", sv->reason, sizeof sv->reason);
+		if ((a = get(ps, p, "restarts_by", cJSON_Array)) != NULL &&
+		    cJSON_GetArraySize(a) != PROM_NREASONS)
+			ho_fail(ps, "restarts_by", "has the wrong length");
+		for (int i = 0; a != NULL && !ps->failed &&
+		    i < PROM_NREASONS; i++) {
+			cJSON *e = cJSON_GetArrayItem(a, i);
+
+			sv->restarts_by[i] = cJSON_IsNumber(e) ?
+			    (uint64_t)e->valuedouble : 0;
+		}
+		sv->stop_cause = (int)get_num(ps, p, "stop_cause");
+		sv->down_by_hand = get_bool(ps, p, "down_by_hand");
+		sv->pid = (int)get_num(ps, p, "pid");
+		sv->started_ms = (int64_t)get_num(ps, p, "started_ms");
+		sv->exit_ms = (int64_t)get_num(ps, p, "exit_ms");
+		sv->out_fd[0] = (int)get_num(ps, p, "stdout_fd");
+		sv->out_fd[1] = (int)get_num(ps, p, "stderr_fd");
+	}
+	if ((p = get(ps, o, "timers", cJSON_Object)) != NULL) {
+		sv->timer_due = (int64_t)get_num(ps, p, "timer");
+		sv->ready_due = (int64_t)get_num(ps, p, "ready");
+		sv->stable_due = (int64_t)get_num(ps, p, "stable");
+		sv->check_due = (int64_t)get_num(ps, p, "check");
+	}
+	if ((p = get(ps, o, "health", cJSON_Object)) != NULL)
+		parse_health(ps, p, &sv->health);
+	if ((p = get(ps, o, "logs", cJSON_Object)) != NULL)
+		parse_logs(ps, p, sv);
+}
+
+int
+handover_parse(const char *text, size_t len, struct handover *h, char *err,
+    size_t errlen)
+{
+	struct ho_parse ps = { .err = err, .errlen = errlen, .where = "" };
+	cJSON *root = cJSON_ParseWithLength(text, len), *o, *a, *e;
+	size_t i = 0;
+
+	handover_init(h);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		snprintf(err, errlen, "hand-over: not a JSON object");
+		cJSON_Delete(root);
+		return -1;
+	}
+	ps.where = "document";
+	h->version = (int)get_num(&ps, root, "handover");
+	if (!ps.failed && h->version != HANDOVER_VERSION) {
+		snprintf(err, errlen, "hand-over format %d: this prodd reads "
+		    "format %d", h->version, HANDOVER_VERSION);
+		ps.failed = true;
+	}
+	ps.where = "daemon";
+	if (!ps.failed && (o = get(&ps, root, "daemon", cJSON_Object)) != NULL) {
+		get_str(&ps, o, "instance", h->instance, sizeof h->instance);
+		h->mono_ms = (int64_t)get_num(&ps, o, "mono_ms");
+		h->tcp_fd = (int)get_num(&ps, o, "tcp_fd");
+		h->unix_fd = (int)get_num(&ps, o, "unix_fd");
+		h->lock_fd = (int)get_num(&ps, o, "lock_fd");
+	}
+	ps.where = "events";
+	if (!ps.failed && (o = get(&ps, root, "events", cJSON_Object)) != NULL) {
+		h->events_next_seq = (uint64_t)get_num(&ps, o, "next_seq");
+		if ((a = get(&ps, o, "ring", cJSON_Array)) != NULL) {
+			h->nevents = (size_t)cJSON_GetArraySize(a);
+			h->events = xcalloc(h->nevents + 1, sizeof *h->events);
+			cJSON_ArrayForEach(e, a)
+				if (!ps.failed)
+					parse_event(&ps, e, &h->events[i++]);
+		}
+	}
+	ps.where = "document";
+	if (!ps.failed &&
+	    (a = get(&ps, root, "services", cJSON_Array)) != NULL)
+		cJSON_ArrayForEach(e, a)
+			if (!ps.failed)
+				parse_svc(&ps, e, h);
+	ps.where = "metrics";
+	if (!ps.failed && (o = get(&ps, root, "metrics", cJSON_Object)) != NULL)
+		parse_metrics(&ps, o, h);
+	cJSON_Delete(root);
+	if (ps.failed) {
+		handover_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+handover_version_ok(const char *out, int version)
+{
+	const char *nl = strchr(out, '\n'), *p;
+	char *end;
+
+	if (nl == NULL || strncmp(nl + 1, "handover ", 9) != 0)
+		return false;
+	for (p = nl + 10; *p != '\0' && *p != '\n'; p = end) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p)
+			return false;
+		if (v == version)
+			return true;
+		while (*end == ' ')
+			end++;
+	}
+	return false;
+}

@@ -1,0 +1,211 @@
+/*
+ * The supervisor's part of an upgrade (SPEC §9): every service's state --
+ * lifecycle, pid and process group, counters, the remaining time of each
+ * timer, health, output pipes and logs -- and the event ring with its
+ * seq, saved into a struct handover before prodd exec's its new binary,
+ * and taken over from it by the new prodd in place of sup_boot. The
+ * processes are never touched: they are still prodd's children (an exec
+ * keeps the pid), and their pipes' descriptors were kept open across it.
+ */
+#include "supervisor-int.h"
+#include "prodd/handover.h"
+#include "prodd/log.h"
+#include "prodd/reaper.h"
+#include "prodd/state.h"
+#include "prodd/xmalloc.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *
+sup_handover_refusal(const struct supervisor *sup)
+{
+	if (sup->shutting_down)
+		return "prodd is shutting down";
+	if (sup->batching || sup->npending > 0)
+		return "a start wave is being spawned";
+	if (!LIST_EMPTY(&sup->gone))
+		return "services removed by a reload are still stopping; "
+		    "try again when they are gone";
+	return NULL;
+}
+
+/* The monotonic time t is due, or -1 when it is not armed. */
+static int64_t
+sup_due(const struct supervisor *sup, const uv_timer_t *t)
+{
+	if (!uv_is_active((const uv_handle_t *)t))
+		return -1;
+	return sup_now(sup) + (int64_t)uv_timer_get_due_in(t);
+}
+
+static void
+sup_save_svc(struct sup_svc *s, struct handover *h)
+{
+	struct ho_svc *sv = handover_add_svc(h, s->cfg->name);
+	struct supervisor *sup = s->sup;
+
+	sv->fsm = s->fsm;
+	snprintf(sv->reason, sizeof sv->reason, "%s", s->reason);
+	memcpy(sv->restarts_by, s->restarts_by, sizeof sv->restarts_by);
+	sv->stop_cause = (int)s->stop_cause;
+	sv->down_by_hand = s->down_by_hand;
+	sv->pid = s->pid;
+	sv->started_ms = s->started_ms;
+	sv->exit_ms = s->exit_ms;
+	for (int k = 0; k < 2; k++)
+		if (s->out[k] != NULL)
+			uv_fileno((uv_handle_t *)&s->out[k]->pipe,
+			    &sv->out_fd[k]);
+	sv->timer_due = sup_due(sup, &s->timer);
+	sv->ready_due = sup_due(sup, &s->ready);
+	sv->stable_due = sup_due(sup, &s->stable);
+	sv->check_due = sup_due(sup, &s->check);
+	/* a copy: the health history is the document's to free */
+	sv->health = s->health;
+	sv->health.hist = NULL;
+	sv->health.nhist = sv->health.hpos = 0;
+	if (s->health.nhist > 0) {
+		sv->health.hist = xcalloc(HEALTH_HISTORY,
+		    sizeof *sv->health.hist);
+		for (size_t i = 0; i < s->health.nhist; i++)
+			sv->health.hist[i] = *health_sample_at(&s->health, i);
+		sv->health.nhist = s->health.nhist;
+		sv->health.hpos = s->health.nhist % HEALTH_HISTORY;
+	}
+	logs_handover_save(s->logs, sv);
+}
+
+static void
+sup_save_event_cb(const struct event *e, void *arg)
+{
+	struct handover *h = arg;
+
+	h->events[h->nevents++] = *e;
+}
+
+void
+sup_handover_save(struct supervisor *sup, struct handover *h)
+{
+	h->events = xcalloc(sup->events.count + 1, sizeof *h->events);
+	h->nevents = 0;
+	events_since(&sup->events, 0, sup_save_event_cb, h);
+	h->events_next_seq = sup->events.next_seq;
+	for (size_t i = 0; i < sup->cfg->nservices; i++)
+		sup_save_svc(sup->svcs[i], h);
+}
+
+/* Arm t to fire at monotonic time due (at once when past). */
+static void
+sup_rearm(struct sup_svc *s, uv_timer_t *t, uv_timer_cb cb, int64_t due)
+{
+	int64_t wait = due - sup_now(s->sup);
+
+	if (due >= 0)
+		uv_timer_start(t, cb, (uint64_t)(wait > 0 ? wait : 0), 0);
+}
+
+static void
+sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
+{
+	struct supervisor *sup = s->sup;
+
+	s->fsm = sv->fsm;
+	snprintf(s->reason, sizeof s->reason, "%s", sv->reason);
+	memcpy(s->restarts_by, sv->restarts_by, sizeof s->restarts_by);
+	s->stop_cause = (enum fsm_event)sv->stop_cause;
+	s->down_by_hand = sv->down_by_hand;
+	s->started_ms = sv->started_ms;
+	s->exit_ms = sv->exit_ms;
+	s->pid = sv->pid;
+	if (s->pid > 0)
+		pidmap_put(&sup->pids, s->pid, s);
+	for (int k = 0; k < 2; k++) {
+		if (sv->out_fd[k] < 0)
+			continue;
+		/* close-on-exec again, for the services spawned from now */
+		fcntl(sv->out_fd[k], F_SETFD, FD_CLOEXEC);
+		s->out[k] = sup_out_open(s, k == 0 ? LOG_STREAM_STDOUT :
+		    LOG_STREAM_STDERR, sv->out_fd[k]);
+		sv->out_fd[k] = -1;
+	}
+	health_free(&s->health);
+	s->health = sv->health;
+	sv->health.hist = NULL;
+	sv->health.nhist = 0;
+	logs_handover_restore(s->logs, sv);
+	sup_rearm(s, &s->timer, sup_timer_cb, sv->timer_due);
+	sup_rearm(s, &s->ready, sup_ready_cb, sv->ready_due);
+	sup_rearm(s, &s->stable, sup_stable_cb, sv->stable_due);
+	if (sv->check_due >= 0 && s->pid > 0)
+		sup_health_resume(s);
+}
+
+/* A service the hand-over has and the file no longer does: its group
+ * ends, as a reload that removed it would have ended it. */
+static void
+sup_restore_orphan(struct supervisor *sup, struct ho_svc *sv)
+{
+	for (int k = 0; k < 2; k++)
+		if (sv->out_fd[k] >= 0) {
+			close(sv->out_fd[k]);
+			sv->out_fd[k] = -1;
+		}
+	if (sv->pid <= 0)
+		return;
+	log_warn(sv->name, "no longer in the file: ending process group %d",
+	    sv->pid);
+	kill(-sv->pid, SIGTERM);
+	state_forget(sup->cfg->daemon.state_dir, sv->name);
+}
+
+void
+sup_handover_restore(struct supervisor *sup, struct handover *h)
+{
+	char **stopped;
+	size_t nstopped, kept = 0;
+
+	for (size_t i = 0; i < h->nevents; i++) {
+		sup->events.next_seq = h->events[i].seq;
+		events_push(&sup->events, &h->events[i]);
+	}
+	if (h->events_next_seq > sup->events.next_seq)
+		sup->events.next_seq = h->events_next_seq;
+	for (size_t i = 0; i < h->nsvcs; i++) {
+		struct sup_svc *s = sup_find(sup, h->svcs[i].name);
+
+		if (s == NULL) {
+			sup_restore_orphan(sup, &h->svcs[i]);
+			continue;
+		}
+		sup_restore_svc(s, &h->svcs[i]);
+		kept += s->pid > 0;
+	}
+	/* services the file added since: as at a start of prodd */
+	state_load_stopped(sup->cfg->daemon.state_dir, &stopped, &nstopped);
+	for (size_t i = 0; i < sup->cfg->nservices; i++) {
+		struct sup_svc *s = sup->svcs[i];
+		struct fsm_in in = { .ev = FSM_EV_START, .now_ms = sup_now(sup) };
+		bool by_hand = false;
+
+		if (handover_find(h, s->cfg->name) != NULL)
+			continue;
+		for (size_t k = 0; k < nstopped; k++)
+			by_hand |= strcmp(stopped[k], s->cfg->name) == 0;
+		s->down_by_hand = by_hand;
+		if (!s->cfg->enabled || by_hand)
+			continue;
+		sup->reconciling = true;
+		sup_dispatch(s, &in);
+		sup->reconciling = false;
+	}
+	state_names_free(stopped, nstopped);
+	sup_note(sup, EVENT_DAEMON, "upgraded in place: %zu services taken "
+	    "over, %zu processes kept running", h->nsvcs, kept);
+	/* what ended during the exec is a zombie by now */
+	reaper_sweep(sup->reaper);
+	sup_reconcile(sup);
+}
