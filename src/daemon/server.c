@@ -18,6 +18,7 @@
 #include "prodd/xmalloc.h"
 
 #include <libwebsockets.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,18 @@ struct server {
 	bool closing;
 };
 
+/* libwebsockets' complaints about what clients send (a malformed header,
+ * one too long): at most this many in prodd's log per window, so that a
+ * hostile client cannot fill the log (or the journal) at the rate it
+ * sends garbage; the count of those left out is said with the next. */
+#define SRV_LWS_LOG_MAX 20
+#define SRV_LWS_LOG_WINDOW_NS (60 * 1000000000ULL)
+
 static void
 srv_lws_log(int level, const char *line)
 {
+	static uint64_t window_ns, dropped;
+	static unsigned used;
 	char msg[512];
 	size_t n;
 
@@ -42,10 +52,27 @@ srv_lws_log(int level, const char *line)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	if (level & LLL_ERR)
-		log_warn(NULL, "http: %s", msg);
-	else
+	if (!(level & LLL_ERR)) {
 		log_debug(NULL, "http: %s", msg);
+		return;
+	}
+	if (window_ns == 0 || uv_hrtime() - window_ns >= SRV_LWS_LOG_WINDOW_NS) {
+		if (dropped > 0)
+			log_warn(NULL, "http: %llu more messages of the HTTP "
+			    "library left out in the last minute",
+			    (unsigned long long)dropped);
+		window_ns = uv_hrtime();
+		used = 0;
+		dropped = 0;
+	}
+	if (used >= SRV_LWS_LOG_MAX) {
+		dropped++;
+		return;
+	}
+	used++;
+	log_warn(NULL, "http: %s%s", msg, used == SRV_LWS_LOG_MAX ?
+	    " (further messages of the HTTP library this minute are left "
+	    "out)" : "");
 }
 
 /* The bearer token: $PRODD_TOKEN, else token_file's first line; NULL when
