@@ -16,6 +16,8 @@
  * GUARD_SLOTS_MIN up to GUARD_ADDRS_MAX addresses. */
 #define GUARD_SLOTS_MIN 256
 #define GUARD_ADDRS_MAX 16384
+/* a full table is swept at most this often */
+#define GUARD_SWEEP_MS 1000
 
 struct guard_bucket {
 	struct guard_bucket *next;	/* in its slot's chain */
@@ -35,6 +37,8 @@ struct guard {
 	struct guard_bucket **slots;	/* allocated with the first limit */
 	size_t nslots;			/* a power of two */
 	size_t naddrs;			/* buckets in the table */
+	int64_t swept_ms;		/* the last sweep of a full table */
+	bool swept;
 };
 
 /* Every address forgotten: each starts again with a full bucket. */
@@ -53,6 +57,7 @@ guard_rate_clear(struct guard *g)
 	g->slots = NULL;
 	g->nslots = 0;
 	g->naddrs = 0;
+	g->swept = false;
 }
 
 static void
@@ -343,12 +348,23 @@ guard_rate_bucket(struct guard *g, const char *addr, int64_t now_ms)
 		if (strcmp(b->addr, addr) == 0)
 			return b;
 	if (g->naddrs >= g->nslots) {
-		guard_rate_sweep(g, now_ms);
-		if (g->naddrs >= g->nslots) {
-			if (g->nslots >= GUARD_ADDRS_MAX)
-				return NULL;
-			guard_rate_grow(g);
+		if (g->nslots < GUARD_ADDRS_MAX) {
+			/* a sweep that leaves the table half full is not worth
+			 * the next one so soon: grow too */
+			guard_rate_sweep(g, now_ms);
+			if (g->naddrs >= g->nslots / 2)
+				guard_rate_grow(g);
+		} else if (!g->swept || now_ms - g->swept_ms >=
+		    GUARD_SWEEP_MS) {
+			/* full: a sweep at most once in GUARD_SWEEP_MS, so
+			 * that newcomers past the bound cost no more than
+			 * others */
+			guard_rate_sweep(g, now_ms);
+			g->swept = true;
+			g->swept_ms = now_ms;
 		}
+		if (g->naddrs >= g->nslots)
+			return NULL;
 		k = guard_slot(g, addr, g->nslots);
 	}
 	b = xcalloc(1, sizeof *b);
