@@ -15,6 +15,7 @@
 #include "prodd/log.h"
 #include "prodd/server-http.h"
 #include "prodd/server-listen.h"
+#include "prodd/webpath.h"
 #include "prodd/xmalloc.h"
 
 #include <libwebsockets.h>
@@ -133,6 +134,25 @@ server_reconfigure(struct server *srv, const struct cfg_daemon *d)
 		    "allowed with it");
 }
 
+/*
+ * The headers every response carries (SPEC §5), given to lws as the
+ * vhost's own: lws adds them to each status line it writes, so the
+ * answers it makes up by itself (a method it does not know, a bad %-escape
+ * in the path, headers past its space) carry them as prodd's do.
+ */
+static const struct lws_protocol_vhost_options srv_hdr_csp = {
+	NULL, NULL, "content-security-policy:", WEBPATH_CSP
+};
+static const struct lws_protocol_vhost_options srv_hdr_referrer = {
+	&srv_hdr_csp, NULL, "referrer-policy:", "no-referrer"
+};
+static const struct lws_protocol_vhost_options srv_hdr_frame = {
+	&srv_hdr_referrer, NULL, "x-frame-options:", "DENY"
+};
+static const struct lws_protocol_vhost_options srv_hdr_nosniff = {
+	&srv_hdr_frame, NULL, "x-content-type-options:", "nosniff"
+};
+
 /* A connection accepted on the TCP port. */
 static void
 srv_accept_tcp_cb(void *arg, int fd)
@@ -188,6 +208,7 @@ server_new(uv_loop_t *loop, const struct cfg_daemon *d, srv_handler handler,
 	info.vhost_name = "prodd";
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = srv_http_protocols();
+	info.headers = &srv_hdr_nosniff;
 	info.timeout_secs = 20;
 	info.keepalive_timeout = 30;
 	if ((srv->vh = lws_create_vhost(srv->ctx, &info)) == NULL) {

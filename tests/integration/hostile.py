@@ -15,7 +15,8 @@ otherwise.
                                        oversized and reserved frames
   hostile.py fuzz N                    N requests with random methods,
                                        paths, queries and headers: each
-                                       answered below 500, or closed,
+                                       answered below 500 (with prodd's
+                                       security headers), or closed,
                                        within 2 s
   hostile.py rate N RATE [ADDR...]     N source addresses 127.0.0.K (or
                                        the ADDRs given), each sends RATE+5
@@ -349,7 +350,21 @@ async def sc_fuzz(n):
                 # (one that never ends is the slowloris of sc_hold)
                 w.write_eof()
                 st = await read_status(r, 2.0 - (time.monotonic() - t0))
-            except (asyncio.TimeoutError, ConnectionError, OSError):
+                if st is not None and st > 0:
+                    head = await asyncio.wait_for(
+                        r.readuntil(b"\r\n\r\n"),
+                        2.0 - (time.monotonic() - t0))
+                    # every answer carries prodd's security headers,
+                    # those libwebsockets makes up by itself too
+                    if b"x-content-type-options: nosniff" not in \
+                            head.lower():
+                        bad.append((i, "status %d without nosniff" % st,
+                                    req))
+                        return
+            except asyncio.TimeoutError:
+                st = None
+            except (ConnectionError, OSError, asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError):
                 st = 0 if w is not None else None
             finally:
                 if w is not None:
