@@ -334,10 +334,14 @@ guard_rate_grow(struct guard *g)
 /* addr's bucket, a new full one for a new address; NULL when the table
  * holds GUARD_ADDRS_MAX addresses that are all still limited. */
 static struct guard_bucket *
-guard_rate_bucket(struct guard *g, const char *addr, int64_t now_ms)
+guard_rate_bucket(struct guard *g, const char *whole, int64_t now_ms)
 {
 	struct guard_bucket *b;
+	char addr[sizeof b->addr];
 	size_t k;
+
+	/* as it is kept (a peer's address is far shorter anyway) */
+	snprintf(addr, sizeof addr, "%s", whole);
 
 	if (g->slots == NULL) {
 		g->nslots = GUARD_SLOTS_MIN;
@@ -368,7 +372,7 @@ guard_rate_bucket(struct guard *g, const char *addr, int64_t now_ms)
 		k = guard_slot(g, addr, g->nslots);
 	}
 	b = xcalloc(1, sizeof *b);
-	snprintf(b->addr, sizeof b->addr, "%s", addr);
+	memcpy(b->addr, addr, sizeof addr);
 	b->tokens = g->rate;
 	b->at_ms = now_ms;
 	b->next = g->slots[k];
