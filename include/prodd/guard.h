@@ -81,8 +81,12 @@ enum guard_auth guard_bearer(const struct guard *g, const char *authorization);
  * One request from addr at now_ms (a monotonic clock): true when its
  * bucket has a token (which it takes), else false with *retry_after_s,
  * the first whole second after a token is back (at least 1). Always true with no
- * limit. The buckets are a fixed table hashed by address: a newcomer on a
- * taken slot takes it over with a full bucket.
+ * limit. Each address has its own bucket, whatever its hash: an address
+ * is forgotten only once its bucket is full again (when it would start
+ * afresh anyway). At most 16384 addresses are remembered at once; past
+ * that, while every one of them is still being limited, a new address is
+ * refused (retry after 1 s) rather than let an address under its limit
+ * be forgotten.
  */
 bool guard_rate_take(struct guard *g, const char *addr, int64_t now_ms,
     int *retry_after_s);

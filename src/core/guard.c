@@ -12,13 +12,18 @@
 #include <string.h>
 #include <strings.h>
 
-#define GUARD_BUCKETS 1024
+/* The rate limit's table of addresses: chained, grown by doubling from
+ * GUARD_SLOTS_MIN up to GUARD_ADDRS_MAX addresses. */
+#define GUARD_SLOTS_MIN 256
+#define GUARD_ADDRS_MAX 16384
+/* a full table is swept at most this often */
+#define GUARD_SWEEP_MS 1000
 
 struct guard_bucket {
-	char addr[64];
+	struct guard_bucket *next;	/* in its slot's chain */
 	double tokens;
 	int64_t at_ms;
-	bool used;
+	char addr[64];
 };
 
 struct guard {
@@ -29,8 +34,31 @@ struct guard {
 	size_t norigins;
 	int rate;			/* per window; 0 off */
 	int64_t window_ms;
-	struct guard_bucket *buckets;	/* allocated with the first limit */
+	struct guard_bucket **slots;	/* allocated with the first limit */
+	size_t nslots;			/* a power of two */
+	size_t naddrs;			/* buckets in the table */
+	int64_t swept_ms;		/* the last sweep of a full table */
+	bool swept;
 };
+
+/* Every address forgotten: each starts again with a full bucket. */
+static void
+guard_rate_clear(struct guard *g)
+{
+	for (size_t i = 0; i < g->nslots; i++) {
+		struct guard_bucket *b = g->slots[i], *next;
+
+		for (; b != NULL; b = next) {
+			next = b->next;
+			free(b);
+		}
+	}
+	free(g->slots);
+	g->slots = NULL;
+	g->nslots = 0;
+	g->naddrs = 0;
+	g->swept = false;
+}
 
 static void
 guard_strs_free(char ***v, size_t *n)
@@ -67,7 +95,7 @@ guard_free(struct guard *g)
 	guard_set_token(g, NULL);
 	guard_strs_free(&g->hosts, &g->nhosts);
 	guard_strs_free(&g->origins, &g->norigins);
-	free(g->buckets);
+	guard_rate_clear(g);
 	free(g);
 }
 
@@ -121,8 +149,7 @@ guard_set_rate(struct guard *g, int rate, int64_t window_ms)
 	g->rate = rate;
 	g->window_ms = window_ms;
 	/* a new size: every address starts again with a full bucket */
-	free(g->buckets);
-	g->buckets = NULL;
+	guard_rate_clear(g);
 }
 
 bool
@@ -230,33 +257,148 @@ guard_bearer(const struct guard *g, const char *authorization)
 	return GUARD_AUTH_OK;
 }
 
+/*
+ * The slot of addr: FNV-1a over the text, seeded with the guard's own
+ * address (different in each run of prodd, with ASLR), so that which
+ * addresses share a chain cannot be worked out from outside.
+ */
+static size_t
+guard_slot(const struct guard *g, const char *addr, size_t nslots)
+{
+	uint64_t h = 14695981039346656037ULL ^ (uint64_t)(uintptr_t)g;
+
+	for (const char *c = addr; *c; c++) {
+		h ^= (unsigned char)*c;
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 29;
+	return (size_t)h & (nslots - 1);
+}
+
+/* b's tokens at now_ms (refilled since its last request, up to rate). */
+static double
+guard_tokens_at(const struct guard *g, const struct guard_bucket *b,
+    int64_t now_ms)
+{
+	double t = b->tokens;
+
+	if (now_ms > b->at_ms)
+		t += (double)(now_ms - b->at_ms) * (double)g->rate /
+		    (double)g->window_ms;
+	return t > g->rate ? g->rate : t;
+}
+
+/* Drop the addresses whose buckets are full again: one that comes back
+ * gets a full bucket, which is what it has now. */
+static void
+guard_rate_sweep(struct guard *g, int64_t now_ms)
+{
+	for (size_t i = 0; i < g->nslots; i++) {
+		struct guard_bucket **pp = &g->slots[i], *b;
+
+		while ((b = *pp) != NULL) {
+			if (guard_tokens_at(g, b, now_ms) >= g->rate) {
+				*pp = b->next;
+				free(b);
+				g->naddrs--;
+			} else {
+				pp = &b->next;
+			}
+		}
+	}
+}
+
+/* Twice the slots, each chain spread over the new table. */
+static void
+guard_rate_grow(struct guard *g)
+{
+	size_t n = g->nslots * 2;
+	struct guard_bucket **slots = xcalloc(n, sizeof *slots);
+
+	for (size_t i = 0; i < g->nslots; i++) {
+		struct guard_bucket *b = g->slots[i], *next;
+
+		for (; b != NULL; b = next) {
+			size_t k = guard_slot(g, b->addr, n);
+
+			next = b->next;
+			b->next = slots[k];
+			slots[k] = b;
+		}
+	}
+	free(g->slots);
+	g->slots = slots;
+	g->nslots = n;
+}
+
+/* addr's bucket, a new full one for a new address; NULL when the table
+ * holds GUARD_ADDRS_MAX addresses that are all still limited. */
+static struct guard_bucket *
+guard_rate_bucket(struct guard *g, const char *whole, int64_t now_ms)
+{
+	struct guard_bucket *b;
+	char addr[sizeof b->addr];
+	size_t k;
+
+	/* as it is kept (a peer's address is far shorter anyway) */
+	snprintf(addr, sizeof addr, "%s", whole);
+
+	if (g->slots == NULL) {
+		g->nslots = GUARD_SLOTS_MIN;
+		g->slots = xcalloc(g->nslots, sizeof *g->slots);
+	}
+	k = guard_slot(g, addr, g->nslots);
+	for (b = g->slots[k]; b != NULL; b = b->next)
+		if (strcmp(b->addr, addr) == 0)
+			return b;
+	if (g->naddrs >= g->nslots) {
+		if (g->nslots < GUARD_ADDRS_MAX) {
+			/* a sweep that leaves the table half full is not worth
+			 * the next one so soon: grow too */
+			guard_rate_sweep(g, now_ms);
+			if (g->naddrs >= g->nslots / 2)
+				guard_rate_grow(g);
+		} else if (!g->swept || now_ms - g->swept_ms >=
+		    GUARD_SWEEP_MS) {
+			/* full: a sweep at most once in GUARD_SWEEP_MS, so
+			 * that newcomers past the bound cost no more than
+			 * others */
+			guard_rate_sweep(g, now_ms);
+			g->swept = true;
+			g->swept_ms = now_ms;
+		}
+		if (g->naddrs >= g->nslots)
+			return NULL;
+		k = guard_slot(g, addr, g->nslots);
+	}
+	b = xcalloc(1, sizeof *b);
+	memcpy(b->addr, addr, sizeof addr);
+	b->tokens = g->rate;
+	b->at_ms = now_ms;
+	b->next = g->slots[k];
+	g->slots[k] = b;
+	g->naddrs++;
+	return b;
+}
+
 bool
 guard_rate_take(struct guard *g, const char *addr, int64_t now_ms,
     int *retry_after_s)
 {
-	unsigned h = 5381;
 	struct guard_bucket *b;
 	double per_ms;
 
 	if (g->rate <= 0)
 		return true;
-	if (g->buckets == NULL)
-		g->buckets = xcalloc(GUARD_BUCKETS, sizeof *g->buckets);
-	for (const char *c = addr; *c; c++)
-		h = h * 33 + (unsigned char)*c;
-	b = &g->buckets[h % GUARD_BUCKETS];
 	per_ms = (double)g->rate / (double)g->window_ms;
-	if (!b->used || strcmp(b->addr, addr) != 0) {
-		/* a new address (or a collision: the newcomer takes the slot) */
-		snprintf(b->addr, sizeof b->addr, "%s", addr);
-		b->used = true;
-		b->tokens = g->rate;
-		b->at_ms = now_ms;
+	if ((b = guard_rate_bucket(g, addr, now_ms)) == NULL) {
+		/* more addresses under their limit than the table holds: a
+		 * newcomer waits for one of them to be forgotten, rather than
+		 * push out an address that is being limited */
+		*retry_after_s = 1;
+		return false;
 	}
-	if (now_ms > b->at_ms)
-		b->tokens += (double)(now_ms - b->at_ms) * per_ms;
-	if (b->tokens > g->rate)
-		b->tokens = g->rate;
+	b->tokens = guard_tokens_at(g, b, now_ms);
 	if (now_ms > b->at_ms)
 		b->at_ms = now_ms;
 	if (b->tokens >= 1.0) {

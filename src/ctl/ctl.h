@@ -235,4 +235,9 @@ void ctl_table_free(struct ctl_table *t);
 extern volatile sig_atomic_t ctl_interrupted;
 void ctl_catch_signals(void);
 
+/* Under AddressSanitizer, the leak check at exit is made safe from a
+ * SIGCONT that comes while it stops the process (ctl-lsan.c); without it,
+ * nothing. Called first in main. */
+void ctl_lsan_install(void);
+
 #endif

@@ -59,6 +59,7 @@ main(int argc, char **argv)
 	struct ctl_opts o = { 0 };
 	int i;
 
+	ctl_lsan_install();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			o.json = true;

@@ -333,10 +333,8 @@ srv_write_headers(struct lws *wsi, struct pss *p)
 	    type, clen, &pos, end)) {
 		return -1;
 	}
-	HDR("x-content-type-options:", "nosniff");
-	HDR("x-frame-options:", "DENY");
-	HDR("referrer-policy:", "no-referrer");
-	HDR("content-security-policy:", WEBPATH_CSP);
+	/* nosniff, X-Frame-Options, Referrer-Policy and the CSP come with
+	 * the status line: they are the vhost's (server.c) */
 	/* the dashboard's files are revalidated by ETag; the API's
 	 * answers never stored */
 	HDR("cache-control:", p->is_file ? "no-cache" : "no-store");

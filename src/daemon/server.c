@@ -18,11 +18,13 @@
 #include "prodd/server-http.h"
 #include "prodd/server-listen.h"
 #include "prodd/server-tls.h"
+#include "prodd/webpath.h"
 #include "prodd/xmalloc.h"
 
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,18 @@ struct server {
 	bool closing;
 };
 
+/* libwebsockets' complaints about what clients send (a malformed header,
+ * one too long): at most this many in prodd's log per window, so that a
+ * hostile client cannot fill the log (or the journal) at the rate it
+ * sends garbage; the count of those left out is said with the next. */
+#define SRV_LWS_LOG_MAX 20
+#define SRV_LWS_LOG_WINDOW_NS (60 * 1000000000ULL)
+
 static void
 srv_lws_log(int level, const char *line)
 {
+	static uint64_t window_ns, dropped;
+	static unsigned used;
 	char msg[512];
 	size_t n;
 
@@ -48,10 +59,27 @@ srv_lws_log(int level, const char *line)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	if (level & LLL_ERR)
-		log_warn(NULL, "http: %s", msg);
-	else
+	if (!(level & LLL_ERR)) {
 		log_debug(NULL, "http: %s", msg);
+		return;
+	}
+	if (window_ns == 0 || uv_hrtime() - window_ns >= SRV_LWS_LOG_WINDOW_NS) {
+		if (dropped > 0)
+			log_warn(NULL, "http: %llu more messages of the HTTP "
+			    "library left out in the last minute",
+			    (unsigned long long)dropped);
+		window_ns = uv_hrtime();
+		used = 0;
+		dropped = 0;
+	}
+	if (used >= SRV_LWS_LOG_MAX) {
+		dropped++;
+		return;
+	}
+	used++;
+	log_warn(NULL, "http: %s%s", msg, used == SRV_LWS_LOG_MAX ?
+	    " (further messages of the HTTP library this minute are left "
+	    "out)" : "");
 }
 
 /* The bearer token: $PRODD_TOKEN, else token_file's first line; NULL when
@@ -111,6 +139,25 @@ server_reconfigure(struct server *srv, const struct cfg_daemon *d)
 		log_notice(NULL, "a token is configured: over TCP changes are "
 		    "allowed with it");
 }
+
+/*
+ * The headers every response carries (SPEC §5), given to lws as the
+ * vhost's own: lws adds them to each status line it writes, so the
+ * answers it makes up by itself (a method it does not know, a bad %-escape
+ * in the path, headers past its space) carry them as prodd's do.
+ */
+static const struct lws_protocol_vhost_options srv_hdr_csp = {
+	NULL, NULL, "content-security-policy:", WEBPATH_CSP
+};
+static const struct lws_protocol_vhost_options srv_hdr_referrer = {
+	&srv_hdr_csp, NULL, "referrer-policy:", "no-referrer"
+};
+static const struct lws_protocol_vhost_options srv_hdr_frame = {
+	&srv_hdr_referrer, NULL, "x-frame-options:", "DENY"
+};
+static const struct lws_protocol_vhost_options srv_hdr_nosniff = {
+	&srv_hdr_frame, NULL, "x-content-type-options:", "nosniff"
+};
 
 /* A connection accepted on the TCP port. A TLS handshake refused during
  * the adoption (plain HTTP on the port, an old version) was logged at
@@ -215,6 +262,7 @@ server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d, int tcp_fd,
 	info.vhost_name = "prodd";
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = srv_http_protocols();
+	info.headers = &srv_hdr_nosniff;
 	info.timeout_secs = 20;
 	info.keepalive_timeout = 30;
 	if (srv->tls != NULL)

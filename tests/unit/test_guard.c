@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,50 @@ test_rate(void **state)
 	guard_free(g);
 }
 
+/* Every address keeps its own bucket, however many there are and however
+ * their hashes fall: two addresses taking turns never reset each other. */
+static void
+test_rate_many(void **state)
+{
+	struct guard *g = guard_new();
+	char addr[64];
+	int retry = 0, served;
+
+	(void)state;
+	guard_set_rate(g, 3, 3600000);
+	/* the pair that shared a slot of the old fixed table, in turns */
+	served = 0;
+	for (int i = 0; i < 10; i++) {
+		served += guard_rate_take(g, "127.0.0.120", 0, &retry);
+		served += guard_rate_take(g, "127.0.0.201", 0, &retry);
+	}
+	assert_int_equal(served, 6);
+	/* 5000 addresses in turns, 5 rounds: 3 served each, then refused */
+	served = 0;
+	for (int round = 0; round < 5; round++)
+		for (int i = 0; i < 5000; i++) {
+			snprintf(addr, sizeof addr, "10.%d.%d.1", i / 256,
+			    i % 256);
+			served += guard_rate_take(g, addr, round, &retry);
+		}
+	assert_int_equal(served, 5000 * 3);
+	/* a full table of addresses still limited: a newcomer waits */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(addr, sizeof addr, "fd00::%x", i);
+		guard_rate_take(g, addr, 10, &retry);
+	}
+	retry = 0;
+	assert_false(guard_rate_take(g, "192.0.2.1", 10, &retry));
+	assert_int_equal(retry, 1);
+	/* and every limited one is still limited */
+	assert_false(guard_rate_take(g, "127.0.0.120", 10, &retry));
+	assert_false(guard_rate_take(g, "10.0.0.1", 10, &retry));
+	/* an hour on, every bucket is full again: the table is swept, the
+	 * newcomer served */
+	assert_true(guard_rate_take(g, "192.0.2.1", 3600010, &retry));
+	guard_free(g);
+}
+
 int
 main(void)
 {
@@ -247,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_host_ok),
 		cmocka_unit_test(test_origin_ok),
 		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_rate_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
