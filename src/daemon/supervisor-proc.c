@@ -128,7 +128,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	s->pid = 0;		/* before the dispatch: it may spawn anew */
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
-	sup_reconcile(sup);
+	sup_replan(sup, NULL);	/* the shutdown may be over */
 }
 
 /* A spawn that failed before or at posix_spawn: an event, not a crash. */
