@@ -205,10 +205,6 @@ sup_scratch(struct supervisor *sup)
 	free(sup->marked);
 	free(sup->seen);
 	plan_dependents_free(&sup->dependents);
-	free(sup->changed);
-	free(sup->near);
-	free(sup->marked);
-	free(sup->seen);
 	sup->states = xcalloc(n + 1, sizeof *sup->states);
 	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
 	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
