@@ -163,6 +163,11 @@ $(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libsystemd libcjson) -lm
 
+# spawn.c is a daemon leaf on libc and pthreads alone.
+$(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -pthread -lm
+
 # loopcheck.c is common code on libuv.
 $(BUILD)/tests/test_loopcheck: $(BUILD)/obj/tests/unit/test_loopcheck.o $(COMMON_LIB)
 	@mkdir -p $(@D)

@@ -1,26 +1,35 @@
 #!/bin/sh
 # Supervision benchmark: prodd itself, on this machine, with nothing but
-# local processes. For N idle services (`sleep 100000`; default N = 10 100
-# 500) it measures the time from prodd's exec until all N run (their comm
-# is `sleep`, polled every 5 ms), prodd's RSS and RssAnon after 10 s idle,
-# its CPU over an idle window (schedstat; 10 s, 30 s for N >= 500) and the
-# time from SIGTERM until prodd has exited. Then the respawn latency with
-# `restart: always, restart_delay: 0`: build/bench/tick is killed 20 times
-# and each latency is the new tick's start time minus the kill time (both
-# CLOCK_MONOTONIC, both taken by tick), alone and beside 500 idle services.
+# local processes, each figure beside the machine's floor measured in the
+# same run: build/bench/spawnloop, which only spawns, respawns (-r) and
+# stops the same children (no config, no loop library, no logs, no
+# records). For N idle services (`sleep 100000`; default N = 10 100 500
+# 1000) it measures the time from prodd's exec until all N run (their comm
+# is `sleep`, polled every 5 ms), prodd's PSS, RSS and RssAnon after 10 s
+# idle, its CPU over an idle window (schedstat; 10 s, 30 s for N = 500,
+# none above) and the time from SIGTERM until prodd has exited; then the
+# same start, PSS (after 2 s) and stop for spawnloop. Then the respawn
+# latency with `restart: always, restart_delay: 0`: build/bench/tick is
+# killed 20 times and each latency is the new tick's start time minus the
+# kill time (both CLOCK_MONOTONIC, both taken by tick), beside N = 10, 100
+# and 500 idle services, under prodd and under `spawnloop -r`. Last, five
+# starts of 500 by each (the start figure's median). Every prodd figure is
+# also given as a ratio to the floor's.
 #   sh bench/supervise.sh
-#   (env: NS="10 100 500", REPEATS=20, BIG=500, QUIET_WAIT=15, BUILD=build)
+#   (env: NS="10 100 500 1000", RESPAWN_NS="10 100 500", REPEATS=20,
+#    BIG=500, START_RUNS=5, QUIET_WAIT=15, BUILD=build)
 # Prints markdown tables on stdout, progress on stderr. Before each part it
 # waits, at most QUIET_WAIT s, for a second with the machine under 10 % busy
 # and it reports how busy the machine was. Every wait is bounded; the whole
-# run stays under 7 minutes (parts are skipped when time is short).
+# run stays under 10 minutes (parts are skipped when time is short).
 set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
-NS=${NS:-10 100 500}
+NS=${NS:-10 100 500 1000}
+RESPAWN_NS=${RESPAWN_NS:-10 100 500}
 REPEATS=${REPEATS:-20}
 BIG=${BIG:-500}		# the idle services beside the respawn run
-BUDGET=420			# seconds, for the whole script
+BUDGET=600			# seconds, for the whole script
 began=$(date +%s)
 make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" "$BUILD/bench/tick" \
     "$BUILD/bench/spawnloop" "$BUILD/bench/idle" >/dev/null
@@ -74,6 +83,11 @@ launch() {
 # ms A_NS B_NS: (B - A) in ms, 2 decimals.
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
 kib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# pss PID: the PSS of PID in kB
+pss() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
+# ratio A B: A / B, 2 decimals (n/a when either is missing)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0 || a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a / b }'; }
+sloop=$top/$BUILD/bench/spawnloop
 cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
 timeout_ms() { l=$(left); [ "$l" -gt "$1" ] && l=$1; echo $((l * 1000)); }
 
@@ -98,6 +112,7 @@ stop() {
 for n in $NS; do
 	window=10
 	[ "$n" -ge 500 ] && window=30
+	[ "$n" -gt 500 ] && window=0
 	if [ "$(left)" -lt $((window + 60)) ]; then
 		note "skipped: N=$n and above (out of time)"
 		break
@@ -113,6 +128,7 @@ for n in $NS; do
 	read -r t0 _ <"$d/t0"
 	up=$(ms "$t0" "$t1")
 	sleep 10
+	pss=$(pss "$pid")
 	rss=$(status_kb VmRSS "$pid")
 	anon=$(status_kb RssAnon "$pid")
 	fds=$(find "/proc/$pid/fd" -mindepth 1 | wc -l)
@@ -127,32 +143,63 @@ for n in $NS; do
 	busy=$(busy "$m2" "$m3")
 	cpu=$(awk -v c="$((c3 - c2))" -v w="$((w3 - w2))" -v s="$window" \
 	    'BEGIN { printf "%.3f (%.0f µs in %d s)", 100 * c / w, c / 1e3, s }')
+	[ "$window" -gt 0 ] || cpu=n/a
 	exits=$(grep -c '"kind":"exit"' "$d/prodd.log" || true)
 	[ "$exits" -eq 0 ] || note "WARNING: N=$n: $exits exits while idle"
 	stop "$d"
+	prodd_stop=$stop_ms
+	pss_kb=$pss
+	pss=$(kib "$pss")
 	rss=$(kib "$rss")
 	anon=$(kib "$anon")
 	startcpu=$(ms 0 "$c1")
-	note "  up $up ms (prodd CPU $startcpu ms), RSS $rss MiB (anon $anon)," \
-	    "$fds fds, CPU $cpu, stop $stop_ms ms; machine $busy % busy"
-	for v in up stop_ms rss anon cpu fds startcpu busy; do
+	note "  up $up ms (prodd CPU $startcpu ms), PSS $pss MiB, RSS $rss MiB" \
+	    "(anon $anon), $fds fds, CPU $cpu, stop $stop_ms ms; machine $busy % busy"
+	# the floor: spawnloop starts, holds and stops the same N
+	quiet
+	rm -f "$d/t0"
+	"$tick" --stamp "$d/t0" "$sloop" "$n" sleep 100000 2>>"$d/prodd.log" &
+	pid=$!
+	started="$started $pid"
+	t1=$("$tick" --children "$pid" sleep "$n" "$(timeout_ms 30)") ||
+	    die "N=$n: spawnloop did not start them all"
+	read -r t0 _ <"$d/t0"
+	fup=$(ms "$t0" "$t1")
+	sleep 2
+	fpss_kb=$(pss "$pid")
+	fpss=$(kib "$fpss_kb")
+	stop "$d"
+	fstop=$stop_ms
+	note "  floor: up $fup ms, PSS $fpss MiB, stop $fstop ms"
+	stop_ms=$prodd_stop
+	for v in up stop_ms pss pss_kb rss anon cpu fds startcpu busy fup fstop \
+	    fpss fpss_kb; do
 		eval "${v}_$n=\$$v"
 	done
+	eval "rup_$n=$(ratio "$up" "$fup")"
+	eval "rstop_$n=$(ratio "$stop_ms" "$fstop")"
+	eval "rpss_$n=$(ratio "$pss_kb" "$fpss_kb")"
 done
 
 # ----------------------------------------------------------- respawn
-# respawn LABEL N: REPEATS kills of tick beside N idle services.
+# respawn WHO N: REPEATS kills of tick beside N idle services, under prodd
+# (WHO = prodd) or spawnloop -r (WHO = floor); sets rmed, rp90, rbusy.
 respawn() {
-	d=$tmp/respawn$2
+	d=$tmp/respawn-$1-$2
 	gen "$d" "$2" "$d/ticks"
-	note "respawn beside $2 idle services: $REPEATS kills"
-	launch "$d"
+	note "respawn beside $2 idle services, $1: $REPEATS kills"
+	if [ "$1" = prodd ]; then
+		launch "$d"
+	else
+		"$sloop" -r -x "$tick" "$d/ticks" -- "$2" sleep 100000 \
+		    2>"$d/prodd.log" &
+		pid=$!
+		started="$started $pid"
+	fi
 	"$tick" --children "$pid" tick 1 "$(timeout_ms 30)" >/dev/null ||
 	    die "respawn: tick did not start (log: $d/prodd.log)"
-	if [ "$2" -gt 0 ]; then
-		"$tick" --children "$pid" sleep "$2" "$(timeout_ms 30)" \
-		    >/dev/null || die "respawn: the idle services did not start"
-	fi
+	"$tick" --children "$pid" sleep "$2" "$(timeout_ms 30)" \
+	    >/dev/null || die "respawn: the idle services did not start"
 	sleep 1.5	# tick is "running" (alive 1 s)
 	quiet
 	m0=$(machine)
@@ -166,28 +213,32 @@ respawn() {
 		sleep 0.15
 		i=$((i + 1))
 	done
-	mbusy=$(busy "$m0" "$(machine)")
+	rbusy=$(busy "$m0" "$(machine)")
 	stop "$d"
 	# kill k is followed by start k+1
 	awk 'NR == FNR { k[FNR] = $1; next }
 	    FNR > 1 { printf "%.3f\n", ($1 - k[FNR - 1]) / 1e6 }' \
 	    "$d/kills" "$d/ticks" | sort -n >"$d/lat"
-	row=$(awk -v label="$1" -v busy="$mbusy" '{ v[NR] = $1 } END {
-	    p95 = int(NR * 0.95 + 0.999999)
+	set -- $(awk '{ v[NR] = $1 } END {
+	    p90 = int(NR * 0.90 + 0.999999)
 	    med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    printf "| %s | %.2f | %.2f | %.2f | %.2f | median < 5 ms | %d |\n",
-	        label, v[1], med, v[p95], v[NR], busy }' "$d/lat")
-	note "  $row"
-	rows="$rows$row
-"
+	    printf "%.2f %.2f\n", med, v[p90] }' "$d/lat")
+	rmed=$1 rp90=$2
+	note "  median $rmed ms, p90 $rp90 ms; machine $rbusy % busy"
 }
 
-respawn "1 service (tick alone)" 0
-if [ "$(left)" -gt 90 ]; then
-	respawn "tick beside $BIG idle services" "$BIG"
-else
-	note "skipped: respawn beside $BIG idle services (out of time)"
-fi
+for n in $RESPAWN_NS; do
+	if [ "$(left)" -lt 60 ]; then
+		note "skipped: respawn beside $n and more (out of time)"
+		break
+	fi
+	respawn floor "$n"
+	fmed=$rmed fp90=$rp90 fbusy=$rbusy
+	respawn prodd "$n"
+	[ -n "${own10:-}" ] || own10=$rmed
+	rows="$rows| $n | $rmed ($rp90) | $fmed ($fp90) | **$(ratio "$rmed" "$fmed")** | $(ratio "$rmed" "$own10") | $rbusy / $fbusy |
+"
+done
 
 # ----------------------------------------------------------- floor
 # What the machine itself charges: START_RUNS starts of BIG services by
@@ -234,7 +285,7 @@ if [ "$(left)" -gt 100 ]; then
 			fi
 			r=$((r + 1))
 		done
-		row="| \`$prog\` | $(med "$fd/prodd-first" 1) | $(med "$fd/prodd" 1) ($(med "$fd/prodd" 2)) | $(med "$fd/loop" 1) ($(med "$fd/loop" 2)) | $(( $(med "$fd/prodd" 1) - $(med "$fd/loop" 1) )) |"
+		row="| \`$prog\` | $(med "$fd/prodd-first" 1) | $(med "$fd/prodd" 1) ($(med "$fd/prodd" 2)) | $(med "$fd/loop" 1) ($(med "$fd/loop" 2)) | $(( $(med "$fd/prodd" 1) - $(med "$fd/loop" 1) )) | **$(ratio "$(med "$fd/prodd" 1)" "$(med "$fd/loop" 1)")** |"
 		note "  $row"
 		floors="$floors$row
 "
@@ -263,21 +314,34 @@ echo "prodd $("$prodd" --version | cut -d' ' -f2), $(nproc) cores, $(uname -r), 
 echo
 echo "$header target (N=500) |"
 echo "$rule---|"
-line "start until all N run (ms)" up "< 1000 ms"
-line "SIGTERM until prodd exited (ms)" stop_ms "< 1000 ms"
+line "start until all N run (ms)" up ""
+line "  floor: spawnloop (ms)" fup ""
+line "  prodd / floor" rup "(500: <= 1.1, see the 5 starts below)"
+line "SIGTERM until exited (ms)" stop_ms ""
+line "  floor: spawnloop (ms)" fstop ""
+line "  prodd / floor" rstop "<= 1.5"
+line "PSS after 10 s idle (MiB)" pss ""
+line "  floor: spawnloop (MiB)" fpss ""
+line "  prodd / floor" rpss ""
 line "RSS after 10 s idle (MiB)" rss "< 16 MiB"
 line "of which RssAnon (MiB)" anon "< 6 MiB"
 line "idle CPU (% of one core)" cpu "< 0.5 %"
 line "prodd CPU time, start until all N run (ms)" startcpu ""
 line "prodd's open descriptors" fds ""
 line "whole machine busy in the idle window (%, other load)" busy ""
+if [ -n "${pss_kb_100:-}" ] && [ -n "${pss_kb_500:-}" ]; then
+	echo
+	echo "Marginal PSS per service from 100 to 500 services: prodd" \
+	    "$(awk -v a="$pss_kb_100" -v b="$pss_kb_500" 'BEGIN { printf "%.2f", (b - a) / 400 }') KiB" \
+	    "(target <= 4 KiB), floor $(awk -v a="$fpss_kb_100" -v b="$fpss_kb_500" 'BEGIN { printf "%.2f", (b - a) / 400 }') KiB."
+fi
 echo
-echo "| respawn, restart_delay 0, $REPEATS kills (ms) | min | median | p95 | max | target | machine busy (%) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| respawn beside N, restart_delay 0, $REPEATS kills | prodd: median (p90) ms | floor: median (p90) ms | prodd / floor (target at 500: <= 1.3) | prodd / prodd at the first N (target: <= 1.1) | machine busy (%): prodd / floor |"
+echo "|---|---|---|---|---|---|"
 printf '%s' "$rows"
 if [ -n "$floors" ]; then
 	echo
-	echo "| start of $BIG services, program | prodd, first start (ms) | prodd, later starts: median ms (prodd CPU ms) | spawnloop: median ms (CPU ms) | prodd beyond the floor (ms) |"
-	echo "|---|---|---|---|---|"
+	echo "| start of $BIG services, program | prodd, first start (ms) | prodd, later starts: median ms (prodd CPU ms) | spawnloop: median ms (CPU ms) | prodd beyond the floor (ms) | prodd / floor (target: <= 1.1) |"
+	echo "|---|---|---|---|---|---|"
 	printf '%s' "$floors"
 fi

@@ -8,6 +8,7 @@
 #ifndef PRODD_PLAN_H
 #define PRODD_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "prodd/config.h"
@@ -26,6 +27,28 @@ struct plan_step {
  */
 size_t plan_next(const struct cfg *cfg, const struct fsm_svc *const *states,
     struct plan_step *steps, int *blocked);
+
+/* Who depends on each service: idx[off[i] .. off[i + 1]) for service i. */
+struct plan_dependents {
+	size_t *off, *idx;
+};
+/* (Re)build pd for cfg (pd zeroed, or built before). */
+void plan_dependents(const struct cfg *cfg, struct plan_dependents *pd);
+void plan_dependents_free(struct plan_dependents *pd);
+/*
+ * plan_next for only the services that the changes of changed[0..nchanged)
+ * can concern: each one, its dependencies (whether something alive still
+ * holds them) and its dependents (whether theirs are met). Where nothing
+ * else changed since the last plan, that is what plan_next would give, at
+ * a cost that does not grow with the number of services. seen is scratch
+ * of cfg->nservices entries, all false (and left so); near gets the
+ * services looked at (room for cfg->nservices; *nnear of them), in index
+ * order; blocked is written for those only.
+ */
+size_t plan_near(const struct cfg *cfg, const struct fsm_svc *const *states,
+    const struct plan_dependents *pd, const size_t *changed, size_t nchanged,
+    bool *seen, size_t *near, size_t *nnear, struct plan_step *steps,
+    int *blocked);
 
 /*
  * The services an operator's action on service i reaches (SPEC §3): for a

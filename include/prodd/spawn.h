@@ -11,9 +11,9 @@
  * failed spawn.
  *
  * A spawn has three steps: spawn_prepare (the checks, argv, environment
- * and file actions; loop thread), spawn_run (posix_spawn itself, for many
- * requests at once on several threads) and spawn_finish (the result).
- * posix_spawn waits until the child has exec'd, and on a virtual machine
+ * and file actions; loop thread), spawn_run (the vfork-like clone itself,
+ * for many requests at once on several threads) and spawn_finish (the
+ * result). The spawn waits until the child has exec'd, and on a virtual machine
  * that exec is most of the cost of starting a service; with one thread
  * per core, 500 services start in the time of 500 / cores execs.
  */
@@ -35,15 +35,16 @@ const char *spawn_helper_path(void);
 #define SPAWN_PARALLEL_MIN 8
 #define SPAWN_THREADS_MAX 4
 
-/* One spawn: what spawn_prepare made, then what posix_spawn said. */
+/* One spawn: what spawn_prepare made, then what the spawn said. */
 struct spawn_req {
 	bool prepared;
-	char *path;
+	char *path, *dir;
 	char **args, **env;
+	int out_fd, err_fd;		/* the child's stdout, stderr; -1 */
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	pid_t pid;
-	int rc;				/* posix_spawn's result */
+	int rc;				/* 0, or the errno of the spawn */
 };
 
 /*
@@ -72,13 +73,22 @@ int spawn_prepare_env(struct spawn_req *r, const struct cfg_service *svc,
 int spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
     char *err, size_t errlen);
 /*
- * posix_spawn every prepared request (a vfork: no page tables copied,
- * which on a virtual machine is most of the cost of a fork): on this
+ * Spawn every prepared request (a vfork: no page tables copied, which on
+ * a virtual machine is most of the cost of a fork, nor, on the clone path,
+ * prodd's descriptor table): on this
  * thread alone when there are few, else also on up to SPAWN_THREADS_MAX - 1
  * others (one per CPU), which take no signal. Returns when every one has
  * been tried.
  */
 void spawn_run(struct spawn_req *const *reqs, size_t n);
+/*
+ * How spawn_run starts children: "clone" (clone(CLONE_VM|CLONE_VFORK|
+ * CLONE_FILES), the child unsharing a table of a few descriptors: a spawn
+ * costs the same whatever the number of descriptors prodd holds) or
+ * "posix_spawn" (under valgrind, with PRODD_SPAWN=posix_spawn, or on a
+ * kernel without close_range).
+ */
+const char *spawn_how(void);
 /*
  * The pid (leader of its own session and group), or -1 with the reason in
  * err; frees what the request held. The caller reaps the child (see

@@ -116,6 +116,12 @@ struct supervisor {
 	struct plan_step *steps;
 	int *blocked;
 	size_t scratch_n;
+	/* what changed since the last plan (plan_near), unless plan_all */
+	struct plan_dependents dependents;	/* of cfg, built by a full plan */
+	size_t *changed, nchanged, *near;
+	bool *marked, *seen;
+	bool plan_all;
+	size_t down_from;	/* shutting down: every service below is down */
 };
 
 /* supervisor.c */
@@ -128,6 +134,9 @@ void sup_event_for(struct sup_svc *s, struct event *e, enum event_kind kind);
 void sup_dispatch(struct sup_svc *s, const struct fsm_in *in);
 /* Ask the planner what may start or stop now, until nothing moves. */
 void sup_reconcile(struct supervisor *sup);
+/* Plan again for what changed since the last plan (after s's state
+ * changed, s != NULL; for nothing else but the shutdown's end, NULL). */
+void sup_replan(struct supervisor *sup, struct sup_svc *s);
 void sup_maybe_free(struct sup_svc *s);
 struct sup_svc *sup_svc_new(struct supervisor *sup, struct cfg_service *c);
 void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,

@@ -197,7 +197,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	sup_notify_stop(s);
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
-	sup_reconcile(sup);
+	sup_replan(sup, NULL);	/* the shutdown may be over */
 }
 
 /* A spawn that failed before or at posix_spawn: an event, not a crash. */

@@ -231,7 +231,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	if (out.actions & FSM_DO_SPAWN)
 		sup_spawn(s);
 	if (out.changed)
-		sup_reconcile(sup);
+		sup_replan(sup, s);
 }
 
 static void
@@ -244,19 +244,34 @@ sup_scratch(struct supervisor *sup)
 	free(sup->states);
 	free(sup->steps);
 	free(sup->blocked);
+	free(sup->changed);
+	free(sup->near);
+	free(sup->marked);
+	free(sup->seen);
+	plan_dependents_free(&sup->dependents);
 	sup->states = xcalloc(n + 1, sizeof *sup->states);
 	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
 	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
+	sup->changed = xcalloc(n + 1, sizeof *sup->changed);
+	sup->near = xcalloc(n + 1, sizeof *sup->near);
+	sup->marked = xcalloc(n + 1, sizeof *sup->marked);
+	sup->seen = xcalloc(n + 1, sizeof *sup->seen);
+	sup->nchanged = 0;
+	sup->plan_all = true;
+	sup->down_from = 0;
 	sup->scratch_n = n;
 }
 
+/* Shutting down: whether every service is down. Services stay down once
+ * down (nothing starts any more), so the scan goes on from where the last
+ * one stopped: O(services) over the whole shutdown, not per exit. */
 static bool
-sup_all_down(const struct supervisor *sup)
+sup_all_down(struct supervisor *sup)
 {
 	const struct sup_svc *g;
 
-	for (size_t i = 0; i < sup->cfg->nservices; i++) {
-		const struct sup_svc *s = sup->svcs[i];
+	for (; sup->down_from < sup->cfg->nservices; sup->down_from++) {
+		const struct sup_svc *s = sup->svcs[sup->down_from];
 
 		if (sup_active(s) || s->pid > 0)
 			return false;
@@ -267,9 +282,88 @@ sup_all_down(const struct supervisor *sup)
 	return true;
 }
 
+/* s's state changed: plan for it and its neighbours next time. */
+static void
+sup_mark(struct supervisor *sup, const struct sup_svc *s)
+{
+	size_t i;
+
+	if (sup->scratch_n == 0 || sup->states == NULL) {
+		sup->plan_all = true;	/* a reload is under way */
+		return;
+	}
+	sup_scratch(sup);
+	if (s->cfg < sup->cfg->services ||
+	    s->cfg >= sup->cfg->services + sup->cfg->nservices) {
+		sup->plan_all = true;	/* removed by a reload */
+		return;
+	}
+	i = (size_t)(s->cfg - sup->cfg->services);
+	if (sup->svcs[i] != s) {
+		sup->plan_all = true;
+		return;
+	}
+	if (!sup->marked[i]) {
+		sup->marked[i] = true;
+		sup->changed[sup->nchanged++] = i;
+	}
+}
+
+/* One pass of the planner: every service after sup_reconcile, else the
+ * neighbourhoods of those that changed. The blocked reasons of the
+ * services looked at. */
+static size_t
+sup_plan(struct supervisor *sup)
+{
+	size_t n, nlooked, *looked;
+
+	for (size_t i = 0; i < sup->cfg->nservices; i++)
+		sup->states[i] = &sup->svcs[i]->fsm;
+	if (sup->plan_all) {
+		plan_dependents(sup->cfg, &sup->dependents);
+		n = plan_next(sup->cfg, sup->states, sup->steps, sup->blocked);
+		nlooked = sup->cfg->nservices;
+		looked = NULL;
+	} else {
+		n = plan_near(sup->cfg, sup->states, &sup->dependents,
+		    sup->changed, sup->nchanged, sup->seen, sup->near,
+		    &nlooked, sup->steps, sup->blocked);
+		looked = sup->near;
+	}
+	for (size_t c = 0; c < sup->nchanged; c++)
+		sup->marked[sup->changed[c]] = false;
+	sup->nchanged = 0;
+	sup->plan_all = false;
+	for (size_t k = 0; k < nlooked; k++) {
+		size_t i = looked != NULL ? looked[k] : k;
+		struct sup_svc *s = sup->svcs[i];
+
+		if (sup->blocked[i] >= 0) {
+			const struct sup_svc *d = sup->svcs[sup->blocked[i]];
+
+			snprintf(s->reason, sizeof s->reason,
+			    "waiting for '%s' (%s)", d->cfg->name,
+			    fsm_state_name(d->fsm.state));
+			snprintf(s->start.waited_for,
+			    sizeof s->start.waited_for, "%s", d->cfg->name);
+		}
+	}
+	return n;
+}
+
 void
 sup_reconcile(struct supervisor *sup)
 {
+	sup_scratch(sup);
+	sup->plan_all = true;
+	sup_replan(sup, NULL);
+}
+
+void
+sup_replan(struct supervisor *sup, struct sup_svc *changed)
+{
+	if (changed != NULL)
+		sup_mark(sup, changed);
 	if (sup->reconciling) {
 		sup->dirty = true;
 		return;
@@ -280,24 +374,7 @@ sup_reconcile(struct supervisor *sup)
 		size_t n;
 
 		sup->dirty = false;
-		for (size_t i = 0; i < sup->cfg->nservices; i++)
-			sup->states[i] = &sup->svcs[i]->fsm;
-		n = plan_next(sup->cfg, sup->states, sup->steps, sup->blocked);
-		for (size_t i = 0; i < sup->cfg->nservices; i++) {
-			struct sup_svc *s = sup->svcs[i];
-
-			if (sup->blocked[i] >= 0) {
-				const struct sup_svc *d =
-				    sup->svcs[sup->blocked[i]];
-
-				snprintf(s->reason, sizeof s->reason,
-				    "waiting for '%s' (%s)", d->cfg->name,
-				    fsm_state_name(d->fsm.state));
-				snprintf(s->start.waited_for,
-				    sizeof s->start.waited_for, "%s",
-				    d->cfg->name);
-			}
-		}
+		n = sup_plan(sup);
 		sup->batching = true;
 		for (size_t k = 0; k < n; k++) {
 			struct sup_svc *s = sup->svcs[sup->steps[k].svc];
@@ -446,6 +523,11 @@ sup_free(struct supervisor *sup)
 	free(sup->states);
 	free(sup->steps);
 	free(sup->blocked);
+	free(sup->changed);
+	free(sup->near);
+	free(sup->marked);
+	free(sup->seen);
+	plan_dependents_free(&sup->dependents);
 	pidmap_free(&sup->pids);
 	events_free(&sup->events);
 	cfg_free(sup->cfg);
