@@ -36,6 +36,28 @@ struct ho_line {
 	size_t len;
 };
 
+/* At most this many of a service's last exits are handed over. */
+#define HANDOVER_EXITS 8
+
+/* One of a service's last exits (analyze), newest first. */
+struct ho_exit {
+	int64_t at_ms;			/* wall clock */
+	int pid, code, signal;
+	char reason[192];
+	struct event_lines *lines;	/* a reference; NULL: none */
+};
+
+/* What a notify: true service said, and its socket (notify). */
+struct ho_notify {
+	int fd;				/* the bound socket; -1: none */
+	char path[108];			/* where it is bound */
+	uint64_t dropped, mainpid_refused;
+	bool ready, has_status;
+	char status[256];
+	char phase[16];			/* "", "reloading", "stopping" */
+	int errno_value, exit_errno, main_pid;
+};
+
 /* One service. Timers: the monotonic time each is due, -1 when not
  * armed. */
 struct ho_svc {
@@ -56,6 +78,14 @@ struct ho_svc {
 	uint64_t log_next_seq;
 	struct ho_line *lines;
 	size_t nlines;
+	/* analyze: the last exits and the last start's timeline (wall ms) */
+	struct ho_exit exits[HANDOVER_EXITS];
+	size_t nexits;
+	int64_t wanted_ms, spawned_ms, ready_ms, deps_met_ms;
+	char waited_for[64];
+	/* notify, and the timers of start_timeout and watchdog */
+	struct ho_notify notify;
+	int64_t start_timeout_due, watchdog_due;
 };
 
 /* A metric history (struct mring's 16-bit codes, oldest first), by name:
@@ -82,6 +112,7 @@ struct handover {
 	int64_t mono_ms;		/* when it was written */
 	int tcp_fd, unix_fd;		/* the listeners */
 	int lock_fd;			/* state_dir's lock, still held */
+	int64_t started_ms;		/* prodd's first start (wall clock) */
 	uint64_t events_next_seq;
 	struct event *events;		/* oldest first */
 	size_t nevents;

@@ -28,6 +28,7 @@ fill(struct handover *h)
 	h->tcp_fd = 7;
 	h->unix_fd = 8;
 	h->lock_fd = 5;
+	h->started_ms = 1699999999000;
 	h->events_next_seq = 1042;
 	h->nevents = 2;
 	h->events = calloc(2, sizeof *h->events);
@@ -98,6 +99,41 @@ fill(struct handover *h)
 	sv->stable_due = 123999999;
 	sv->check_due = 123456999;
 	sv->down_by_hand = false;
+	/* notify, mid-start: its socket, what it said, its two timers */
+	sv->notify.fd = 13;
+	snprintf(sv->notify.path, sizeof sv->notify.path,
+	    "/var/lib/prodd/notify/web.sock");
+	sv->notify.dropped = 4;
+	sv->notify.mainpid_refused = 1;
+	sv->notify.ready = false;
+	sv->notify.has_status = true;
+	snprintf(sv->notify.status, sizeof sv->notify.status,
+	    "loading \"model\" 42%%");
+	snprintf(sv->notify.phase, sizeof sv->notify.phase, "reloading");
+	sv->notify.errno_value = 5;
+	sv->notify.exit_errno = 2;
+	sv->notify.main_pid = 31338;
+	sv->start_timeout_due = 123460000;
+	sv->watchdog_due = 123461000;
+	/* analyze: two exits (one with its last lines), the last start */
+	sv->nexits = 2;
+	sv->exits[0].at_ms = 1700000000500;
+	sv->exits[0].pid = 31000;
+	sv->exits[0].code = 1;
+	snprintf(sv->exits[0].reason, sizeof sv->exits[0].reason,
+	    "exited with code 1");
+	sv->exits[0].lines = event_lines_new();
+	event_lines_add(sv->exits[0].lines, 1700000000499, 2, "Traceback", 9);
+	event_lines_add(sv->exits[0].lines, 1700000000500, 1, bin, sizeof bin);
+	sv->exits[1].at_ms = 1700000000100;
+	sv->exits[1].pid = 30000;
+	sv->exits[1].code = -1;
+	sv->exits[1].signal = 9;
+	sv->wanted_ms = 1700000000600;
+	sv->spawned_ms = 1700000000700;
+	sv->ready_ms = 0;
+	sv->deps_met_ms = 1700000000650;
+	snprintf(sv->waited_for, sizeof sv->waited_for, "db");
 	sv = handover_add_svc(h, "batch");
 	sv->down_by_hand = true;
 	{
@@ -169,6 +205,48 @@ same_svc(const struct ho_svc *a, const struct ho_svc *b)
 			    a->part_len[i]);
 	}
 	assert_int_equal(a->log_next_seq, b->log_next_seq);
+	assert_int_equal(a->start_timeout_due, b->start_timeout_due);
+	assert_int_equal(a->watchdog_due, b->watchdog_due);
+	assert_int_equal(a->notify.fd, b->notify.fd);
+	assert_string_equal(a->notify.path, b->notify.path);
+	assert_int_equal(a->notify.dropped, b->notify.dropped);
+	assert_int_equal(a->notify.mainpid_refused, b->notify.mainpid_refused);
+	assert_int_equal(a->notify.ready, b->notify.ready);
+	assert_int_equal(a->notify.has_status, b->notify.has_status);
+	assert_string_equal(a->notify.status, b->notify.status);
+	assert_string_equal(a->notify.phase, b->notify.phase);
+	assert_int_equal(a->notify.errno_value, b->notify.errno_value);
+	assert_int_equal(a->notify.exit_errno, b->notify.exit_errno);
+	assert_int_equal(a->notify.main_pid, b->notify.main_pid);
+	assert_int_equal(a->nexits, b->nexits);
+	for (size_t i = 0; i < a->nexits; i++) {
+		const struct ho_exit *x = &a->exits[i], *y = &b->exits[i];
+
+		assert_int_equal(x->at_ms, y->at_ms);
+		assert_int_equal(x->pid, y->pid);
+		assert_int_equal(x->code, y->code);
+		assert_int_equal(x->signal, y->signal);
+		assert_string_equal(x->reason, y->reason);
+		assert_int_equal(x->lines == NULL, y->lines == NULL);
+		if (x->lines == NULL)
+			continue;
+		assert_int_equal(x->lines->n, y->lines->n);
+		for (size_t k = 0; k < x->lines->n; k++) {
+			const struct event_line *l = &x->lines->line[k];
+			const struct event_line *m = &y->lines->line[k];
+
+			assert_int_equal(l->ts_ms, m->ts_ms);
+			assert_int_equal(l->stream, m->stream);
+			assert_int_equal(l->len, m->len);
+			assert_memory_equal(x->lines->text + l->off,
+			    y->lines->text + m->off, l->len);
+		}
+	}
+	assert_int_equal(a->wanted_ms, b->wanted_ms);
+	assert_int_equal(a->spawned_ms, b->spawned_ms);
+	assert_int_equal(a->ready_ms, b->ready_ms);
+	assert_int_equal(a->deps_met_ms, b->deps_met_ms);
+	assert_string_equal(a->waited_for, b->waited_for);
 	assert_int_equal(a->nlines, b->nlines);
 	for (size_t i = 0; i < a->nlines; i++) {
 		assert_int_equal(a->lines[i].seq, b->lines[i].seq);
@@ -197,6 +275,7 @@ test_round_trip(void **state)
 	assert_int_equal(b.tcp_fd, 7);
 	assert_int_equal(b.unix_fd, 8);
 	assert_int_equal(b.lock_fd, 5);
+	assert_int_equal(b.started_ms, 1699999999000);
 	assert_int_equal(b.events_next_seq, 1042);
 	assert_int_equal(b.nevents, 2);
 	assert_memory_equal(b.events, a.events, 2 * sizeof *a.events);
@@ -281,6 +360,18 @@ test_refused(void **state)
 	refused(t, "\"io_write_total\":77", "\"io_write\":77",
 	    "io_write_total is missing");
 	refused(t, "\"metrics\":{", "\"metric\":{", "metrics is missing");
+	refused(t, "\"started_ms\":1699999999000", "\"started\":1",
+	    "started_ms is missing");
+	refused(t, "\"watchdog\":123461000", "\"watchdog\":\"x\"",
+	    "web: watchdog has the wrong type");
+	refused(t, "\"notify\":{", "\"notfy\":{", "notify is missing");
+	refused(t, "\"phase\":\"reloading\"", "\"phase\":\"dancing\"",
+	    "phase is not");
+	refused(t, "\"analyze\":{", "\"analyse\":{", "analyze is missing");
+	refused(t, "\"waited_for\":\"db\"", "\"waited\":\"db\"",
+	    "waited_for is missing");
+	refused(t, "\"has_lines\":true", "\"has_lines\":1",
+	    "has_lines has the wrong type");
 	assert_int_equal(handover_parse("{", 1, &h, err, sizeof err), -1);
 	handover_free(&a);
 	free(t);
