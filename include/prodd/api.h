@@ -40,6 +40,10 @@ struct api *api_new(struct supervisor *sup, api_reload_fn reload,
 typedef int (*api_upgrade_fn)(void *arg, const char *binary, char *msg,
     size_t msglen);
 void api_set_upgrade(struct api *api, api_upgrade_fn fn);
+/* When prodd started (wall ms; /api/health's uptime): an upgraded prodd
+ * keeps the first one's. */
+int64_t api_started_ms(const struct api *api);
+void api_set_started_ms(struct api *api, int64_t ms);
 /* An upgrade: every follower gets a last {"upgrade": true} record, then
  * the end of its stream (it reconnects to the new prodd). */
 void api_upgrade_streams(struct api *api);

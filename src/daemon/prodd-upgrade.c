@@ -44,16 +44,19 @@ prodd_handover_exec(struct prodd *p)
 	h.mono_ms = (int64_t)uv_now(&p->loop);
 	server_listen_fds(p->srv, &h.tcp_fd, &h.unix_fd);
 	h.lock_fd = p->lock_fd;
+	h.started_ms = api_started_ms(p->api);
 	sup_handover_save(p->sup, &h);
 	sampler_handover_save(p->sampler, &h);
 	text = handover_render(&h, &len);
-	keep = xcalloc(3 + 2 * h.nsvcs, sizeof *keep);
+	keep = xcalloc(3 + 3 * h.nsvcs, sizeof *keep);
 	keep[nkeep++] = h.tcp_fd;
 	keep[nkeep++] = h.unix_fd;
 	keep[nkeep++] = h.lock_fd;
-	for (size_t i = 0; i < h.nsvcs; i++)
+	for (size_t i = 0; i < h.nsvcs; i++) {
 		for (int k = 0; k < 2; k++)
 			keep[nkeep++] = h.svcs[i].out_fd[k];
+		keep[nkeep++] = h.svcs[i].notify.fd;
+	}
 	handover_free(&h);
 	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
 		log_notice(NULL, "upgrade: handing %zu bytes of state over to "

@@ -526,6 +526,8 @@ prodd_run(struct prodd *p)
 		sigset_t none;
 
 		ws_set_instance(p->ws, ho.instance);
+		if (ho.started_ms > 0)
+			api_set_started_ms(p->api, ho.started_ms);
 		sampler_handover_restore(p->sampler, &ho);
 		sup_handover_restore(p->sup, &ho);
 		handover_free(&ho);
