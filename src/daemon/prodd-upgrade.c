@@ -12,6 +12,7 @@
 #include "prodd/handover.h"
 #include "prodd/log.h"
 #include "prodd/sampler.h"
+#include "prodd/sdnotify.h"
 #include "prodd/server.h"
 #include "prodd/static.h"
 #include "prodd/supervisor.h"
@@ -73,6 +74,7 @@ prodd_handover_exec(struct prodd *p)
 	free(keep);
 	p->upgrading = false;
 	server_hold(p->srv, false);
+	sdnotify_ready(&p->sdn);	/* the reload it announced is over */
 	sup_note(p->sup, EVENT_DAEMON, "upgrade failed: %s; prodd goes on "
 	    "unchanged", err);
 }
@@ -93,6 +95,7 @@ prodd_upgrade_tick_cb(uv_timer_t *t)
 		    sup_handover_refusal(p->sup));
 		p->upgrading = false;
 		server_hold(p->srv, false);
+		sdnotify_ready(&p->sdn);
 		return;
 	}
 	prodd_handover_exec(p);
@@ -136,6 +139,10 @@ prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 		return -1;
 	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
 	p->upgrading = true;
+	/* to the service manager an upgrade is a reload: RELOADING=1 now,
+	 * READY=1 from the new prodd once it has taken over (or from this
+	 * one when the upgrade is called off); the pid stays the same */
+	sdnotify_reloading(&p->sdn);
 	/* who connects from now on is answered by the new prodd */
 	server_hold(p->srv, true);
 	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
