@@ -3,7 +3,8 @@
  * knows that a new prodd exec'd in its place must take over, rendered as
  * one JSON document and parsed back. Versioned and sectioned: the top
  * level is {"handover": HANDOVER_VERSION, "daemon": {...}, "events": {...},
- * "services": [...]}, one section per module, so each module adds its
+ * "services": [...], "metrics": {...}, "alerts": {...}}, one section per
+ * module, so each module adds its
  * own; a document of another version, or missing a section this version
  * needs, is refused whole (never half-restored). Descriptors are numbers
  * here: the shell keeps them open across the exec. Monotonic times are
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prodd/alerts.h"
 #include "prodd/config.h"
 #include "prodd/events.h"
 #include "prodd/fsm.h"
@@ -106,6 +108,40 @@ struct ho_msvc {
 	double cpu_seconds_total;
 };
 
+/* One delivery waiting in the alerts' queue (webhook or Alertmanager):
+ * its body as it will be sent, its attempts, when it was queued, is due
+ * next and is given up (monotonic ms), and its next backoff. */
+struct ho_dlv {
+	int chan;			/* enum alert_chan */
+	char id[200];			/* the alert's; "" for a summary */
+	bool resolve, summary;
+	char *body;
+	size_t len;
+	int attempts;
+	int64_t first_ms, next_ms, backoff_ms, give_up_ms;
+};
+
+/* The alerts' result counters kept per channel (prodd_alert_
+ * notifications_total's result label), at most this many results. */
+#define HANDOVER_ALERT_RESULTS 8
+
+/* The alerts (alertd): every alert, pending and firing first, then the
+ * recently resolved oldest first (wall clock times, as core/alerts keeps
+ * them); restart_loop's restart times; the storm window; the delivery
+ * queue; when Alertmanager's re-send is due (monotonic, -1: none); and
+ * the counters of /metrics. */
+struct ho_alerts {
+	struct alert **v;
+	size_t n;
+	struct alert_restarts *restarts;
+	size_t nrestarts;
+	struct alert_storm storm;
+	struct ho_dlv *queue;
+	size_t nqueue;
+	int64_t am_due;
+	uint64_t counts[ALERT_CHANS][HANDOVER_ALERT_RESULTS];
+};
+
 struct handover {
 	int version;
 	char instance[17];		/* the /ws instance, kept */
@@ -123,6 +159,7 @@ struct handover {
 	size_t nseries;
 	struct ho_msvc *msvcs;
 	size_t nmsvcs;
+	struct ho_alerts alerts;
 };
 
 void handover_init(struct handover *h);
@@ -139,6 +176,11 @@ void handover_add_series(struct handover *h, const char *name,
 struct ho_msvc *handover_add_msvc(struct handover *h, const char *name);
 /* Fill s with n codes (copied). */
 void handover_series_set(struct ho_series *s, const uint16_t *v, uint32_t n);
+/* A copy of alert a at the end of h's alerts (lines copied too). */
+void handover_add_alert(struct handover *h, const struct alert *a);
+/* A delivery at the end of h's queue, its body copied. */
+struct ho_dlv *handover_add_dlv(struct handover *h, const char *body,
+    size_t len);
 /* The JSON text (malloc'd, NUL-terminated); *len its length. */
 char *handover_render(const struct handover *h, size_t *len);
 /* Parse text into h (handover_init'ed by it). 0, or -1 with the reason

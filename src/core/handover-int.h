@@ -3,7 +3,8 @@
  * handover.c (the document, its daemon, events, services and metrics
  * sections, the base64 and the strict getters) and handover-svc.c (a
  * service's later sections: analyze -- its last exits with their last
- * lines and its last start's timeline --, notify and their timers).
+ * lines and its last start's timeline --, notify and their timers) and
+ * handover-alerts.c (the alerts section).
  * The parser's getters record the first missing or mistyped key in
  * struct ho_parse and refuse the rest. Nothing outside src/core/handover*.c
  * includes it.
@@ -47,5 +48,11 @@ void ho_svc_later_free(struct ho_svc *sv);
 void ho_render_svc_later(cJSON *o, cJSON *timers, const struct ho_svc *sv);
 void ho_parse_svc_later(struct ho_parse *ps, const cJSON *o,
     const cJSON *timers, struct ho_svc *sv);
+
+/* handover-alerts.c: the "alerts" section */
+void ho_alerts_free(struct ho_alerts *al);
+void ho_render_alerts(cJSON *root, const struct handover *h);
+void ho_parse_alerts(struct ho_parse *ps, const cJSON *root,
+    struct handover *h);
 
 #endif

@@ -2,7 +2,7 @@
  * The hand-over format (see handover.h): a struct handover rendered as
  * JSON and parsed back, section by section (daemon, events, services --
  * a service has fsm, proc, timers, health and logs here, analyze and
- * notify in handover-svc.c --, metrics). Bytes that may be
+ * notify in handover-svc.c --, metrics, and alerts in handover-alerts.c). Bytes that may be
  * anything (output lines, partial lines) are base64 so that a NUL or an
  * invalid UTF-8 sequence survives. Parsing is strict: a missing or
  * mistyped key in a section refuses the whole document with the key's
@@ -23,6 +23,7 @@ handover_init(struct handover *h)
 	memset(h, 0, sizeof *h);
 	h->version = HANDOVER_VERSION;
 	h->tcp_fd = h->unix_fd = h->lock_fd = -1;
+	h->alerts.am_due = -1;
 }
 
 static void
@@ -52,6 +53,7 @@ handover_free(struct handover *h)
 	}
 	free(h->msvcs);
 	free(h->events);
+	ho_alerts_free(&h->alerts);
 	handover_init(h);
 }
 
@@ -404,6 +406,7 @@ handover_render(const struct handover *h, size_t *len)
 	for (size_t i = 0; i < h->nsvcs; i++)
 		cJSON_AddItemToArray(a, render_svc(&h->svcs[i]));
 	cJSON_AddItemToObject(root, "metrics", render_metrics(h));
+	ho_render_alerts(root, h);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL)
@@ -755,6 +758,8 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 	ps.where = "metrics";
 	if (!ps.failed && (o = ho_get(&ps, root, "metrics", cJSON_Object)) != NULL)
 		parse_metrics(&ps, o, h);
+	if (!ps.failed)
+		ho_parse_alerts(&ps, root, h);
 	cJSON_Delete(root);
 	if (ps.failed) {
 		handover_free(h);

@@ -151,6 +151,66 @@ fill(struct handover *h)
 		m->io_read_total = (uint64_t)1 << 40;
 		m->io_write_total = 77;
 	}
+	{
+		/* alerts: one firing with its last lines, one resolved, the
+		 * restart times, an open storm window, a delivery waiting */
+		struct alert a;
+		struct alert_line l[2] = { { 1700000000400, 1, NULL },
+			{ 1700000000401, 2, NULL } };
+		struct ho_dlv *d;
+
+		memset(&a, 0, sizeof a);
+		snprintf(a.id, sizeof a.id, "service_failed/rag");
+		a.kind = CFG_ALERT_SERVICE_FAILED;
+		snprintf(a.service, sizeof a.service, "rag");
+		a.severity = CFG_SEV_CRITICAL;
+		a.state = ALERT_FIRING;
+		a.value = 3.5;
+		a.threshold = 90;
+		a.since_ms = a.notified_ms = 1700000000500;
+		snprintf(a.summary, sizeof a.summary, "rag failed \"hard\"");
+		l[0].line = (char *)"boom";
+		l[1].line = (char *)"on \xc3\xa9 stderr";
+		a.lines = l;
+		a.nlines = 2;
+		a.dlv[ALERT_CHAN_WEBHOOK].state = ALERT_DLV_RETRYING;
+		a.dlv[ALERT_CHAN_WEBHOOK].attempts = 2;
+		snprintf(a.dlv[ALERT_CHAN_WEBHOOK].last_error,
+		    sizeof a.dlv[0].last_error, "HTTP 500");
+		handover_add_alert(h, &a);
+		a.lines = NULL;
+		a.nlines = 0;
+		snprintf(a.id, sizeof a.id, "disk_full/host//var");
+		a.kind = CFG_ALERT_DISK_FULL;
+		a.service[0] = '\0';
+		snprintf(a.mount, sizeof a.mount, "/var");
+		a.state = ALERT_RESOLVED;
+		a.resolved_ms = 1700000000900;
+		handover_add_alert(h, &a);
+		h->alerts.restarts = calloc(1, sizeof *h->alerts.restarts);
+		h->alerts.nrestarts = 1;
+		snprintf(h->alerts.restarts[0].service,
+		    sizeof h->alerts.restarts[0].service, "rag");
+		h->alerts.restarts[0].head = 3;	/* rendered oldest first */
+		h->alerts.restarts[0].n = 2;
+		h->alerts.restarts[0].ts[3] = 1700000000100;
+		h->alerts.restarts[0].ts[4] = 1700000000200;
+		h->alerts.storm.open = true;
+		h->alerts.storm.start_ms = 1700000000450;
+		h->alerts.storm.count = 5;
+		h->alerts.storm.suppressed = 45;
+		d = handover_add_dlv(h, "{\"alert\":1}", 11);
+		d->chan = ALERT_CHAN_WEBHOOK;
+		snprintf(d->id, sizeof d->id, "service_failed/rag");
+		d->attempts = 2;
+		d->first_ms = 123400000;
+		d->next_ms = 123460000;
+		d->backoff_ms = 4000;
+		d->give_up_ms = 3600000;
+		h->alerts.am_due = 123470000;
+		h->alerts.counts[ALERT_CHAN_WEBHOOK][1] = 2;
+		h->alerts.counts[ALERT_CHAN_ALERTMANAGER][0] = 9;
+	}
 }
 
 static void
@@ -259,6 +319,74 @@ same_svc(const struct ho_svc *a, const struct ho_svc *b)
 }
 
 static void
+same_alerts(const struct ho_alerts *a, const struct ho_alerts *b)
+{
+	assert_int_equal(a->n, 2);
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct alert *x = a->v[i], *y = b->v[i];
+
+		assert_string_equal(x->id, y->id);
+		assert_int_equal(x->kind, y->kind);
+		assert_string_equal(x->service, y->service);
+		assert_string_equal(x->mount, y->mount);
+		assert_int_equal(x->severity, y->severity);
+		assert_int_equal(x->state, y->state);
+		assert_true(x->value == y->value);
+		assert_true(x->threshold == y->threshold);
+		assert_int_equal(x->for_ms, y->for_ms);
+		assert_int_equal(x->pending_ms, y->pending_ms);
+		assert_int_equal(x->since_ms, y->since_ms);
+		assert_int_equal(x->resolved_ms, y->resolved_ms);
+		assert_int_equal(x->notified_ms, y->notified_ms);
+		assert_string_equal(x->summary, y->summary);
+		assert_int_equal(x->test, y->test);
+		assert_int_equal(x->nlines, y->nlines);
+		for (size_t k = 0; k < x->nlines; k++) {
+			assert_int_equal(x->lines[k].ts_ms, y->lines[k].ts_ms);
+			assert_int_equal(x->lines[k].stream,
+			    y->lines[k].stream);
+			assert_string_equal(x->lines[k].line,
+			    y->lines[k].line);
+		}
+		for (int c = 0; c < ALERT_CHANS; c++) {
+			assert_int_equal(x->dlv[c].state, y->dlv[c].state);
+			assert_int_equal(x->dlv[c].attempts,
+			    y->dlv[c].attempts);
+			assert_string_equal(x->dlv[c].last_error,
+			    y->dlv[c].last_error);
+		}
+	}
+	assert_int_equal(b->nrestarts, 1);
+	assert_string_equal(b->restarts[0].service, "rag");
+	assert_int_equal(b->restarts[0].n, 2);
+	assert_int_equal(b->restarts[0].ts[(b->restarts[0].head) %
+	    ALERT_RESTARTS_KEEP], 1700000000100);
+	assert_int_equal(b->restarts[0].ts[(b->restarts[0].head + 1) %
+	    ALERT_RESTARTS_KEEP], 1700000000200);
+	assert_int_equal(a->storm.open, b->storm.open);
+	assert_int_equal(a->storm.start_ms, b->storm.start_ms);
+	assert_int_equal(a->storm.count, b->storm.count);
+	assert_int_equal(a->storm.suppressed, b->storm.suppressed);
+	assert_int_equal(a->nqueue, 1);
+	assert_int_equal(a->nqueue, b->nqueue);
+	assert_int_equal(a->queue[0].chan, b->queue[0].chan);
+	assert_string_equal(a->queue[0].id, b->queue[0].id);
+	assert_int_equal(a->queue[0].resolve, b->queue[0].resolve);
+	assert_int_equal(a->queue[0].summary, b->queue[0].summary);
+	assert_int_equal(a->queue[0].len, b->queue[0].len);
+	assert_memory_equal(a->queue[0].body, b->queue[0].body,
+	    a->queue[0].len);
+	assert_int_equal(a->queue[0].attempts, b->queue[0].attempts);
+	assert_int_equal(a->queue[0].first_ms, b->queue[0].first_ms);
+	assert_int_equal(a->queue[0].next_ms, b->queue[0].next_ms);
+	assert_int_equal(a->queue[0].backoff_ms, b->queue[0].backoff_ms);
+	assert_int_equal(a->queue[0].give_up_ms, b->queue[0].give_up_ms);
+	assert_int_equal(a->am_due, b->am_due);
+	assert_memory_equal(a->counts, b->counts, sizeof a->counts);
+}
+
+static void
 test_round_trip(void **state)
 {
 	struct handover a, b, c;
@@ -298,6 +426,7 @@ test_round_trip(void **state)
 	assert_non_null(handover_find(&b, "web"));
 	assert_int_equal(handover_find(&b, "web")->pid, 31337);
 	assert_null(handover_find(&b, "nope"));
+	same_alerts(&a.alerts, &b.alerts);
 	/* and again: a state taken over and handed on is the same text */
 	t2 = handover_render(&b, &n2);
 	assert_int_equal(n1, n2);
@@ -372,6 +501,14 @@ test_refused(void **state)
 	    "waited_for is missing");
 	refused(t, "\"has_lines\":true", "\"has_lines\":1",
 	    "has_lines has the wrong type");
+	refused(t, "\"alerts\":{\"alerts\"", "\"alert\":{\"alerts\"",
+	    "alerts is missing");
+	refused(t, "\"storm\":{", "\"strom\":{", "storm is missing");
+	refused(t, "\"am_due\":123470000", "\"am_due\":null",
+	    "am_due has the wrong type");
+	refused(t, "\"chan\":0", "\"chan\":7", "chan is out of range");
+	refused(t, "\"suppressed\":45", "\"suppressed\":\"45\"",
+	    "suppressed has the wrong type");
 	assert_int_equal(handover_parse("{", 1, &h, err, sizeof err), -1);
 	handover_free(&a);
 	free(t);
