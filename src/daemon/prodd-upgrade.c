@@ -48,6 +48,7 @@ prodd_handover_exec(struct prodd *p)
 	h.started_ms = api_started_ms(p->api);
 	sup_handover_save(p->sup, &h);
 	sampler_handover_save(p->sampler, &h);
+	alertd_handover_save(p->alerts, &h);
 	text = handover_render(&h, &len);
 	keep = xcalloc(3 + 3 * h.nsvcs, sizeof *keep);
 	keep[nkeep++] = h.tcp_fd;
@@ -79,14 +80,15 @@ prodd_handover_exec(struct prodd *p)
 	    "unchanged", err);
 }
 
-/* Waiting for /ws clients' close frames and followers' last records. */
+/* Waiting for /ws clients' close frames, followers' last records and
+ * alert deliveries in flight. */
 static void
 prodd_upgrade_tick_cb(uv_timer_t *t)
 {
 	struct prodd *p = t->data;
 
 	if (++p->upgrade_ticks < 2 || ((server_streams(p->srv) > 0 ||
-	    ws_clients(p->ws) > 0) &&
+	    ws_clients(p->ws) > 0 || alertd_inflight(p->alerts) > 0) &&
 	    (int64_t)uv_now(&p->loop) < p->upgrade_until))
 		return;
 	uv_timer_stop(t);

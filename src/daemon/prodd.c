@@ -529,6 +529,9 @@ prodd_run(struct prodd *p)
 		if (ho.started_ms > 0)
 			api_set_started_ms(p->api, ho.started_ms);
 		sampler_handover_restore(p->sampler, &ho);
+		/* the alerts first: what the supervisor's restore finds (an
+		 * exit during the exec) changes them as at any time */
+		alertd_handover_restore(p->alerts, &ho, sup_cfg(p->sup));
 		sup_handover_restore(p->sup, &ho);
 		handover_free(&ho);
 		/* blocked across the exec; the handlers are in place now */
