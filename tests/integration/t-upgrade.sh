@@ -25,7 +25,8 @@
 # the exec and one READY=1 after it.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+BG=""
+trap 'kill_bg; cleanup' EXIT
 # under valgrind (VALGRIND=1), VG_EXTRA adds options: bench/upgrade-valgrind.sh
 # follows prodd into the binaries it exec's (--trace-children=yes)
 [ -n "$VG" ] && VG="$VG ${VG_EXTRA:-}"
@@ -351,7 +352,7 @@ HOOK=$T/hook.jsonl
 echo ok >"$T/hook.mode"
 printf 'k3y\n' >"$T/hook.key"
 python3 "$LIBDIR/hookrecv.py" "$HP" "$HOOK" "$T/hook.mode" &
-BG="${BG:-} $!"
+BG="$BG $!"
 disown $!	# its end by kill_bg is no news
 poll 10 eval "(exec 3<>/dev/tcp/127.0.0.1/$HP) 2>/dev/null"
 python3 "$LIBDIR/sdlisten.py" notify "$T/sd.sock" "$T/sd.out" "$$" &
