@@ -34,8 +34,10 @@ struct api *api_new(struct supervisor *sup, api_reload_fn reload,
     void *arg);
 /*
  * upgrade(arg, binary, msg, msglen): POST /api/upgrade (binary NULL: the
- * one prodd was started from). 0: checked, the hand-over follows (202);
- * -1: refused, msg says why (409), nothing changed.
+ * one prodd was started from). 0: the quick checks passed; the new
+ * binary's --version, then the hand-over, follow (202), and a refusal
+ * then is the event "upgrade called off: REASON"; -1: refused, msg says
+ * why (409), nothing changed.
  */
 typedef int (*api_upgrade_fn)(void *arg, const char *binary, char *msg,
     size_t msglen);

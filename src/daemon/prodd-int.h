@@ -19,6 +19,7 @@
 
 struct cfg;
 struct static_site;
+struct upgrade_check;
 
 /* At exit, how long the streams of followers may take to finish. */
 #define PRODD_DRAIN_MS 500
@@ -52,6 +53,7 @@ struct prodd {
 	int upgrade_ticks;
 	bool upgrading;
 	char upgrade_binary[PATH_MAX];
+	struct upgrade_check *check;	/* the new binary's --version */
 };
 
 /* The config file to use when -c is not given. */

@@ -1,7 +1,8 @@
 /*
  * prodd's side of an upgrade (SPEC §9; see prodd-int.h): the request
  * checked (no other under way, the supervisor not mid-wave, the file
- * still loads, the new binary runs and reads the format), the followers
+ * still loads; then, on the loop, the new binary runs and reads the
+ * format), the service manager told (RELOADING=1), the followers
  * and /ws clients told, a short wait for their last records, then the
  * whole state rendered into a sealed memfd and the exec (upgrade.c);
  * and, in the new prodd, the state read back from --handover FD.
@@ -103,7 +104,42 @@ prodd_upgrade_tick_cb(uv_timer_t *t)
 	prodd_handover_exec(p);
 }
 
-/* POST /api/upgrade and SIGUSR2: check, then hand over (asynchronous). */
+/* The new binary answered its --version: the upgrade goes on, or is
+ * called off with the reason (an event: prodctl upgrade reports it). */
+static void
+prodd_upgrade_checked(void *arg, int rc, const char *why)
+{
+	struct prodd *p = arg;
+	const char *refusal = sup_handover_refusal(p->sup);
+
+	p->check = NULL;
+	if (rc < 0 || refusal != NULL) {
+		p->upgrading = false;
+		sup_note(p->sup, EVENT_DAEMON, "upgrade called off: %s",
+		    rc < 0 ? why : refusal);
+		return;
+	}
+	/* to the service manager an upgrade is a reload: RELOADING=1 now,
+	 * READY=1 from the new prodd once it has taken over (or from this
+	 * one when the upgrade is called off); the pid stays the same */
+	sdnotify_reloading(&p->sdn);
+	/* who connects from now on is answered by the new prodd */
+	server_hold(p->srv, true);
+	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s",
+	    p->upgrade_binary);
+	/* followers and /ws clients are told, and reconnect to the new
+	 * prodd */
+	api_upgrade_streams(p->api);
+	ws_close_all(p->ws, 1012);
+	p->upgrade_ticks = 0;
+	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
+	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
+}
+
+/* POST /api/upgrade and SIGUSR2: the quick checks here (the answer says
+ * a refusal), then the new binary's --version on the loop, then the
+ * hand-over (asynchronous: its end, or why it was called off, is an
+ * event). */
 int
 prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 {
@@ -137,25 +173,13 @@ prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
 		    strerror(errno));
 		return -1;
 	}
-	if (upgrade_check_binary(path, msg, msglen) < 0)
+	p->check = upgrade_check_start(&p->loop, path, prodd_upgrade_checked,
+	    p, msg, msglen);
+	if (p->check == NULL)
 		return -1;
 	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
 	p->upgrading = true;
-	/* to the service manager an upgrade is a reload: RELOADING=1 now,
-	 * READY=1 from the new prodd once it has taken over (or from this
-	 * one when the upgrade is called off); the pid stays the same */
-	sdnotify_reloading(&p->sdn);
-	/* who connects from now on is answered by the new prodd */
-	server_hold(p->srv, true);
-	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
-	/* followers and /ws clients are told, and reconnect to the new
-	 * prodd */
-	api_upgrade_streams(p->api);
-	ws_close_all(p->ws, 1012);
-	p->upgrade_ticks = 0;
-	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
-	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
-	snprintf(msg, msglen, "upgrading in place to %s", path);
+	snprintf(msg, msglen, "checking %s, then upgrading in place", path);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "prodd/sampler.h"
 #include "prodd/sdnotify.h"
 #include "prodd/supervisor.h"
+#include "prodd/upgrade.h"
 #include "prodd/version.h"
 #include "prodd/view.h"
 #include "prodd/ws.h"
@@ -236,6 +237,8 @@ prodd_teardown(struct prodd *p)
 	alertd_close(p->alerts);
 	uv_close((uv_handle_t *)&p->sigusr2, NULL);
 	uv_close((uv_handle_t *)&p->upgrade, NULL);
+	upgrade_check_cancel(p->check);	/* a check still running */
+	p->check = NULL;
 	sup_close(p->sup);
 }
 

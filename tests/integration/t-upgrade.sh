@@ -10,9 +10,10 @@
 # in the follower's output; 100 lines a second under valgrind); metric
 # histories kept; GET /health/live on new connections never failing
 # through the hand-overs. Refusals: a binary that does not run, one whose
-# --version names no format prodd writes, one that fails --version, a
-# services file with errors -- each refused with its reason and nothing
-# changed. A new binary that
+# --version names no format prodd writes, one that fails --version, one
+# whose --version hangs (refused at the deadline, prodd answering
+# meanwhile), a services file with errors -- each refused with its reason
+# and nothing changed. A new binary that
 # dies when it is started for the hand-over: the next prodd ends every
 # recorded group, and no service runs twice. A hand-over while a reload's
 # removed service is still stopping is refused with the reason. Last, the
@@ -276,6 +277,19 @@ ctl upgrade "$T/broken.sh" 2>"$T/err"
 rc=$?
 check "a binary whose --version fails: refused ($(cat "$T/err"))" \
 	eval '[ $rc -eq 1 ] && grep -q "exit code 4" "$T/err"'
+# a --version that never answers: refused at the deadline, and the loop
+# goes on meanwhile (the check runs beside it)
+printf '#!/bin/sh\nsleep 10\n' >"$T/hangs.sh"
+chmod +x "$T/hangs.sh"
+ctl upgrade "$T/hangs.sh" >/dev/null 2>"$T/err" &
+UPC=$!
+nap 0.5
+check "while a binary's --version hangs, prodd answers at once" \
+	eval 'curl -s -m 1 http://127.0.0.1:$PORT/health/live | grep -q alive'
+wait "$UPC"
+rc=$?
+check "a binary whose --version hangs: refused at the deadline ($(cat "$T/err"))" \
+	eval '[ $rc -eq 1 ] && grep -q "did not answer within 3000 ms" "$T/err"'
 cp "$T/s.yaml" "$T/s.yaml.good"
 echo "  - name: broken" >>"$T/s.yaml"
 ctl upgrade 2>"$T/err"
