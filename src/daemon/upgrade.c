@@ -61,15 +61,17 @@ upgrade_check_closed(uv_handle_t *h)
 		free(uc);
 }
 
-/* Ends the check: the group killed (a binary that lingers or never
- * answered), the handles closed; fn called unless it was cancelled. */
+/* Ends the check: the handles closed, fn called unless it was
+ * cancelled. Before both pipes ended (the deadline, a cancel) the group
+ * is killed: the binary never answered, or lingers. */
 static void
 upgrade_check_end(struct upgrade_check *uc, const char *why)
 {
 	if (uc->done)
 		return;
 	uc->done = true;
-	kill(-uc->pid, SIGKILL);
+	if (uc->ends < 2)
+		kill(-uc->pid, SIGKILL);
 	uv_close((uv_handle_t *)&uc->out, upgrade_check_closed);
 	uv_close((uv_handle_t *)&uc->st, upgrade_check_closed);
 	uv_close((uv_handle_t *)&uc->timer, upgrade_check_closed);
