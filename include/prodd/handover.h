@@ -148,7 +148,7 @@ struct handover {
 	int64_t mono_ms;		/* when it was written */
 	int tcp_fd, unix_fd;		/* the listeners */
 	int lock_fd;			/* state_dir's lock, still held */
-	int64_t started_ms;		/* prodd's first start (wall clock) */
+	int64_t started_ms;		/* prodd's first start (wall ms) */
 	uint64_t events_next_seq;
 	struct event *events;		/* oldest first */
 	size_t nevents;

@@ -2,11 +2,12 @@
  * The hand-over format (see handover.h): a struct handover rendered as
  * JSON and parsed back, section by section (daemon, events, services --
  * a service has fsm, proc, timers, health and logs here, analyze and
- * notify in handover-svc.c --, metrics, and alerts in handover-alerts.c). Bytes that may be
- * anything (output lines, partial lines) are base64 so that a NUL or an
- * invalid UTF-8 sequence survives. Parsing is strict: a missing or
- * mistyped key in a section refuses the whole document with the key's
- * name, so a state is either taken over whole or not at all. Pure.
+ * notify in handover-svc.c --, metrics, and alerts in handover-alerts.c).
+ * Bytes that may be anything (output lines, partial lines) are base64 so
+ * that a NUL or an invalid UTF-8 sequence survives. Parsing is strict: a
+ * missing or mistyped key in a section refuses the whole document with
+ * the key's name, so a state is either taken over whole or not at all.
+ * Pure.
  */
 #include "handover-int.h"
 #include "prodd/handover.h"
@@ -513,7 +514,8 @@ parse_fsm(struct ho_parse *ps, const cJSON *o, struct fsm_svc *f)
 	f->state = (enum fsm_state)st;
 	f->want = (enum fsm_want)w;
 	f->restarts = (int)ho_get_num(ps, o, "restarts");
-	f->consecutive_failures = (int)ho_get_num(ps, o, "consecutive_failures");
+	f->consecutive_failures = (int)ho_get_num(ps, o,
+	    "consecutive_failures");
 	f->then_start = ho_get_bool(ps, o, "then_start");
 	f->then_recover = ho_get_bool(ps, o, "then_recover");
 	f->killed = ho_get_bool(ps, o, "killed");
@@ -653,10 +655,12 @@ parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
 		m = handover_add_msvc(h, name);
 		parse_series(ps, e, "cpu", &m->cpu);
 		parse_series(ps, e, "mem", &m->mem);
-		m->cpu_ticks_total = (uint64_t)ho_get_num(ps, e, "cpu_ticks_total");
+		m->cpu_ticks_total = (uint64_t)ho_get_num(ps, e,
+		    "cpu_ticks_total");
 		m->cpu_seconds_total = ho_get_num(ps, e, "cpu_seconds_total");
 		m->io_read_total = (uint64_t)ho_get_num(ps, e, "io_read_total");
-		m->io_write_total = (uint64_t)ho_get_num(ps, e, "io_write_total");
+		m->io_write_total = (uint64_t)ho_get_num(ps, e,
+		    "io_write_total");
 	}
 }
 
@@ -730,7 +734,8 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		ps.failed = true;
 	}
 	ps.where = "daemon";
-	if (!ps.failed && (o = ho_get(&ps, root, "daemon", cJSON_Object)) != NULL) {
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "daemon", cJSON_Object)) != NULL) {
 		ho_get_str(&ps, o, "instance", h->instance, sizeof h->instance);
 		h->mono_ms = (int64_t)ho_get_num(&ps, o, "mono_ms");
 		h->tcp_fd = (int)ho_get_num(&ps, o, "tcp_fd");
@@ -739,7 +744,8 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		h->started_ms = (int64_t)ho_get_num(&ps, o, "started_ms");
 	}
 	ps.where = "events";
-	if (!ps.failed && (o = ho_get(&ps, root, "events", cJSON_Object)) != NULL) {
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "events", cJSON_Object)) != NULL) {
 		h->events_next_seq = (uint64_t)ho_get_num(&ps, o, "next_seq");
 		if ((a = ho_get(&ps, o, "ring", cJSON_Array)) != NULL) {
 			h->nevents = (size_t)cJSON_GetArraySize(a);
@@ -756,7 +762,8 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 			if (!ps.failed)
 				parse_svc(&ps, e, h);
 	ps.where = "metrics";
-	if (!ps.failed && (o = ho_get(&ps, root, "metrics", cJSON_Object)) != NULL)
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "metrics", cJSON_Object)) != NULL)
 		parse_metrics(&ps, o, h);
 	if (!ps.failed)
 		ho_parse_alerts(&ps, root, h);

@@ -130,7 +130,7 @@ upgrade_check_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	bool out = h == (uv_handle_t *)&uc->out;
 	size_t used = out ? uc->n : uc->stn;
 	size_t cap = out ? sizeof uc->buf : sizeof uc->stbuf;
-	static char sink[256];	/* past the first kilobyte: read, dropped */
+	static char sink[256];	/* past the first kilobyte: dropped */
 
 	(void)hint;
 	if (used + 1 < cap)
@@ -194,11 +194,13 @@ upgrade_check_start(uv_loop_t *loop, const char *binary, upgrade_check_fn fn,
 		return NULL;
 	}
 	if (pipe2(po, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		snprintf(err, errlen, "cannot make a pipe: %s",
+		    strerror(errno));
 		return NULL;
 	}
 	if (pipe2(ps, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		snprintf(err, errlen, "cannot make a pipe: %s",
+		    strerror(errno));
 		close(po[0]);
 		close(po[1]);
 		return NULL;
