@@ -1,13 +1,13 @@
 /*
  * The private half of the hand-over format, shared by its files:
  * handover.c (the document, its daemon, events, services and metrics
- * sections, the base64 and the strict getters) and handover-svc.c (a
- * service's later sections: analyze -- its last exits with their last
- * lines and its last start's timeline --, notify and their timers) and
- * handover-alerts.c (the alerts section).
- * The parser's getters record the first missing or mistyped key in
- * struct ho_parse and refuse the rest. Nothing outside src/core/handover*.c
- * includes it.
+ * sections, the base64 and the strict getters), handover-svc.c (an event
+ * of the ring with an exit's last lines, and a service's later sections:
+ * analyze -- its last exits with their last lines and its last start's
+ * timeline --, notify and their timers) and handover-alerts.c (the alerts
+ * section). The parser's getters record the first missing or mistyped
+ * key in struct ho_parse and refuse the rest. Nothing outside
+ * src/core/handover*.c includes it.
  */
 #ifndef PRODD_HANDOVER_INT_H
 #define PRODD_HANDOVER_INT_H
@@ -41,6 +41,9 @@ void ho_get_str(struct ho_parse *ps, const cJSON *o, const char *k, char *buf,
 char *ho_get_bytes(struct ho_parse *ps, const cJSON *o, const char *k,
     size_t *len);
 
+/* handover-svc.c: one event of the ring, with an exit's last lines */
+cJSON *ho_render_event(const struct event *e);
+void ho_parse_event(struct ho_parse *ps, const cJSON *o, struct event *e);
 /* handover-svc.c: a service's analyze and notify sections, and the two
  * timers of notify (start_timeout, watchdog) inside its "timers" */
 void ho_svc_later_init(struct ho_svc *sv);

@@ -1,6 +1,7 @@
 /*
- * A service's later sections of the hand-over format (see handover.h and
- * handover-int.h): "analyze", its last exits (newest first, each with
+ * The events' ring entries of the hand-over format (each with the last
+ * lines of an exit, base64), and a service's later sections (see
+ * handover.h and handover-int.h): "analyze", its last exits (newest first, each with
  * the last lines it printed, base64) and its last start's timeline, so
  * that /api/analyze and last_exits read the same after an upgrade; and
  * "notify", what a notify: true service said (STATUS= text, READY=1,
@@ -34,27 +35,105 @@ ho_svc_later_free(struct ho_svc *sv)
 	sv->nexits = 0;
 }
 
+/* "has_lines" and "lines" (each {ts_ms, stream, text}, text base64) */
+static void
+put_lines(cJSON *o, const struct event_lines *l)
+{
+	cJSON *a;
+
+	cJSON_AddBoolToObject(o, "has_lines", l != NULL);
+	a = cJSON_AddArrayToObject(o, "lines");
+	for (size_t i = 0; l != NULL && i < l->n; i++) {
+		const struct event_line *ln = &l->line[i];
+		cJSON *e = cJSON_CreateObject();
+
+		ho_put_num(e, "ts_ms", (double)ln->ts_ms);
+		ho_put_num(e, "stream", ln->stream);
+		ho_put_bytes(e, "text", l->text + ln->off, ln->len);
+		cJSON_AddItemToArray(a, e);
+	}
+}
+
+/* The lines put_lines wrote (a new reference), or NULL: none */
+static struct event_lines *
+get_lines(struct ho_parse *ps, const cJSON *o)
+{
+	struct event_lines *l = NULL;
+	cJSON *a, *e;
+
+	if (ho_get_bool(ps, o, "has_lines"))
+		l = event_lines_new();
+	if ((a = ho_get(ps, o, "lines", cJSON_Array)) == NULL)
+		return l;
+	if (l == NULL && cJSON_GetArraySize(a) > 0)
+		ho_fail(ps, "lines", "are there without has_lines");
+	cJSON_ArrayForEach(e, a) {
+		size_t len;
+		char *text;
+		int64_t ts;
+		int stream;
+
+		if (ps->failed || l == NULL)
+			break;
+		ts = (int64_t)ho_get_num(ps, e, "ts_ms");
+		stream = (int)ho_get_num(ps, e, "stream");
+		text = ho_get_bytes(ps, e, "text", &len);
+		if (text != NULL && !ps->failed)
+			event_lines_add(l, ts, stream, text, len);
+		free(text);
+	}
+	return l;
+}
+
+cJSON *
+ho_render_event(const struct event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	ho_put_num(o, "seq", (double)e->seq);
+	ho_put_num(o, "ts_ms", (double)e->ts_ms);
+	ho_put_num(o, "kind", e->kind);
+	cJSON_AddStringToObject(o, "service", e->service);
+	ho_put_num(o, "from", e->from);
+	ho_put_num(o, "to", e->to);
+	ho_put_num(o, "pid", e->pid);
+	ho_put_num(o, "exit_code", e->exit_code);
+	ho_put_num(o, "signal", e->signal);
+	ho_put_num(o, "delay_ms", (double)e->delay_ms);
+	cJSON_AddStringToObject(o, "reason", e->reason);
+	put_lines(o, e->lines);
+	return o;
+}
+
+void
+ho_parse_event(struct ho_parse *ps, const cJSON *o, struct event *e)
+{
+	event_clear(e);
+	e->seq = (uint64_t)ho_get_num(ps, o, "seq");
+	e->ts_ms = (int64_t)ho_get_num(ps, o, "ts_ms");
+	e->kind = (enum event_kind)ho_get_num(ps, o, "kind");
+	ho_get_str(ps, o, "service", e->service, sizeof e->service);
+	e->from = (int)ho_get_num(ps, o, "from");
+	e->to = (int)ho_get_num(ps, o, "to");
+	e->pid = (int)ho_get_num(ps, o, "pid");
+	e->exit_code = (int)ho_get_num(ps, o, "exit_code");
+	e->signal = (int)ho_get_num(ps, o, "signal");
+	e->delay_ms = (int64_t)ho_get_num(ps, o, "delay_ms");
+	ho_get_str(ps, o, "reason", e->reason, sizeof e->reason);
+	e->lines = get_lines(ps, o);
+}
+
 static cJSON *
 render_exit(const struct ho_exit *x)
 {
-	cJSON *o = cJSON_CreateObject(), *a;
+	cJSON *o = cJSON_CreateObject();
 
 	ho_put_num(o, "at_ms", (double)x->at_ms);
 	ho_put_num(o, "pid", x->pid);
 	ho_put_num(o, "code", x->code);
 	ho_put_num(o, "signal", x->signal);
 	cJSON_AddStringToObject(o, "reason", x->reason);
-	cJSON_AddBoolToObject(o, "has_lines", x->lines != NULL);
-	a = cJSON_AddArrayToObject(o, "lines");
-	for (size_t i = 0; x->lines != NULL && i < x->lines->n; i++) {
-		const struct event_line *l = &x->lines->line[i];
-		cJSON *e = cJSON_CreateObject();
-
-		ho_put_num(e, "ts_ms", (double)l->ts_ms);
-		ho_put_num(e, "stream", l->stream);
-		ho_put_bytes(e, "text", x->lines->text + l->off, l->len);
-		cJSON_AddItemToArray(a, e);
-	}
+	put_lines(o, x->lines);
 	return o;
 }
 
@@ -93,34 +172,12 @@ ho_render_svc_later(cJSON *o, cJSON *timers, const struct ho_svc *sv)
 static void
 parse_exit(struct ho_parse *ps, const cJSON *o, struct ho_exit *x)
 {
-	cJSON *a, *e;
-
 	x->at_ms = (int64_t)ho_get_num(ps, o, "at_ms");
 	x->pid = (int)ho_get_num(ps, o, "pid");
 	x->code = (int)ho_get_num(ps, o, "code");
 	x->signal = (int)ho_get_num(ps, o, "signal");
 	ho_get_str(ps, o, "reason", x->reason, sizeof x->reason);
-	if (ho_get_bool(ps, o, "has_lines"))
-		x->lines = event_lines_new();
-	if ((a = ho_get(ps, o, "lines", cJSON_Array)) == NULL)
-		return;
-	if (x->lines == NULL && cJSON_GetArraySize(a) > 0)
-		ho_fail(ps, "lines", "are there without has_lines");
-	cJSON_ArrayForEach(e, a) {
-		size_t len;
-		char *text;
-		int64_t ts;
-		int stream;
-
-		if (ps->failed || x->lines == NULL)
-			return;
-		ts = (int64_t)ho_get_num(ps, e, "ts_ms");
-		stream = (int)ho_get_num(ps, e, "stream");
-		text = ho_get_bytes(ps, e, "text", &len);
-		if (text != NULL && !ps->failed)
-			event_lines_add(x->lines, ts, stream, text, len);
-		free(text);
-	}
+	x->lines = get_lines(ps, o);
 }
 
 static void

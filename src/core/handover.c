@@ -53,6 +53,8 @@ handover_free(struct handover *h)
 		free(h->msvcs[i].mem.v);
 	}
 	free(h->msvcs);
+	for (size_t i = 0; i < h->nevents; i++)
+		event_lines_unref(h->events[i].lines);
 	free(h->events);
 	ho_alerts_free(&h->alerts);
 	handover_init(h);
@@ -224,25 +226,6 @@ ho_put_bytes(cJSON *o, const char *k, const char *p, size_t n)
 }
 
 static cJSON *
-render_event(const struct event *e)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	ho_put_num(o, "seq", (double)e->seq);
-	ho_put_num(o, "ts_ms", (double)e->ts_ms);
-	ho_put_num(o, "kind", e->kind);
-	cJSON_AddStringToObject(o, "service", e->service);
-	ho_put_num(o, "from", e->from);
-	ho_put_num(o, "to", e->to);
-	ho_put_num(o, "pid", e->pid);
-	ho_put_num(o, "exit_code", e->exit_code);
-	ho_put_num(o, "signal", e->signal);
-	ho_put_num(o, "delay_ms", (double)e->delay_ms);
-	cJSON_AddStringToObject(o, "reason", e->reason);
-	return o;
-}
-
-static cJSON *
 render_fsm(const struct fsm_svc *f)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -402,7 +385,7 @@ handover_render(const struct handover *h, size_t *len)
 	ho_put_num(o, "next_seq", (double)h->events_next_seq);
 	a = cJSON_AddArrayToObject(o, "ring");
 	for (size_t i = 0; i < h->nevents; i++)
-		cJSON_AddItemToArray(a, render_event(&h->events[i]));
+		cJSON_AddItemToArray(a, ho_render_event(&h->events[i]));
 	a = cJSON_AddArrayToObject(root, "services");
 	for (size_t i = 0; i < h->nsvcs; i++)
 		cJSON_AddItemToArray(a, render_svc(&h->svcs[i]));
@@ -483,23 +466,6 @@ ho_get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
 	if ((p = b64_decode(v->valuestring, len)) == NULL)
 		ho_fail(ps, k, "is not base64");
 	return p;
-}
-
-static void
-parse_event(struct ho_parse *ps, const cJSON *o, struct event *e)
-{
-	event_clear(e);
-	e->seq = (uint64_t)ho_get_num(ps, o, "seq");
-	e->ts_ms = (int64_t)ho_get_num(ps, o, "ts_ms");
-	e->kind = (enum event_kind)ho_get_num(ps, o, "kind");
-	ho_get_str(ps, o, "service", e->service, sizeof e->service);
-	e->from = (int)ho_get_num(ps, o, "from");
-	e->to = (int)ho_get_num(ps, o, "to");
-	e->pid = (int)ho_get_num(ps, o, "pid");
-	e->exit_code = (int)ho_get_num(ps, o, "exit_code");
-	e->signal = (int)ho_get_num(ps, o, "signal");
-	e->delay_ms = (int64_t)ho_get_num(ps, o, "delay_ms");
-	ho_get_str(ps, o, "reason", e->reason, sizeof e->reason);
 }
 
 static void
@@ -752,7 +718,7 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 			h->events = xcalloc(h->nevents + 1, sizeof *h->events);
 			cJSON_ArrayForEach(e, a)
 				if (!ps.failed)
-					parse_event(&ps, e, &h->events[i++]);
+					ho_parse_event(&ps, e, &h->events[i++]);
 		}
 	}
 	ps.where = "document";

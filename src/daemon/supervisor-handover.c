@@ -108,7 +108,11 @@ sup_save_event_cb(const struct event *e, void *arg)
 {
 	struct handover *h = arg;
 
-	h->events[h->nevents++] = *e;
+	/* the document holds its own reference to an exit's lines */
+	h->events[h->nevents] = *e;
+	if (e->lines != NULL)
+		event_lines_ref(e->lines);
+	h->nevents++;
 }
 
 void

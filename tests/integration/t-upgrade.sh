@@ -421,6 +421,7 @@ check "nt is starting, its STATUS= shown, its dependent waits" \
 poll 10 eval '[ "$(uptime_s | cut -d. -f1)" -ge 1 ]'
 NT_PID=$(j /api/services/nt 'j["pid"]')
 EXITS=$(j /api/services/crashy 'json.dumps(j["last_exits"], sort_keys=True)')
+EVX=$(j "/api/events?service=crashy" 'json.dumps([e["last_lines"] for e in j["events"] if e["kind"] == "exit"], sort_keys=True)')
 ANALYZE=$(j /api/analyze 'json.dumps({k: v for k, v in j.items() if k != "now_ms"}, sort_keys=True)')
 ALERTS=$(j /api/alerts '[(a["id"], a["state"], a["since"]) for a in j["active"]]')
 UP1=$(uptime_s)
@@ -441,6 +442,8 @@ check "nt's STATUS= follows on the socket taken over: serving" \
 	poll 5 eval '[ "$(j /api/services/nt "j[\"status_text\"]")" = serving ]'
 check "last_exits identical after the hand-over" \
 	eval '[ "$(j /api/services/crashy "json.dumps(j[\"last_exits\"], sort_keys=True)")" = "$EXITS" ] && grep -q last-words <<<"$EXITS"'
+check "the exit events keep their last lines" \
+	eval '[ "$(j "/api/events?service=crashy" "json.dumps([e[\"last_lines\"] for e in j[\"events\"] if e[\"kind\"] == \"exit\"], sort_keys=True)")" = "$EVX" ] && grep -q last-words <<<"$EVX"'
 check "/api/analyze identical after the hand-over" \
 	eval '[ "$ANALYZE2" = "$ANALYZE" ] && grep -q crashy <<<"$ANALYZE"'
 check "the alert is still firing, since the same time ($ALERTS)" \

@@ -45,6 +45,10 @@ fill(struct handover *h)
 		snprintf(h->events[i].reason, sizeof h->events[i].reason,
 		    "pid 4242 exited with code 3 \"quoted\"");
 	}
+	/* an exit event's last lines */
+	h->events[1].lines = event_lines_new();
+	event_lines_add(h->events[1].lines, 1700000000001, 2, "boom", 4);
+	event_lines_add(h->events[1].lines, 1700000000002, 1, bin, sizeof bin);
 	sv = handover_add_svc(h, "rag");
 	sv->fsm.state = FSM_BACKOFF;
 	sv->fsm.want = FSM_WANT_UP;
@@ -222,6 +226,23 @@ same_series(const struct ho_series *a, const struct ho_series *b)
 }
 
 static void
+same_lines(const struct event_lines *a, const struct event_lines *b)
+{
+	assert_int_equal(a == NULL, b == NULL);
+	if (a == NULL)
+		return;
+	assert_int_equal(a->n, b->n);
+	for (size_t k = 0; k < a->n; k++) {
+		const struct event_line *l = &a->line[k], *m = &b->line[k];
+
+		assert_int_equal(l->ts_ms, m->ts_ms);
+		assert_int_equal(l->stream, m->stream);
+		assert_int_equal(l->len, m->len);
+		assert_memory_equal(a->text + l->off, b->text + m->off, l->len);
+	}
+}
+
+static void
 same_svc(const struct ho_svc *a, const struct ho_svc *b)
 {
 	assert_string_equal(a->name, b->name);
@@ -287,20 +308,7 @@ same_svc(const struct ho_svc *a, const struct ho_svc *b)
 		assert_int_equal(x->code, y->code);
 		assert_int_equal(x->signal, y->signal);
 		assert_string_equal(x->reason, y->reason);
-		assert_int_equal(x->lines == NULL, y->lines == NULL);
-		if (x->lines == NULL)
-			continue;
-		assert_int_equal(x->lines->n, y->lines->n);
-		for (size_t k = 0; k < x->lines->n; k++) {
-			const struct event_line *l = &x->lines->line[k];
-			const struct event_line *m = &y->lines->line[k];
-
-			assert_int_equal(l->ts_ms, m->ts_ms);
-			assert_int_equal(l->stream, m->stream);
-			assert_int_equal(l->len, m->len);
-			assert_memory_equal(x->lines->text + l->off,
-			    y->lines->text + m->off, l->len);
-		}
+		same_lines(x->lines, y->lines);
 	}
 	assert_int_equal(a->wanted_ms, b->wanted_ms);
 	assert_int_equal(a->spawned_ms, b->spawned_ms);
@@ -406,7 +414,15 @@ test_round_trip(void **state)
 	assert_int_equal(b.started_ms, 1699999999000);
 	assert_int_equal(b.events_next_seq, 1042);
 	assert_int_equal(b.nevents, 2);
-	assert_memory_equal(b.events, a.events, 2 * sizeof *a.events);
+	for (size_t i = 0; i < 2; i++) {
+		struct event x = a.events[i], y = b.events[i];
+
+		same_lines(x.lines, y.lines);
+		x.lines = y.lines = NULL;
+		assert_memory_equal(&x, &y, sizeof x);
+	}
+	assert_non_null(b.events[1].lines);
+	assert_int_equal(b.events[1].lines->n, 2);
 	assert_int_equal(b.nsvcs, 3);
 	for (size_t i = 0; i < 3; i++)
 		same_svc(&a.svcs[i], &b.svcs[i]);
