@@ -77,6 +77,19 @@ const char *alertd_result_name(enum alertd_result r);
 /* Which channels are configured (bit 1 << enum alert_chan). */
 unsigned alertd_channels(const struct alertd *ad);
 
+/* An upgrade (alertd-handover.c): deliveries in flight (the old prodd
+ * waits a little for them before the exec; one still in flight then is
+ * sent again by the new prodd); every alert, restart_loop's memory, the
+ * storm window, the queue, Alertmanager's re-send and the counters saved
+ * into h, and taken over from it once alertd_configure has run (alerts
+ * of services the file no longer has then resolve, as at a reload). A
+ * restored alert neither fires nor notifies again. */
+struct handover;
+size_t alertd_inflight(const struct alertd *ad);
+void alertd_handover_save(const struct alertd *ad, struct handover *h);
+void alertd_handover_restore(struct alertd *ad, struct handover *h,
+    const struct cfg *cfg);
+
 /* POST /api/alerts/test: one test alert through every configured
  * channel; fn gets {"webhook": {...}, "alertmanager": {...}} (takes it)
  * once each attempt ended. Returns a handle to cancel with

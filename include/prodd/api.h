@@ -34,12 +34,18 @@ struct api *api_new(struct supervisor *sup, api_reload_fn reload,
     void *arg);
 /*
  * upgrade(arg, binary, msg, msglen): POST /api/upgrade (binary NULL: the
- * one prodd was started from). 0: checked, the hand-over follows (202);
- * -1: refused, msg says why (409), nothing changed.
+ * one prodd was started from). 0: the quick checks passed; the new
+ * binary's --version, then the hand-over, follow (202), and a refusal
+ * then is the event "upgrade called off: REASON"; -1: refused, msg says
+ * why (409), nothing changed.
  */
 typedef int (*api_upgrade_fn)(void *arg, const char *binary, char *msg,
     size_t msglen);
 void api_set_upgrade(struct api *api, api_upgrade_fn fn);
+/* When prodd started (wall ms; /api/health's uptime): an upgraded prodd
+ * keeps the first one's. */
+int64_t api_started_ms(const struct api *api);
+void api_set_started_ms(struct api *api, int64_t ms);
 /* An upgrade: every follower gets a last {"upgrade": true} record, then
  * the end of its stream (it reconnects to the new prodd). */
 void api_upgrade_streams(struct api *api);

@@ -40,6 +40,14 @@ typedef void (*notify_msg_fn)(void *arg, const struct notify_msg *m,
 struct notify_sock *notify_sock_open(uv_loop_t *loop, const char *state_dir,
     const char *name, uid_t owner, gid_t group, notify_msg_fn fn, void *arg,
     char *err, size_t errlen);
+/* An upgrade: the socket an old prodd bound at path, handed over as fd
+ * with its counters, watched again (NULL with the reason when fd is no
+ * datagram socket; the caller then closes it). */
+struct notify_sock *notify_sock_adopt(uv_loop_t *loop, int fd,
+    const char *path, uint64_t dropped, uint64_t mainpid_refused,
+    notify_msg_fn fn, void *arg, char *err, size_t errlen);
+/* The socket's descriptor (to hand over). */
+int notify_sock_fd(const struct notify_sock *ns);
 const char *notify_sock_path(const struct notify_sock *ns);
 /* Senders are checked against this process (the service's main process
  * and session leader); 0: every datagram is dropped. */

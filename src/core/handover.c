@@ -1,12 +1,15 @@
 /*
  * The hand-over format (see handover.h): a struct handover rendered as
  * JSON and parsed back, section by section (daemon, events, services --
- * a service has fsm, proc, timers, health and logs --, metrics). Bytes that may be
- * anything (output lines, partial lines) are base64 so that a NUL or an
- * invalid UTF-8 sequence survives. Parsing is strict: a missing or
- * mistyped key in a section refuses the whole document with the key's
- * name, so a state is either taken over whole or not at all. Pure.
+ * a service has fsm, proc, timers, health and logs here, analyze and
+ * notify in handover-svc.c --, metrics, and alerts in handover-alerts.c).
+ * Bytes that may be anything (output lines, partial lines) are base64 so
+ * that a NUL or an invalid UTF-8 sequence survives. Parsing is strict: a
+ * missing or mistyped key in a section refuses the whole document with
+ * the key's name, so a state is either taken over whole or not at all.
+ * Pure.
  */
+#include "handover-int.h"
 #include "prodd/handover.h"
 #include "prodd/xmalloc.h"
 
@@ -21,6 +24,7 @@ handover_init(struct handover *h)
 	memset(h, 0, sizeof *h);
 	h->version = HANDOVER_VERSION;
 	h->tcp_fd = h->unix_fd = h->lock_fd = -1;
+	h->alerts.am_due = -1;
 }
 
 static void
@@ -32,6 +36,7 @@ ho_svc_free(struct ho_svc *sv)
 	for (size_t i = 0; i < sv->nlines; i++)
 		free(sv->lines[i].text);
 	free(sv->lines);
+	ho_svc_later_free(sv);
 }
 
 void
@@ -48,7 +53,10 @@ handover_free(struct handover *h)
 		free(h->msvcs[i].mem.v);
 	}
 	free(h->msvcs);
+	for (size_t i = 0; i < h->nevents; i++)
+		event_lines_unref(h->events[i].lines);
 	free(h->events);
+	ho_alerts_free(&h->alerts);
 	handover_init(h);
 }
 
@@ -64,6 +72,7 @@ handover_add_svc(struct handover *h, const char *name)
 	sv->out_fd[0] = sv->out_fd[1] = -1;
 	sv->timer_due = sv->ready_due = sv->stable_due = sv->check_due = -1;
 	sv->health.last_latency_ms = -1;
+	ho_svc_later_init(sv);
 	return sv;
 }
 
@@ -201,14 +210,14 @@ b64_decode(const char *s, size_t *len)
 
 /* rendering */
 
-static void
-put_num(cJSON *o, const char *k, double v)
+void
+ho_put_num(cJSON *o, const char *k, double v)
 {
 	cJSON_AddItemToObject(o, k, cJSON_CreateNumber(v));
 }
 
-static void
-put_bytes(cJSON *o, const char *k, const char *p, size_t n)
+void
+ho_put_bytes(cJSON *o, const char *k, const char *p, size_t n)
 {
 	char *t = b64_encode((const unsigned char *)p, n);
 
@@ -217,43 +226,24 @@ put_bytes(cJSON *o, const char *k, const char *p, size_t n)
 }
 
 static cJSON *
-render_event(const struct event *e)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	put_num(o, "seq", (double)e->seq);
-	put_num(o, "ts_ms", (double)e->ts_ms);
-	put_num(o, "kind", e->kind);
-	cJSON_AddStringToObject(o, "service", e->service);
-	put_num(o, "from", e->from);
-	put_num(o, "to", e->to);
-	put_num(o, "pid", e->pid);
-	put_num(o, "exit_code", e->exit_code);
-	put_num(o, "signal", e->signal);
-	put_num(o, "delay_ms", (double)e->delay_ms);
-	cJSON_AddStringToObject(o, "reason", e->reason);
-	return o;
-}
-
-static cJSON *
 render_fsm(const struct fsm_svc *f)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	put_num(o, "state", f->state);
-	put_num(o, "want", f->want);
-	put_num(o, "restarts", f->restarts);
-	put_num(o, "consecutive_failures", f->consecutive_failures);
+	ho_put_num(o, "state", f->state);
+	ho_put_num(o, "want", f->want);
+	ho_put_num(o, "restarts", f->restarts);
+	ho_put_num(o, "consecutive_failures", f->consecutive_failures);
 	cJSON_AddBoolToObject(o, "then_start", f->then_start);
 	cJSON_AddBoolToObject(o, "then_recover", f->then_recover);
 	cJSON_AddBoolToObject(o, "killed", f->killed);
 	cJSON_AddStringToObject(o, "cause", f->cause);
-	put_num(o, "since_ms", (double)f->since_ms);
-	put_num(o, "ready_ms", (double)f->ready_ms);
+	ho_put_num(o, "since_ms", (double)f->since_ms);
+	ho_put_num(o, "ready_ms", (double)f->ready_ms);
 	cJSON_AddBoolToObject(o, "has_exit", f->has_exit);
-	put_num(o, "exit_code", f->exit_code);
-	put_num(o, "exit_signal", f->exit_signal);
-	put_num(o, "exit_ms", (double)f->exit_ms);
+	ho_put_num(o, "exit_code", f->exit_code);
+	ho_put_num(o, "exit_signal", f->exit_signal);
+	ho_put_num(o, "exit_ms", (double)f->exit_ms);
 	return o;
 }
 
@@ -262,21 +252,21 @@ render_health(const struct health_state *h)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
 
-	put_num(o, "status", h->status);
-	put_num(o, "started_ms", (double)h->started_ms);
-	put_num(o, "anchor_ms", (double)h->anchor_ms);
-	put_num(o, "next_ms", (double)h->next_ms);
-	put_num(o, "failures", h->failures);
-	put_num(o, "checks", (double)h->checks);
-	put_num(o, "failures_total", (double)h->failures_total);
+	ho_put_num(o, "status", h->status);
+	ho_put_num(o, "started_ms", (double)h->started_ms);
+	ho_put_num(o, "anchor_ms", (double)h->anchor_ms);
+	ho_put_num(o, "next_ms", (double)h->next_ms);
+	ho_put_num(o, "failures", h->failures);
+	ho_put_num(o, "checks", (double)h->checks);
+	ho_put_num(o, "failures_total", (double)h->failures_total);
 	a = cJSON_AddArrayToObject(o, "lat_bucket");
 	for (size_t i = 0; i < HEALTH_NBUCKETS; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(
 		    (double)h->lat_bucket[i]));
-	put_num(o, "lat_sum_s", h->lat_sum_s);
-	put_num(o, "last_latency_ms", h->last_latency_ms);
-	put_num(o, "last_check_ms", (double)h->last_check_ms);
-	put_num(o, "last_late_ms", (double)h->last_late_ms);
+	ho_put_num(o, "lat_sum_s", h->lat_sum_s);
+	ho_put_num(o, "last_latency_ms", h->last_latency_ms);
+	ho_put_num(o, "last_check_ms", (double)h->last_check_ms);
+	ho_put_num(o, "last_late_ms", (double)h->last_late_ms);
 	cJSON_AddStringToObject(o, "last_error", h->last_error);
 	a = cJSON_AddArrayToObject(o, "history");
 	for (size_t i = 0; i < h->nhist; i++) {
@@ -304,23 +294,24 @@ render_svc(const struct ho_svc *sv)
 	for (size_t i = 0; i < PROM_NREASONS; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(
 		    (double)sv->restarts_by[i]));
-	put_num(p, "stop_cause", sv->stop_cause);
+	ho_put_num(p, "stop_cause", sv->stop_cause);
 	cJSON_AddBoolToObject(p, "down_by_hand", sv->down_by_hand);
-	put_num(p, "pid", sv->pid);
-	put_num(p, "started_ms", (double)sv->started_ms);
-	put_num(p, "exit_ms", (double)sv->exit_ms);
-	put_num(p, "stdout_fd", sv->out_fd[0]);
-	put_num(p, "stderr_fd", sv->out_fd[1]);
+	ho_put_num(p, "pid", sv->pid);
+	ho_put_num(p, "started_ms", (double)sv->started_ms);
+	ho_put_num(p, "exit_ms", (double)sv->exit_ms);
+	ho_put_num(p, "stdout_fd", sv->out_fd[0]);
+	ho_put_num(p, "stderr_fd", sv->out_fd[1]);
 	p = cJSON_AddObjectToObject(o, "timers");
-	put_num(p, "timer", (double)sv->timer_due);
-	put_num(p, "ready", (double)sv->ready_due);
-	put_num(p, "stable", (double)sv->stable_due);
-	put_num(p, "check", (double)sv->check_due);
+	ho_put_num(p, "timer", (double)sv->timer_due);
+	ho_put_num(p, "ready", (double)sv->ready_due);
+	ho_put_num(p, "stable", (double)sv->stable_due);
+	ho_put_num(p, "check", (double)sv->check_due);
+	ho_render_svc_later(o, p, sv);
 	cJSON_AddItemToObject(o, "health", render_health(&sv->health));
 	p = cJSON_AddObjectToObject(o, "logs");
-	put_bytes(p, "stdout_part", sv->part[0], sv->part_len[0]);
-	put_bytes(p, "stderr_part", sv->part[1], sv->part_len[1]);
-	put_num(p, "next_seq", (double)sv->log_next_seq);
+	ho_put_bytes(p, "stdout_part", sv->part[0], sv->part_len[0]);
+	ho_put_bytes(p, "stderr_part", sv->part[1], sv->part_len[1]);
+	ho_put_num(p, "next_seq", (double)sv->log_next_seq);
 	a = cJSON_AddArrayToObject(p, "ring");
 	for (size_t i = 0; i < sv->nlines; i++) {
 		const struct ho_line *l = &sv->lines[i];
@@ -347,7 +338,7 @@ put_series(cJSON *o, const char *k, const struct ho_series *s)
 		b[2 * i] = (unsigned char)(s->v[i] & 255);
 		b[2 * i + 1] = (unsigned char)(s->v[i] >> 8);
 	}
-	put_bytes(o, k, (const char *)b, 2 * (size_t)s->n);
+	ho_put_bytes(o, k, (const char *)b, 2 * (size_t)s->n);
 	free(b);
 }
 
@@ -367,10 +358,10 @@ render_metrics(const struct handover *h)
 		cJSON_AddStringToObject(e, "name", m->name);
 		put_series(e, "cpu", &m->cpu);
 		put_series(e, "mem", &m->mem);
-		put_num(e, "cpu_ticks_total", (double)m->cpu_ticks_total);
-		put_num(e, "cpu_seconds_total", m->cpu_seconds_total);
-		put_num(e, "io_read_total", (double)m->io_read_total);
-		put_num(e, "io_write_total", (double)m->io_write_total);
+		ho_put_num(e, "cpu_ticks_total", (double)m->cpu_ticks_total);
+		ho_put_num(e, "cpu_seconds_total", m->cpu_seconds_total);
+		ho_put_num(e, "io_read_total", (double)m->io_read_total);
+		ho_put_num(e, "io_write_total", (double)m->io_write_total);
 		cJSON_AddItemToArray(a, e);
 	}
 	return o;
@@ -382,22 +373,24 @@ handover_render(const struct handover *h, size_t *len)
 	cJSON *root = cJSON_CreateObject(), *o, *a;
 	char *text;
 
-	put_num(root, "handover", h->version);
+	ho_put_num(root, "handover", h->version);
 	o = cJSON_AddObjectToObject(root, "daemon");
 	cJSON_AddStringToObject(o, "instance", h->instance);
-	put_num(o, "mono_ms", (double)h->mono_ms);
-	put_num(o, "tcp_fd", h->tcp_fd);
-	put_num(o, "unix_fd", h->unix_fd);
-	put_num(o, "lock_fd", h->lock_fd);
+	ho_put_num(o, "mono_ms", (double)h->mono_ms);
+	ho_put_num(o, "tcp_fd", h->tcp_fd);
+	ho_put_num(o, "unix_fd", h->unix_fd);
+	ho_put_num(o, "lock_fd", h->lock_fd);
+	ho_put_num(o, "started_ms", (double)h->started_ms);
 	o = cJSON_AddObjectToObject(root, "events");
-	put_num(o, "next_seq", (double)h->events_next_seq);
+	ho_put_num(o, "next_seq", (double)h->events_next_seq);
 	a = cJSON_AddArrayToObject(o, "ring");
 	for (size_t i = 0; i < h->nevents; i++)
-		cJSON_AddItemToArray(a, render_event(&h->events[i]));
+		cJSON_AddItemToArray(a, ho_render_event(&h->events[i]));
 	a = cJSON_AddArrayToObject(root, "services");
 	for (size_t i = 0; i < h->nsvcs; i++)
 		cJSON_AddItemToArray(a, render_svc(&h->svcs[i]));
 	cJSON_AddItemToObject(root, "metrics", render_metrics(h));
+	ho_render_alerts(root, h);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL)
@@ -408,14 +401,8 @@ handover_render(const struct handover *h, size_t *len)
 
 /* parsing: the first error wins, the rest is skipped */
 
-struct ho_parse {
-	char *err;
-	size_t errlen;
-	bool failed;
-	const char *where;
-};
 
-static void
+void
 ho_fail(struct ho_parse *ps, const char *key, const char *what)
 {
 	if (ps->failed)
@@ -425,8 +412,8 @@ ho_fail(struct ho_parse *ps, const char *key, const char *what)
 	    what);
 }
 
-static cJSON *
-get(struct ho_parse *ps, const cJSON *o, const char *k, int type)
+cJSON *
+ho_get(struct ho_parse *ps, const cJSON *o, const char *k, int type)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -442,35 +429,35 @@ get(struct ho_parse *ps, const cJSON *o, const char *k, int type)
 	return v;
 }
 
-static double
-get_num(struct ho_parse *ps, const cJSON *o, const char *k)
+double
+ho_get_num(struct ho_parse *ps, const cJSON *o, const char *k)
 {
-	cJSON *v = get(ps, o, k, cJSON_Number);
+	cJSON *v = ho_get(ps, o, k, cJSON_Number);
 
 	return v != NULL ? v->valuedouble : 0;
 }
 
-static bool
-get_bool(struct ho_parse *ps, const cJSON *o, const char *k)
+bool
+ho_get_bool(struct ho_parse *ps, const cJSON *o, const char *k)
 {
-	cJSON *v = get(ps, o, k, cJSON_True);
+	cJSON *v = ho_get(ps, o, k, cJSON_True);
 
 	return v != NULL && cJSON_IsTrue(v);
 }
 
-static void
-get_str(struct ho_parse *ps, const cJSON *o, const char *k, char *buf,
+void
+ho_get_str(struct ho_parse *ps, const cJSON *o, const char *k, char *buf,
     size_t len)
 {
-	cJSON *v = get(ps, o, k, cJSON_String);
+	cJSON *v = ho_get(ps, o, k, cJSON_String);
 
 	snprintf(buf, len, "%s", v != NULL ? v->valuestring : "");
 }
 
-static char *
-get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
+char *
+ho_get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
 {
-	cJSON *v = get(ps, o, k, cJSON_String);
+	cJSON *v = ho_get(ps, o, k, cJSON_String);
 	char *p;
 
 	*len = 0;
@@ -482,26 +469,9 @@ get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
 }
 
 static void
-parse_event(struct ho_parse *ps, const cJSON *o, struct event *e)
-{
-	event_clear(e);
-	e->seq = (uint64_t)get_num(ps, o, "seq");
-	e->ts_ms = (int64_t)get_num(ps, o, "ts_ms");
-	e->kind = (enum event_kind)get_num(ps, o, "kind");
-	get_str(ps, o, "service", e->service, sizeof e->service);
-	e->from = (int)get_num(ps, o, "from");
-	e->to = (int)get_num(ps, o, "to");
-	e->pid = (int)get_num(ps, o, "pid");
-	e->exit_code = (int)get_num(ps, o, "exit_code");
-	e->signal = (int)get_num(ps, o, "signal");
-	e->delay_ms = (int64_t)get_num(ps, o, "delay_ms");
-	get_str(ps, o, "reason", e->reason, sizeof e->reason);
-}
-
-static void
 parse_fsm(struct ho_parse *ps, const cJSON *o, struct fsm_svc *f)
 {
-	double st = get_num(ps, o, "state"), w = get_num(ps, o, "want");
+	double st = ho_get_num(ps, o, "state"), w = ho_get_num(ps, o, "want");
 
 	if (st < 0 || st >= FSM_NSTATES)
 		ho_fail(ps, "state", "is out of range");
@@ -509,36 +479,37 @@ parse_fsm(struct ho_parse *ps, const cJSON *o, struct fsm_svc *f)
 		ho_fail(ps, "want", "is out of range");
 	f->state = (enum fsm_state)st;
 	f->want = (enum fsm_want)w;
-	f->restarts = (int)get_num(ps, o, "restarts");
-	f->consecutive_failures = (int)get_num(ps, o, "consecutive_failures");
-	f->then_start = get_bool(ps, o, "then_start");
-	f->then_recover = get_bool(ps, o, "then_recover");
-	f->killed = get_bool(ps, o, "killed");
-	get_str(ps, o, "cause", f->cause, sizeof f->cause);
-	f->since_ms = (int64_t)get_num(ps, o, "since_ms");
-	f->ready_ms = (int64_t)get_num(ps, o, "ready_ms");
-	f->has_exit = get_bool(ps, o, "has_exit");
-	f->exit_code = (int)get_num(ps, o, "exit_code");
-	f->exit_signal = (int)get_num(ps, o, "exit_signal");
-	f->exit_ms = (int64_t)get_num(ps, o, "exit_ms");
+	f->restarts = (int)ho_get_num(ps, o, "restarts");
+	f->consecutive_failures = (int)ho_get_num(ps, o,
+	    "consecutive_failures");
+	f->then_start = ho_get_bool(ps, o, "then_start");
+	f->then_recover = ho_get_bool(ps, o, "then_recover");
+	f->killed = ho_get_bool(ps, o, "killed");
+	ho_get_str(ps, o, "cause", f->cause, sizeof f->cause);
+	f->since_ms = (int64_t)ho_get_num(ps, o, "since_ms");
+	f->ready_ms = (int64_t)ho_get_num(ps, o, "ready_ms");
+	f->has_exit = ho_get_bool(ps, o, "has_exit");
+	f->exit_code = (int)ho_get_num(ps, o, "exit_code");
+	f->exit_signal = (int)ho_get_num(ps, o, "exit_signal");
+	f->exit_ms = (int64_t)ho_get_num(ps, o, "exit_ms");
 }
 
 static void
 parse_health(struct ho_parse *ps, const cJSON *o, struct health_state *h)
 {
 	cJSON *a, *e;
-	double st = get_num(ps, o, "status");
+	double st = ho_get_num(ps, o, "status");
 
 	if (st < HEALTH_NONE || st > HEALTH_UNHEALTHY)
 		ho_fail(ps, "status", "is out of range");
 	h->status = (enum health_status)st;
-	h->started_ms = (int64_t)get_num(ps, o, "started_ms");
-	h->anchor_ms = (int64_t)get_num(ps, o, "anchor_ms");
-	h->next_ms = (int64_t)get_num(ps, o, "next_ms");
-	h->failures = (int)get_num(ps, o, "failures");
-	h->checks = (uint64_t)get_num(ps, o, "checks");
-	h->failures_total = (uint64_t)get_num(ps, o, "failures_total");
-	if ((a = get(ps, o, "lat_bucket", cJSON_Array)) != NULL) {
+	h->started_ms = (int64_t)ho_get_num(ps, o, "started_ms");
+	h->anchor_ms = (int64_t)ho_get_num(ps, o, "anchor_ms");
+	h->next_ms = (int64_t)ho_get_num(ps, o, "next_ms");
+	h->failures = (int)ho_get_num(ps, o, "failures");
+	h->checks = (uint64_t)ho_get_num(ps, o, "checks");
+	h->failures_total = (uint64_t)ho_get_num(ps, o, "failures_total");
+	if ((a = ho_get(ps, o, "lat_bucket", cJSON_Array)) != NULL) {
 		if (cJSON_GetArraySize(a) != HEALTH_NBUCKETS)
 			ho_fail(ps, "lat_bucket", "has the wrong length");
 		for (int i = 0; i < HEALTH_NBUCKETS && !ps->failed; i++) {
@@ -547,12 +518,12 @@ parse_health(struct ho_parse *ps, const cJSON *o, struct health_state *h)
 			    (uint64_t)e->valuedouble : 0;
 		}
 	}
-	h->lat_sum_s = get_num(ps, o, "lat_sum_s");
-	h->last_latency_ms = get_num(ps, o, "last_latency_ms");
-	h->last_check_ms = (int64_t)get_num(ps, o, "last_check_ms");
-	h->last_late_ms = (int64_t)get_num(ps, o, "last_late_ms");
-	get_str(ps, o, "last_error", h->last_error, sizeof h->last_error);
-	if ((a = get(ps, o, "history", cJSON_Array)) == NULL)
+	h->lat_sum_s = ho_get_num(ps, o, "lat_sum_s");
+	h->last_latency_ms = ho_get_num(ps, o, "last_latency_ms");
+	h->last_check_ms = (int64_t)ho_get_num(ps, o, "last_check_ms");
+	h->last_late_ms = (int64_t)ho_get_num(ps, o, "last_late_ms");
+	ho_get_str(ps, o, "last_error", h->last_error, sizeof h->last_error);
+	if ((a = ho_get(ps, o, "history", cJSON_Array)) == NULL)
 		return;
 	if (cJSON_GetArraySize(a) > HEALTH_HISTORY) {
 		ho_fail(ps, "history", "is too long");
@@ -581,10 +552,10 @@ parse_logs(struct ho_parse *ps, const cJSON *o, struct ho_svc *sv)
 {
 	cJSON *a, *e;
 
-	sv->part[0] = get_bytes(ps, o, "stdout_part", &sv->part_len[0]);
-	sv->part[1] = get_bytes(ps, o, "stderr_part", &sv->part_len[1]);
-	sv->log_next_seq = (uint64_t)get_num(ps, o, "next_seq");
-	if ((a = get(ps, o, "ring", cJSON_Array)) == NULL)
+	sv->part[0] = ho_get_bytes(ps, o, "stdout_part", &sv->part_len[0]);
+	sv->part[1] = ho_get_bytes(ps, o, "stderr_part", &sv->part_len[1]);
+	sv->log_next_seq = (uint64_t)ho_get_num(ps, o, "next_seq");
+	if ((a = ho_get(ps, o, "ring", cJSON_Array)) == NULL)
 		return;
 	cJSON_ArrayForEach(e, a) {
 		cJSON *s = cJSON_GetArrayItem(e, 0), *t = cJSON_GetArrayItem(e, 1),
@@ -609,7 +580,7 @@ parse_series(struct ho_parse *ps, const cJSON *o, const char *k,
     struct ho_series *s)
 {
 	size_t n;
-	char *b = get_bytes(ps, o, k, &n);
+	char *b = ho_get_bytes(ps, o, k, &n);
 
 	if (b == NULL)
 		return;
@@ -628,7 +599,7 @@ parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
 {
 	cJSON *ser, *a, *e;
 
-	if ((ser = get(ps, o, "series", cJSON_Object)) != NULL)
+	if ((ser = ho_get(ps, o, "series", cJSON_Object)) != NULL)
 		cJSON_ArrayForEach(e, ser) {
 			struct ho_series s = { .n = 0 };
 
@@ -638,22 +609,24 @@ parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
 			handover_add_series(h, e->string, s.v, s.n);
 			free(s.v);
 		}
-	if ((a = get(ps, o, "services", cJSON_Array)) == NULL)
+	if ((a = ho_get(ps, o, "services", cJSON_Array)) == NULL)
 		return;
 	cJSON_ArrayForEach(e, a) {
 		char name[CFG_NAME_MAX + 1];
 		struct ho_msvc *m;
 
-		get_str(ps, e, "name", name, sizeof name);
+		ho_get_str(ps, e, "name", name, sizeof name);
 		if (ps->failed)
 			return;
 		m = handover_add_msvc(h, name);
 		parse_series(ps, e, "cpu", &m->cpu);
 		parse_series(ps, e, "mem", &m->mem);
-		m->cpu_ticks_total = (uint64_t)get_num(ps, e, "cpu_ticks_total");
-		m->cpu_seconds_total = get_num(ps, e, "cpu_seconds_total");
-		m->io_read_total = (uint64_t)get_num(ps, e, "io_read_total");
-		m->io_write_total = (uint64_t)get_num(ps, e, "io_write_total");
+		m->cpu_ticks_total = (uint64_t)ho_get_num(ps, e,
+		    "cpu_ticks_total");
+		m->cpu_seconds_total = ho_get_num(ps, e, "cpu_seconds_total");
+		m->io_read_total = (uint64_t)ho_get_num(ps, e, "io_read_total");
+		m->io_write_total = (uint64_t)ho_get_num(ps, e,
+		    "io_write_total");
 	}
 }
 
@@ -665,16 +638,16 @@ parse_svc(struct ho_parse *ps, const cJSON *o, struct handover *h)
 	cJSON *p, *a;
 
 	ps->where = "services";
-	get_str(ps, o, "name", name, sizeof name);
+	ho_get_str(ps, o, "name", name, sizeof name);
 	if (ps->failed)
 		return;
 	sv = handover_add_svc(h, name);
 	ps->where = sv->name;
-	if ((p = get(ps, o, "fsm", cJSON_Object)) != NULL)
+	if ((p = ho_get(ps, o, "fsm", cJSON_Object)) != NULL)
 		parse_fsm(ps, p, &sv->fsm);
-	if ((p = get(ps, o, "proc", cJSON_Object)) != NULL) {
-		get_str(ps, p, "reason", sv->reason, sizeof sv->reason);
-		if ((a = get(ps, p, "restarts_by", cJSON_Array)) != NULL &&
+	if ((p = ho_get(ps, o, "proc", cJSON_Object)) != NULL) {
+		ho_get_str(ps, p, "reason", sv->reason, sizeof sv->reason);
+		if ((a = ho_get(ps, p, "restarts_by", cJSON_Array)) != NULL &&
 		    cJSON_GetArraySize(a) != PROM_NREASONS)
 			ho_fail(ps, "restarts_by", "has the wrong length");
 		for (int i = 0; a != NULL && !ps->failed &&
@@ -684,24 +657,25 @@ parse_svc(struct ho_parse *ps, const cJSON *o, struct handover *h)
 			sv->restarts_by[i] = cJSON_IsNumber(e) ?
 			    (uint64_t)e->valuedouble : 0;
 		}
-		sv->stop_cause = (int)get_num(ps, p, "stop_cause");
-		sv->down_by_hand = get_bool(ps, p, "down_by_hand");
-		sv->pid = (int)get_num(ps, p, "pid");
-		sv->started_ms = (int64_t)get_num(ps, p, "started_ms");
-		sv->exit_ms = (int64_t)get_num(ps, p, "exit_ms");
-		sv->out_fd[0] = (int)get_num(ps, p, "stdout_fd");
-		sv->out_fd[1] = (int)get_num(ps, p, "stderr_fd");
+		sv->stop_cause = (int)ho_get_num(ps, p, "stop_cause");
+		sv->down_by_hand = ho_get_bool(ps, p, "down_by_hand");
+		sv->pid = (int)ho_get_num(ps, p, "pid");
+		sv->started_ms = (int64_t)ho_get_num(ps, p, "started_ms");
+		sv->exit_ms = (int64_t)ho_get_num(ps, p, "exit_ms");
+		sv->out_fd[0] = (int)ho_get_num(ps, p, "stdout_fd");
+		sv->out_fd[1] = (int)ho_get_num(ps, p, "stderr_fd");
 	}
-	if ((p = get(ps, o, "timers", cJSON_Object)) != NULL) {
-		sv->timer_due = (int64_t)get_num(ps, p, "timer");
-		sv->ready_due = (int64_t)get_num(ps, p, "ready");
-		sv->stable_due = (int64_t)get_num(ps, p, "stable");
-		sv->check_due = (int64_t)get_num(ps, p, "check");
+	if ((p = ho_get(ps, o, "timers", cJSON_Object)) != NULL) {
+		sv->timer_due = (int64_t)ho_get_num(ps, p, "timer");
+		sv->ready_due = (int64_t)ho_get_num(ps, p, "ready");
+		sv->stable_due = (int64_t)ho_get_num(ps, p, "stable");
+		sv->check_due = (int64_t)ho_get_num(ps, p, "check");
 	}
-	if ((p = get(ps, o, "health", cJSON_Object)) != NULL)
+	if ((p = ho_get(ps, o, "health", cJSON_Object)) != NULL)
 		parse_health(ps, p, &sv->health);
-	if ((p = get(ps, o, "logs", cJSON_Object)) != NULL)
+	if ((p = ho_get(ps, o, "logs", cJSON_Object)) != NULL)
 		parse_logs(ps, p, sv);
+	ho_parse_svc_later(ps, o, ho_get(ps, o, "timers", cJSON_Object), sv);
 }
 
 int
@@ -719,40 +693,46 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		return -1;
 	}
 	ps.where = "document";
-	h->version = (int)get_num(&ps, root, "handover");
+	h->version = (int)ho_get_num(&ps, root, "handover");
 	if (!ps.failed && h->version != HANDOVER_VERSION) {
 		snprintf(err, errlen, "hand-over format %d: this prodd reads "
 		    "format %d", h->version, HANDOVER_VERSION);
 		ps.failed = true;
 	}
 	ps.where = "daemon";
-	if (!ps.failed && (o = get(&ps, root, "daemon", cJSON_Object)) != NULL) {
-		get_str(&ps, o, "instance", h->instance, sizeof h->instance);
-		h->mono_ms = (int64_t)get_num(&ps, o, "mono_ms");
-		h->tcp_fd = (int)get_num(&ps, o, "tcp_fd");
-		h->unix_fd = (int)get_num(&ps, o, "unix_fd");
-		h->lock_fd = (int)get_num(&ps, o, "lock_fd");
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "daemon", cJSON_Object)) != NULL) {
+		ho_get_str(&ps, o, "instance", h->instance, sizeof h->instance);
+		h->mono_ms = (int64_t)ho_get_num(&ps, o, "mono_ms");
+		h->tcp_fd = (int)ho_get_num(&ps, o, "tcp_fd");
+		h->unix_fd = (int)ho_get_num(&ps, o, "unix_fd");
+		h->lock_fd = (int)ho_get_num(&ps, o, "lock_fd");
+		h->started_ms = (int64_t)ho_get_num(&ps, o, "started_ms");
 	}
 	ps.where = "events";
-	if (!ps.failed && (o = get(&ps, root, "events", cJSON_Object)) != NULL) {
-		h->events_next_seq = (uint64_t)get_num(&ps, o, "next_seq");
-		if ((a = get(&ps, o, "ring", cJSON_Array)) != NULL) {
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "events", cJSON_Object)) != NULL) {
+		h->events_next_seq = (uint64_t)ho_get_num(&ps, o, "next_seq");
+		if ((a = ho_get(&ps, o, "ring", cJSON_Array)) != NULL) {
 			h->nevents = (size_t)cJSON_GetArraySize(a);
 			h->events = xcalloc(h->nevents + 1, sizeof *h->events);
 			cJSON_ArrayForEach(e, a)
 				if (!ps.failed)
-					parse_event(&ps, e, &h->events[i++]);
+					ho_parse_event(&ps, e, &h->events[i++]);
 		}
 	}
 	ps.where = "document";
 	if (!ps.failed &&
-	    (a = get(&ps, root, "services", cJSON_Array)) != NULL)
+	    (a = ho_get(&ps, root, "services", cJSON_Array)) != NULL)
 		cJSON_ArrayForEach(e, a)
 			if (!ps.failed)
 				parse_svc(&ps, e, h);
 	ps.where = "metrics";
-	if (!ps.failed && (o = get(&ps, root, "metrics", cJSON_Object)) != NULL)
+	if (!ps.failed &&
+	    (o = ho_get(&ps, root, "metrics", cJSON_Object)) != NULL)
 		parse_metrics(&ps, o, h);
+	if (!ps.failed)
+		ho_parse_alerts(&ps, root, h);
 	cJSON_Delete(root);
 	if (ps.failed) {
 		handover_free(h);

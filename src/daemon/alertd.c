@@ -9,6 +9,7 @@
  * that hangs holds one transfer for its timeout and nothing else. The
  * webhook body is signed as alert-sign.c says.
  */
+#include "alertd-int.h"
 #include "prodd/alertd.h"
 #include "prodd/log.h"
 #include "prodd/probe-curl.h"
@@ -20,53 +21,6 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
-struct alertd_test {
-	alertd_test_fn fn;
-	void *arg;
-	int pending;			/* attempts not yet ended */
-	cJSON *result;
-	LIST_ENTRY(alertd_test) link;
-};
-
-/* One delivery: a body for one channel, its attempts and next due time. */
-struct dlv {
-	TAILQ_ENTRY(dlv) link;
-	enum alert_chan chan;
-	char id[200];			/* the alert's; "" for a summary */
-	bool resolve, summary;
-	bool is_test;			/* a test's attempt: no retries */
-	struct alertd_test *test;	/* who waits for it (NULL: gone) */
-	char *body;
-	size_t len;
-	int attempts;
-	int64_t first_ms, next_ms, backoff_ms;	/* uv_now */
-	int64_t give_up_ms;
-	struct probe_http *ph;		/* its transfer, once started */
-	bool busy;			/* in flight */
-	struct alertd *ad;
-};
-
-TAILQ_HEAD(dlv_list, dlv);
-
-struct alertd {
-	uv_loop_t *loop;
-	struct alertd_hooks hooks;
-	struct alerts al;
-	struct probe_curl *pc;
-	struct dlv_list queue;
-	size_t nqueue, inflight;
-	uv_timer_t retry, storm, am;
-	char *webhook, *am_url, *secret;
-	size_t secret_len;
-	int64_t timeout_ms;
-	char host[256];
-	char base_url[300];		/* the dashboard's, for generatorURL */
-	uint64_t counts[ALERT_CHANS][ALERTD_RESULTS];
-	LIST_HEAD(, alertd_test) tests;
-	bool closing;
-};
-
-static void alertd_pump(struct alertd *ad);
 
 const char *
 alertd_result_name(enum alertd_result r)
@@ -364,7 +318,7 @@ alertd_retry_cb(uv_timer_t *t)
 }
 
 /* Start what is due, up to ALERTD_INFLIGHT; the timer for the next. */
-static void
+void
 alertd_pump(struct alertd *ad)
 {
 	struct dlv *d, *next;
@@ -399,7 +353,7 @@ alertd_pump(struct alertd *ad)
 
 static void alertd_storm_cb(uv_timer_t *t);
 
-static void
+void
 alertd_storm_arm(struct alertd *ad)
 {
 	int64_t end = alert_storm_end(&ad->al.storm), now = clock_wall_ms();
@@ -510,7 +464,7 @@ alertd_change(void *arg, struct alert *a, enum alert_change ch)
 }
 
 /* Once a minute: every firing alert to Alertmanager, in one POST. */
-static void
+void
 alertd_am_cb(uv_timer_t *t)
 {
 	struct alertd *ad = t->data;

@@ -275,6 +275,18 @@ api_set_upgrade(struct api *api, api_upgrade_fn fn)
 	api->upgrade = fn;
 }
 
+int64_t
+api_started_ms(const struct api *api)
+{
+	return api->started_ms;
+}
+
+void
+api_set_started_ms(struct api *api, int64_t ms)
+{
+	api->started_ms = ms;
+}
+
 /* POST /api/upgrade, body {"binary": PATH} or none. */
 static void
 api_upgrade(struct api *api, struct srv_req *req)

@@ -5,7 +5,9 @@
  * service cannot hold the loop). The sender's credentials come with each
  * datagram (SO_PASSCRED), and its /proc/PID/stat is read at that moment,
  * never a cached process tree: a pid reused since the datagram was sent
- * would have to be in the service's session too.
+ * would have to be in the service's session too. At an upgrade the bound
+ * socket is handed over by its descriptor and adopted by the new prodd:
+ * a datagram queued across the exec waits in it, and is read after.
  */
 #include "prodd/notifysock.h"
 #include "prodd/fileio.h"
@@ -287,6 +289,52 @@ fail:
 		close(ns->fd);
 	free(ns);
 	return NULL;
+}
+
+struct notify_sock *
+notify_sock_adopt(uv_loop_t *loop, int fd, const char *path,
+    uint64_t dropped, uint64_t mainpid_refused, notify_msg_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	struct notify_sock *ns;
+	int type = 0;
+	socklen_t tlen = sizeof type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    type != SOCK_DGRAM) {
+		snprintf(err, errlen, "descriptor %d is not a datagram socket",
+		    fd);
+		return NULL;
+	}
+	if (strlen(path) >= NOTIFY_PATH_MAX) {
+		snprintf(err, errlen, "path too long");
+		return NULL;
+	}
+	ns = xcalloc(1, sizeof *ns);
+	ns->fd = fd;
+	snprintf(ns->path, sizeof ns->path, "%s", path);
+	ns->fn = fn;
+	ns->arg = arg;
+	ns->dropped = dropped;
+	ns->mainpid_refused = mainpid_refused;
+	/* close-on-exec again, and non-blocking (the exec kept both as
+	 * they were, but the flag was cleared for the exec itself) */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (uv_poll_init(loop, &ns->poll, fd) < 0) {
+		snprintf(err, errlen, "cannot watch %s", path);
+		free(ns);
+		return NULL;
+	}
+	ns->poll.data = ns;
+	uv_poll_start(&ns->poll, UV_READABLE, notify_poll_cb);
+	return ns;
+}
+
+int
+notify_sock_fd(const struct notify_sock *ns)
+{
+	return ns->fd;
 }
 
 const char *

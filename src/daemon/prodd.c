@@ -7,12 +7,12 @@
  * in place: the state handed over to the new binary exec'd in its place,
  * which starts with --handover FD and takes it over (SPEC §9). Under
  * systemd: the readiness protocol (sdnotify.c) and, when stderr is the
- * journal, native journal entries (journal.c).
+ * journal, native journal entries (journal.c). The loading of the file
+ * is in prodd-load.c, the upgrade glue in prodd-upgrade.c.
  */
+#include "prodd-int.h"
 #include "prodd/alertd.h"
 #include "prodd/api.h"
-#include "prodd/cfgcheck.h"
-#include "prodd/cfgenv.h"
 #include "prodd/config.h"
 #include "prodd/journal.h"
 #include "prodd/health.h"
@@ -21,7 +21,6 @@
 #include "prodd/log.h"
 #include "prodd/logs.h"
 #include "prodd/server.h"
-#include "prodd/server-tls.h"
 #include "prodd/state.h"
 #include "prodd/static.h"
 #include "prodd/sampler.h"
@@ -47,39 +46,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* At exit, how long the streams of followers may take to finish. */
-#define PRODD_DRAIN_MS 500
-/* At an upgrade, how long /ws clients' close frames and followers' last
- * records may take to go out before the exec. */
-#define PRODD_UPGRADE_DRAIN_MS 1000
-
-struct prodd {
-	uv_loop_t loop;
-	uv_signal_t sigterm, sigint, sighup, sigusr2;
-	uv_timer_t drain;		/* at exit: streams finishing */
-	int64_t drain_until;
-	struct supervisor *sup;
-	struct server *srv;
-	struct api *api;
-	struct ws_hub *ws;
-	struct sampler *sampler;
-	struct sdnotify sdn;
-	struct static_site *site;	/* the dashboard's files */
-	struct alertd *alerts;
-	const char *config_path;
-	bool log_level_forced;
-	int lock_fd;
-	/* upgrades: the command line and binary to exec again, the state
-	 * taken over at start (--handover FD), and one under way */
-	char **argv;
-	char self[PATH_MAX];
-	int handover_fd;
-	uv_timer_t upgrade;
-	int64_t upgrade_until;
-	int upgrade_ticks;
-	bool upgrading;
-	char upgrade_binary[PATH_MAX];
-};
 
 static void
 prodd_usage(FILE *f)
@@ -110,142 +76,6 @@ prodd_usage(FILE *f)
 	    "(a second one kills them all at once); HUP reloads the file; "
 	    "USR2 upgrades\n"
 	    "prodd in place (prodctl upgrade), restarting no service.\n");
-}
-
-/* The config file to use when -c is not given. */
-static const char *
-prodd_find_config(void)
-{
-	const char *env = getenv("PRODD_CONFIG");
-
-	if (env != NULL && env[0] != '\0')
-		return env;
-	if (access("services.yaml", F_OK) == 0)
-		return "services.yaml";
-	return "/etc/prodd/services.yaml";
-}
-
-/*
- * The dashboard's files of cfg into *sitep: an explicit dashboard_dir
- * that cannot be read is an error of the file (0 or -1 as prodd_load,
- * reported the same way); a missing default is not.
- */
-static int
-prodd_load_site(struct cfg *cfg, bool to_log, cJSON **errsp,
-    struct static_site **sitep)
-{
-	char err[PATH_MAX + 256], *text;
-
-	*sitep = static_site_load(cfg->daemon.dashboard_dir, err, sizeof err);
-	if (*sitep != NULL)
-		return 0;
-	text = xasprintf("%s: daemon.dashboard_dir: %s", cfg->path, err);
-	if (errsp != NULL) {
-		*errsp = cJSON_CreateArray();
-		cJSON_AddItemToArray(*errsp, cJSON_CreateString(text));
-	}
-	if (to_log) {
-		log_error(NULL, "%s", text);
-	} else {
-		fprintf(stderr, "%s\n", text);
-		fprintf(stderr, "%s: 1 error\n", cfg->path);
-	}
-	free(text);
-	return -1;
-}
-
-/* --check: warnings go to stderr as plain lines, not to the log */
-static bool prodd_checking;
-
-/* The rest of a load, past the file and the TLS files: the webhook's
- * secret, then (with sitep) the dashboard's files; then the warnings. */
-static struct cfg *
-prodd_load_rest(struct cfg *cfg, const char *path, bool to_log,
-    cJSON **errsp, struct static_site **sitep)
-{
-	char err[1024], *secret, *warn, *line, *save = NULL;
-	size_t len;
-
-	if (alertd_read_secret(cfg, &secret, &len, err, sizeof err) != 0) {
-		cfg_free(cfg);
-		if (errsp != NULL) {
-			*errsp = cJSON_CreateArray();
-			cJSON_AddItemToArray(*errsp, cJSON_CreateString(err));
-		}
-		if (to_log)
-			log_error(NULL, "%s", err);
-		else
-			fprintf(stderr, "%s\n%s: 1 error\n", err, path);
-		return NULL;
-	}
-	free(secret);
-	if (sitep != NULL && prodd_load_site(cfg, to_log, errsp, sitep) < 0) {
-		cfg_free(cfg);
-		return NULL;
-	}
-	warn = cfg_check_warnings(cfg);
-	for (line = warn != NULL ? strtok_r(warn, "\n", &save) : NULL;
-	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		if (!to_log && prodd_checking)
-			fprintf(stderr, "%s\n", line);
-		else
-			log_warn(NULL, "%s", line);
-	}
-	free(warn);
-	return cfg;
-}
-
-/* Load path (and, with sitep, the dashboard's files); on errors print
- * them (stderr, or the log) and, when errsp is given, collect them there
- * as a JSON array; return NULL. */
-static struct cfg *
-prodd_load(const char *path, bool to_log, cJSON **errsp,
-    struct static_site **sitep)
-{
-	struct cfg_context ctx;
-	struct cfg_errors errs;
-	struct cfg *cfg;
-	char cwd[PATH_MAX];
-
-	cfg_context_from_process(&ctx, cwd, sizeof cwd);
-	if ((cfg = cfg_load_file(path, &ctx, &errs)) != NULL) {
-		/* the files the loader does not read: tls's cert and key */
-		if (srv_tls_check_cfg(cfg, &errs) == 0)
-			return prodd_load_rest(cfg, path, to_log, errsp, sitep);
-		cfg_free(cfg);
-	}
-	if (errsp != NULL)
-		*errsp = view_config_errors_json(&errs);
-	for (size_t i = 0; i < errs.n; i++) {
-		if (to_log)
-			log_error(NULL, "%s", errs.v[i].text);
-		else
-			fprintf(stderr, "%s\n", errs.v[i].text);
-	}
-	if (!to_log)
-		fprintf(stderr, "%s: %zu error%s\n", path, errs.n,
-		    errs.n == 1 ? "" : "s");
-	cfg_errors_free(&errs);
-	return NULL;
-}
-
-static int
-prodd_check(const char *path)
-{
-	struct static_site *site = NULL;
-	struct cfg *cfg;
-	char *summary;
-
-	prodd_checking = true;
-	cfg = prodd_load(path, false, NULL, &site);
-	if (cfg == NULL)
-		return 1;
-	static_site_free(site);
-	summary = cfg_check_summary(cfg);
-	printf("%s\n", summary);
-	free(summary);
-	cfg_free(cfg);
-	return 0;
 }
 
 static void
@@ -362,9 +192,6 @@ prodd_reload(void *arg, char *msg, size_t msglen, cJSON **errors)
 	return rc;
 }
 
-static int prodd_upgrade(void *arg, const char *binary, char *msg,
-    size_t msglen);
-
 static void
 prodd_signal_cb(uv_signal_t *h, int sig)
 {
@@ -410,6 +237,8 @@ prodd_teardown(struct prodd *p)
 	alertd_close(p->alerts);
 	uv_close((uv_handle_t *)&p->sigusr2, NULL);
 	uv_close((uv_handle_t *)&p->upgrade, NULL);
+	upgrade_check_cancel(p->check);	/* a check still running */
+	p->check = NULL;
 	sup_close(p->sup);
 }
 
@@ -601,153 +430,6 @@ prodd_api_cb(void *arg, struct srv_req *req)
 	api_handle(p->api, req);
 }
 
-/* The exec of an upgrade: the whole state into a sealed memfd, then the
- * new binary in prodd's place. Runs from a loop callback, and nothing of
- * the loop runs between the state's rendering and the exec. */
-static void
-prodd_handover_exec(struct prodd *p)
-{
-	struct handover h;
-	char err[512], *text;
-	size_t len, nkeep = 0;
-	int memfd, *keep;
-
-	handover_init(&h);
-	snprintf(h.instance, sizeof h.instance, "%s", ws_instance(p->ws));
-	h.mono_ms = (int64_t)uv_now(&p->loop);
-	server_listen_fds(p->srv, &h.tcp_fd, &h.unix_fd);
-	h.lock_fd = p->lock_fd;
-	sup_handover_save(p->sup, &h);
-	sampler_handover_save(p->sampler, &h);
-	text = handover_render(&h, &len);
-	keep = xcalloc(3 + 2 * h.nsvcs, sizeof *keep);
-	keep[nkeep++] = h.tcp_fd;
-	keep[nkeep++] = h.unix_fd;
-	keep[nkeep++] = h.lock_fd;
-	for (size_t i = 0; i < h.nsvcs; i++)
-		for (int k = 0; k < 2; k++)
-			keep[nkeep++] = h.svcs[i].out_fd[k];
-	handover_free(&h);
-	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
-		log_notice(NULL, "upgrade: handing %zu bytes of state over to "
-		    "%s after %" PRId64 " ms (%zu streams, %zu /ws clients "
-		    "still open)", len, p->upgrade_binary, (int64_t)uv_now(
-		    &p->loop) - (p->upgrade_until - PRODD_UPGRADE_DRAIN_MS),
-		    server_streams(p->srv), ws_clients(p->ws));
-		upgrade_exec(p->upgrade_binary, p->argv, memfd, keep, nkeep,
-		    err, sizeof err);
-		close(memfd);
-	}
-	/* still here: the exec failed; prodd goes on as it was */
-	free(text);
-	free(keep);
-	p->upgrading = false;
-	server_hold(p->srv, false);
-	sup_note(p->sup, EVENT_DAEMON, "upgrade failed: %s; prodd goes on "
-	    "unchanged", err);
-}
-
-/* Waiting for /ws clients' close frames and followers' last records. */
-static void
-prodd_upgrade_tick_cb(uv_timer_t *t)
-{
-	struct prodd *p = t->data;
-
-	if (++p->upgrade_ticks < 2 || ((server_streams(p->srv) > 0 ||
-	    ws_clients(p->ws) > 0) &&
-	    (int64_t)uv_now(&p->loop) < p->upgrade_until))
-		return;
-	uv_timer_stop(t);
-	if (sup_handover_refusal(p->sup) != NULL) {
-		sup_note(p->sup, EVENT_DAEMON, "upgrade called off: %s",
-		    sup_handover_refusal(p->sup));
-		p->upgrading = false;
-		server_hold(p->srv, false);
-		return;
-	}
-	prodd_handover_exec(p);
-}
-
-/* POST /api/upgrade and SIGUSR2: check, then hand over (asynchronous). */
-static int
-prodd_upgrade(void *arg, const char *binary, char *msg, size_t msglen)
-{
-	struct prodd *p = arg;
-	const char *why;
-	char path[PATH_MAX];
-	struct cfg *cfg;
-	struct static_site *site = NULL;
-
-	if (p->upgrading) {
-		snprintf(msg, msglen, "an upgrade is already under way");
-		return -1;
-	}
-	if ((why = sup_handover_refusal(p->sup)) != NULL) {
-		snprintf(msg, msglen, "%s", why);
-		return -1;
-	}
-	/* the new prodd reads the file again: one it would refuse would
-	 * leave every service without its prodd */
-	if ((cfg = prodd_load(p->config_path, true, NULL, &site)) == NULL) {
-		snprintf(msg, msglen, "%s has errors (see the log): the new "
-		    "prodd could not start on it; fix it first", p->config_path);
-		return -1;
-	}
-	static_site_free(site);
-	cfg_free(cfg);
-	if (binary == NULL)
-		binary = p->self;
-	if (realpath(binary, path) == NULL) {
-		snprintf(msg, msglen, "cannot run %s: %s", binary,
-		    strerror(errno));
-		return -1;
-	}
-	if (upgrade_check_binary(path, msg, msglen) < 0)
-		return -1;
-	snprintf(p->upgrade_binary, sizeof p->upgrade_binary, "%s", path);
-	p->upgrading = true;
-	/* who connects from now on is answered by the new prodd */
-	server_hold(p->srv, true);
-	sup_note(p->sup, EVENT_DAEMON, "upgrading in place to %s", path);
-	/* followers and /ws clients are told, and reconnect to the new
-	 * prodd */
-	api_upgrade_streams(p->api);
-	ws_close_all(p->ws, 1012);
-	p->upgrade_ticks = 0;
-	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
-	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
-	snprintf(msg, msglen, "upgrading in place to %s", path);
-	return 0;
-}
-
-/* The state an upgraded prodd left in the descriptor --handover names:
- * parsed whole, or refused (then the state_dir records are what the next
- * start ends the services with). */
-static int
-prodd_take_handover(struct prodd *p, struct handover *h)
-{
-	char err[512], *text;
-	size_t len;
-	int rc;
-
-	text = upgrade_read(p->handover_fd, &len, err, sizeof err);
-	close(p->handover_fd);
-	p->handover_fd = -1;
-	if (text == NULL) {
-		log_error(NULL, "%s", err);
-		return -1;
-	}
-	rc = handover_parse(text, len, h, err, sizeof err);
-	free(text);
-	if (rc < 0) {
-		log_error(NULL, "cannot take the upgrade over: %s", err);
-		return -1;
-	}
-	p->lock_fd = h->lock_fd;
-	fcntl(p->lock_fd, F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
 static int
 prodd_run(struct prodd *p)
 {
@@ -847,7 +529,12 @@ prodd_run(struct prodd *p)
 		sigset_t none;
 
 		ws_set_instance(p->ws, ho.instance);
+		if (ho.started_ms > 0)
+			api_set_started_ms(p->api, ho.started_ms);
 		sampler_handover_restore(p->sampler, &ho);
+		/* the alerts first: what the supervisor's restore finds (an
+		 * exit during the exec) changes them as at any time */
+		alertd_handover_restore(p->alerts, &ho, sup_cfg(p->sup));
 		sup_handover_restore(p->sup, &ho);
 		handover_free(&ho);
 		/* blocked across the exec; the handlers are in place now */

@@ -1,7 +1,8 @@
 /*
  * The supervisor's part of an upgrade (SPEC §9): every service's state --
  * lifecycle, pid and process group, counters, the remaining time of each
- * timer, health, output pipes and logs -- and the event ring with its
+ * timer, health, output pipes and logs, last exits and the last start,
+ * notify state and socket -- and the event ring with its
  * seq, saved into a struct handover before prodd exec's its new binary,
  * and taken over from it by the new prodd in place of sup_boot. The
  * processes are never touched: they are still prodd's children (an exec
@@ -19,6 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(SUP_EXITS <= HANDOVER_EXITS,
+    "every kept exit is handed over");
 
 const char *
 sup_handover_refusal(const struct supervisor *sup)
@@ -77,6 +81,26 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 		sv->health.hpos = s->health.nhist % HEALTH_HISTORY;
 	}
 	logs_handover_save(s->logs, sv);
+	/* analyze: the last exits (their lines shared) and the last start */
+	for (size_t i = 0; i < s->nexits && i < HANDOVER_EXITS; i++) {
+		struct ho_exit *x = &sv->exits[sv->nexits++];
+
+		x->at_ms = s->exits[i].at_ms;
+		x->pid = s->exits[i].pid;
+		x->code = s->exits[i].code;
+		x->signal = s->exits[i].signal;
+		snprintf(x->reason, sizeof x->reason, "%s",
+		    s->exits[i].reason);
+		x->lines = s->exits[i].lines != NULL ?
+		    event_lines_ref(s->exits[i].lines) : NULL;
+	}
+	sv->wanted_ms = s->start.wanted_ms;
+	sv->spawned_ms = s->start.spawned_ms;
+	sv->ready_ms = s->start.ready_ms;
+	sv->deps_met_ms = s->start.deps_met_ms;
+	snprintf(sv->waited_for, sizeof sv->waited_for, "%s",
+	    s->start.waited_for);
+	sup_notify_handover_save(s, sv);
 }
 
 static void
@@ -84,7 +108,11 @@ sup_save_event_cb(const struct event *e, void *arg)
 {
 	struct handover *h = arg;
 
-	h->events[h->nevents++] = *e;
+	/* the document holds its own reference to an exit's lines */
+	h->events[h->nevents] = *e;
+	if (e->lines != NULL)
+		event_lines_ref(e->lines);
+	h->nevents++;
 }
 
 void
@@ -137,6 +165,28 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	sv->health.hist = NULL;
 	sv->health.nhist = 0;
 	logs_handover_restore(s->logs, sv);
+	for (size_t i = 0; i < s->nexits; i++)
+		event_lines_unref(s->exits[i].lines);
+	s->nexits = 0;
+	for (size_t i = 0; i < sv->nexits && i < SUP_EXITS; i++) {
+		struct sup_exit *x = &s->exits[s->nexits++];
+
+		x->at_ms = sv->exits[i].at_ms;
+		x->pid = sv->exits[i].pid;
+		x->code = sv->exits[i].code;
+		x->signal = sv->exits[i].signal;
+		snprintf(x->reason, sizeof x->reason, "%s",
+		    sv->exits[i].reason);
+		x->lines = sv->exits[i].lines;	/* the reference moves */
+		sv->exits[i].lines = NULL;
+	}
+	s->start.wanted_ms = sv->wanted_ms;
+	s->start.spawned_ms = sv->spawned_ms;
+	s->start.ready_ms = sv->ready_ms;
+	s->start.deps_met_ms = sv->deps_met_ms;
+	snprintf(s->start.waited_for, sizeof s->start.waited_for, "%s",
+	    sv->waited_for);
+	sup_notify_handover_restore(s, sv);
 	sup_rearm(s, &s->timer, sup_timer_cb, sv->timer_due);
 	sup_rearm(s, &s->ready, sup_ready_cb, sv->ready_due);
 	sup_rearm(s, &s->stable, sup_stable_cb, sv->stable_due);
@@ -154,6 +204,11 @@ sup_restore_orphan(struct supervisor *sup, struct ho_svc *sv)
 			close(sv->out_fd[k]);
 			sv->out_fd[k] = -1;
 		}
+	if (sv->notify.fd >= 0) {
+		close(sv->notify.fd);
+		unlink(sv->notify.path);
+		sv->notify.fd = -1;
+	}
 	if (sv->pid <= 0)
 		return;
 	log_warn(sv->name, "no longer in the file: ending process group %d",

@@ -172,6 +172,12 @@ void sup_notify_stop(struct sup_svc *s);
 bool sup_notify_ready_ok(const struct sup_svc *s);
 /* Close the socket and the timers (the timers count in s->handles). */
 void sup_notify_release(struct sup_svc *s, uv_close_cb closed);
+/* An upgrade: the notify state and socket, start_timeout and watchdog
+ * saved into sv / taken over from it (the socket adopted, the timers
+ * re-armed at their remaining time). */
+struct ho_svc;
+void sup_notify_handover_save(const struct sup_svc *s, struct ho_svc *sv);
+void sup_notify_handover_restore(struct sup_svc *s, struct ho_svc *sv);
 
 /* supervisor-health.c */
 void sup_health_begin(struct sup_svc *s);

@@ -10,6 +10,7 @@
  * exit; MAINPID= (checked by the socket to be in the session) is shown.
  */
 #include "supervisor-int.h"
+#include "prodd/handover.h"
 #include "prodd/log.h"
 #include "prodd/notifysock.h"
 #include "prodd/units.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 sup_start_timeout_cb(uv_timer_t *t)
@@ -258,4 +260,87 @@ sup_svc_notify(const struct sup_svc *s, struct sup_notify_view *v)
 		v->main_pid = (int)s->notify_mainpid;
 	}
 	return s->notify != NULL ? notify_sock_dropped(s->notify) : 0;
+}
+
+/* The monotonic time t is due, or -1 when it is not armed. */
+static int64_t
+sup_notify_due(const struct sup_svc *s, const uv_timer_t *t)
+{
+	if (!uv_is_active((const uv_handle_t *)t))
+		return -1;
+	return sup_now(s->sup) + (int64_t)uv_timer_get_due_in(t);
+}
+
+void
+sup_notify_handover_save(const struct sup_svc *s, struct ho_svc *sv)
+{
+	struct ho_notify *n = &sv->notify;
+
+	sv->start_timeout_due = sup_notify_due(s, &s->start_timer);
+	sv->watchdog_due = sup_notify_due(s, &s->watchdog);
+	if (s->notify != NULL) {
+		n->fd = notify_sock_fd(s->notify);
+		snprintf(n->path, sizeof n->path, "%s",
+		    notify_sock_path(s->notify));
+		n->dropped = notify_sock_dropped(s->notify);
+		n->mainpid_refused = notify_sock_mainpid_refused(s->notify);
+	}
+	n->ready = s->notified_ready;
+	n->has_status = s->has_status;
+	snprintf(n->status, sizeof n->status, "%s", s->status_text);
+	snprintf(n->phase, sizeof n->phase, "%s", s->notify_phase != NULL ?
+	    s->notify_phase : "");
+	n->errno_value = s->notify_errno;
+	n->exit_errno = s->exit_errno;
+	n->main_pid = (int)s->notify_mainpid;
+}
+
+/* Arm t to fire at monotonic time due (at once when past). */
+static void
+sup_notify_rearm(struct sup_svc *s, uv_timer_t *t, uv_timer_cb cb,
+    int64_t due)
+{
+	int64_t wait = due - sup_now(s->sup);
+
+	if (due >= 0)
+		uv_timer_start(t, cb, (uint64_t)(wait > 0 ? wait : 0), 0);
+}
+
+void
+sup_notify_handover_restore(struct sup_svc *s, struct ho_svc *sv)
+{
+	struct ho_notify *n = &sv->notify;
+	char why[256];
+
+	if (n->fd >= 0 && !s->cfg->notify) {
+		/* the file turned notify off: the socket is not needed */
+		close(n->fd);
+		unlink(n->path);
+	} else if (n->fd >= 0) {
+		s->notify = notify_sock_adopt(s->sup->loop, n->fd, n->path,
+		    n->dropped, n->mainpid_refused, sup_notify_msg, s, why,
+		    sizeof why);
+		if (s->notify == NULL) {
+			log_warn(s->cfg->name, "notify socket not taken over: "
+			    "%s", why);
+			close(n->fd);
+		} else if (s->pid > 0)
+			notify_sock_watch(s->notify, s->pid);
+	}
+	n->fd = -1;
+	s->notified_ready = n->ready;
+	s->has_status = n->has_status;
+	snprintf(s->status_text, sizeof s->status_text, "%s", n->status);
+	s->notify_phase = strcmp(n->phase, "reloading") == 0 ? "reloading" :
+	    strcmp(n->phase, "stopping") == 0 ? "stopping" : NULL;
+	s->notify_errno = n->errno_value;
+	s->exit_errno = n->exit_errno;
+	s->notify_mainpid = n->main_pid;
+	if (s->pid <= 0)
+		return;
+	sup_notify_rearm(s, &s->start_timer, sup_start_timeout_cb,
+	    sv->start_timeout_due);
+	if (s->cfg->watchdog_ms > 0)
+		sup_notify_rearm(s, &s->watchdog, sup_watchdog_cb,
+		    sv->watchdog_due);
 }

@@ -1,7 +1,7 @@
 /*
  * The system side of an upgrade (see upgrade.h). The check runs the new
- * binary with --version under a deadline, its output read through a
- * pipe (prodd's loop waits: it is a few milliseconds for a real prodd).
+ * binary with --version under a deadline, on the loop: its output and
+ * exit status come through pipes, nothing waits.
  * The exec marks every descriptor from 3 up close-on-exec at once
  * (close_range; a walk of /proc/self/fd where the kernel lacks it), then
  * clears the flag on exactly the handed-over ones: a socket some library
@@ -13,10 +13,10 @@
 #include "prodd/xmalloc.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -25,43 +25,193 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-static int64_t
-upgrade_mono_ms(void)
-{
-	struct timespec ts;
+/*
+ * The check of the new binary, on the loop. BINARY --version runs under
+ * /bin/sh, which reports the binary's exit status on descriptor 3 once
+ * it ended: prodd's reaper reaps every child of prodd (the shell
+ * included) as soon as it ends, so a status waited for directly would be
+ * taken by the reaper first; the shell waits for the binary, its own
+ * child, instead. Its output (stdout and stderr) comes on one pipe, the
+ * status on another; both at their end, or the deadline, decide.
+ */
+struct upgrade_check {
+	uv_pipe_t out, st;
+	uv_timer_t timer;
+	pid_t pid;			/* the shell: its group holds both */
+	char binary[PATH_MAX];
+	char buf[1024], stbuf[32];
+	size_t n, stn;
+	int ends;			/* pipes at their end */
+	int open;			/* handles not yet closed */
+	bool done;
+	upgrade_check_fn fn;
+	void *arg;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+static void
+upgrade_check_closed(uv_handle_t *h)
+{
+	struct upgrade_check *uc = h->data;
+
+	if (--uc->open == 0)
+		free(uc);
 }
 
-/* Run binary --version; its output (stdout and stderr) into out. Returns
- * its wait status, or -1 with err. */
-static int
-upgrade_run_version(const char *binary, char *out, size_t outlen, char *err,
-    size_t errlen)
+/* Ends the check: the handles closed, fn called unless it was
+ * cancelled. Before both pipes ended (the deadline, a cancel) the group
+ * is killed: the binary never answered, or lingers. */
+static void
+upgrade_check_end(struct upgrade_check *uc, const char *why)
+{
+	if (uc->done)
+		return;
+	uc->done = true;
+	if (uc->ends < 2)
+		kill(-uc->pid, SIGKILL);
+	uv_close((uv_handle_t *)&uc->out, upgrade_check_closed);
+	uv_close((uv_handle_t *)&uc->st, upgrade_check_closed);
+	uv_close((uv_handle_t *)&uc->timer, upgrade_check_closed);
+	if (uc->fn != NULL)
+		uc->fn(uc->arg, why == NULL ? 0 : -1, why);
+}
+
+/* Both pipes ended: what the output and the status say. */
+static void
+upgrade_check_decide(struct upgrade_check *uc)
+{
+	char why[PATH_MAX + 512], *nl, *end;
+	char *out = uc->buf;
+	long st;
+
+	uc->buf[uc->n] = '\0';
+	uc->stbuf[uc->stn] = '\0';
+	st = strtol(uc->stbuf, &end, 10);
+	if (end == uc->stbuf || (*end != '\n' && *end != '\0')) {
+		snprintf(why, sizeof why, "%s --version ended without an exit "
+		    "status", uc->binary);
+		upgrade_check_end(uc, why);
+		return;
+	}
+	if ((nl = strchr(out, '\n')) != NULL && nl[1] != '\0' &&
+	    nl[1 + strcspn(nl + 1, "\n")] != '\0')
+		nl[1 + strcspn(nl + 1, "\n")] = '\0';
+	if (st != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		/* the shell's convention: 128 + N for a signal N */
+		if (st > 128 && st < 128 + 65)
+			snprintf(why, sizeof why, "%s --version was killed by "
+			    "signal %ld", uc->binary, st - 128);
+		else
+			snprintf(why, sizeof why, "%s --version failed (exit "
+			    "code %ld)%s%.200s", uc->binary, st,
+			    out[0] ? ": " : "", out);
+		upgrade_check_end(uc, why);
+		return;
+	}
+	if (!handover_version_ok(out, HANDOVER_VERSION)) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(why, sizeof why, "%s cannot read hand-over format %d "
+		    "(its --version, '%.120s', names no \"handover %d\")",
+		    uc->binary, HANDOVER_VERSION, out, HANDOVER_VERSION);
+		upgrade_check_end(uc, why);
+		return;
+	}
+	upgrade_check_end(uc, NULL);
+}
+
+static void
+upgrade_check_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct upgrade_check *uc = h->data;
+	bool out = h == (uv_handle_t *)&uc->out;
+	size_t used = out ? uc->n : uc->stn;
+	size_t cap = out ? sizeof uc->buf : sizeof uc->stbuf;
+	static char sink[256];	/* past the first kilobyte: dropped */
+
+	(void)hint;
+	if (used + 1 < cap)
+		*b = uv_buf_init((out ? uc->buf : uc->stbuf) + used,
+		    (unsigned)(cap - 1 - used));
+	else
+		*b = uv_buf_init(sink, sizeof sink);
+}
+
+static void
+upgrade_check_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct upgrade_check *uc = s->data;
+	bool out = s == (uv_stream_t *)&uc->out;
+
+	if (uc->done)
+		return;
+	if (nread > 0) {
+		size_t *used = out ? &uc->n : &uc->stn;
+		char *base = out ? uc->buf : uc->stbuf;
+
+		if (b->base == base + *used)
+			*used += (size_t)nread;
+		return;
+	}
+	if (nread == 0)
+		return;
+	uv_read_stop(s);
+	if (++uc->ends == 2)
+		upgrade_check_decide(uc);
+}
+
+static void
+upgrade_check_timeout(uv_timer_t *t)
+{
+	struct upgrade_check *uc = t->data;
+	char why[PATH_MAX + 64];
+
+	snprintf(why, sizeof why, "%s --version did not answer within %d ms",
+	    uc->binary, UPGRADE_VERSION_MS);
+	upgrade_check_end(uc, why);
+}
+
+struct upgrade_check *
+upgrade_check_start(uv_loop_t *loop, const char *binary, upgrade_check_fn fn,
+    void *arg, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
-	char *argv[] = { (char *)binary, (char *)"--version", NULL };
-	int p[2], rc, status = 0;
-	size_t n = 0;
-	pid_t pid;
-	int64_t until = upgrade_mono_ms() + UPGRADE_VERSION_MS;
+	/* the status after the output: 3 is closed for the binary */
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c",
+		(char *)"\"$0\" --version 3>&-; echo $? >&3",
+		(char *)binary, NULL };
+	struct upgrade_check *uc;
+	int po[2], ps[2], rc;
 
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
-		return -1;
+	if (access(binary, X_OK) != 0) {
+		snprintf(err, errlen, "cannot run %s: %s", binary,
+		    strerror(errno));
+		return NULL;
 	}
+	if (pipe2(po, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot make a pipe: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (pipe2(ps, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot make a pipe: %s",
+		    strerror(errno));
+		close(po[0]);
+		close(po[1]);
+		return NULL;
+	}
+	uc = xcalloc(1, sizeof *uc);
+	snprintf(uc->binary, sizeof uc->binary, "%s", binary);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, ps[1], 3);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigfillset(&all);
@@ -69,85 +219,44 @@ upgrade_run_version(const char *binary, char *out, size_t outlen, char *err,
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawn(&pid, binary, &fa, &at, argv, environ);
+	rc = posix_spawn(&uc->pid, "/bin/sh", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	close(p[1]);
+	close(po[1]);
+	close(ps[1]);
 	if (rc != 0) {
-		close(p[0]);
-		snprintf(err, errlen, "cannot run %s: %s", binary, strerror(rc));
-		return -1;
+		close(po[0]);
+		close(ps[0]);
+		free(uc);
+		snprintf(err, errlen, "cannot run /bin/sh for %s --version: %s",
+		    binary, strerror(rc));
+		return NULL;
 	}
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		int64_t left = until - upgrade_mono_ms();
-		ssize_t r;
-
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			close(p[0]);
-			snprintf(err, errlen, "%s --version did not answer within "
-			    "%d ms", binary, UPGRADE_VERSION_MS);
-			return -1;
-		}
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			break;
-		if (pfd.revents == 0)
-			continue;
-		r = read(p[0], out + n, outlen - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n == outlen - 1)
-			break;
-	}
-	out[n] = '\0';
-	close(p[0]);
-	/* its output is closed: it is ending (or lingers; then it is ended) */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+	uv_pipe_init(loop, &uc->out, 0);
+	uv_pipe_init(loop, &uc->st, 0);
+	uv_timer_init(loop, &uc->timer);
+	uc->out.data = uc->st.data = uc->timer.data = uc;
+	uc->open = 3;
+	uv_pipe_open(&uc->out, po[0]);
+	uv_pipe_open(&uc->st, ps[0]);
+	uv_read_start((uv_stream_t *)&uc->out, upgrade_check_alloc,
+	    upgrade_check_read);
+	uv_read_start((uv_stream_t *)&uc->st, upgrade_check_alloc,
+	    upgrade_check_read);
+	uv_timer_start(&uc->timer, upgrade_check_timeout, UPGRADE_VERSION_MS,
+	    0);
+	uc->fn = fn;
+	uc->arg = arg;
+	return uc;
 }
 
-int
-upgrade_check_binary(const char *binary, char *err, size_t errlen)
+void
+upgrade_check_cancel(struct upgrade_check *uc)
 {
-	char out[1024], *nl;
-	int st;
-
-	if (access(binary, X_OK) != 0) {
-		snprintf(err, errlen, "cannot run %s: %s", binary,
-		    strerror(errno));
-		return -1;
-	}
-	if ((st = upgrade_run_version(binary, out, sizeof out, err,
-	    errlen)) < 0)
-		return -1;
-	if ((nl = strchr(out, '\n')) != NULL && nl[1] != '\0' &&
-	    nl[1 + strcspn(nl + 1, "\n")] != '\0')
-		nl[1 + strcspn(nl + 1, "\n")] = '\0';
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		out[strcspn(out, "\n")] = '\0';
-		if (WIFSIGNALED(st))
-			snprintf(err, errlen, "%s --version was killed by signal "
-			    "%d", binary, WTERMSIG(st));
-		else
-			snprintf(err, errlen, "%s --version failed (exit code "
-			    "%d)%s%.200s", binary, WEXITSTATUS(st),
-			    out[0] ? ": " : "", out);
-		return -1;
-	}
-	if (!handover_version_ok(out, HANDOVER_VERSION)) {
-		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "%s cannot read hand-over format %d (its "
-		    "--version, '%.120s', names no \"handover %d\")", binary,
-		    HANDOVER_VERSION, out, HANDOVER_VERSION);
-		return -1;
-	}
-	return 0;
+	if (uc == NULL)
+		return;
+	uc->fn = NULL;
+	upgrade_check_end(uc, NULL);
 }
 
 int

@@ -10,15 +10,24 @@
 # in the follower's output; 100 lines a second under valgrind); metric
 # histories kept; GET /health/live on new connections never failing
 # through the hand-overs. Refusals: a binary that does not run, one whose
-# --version names no format prodd writes, one that fails --version, a
-# services file with errors -- each refused with its reason and nothing
-# changed. A new binary that
+# --version names no format prodd writes, one that fails --version, one
+# whose --version hangs (refused at the deadline, prodd answering
+# meanwhile), a services file with errors -- each refused with its reason
+# and nothing changed. A new binary that
 # dies when it is started for the hand-over: the next prodd ends every
 # recorded group, and no service runs twice. A hand-over while a reload's
-# removed service is still stopping is refused with the reason.
+# removed service is still stopping is refused with the reason. Last, the
+# later modules' state: a notify service mid-start keeps its pid, state
+# and STATUS= text, and its READY=1 after the hand-over (on the socket
+# handed over) makes it running and starts its dependent; a firing alert
+# is neither sent again nor resolved by the upgrade, and resolves once
+# after; last_exits and /api/analyze read the same; /api/health's uptime
+# keeps counting; the service manager sees READY=1, RELOADING=1 before
+# the exec and one READY=1 after it.
 set -u
 . "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
+BG=""
+trap 'kill_bg; cleanup' EXIT
 # under valgrind (VALGRIND=1), VG_EXTRA adds options: bench/upgrade-valgrind.sh
 # follows prodd into the binaries it exec's (--trace-children=yes)
 [ -n "$VG" ] && VG="$VG ${VG_EXTRA:-}"
@@ -268,6 +277,19 @@ ctl upgrade "$T/broken.sh" 2>"$T/err"
 rc=$?
 check "a binary whose --version fails: refused ($(cat "$T/err"))" \
 	eval '[ $rc -eq 1 ] && grep -q "exit code 4" "$T/err"'
+# a --version that never answers: refused at the deadline, and the loop
+# goes on meanwhile (the check runs beside it)
+printf '#!/bin/sh\nsleep 10\n' >"$T/hangs.sh"
+chmod +x "$T/hangs.sh"
+ctl upgrade "$T/hangs.sh" >/dev/null 2>"$T/err" &
+UPC=$!
+nap 0.5
+check "while a binary's --version hangs, prodd answers at once" \
+	eval 'curl -s -m 1 http://127.0.0.1:$PORT/health/live | grep -q alive'
+wait "$UPC"
+rc=$?
+check "a binary whose --version hangs: refused at the deadline ($(cat "$T/err"))" \
+	eval '[ $rc -eq 1 ] && grep -q "did not answer within 3000 ms" "$T/err"'
 cp "$T/s.yaml" "$T/s.yaml.good"
 echo "  - name: broken" >>"$T/s.yaml"
 ctl upgrade 2>"$T/err"
@@ -333,4 +355,111 @@ runs() {
 want=$(for i in $(seq -w 1 14); do printf '%s:1 ' "$i"; done)
 check "no service runs twice" eval '[ "$(runs)" = "$want" ]'
 stop_prodd >/dev/null
+
+# ---- the later modules' state: a notify service mid-start, a firing
+# alert, last exits and /api/analyze, uptime; sd_notify around the exec ----
+need systemd-notify "the notify service of the upgrade test" || { finish; exit $?; }
+G=$T/go
+mkdir -p "$G"
+HP=$(free_port)
+HOOK=$T/hook.jsonl
+echo ok >"$T/hook.mode"
+printf 'k3y\n' >"$T/hook.key"
+python3 "$LIBDIR/hookrecv.py" "$HP" "$HOOK" "$T/hook.mode" &
+BG="$BG $!"
+disown $!	# its end by kill_bg is no news
+poll 10 eval "(exec 3<>/dev/tcp/127.0.0.1/$HP) 2>/dev/null"
+python3 "$LIBDIR/sdlisten.py" notify "$T/sd.sock" "$T/sd.out" "$$" &
+BG="$BG $!"
+disown $!
+wait_for 10 grep -qsx bound "$T/sd.out"
+write_config <<YAML
+  - name: nt
+    notify: true
+    shell: true
+    command: "systemd-notify --status=loading-42; while [ ! -e $G/ready ]; do sleep 0.02; done; systemd-notify --ready --status=serving; exec sleep 1000"
+  - name: ntdep
+    command: sleep 1000
+    depends_on: { nt: { condition: healthy } }
+    ready_after: 0s
+  - name: crashy
+    command: [sh, -c, 'if [ -f $G/up ]; then exec sleep 1000; fi; echo last-words; echo on-stderr >&2; exit 3']
+    max_restarts: 1
+    restart_delay: 100ms
+    ready_after: 200ms
+alerts:
+  webhook: http://127.0.0.1:$HP/hook
+  webhook_secret_file: hook.key
+YAML
+sed -i "s|^daemon:|daemon:\n  control_socket: $STATE/prodd.sock|" "$T/s.yaml"
+PLOG=$T/prodd3.log
+NOTIFY_SOCKET=$T/sd.sock start_prodd
+# j: a python expression over the JSON answer of GET $1
+j() { api "$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)" 2>/dev/null; }
+# hooks ID STATE: how many webhook bodies of alert ID in STATE arrived
+hooks() {
+	python3 - "$HOOK" "$1" "$2" <<'PY'
+import json, os, sys
+n = 0
+for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
+    try:
+        a = json.loads(json.loads(line)["body"])["alert"]
+    except Exception:
+        continue
+    n += a["id"] == sys.argv[2] and a["state"] == sys.argv[3]
+print(n)
+PY
+}
+AID=service_failed/crashy
+uptime_s() { j /api/health 'j["uptime_s"]'; }
+wait_event 20 kind=state service=crashy to=failed
+wait_event 20 kind=state service=nt to=starting
+check "the firing alert reached the webhook once" \
+	poll 10 eval '[ "$(hooks $AID firing)" = 1 ]'
+check "nt is starting, its STATUS= shown, its dependent waits" \
+	poll 10 eval '[ "$(j /api/services/nt "j[\"state\"] + \"/\" + str(j[\"status_text\"])")" = starting/loading-42 ] && [ "$(events kind=spawn service=ntdep | wc -l)" -eq 0 ]'
+poll 10 eval '[ "$(uptime_s | cut -d. -f1)" -ge 1 ]'
+NT_PID=$(j /api/services/nt 'j["pid"]')
+EXITS=$(j /api/services/crashy 'json.dumps(j["last_exits"], sort_keys=True)')
+EVX=$(j "/api/events?service=crashy" 'json.dumps([e["last_lines"] for e in j["events"] if e["kind"] == "exit"], sort_keys=True)')
+ANALYZE=$(j /api/analyze 'json.dumps({k: v for k, v in j.items() if k != "now_ms"}, sort_keys=True)')
+ALERTS=$(j /api/alerts '[(a["id"], a["state"], a["since"]) for a in j["active"]]')
+UP1=$(uptime_s)
+ctl upgrade >"$T/upgrade.out" 2>&1
+check "upgraded in place ($(tail -n 1 "$T/upgrade.out"))" \
+	grep -q "^upgraded in place: 3 services taken over" "$T/upgrade.out"
+UP2=$(uptime_s)
+ANALYZE2=$(j /api/analyze 'json.dumps({k: v for k, v in j.items() if k != "now_ms"}, sort_keys=True)')
+check "/api/health's uptime keeps counting ($UP1 s, then $UP2 s)" \
+	python3 -c "import sys; sys.exit(not (1 <= $UP1 <= $UP2))"
+check "nt: the same pid, still starting, its STATUS= text kept" \
+	eval '[ "$(j /api/services/nt "(j[\"pid\"], j[\"state\"], j[\"status_text\"])")" = "($NT_PID, '"'"'starting'"'"', '"'"'loading-42'"'"')" ]'
+check "its dependent still waits" stays 0.5 eval '[ "$(events kind=spawn service=ntdep | wc -l)" -eq 0 ]'
+touch "$G/ready"
+check "READY=1 after the hand-over: nt runs, its dependent starts" \
+	poll 10 eval '[ "$(j /api/services/nt "j[\"state\"]")" = running ] && [ "$(events kind=spawn service=ntdep | wc -l)" -eq 1 ]'
+check "nt's STATUS= follows on the socket taken over: serving" \
+	poll 5 eval '[ "$(j /api/services/nt "j[\"status_text\"]")" = serving ]'
+check "last_exits identical after the hand-over" \
+	eval '[ "$(j /api/services/crashy "json.dumps(j[\"last_exits\"], sort_keys=True)")" = "$EXITS" ] && grep -q last-words <<<"$EXITS"'
+check "the exit events keep their last lines" \
+	eval '[ "$(j "/api/events?service=crashy" "json.dumps([e[\"last_lines\"] for e in j[\"events\"] if e[\"kind\"] == \"exit\"], sort_keys=True)")" = "$EVX" ] && grep -q last-words <<<"$EVX"'
+check "/api/analyze identical after the hand-over" \
+	eval '[ "$ANALYZE2" = "$ANALYZE" ] && grep -q crashy <<<"$ANALYZE"'
+check "the alert is still firing, since the same time ($ALERTS)" \
+	eval '[ "$(j /api/alerts "[(a[\"id\"], a[\"state\"], a[\"since\"]) for a in j[\"active\"]]")" = "$ALERTS" ] && grep -q firing <<<"$ALERTS"'
+check "the upgrade neither sent it again nor resolved it" \
+	stays 1 eval '[ "$(hooks $AID firing)/$(hooks $AID resolved)" = 1/0 ]'
+touch "$G/up"
+ctl start crashy >/dev/null
+check "it resolves once its cause ends, once" \
+	poll 10 eval '[ "$(hooks $AID resolved)" = 1 ]'
+check "and only once" stays 1 eval '[ "$(hooks $AID firing)/$(hooks $AID resolved)" = 1/1 ]'
+# sd_notify: READY=1 at the start; RELOADING=1 before the exec, READY=1
+# from the new prodd; no other READY=1
+first() { grep -n -m1 -E "$1" "$T/sd.out" | cut -d: -f1; }
+check "sd_notify: READY=1, RELOADING=1 before the exec, one READY=1 after ($(grep -oE 'READY=1|RELOADING=1' "$T/sd.out" | tr '\n' ' '))" \
+	eval '[ "$(grep -oE "READY=1|RELOADING=1" "$T/sd.out" | tr "\n" " ")" = "READY=1 RELOADING=1 READY=1 " ]'
+stop_prodd >/dev/null
+kill_bg
 finish
