@@ -175,6 +175,8 @@ int cfg_scalar_signal(const char *, void *, const struct kdef *, char *,
     size_t);
 int cfg_scalar_status(const char *, void *, const struct kdef *, char *,
     size_t);
+int cfg_parse_rate(const char *s, bool any_window, int64_t *n,
+    int64_t *win_ms);
 int cfg_scalar_rate(const char *, void *, const struct kdef *, char *,
     size_t);
 int cfg_scalar_rlimit(const char *, void *, const struct kdef *, char *,

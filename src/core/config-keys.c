@@ -78,35 +78,17 @@ cfg_scalar_notif(const char *s, void *field, const struct kdef *k, char *err,
     size_t errlen)
 {
 	struct cfg *c = (struct cfg *)((char *)field - k->off);
-	const char *slash = strchr(s, '/');
-	int64_t n = -1, win = -1;
+	int64_t n, win;
 
 	if (strcmp(s, "0") == 0) {
 		c->alert_max_notifications = 0;
 		c->alert_window_ms = HOUR_MS;
 		return 0;
 	}
-	if (slash != NULL) {
-		char *num = xstrndup(s, (size_t)(slash - s));
-		const char *u = slash + 1;
-
-		if (cfg_parse_int64(num, &n) < 0 || n < 1 || n > 1000000)
-			n = -1;
-		free(num);
-		if (strcmp(u, "s") == 0)
-			win = 1000;
-		else if (strcmp(u, "min") == 0 || strcmp(u, "m") == 0)
-			win = 60000;
-		else if (strcmp(u, "h") == 0)
-			win = HOUR_MS;
-		else if (units_parse_duration(u, &win) < 0 || win < 1000 ||
-		    win > 7LL * DAY_MS)
-			win = -1;
-		if (n > 0 && win > 0) {
-			c->alert_max_notifications = (int)n;
-			c->alert_window_ms = win;
-			return 0;
-		}
+	if (cfg_parse_rate(s, true, &n, &win) == 0) {
+		c->alert_max_notifications = (int)n;
+		c->alert_window_ms = win;
+		return 0;
 	}
 	snprintf(err, errlen, "'%s': bad rate '%s' (write N/h, N/min, N/s or "
 	    "N/DURATION such as 5/10s, N 1..1000000; or 0 for no cap)",

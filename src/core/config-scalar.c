@@ -570,40 +570,59 @@ cfg_scalar_status(const char *s, void *field, const struct kdef *k, char *err,
 	return 0;
 }
 
+/*
+ * A rate "N/UNIT" (UNIT s, sec, second, m, min, minute, h, hour) or, with
+ * any_window, "N/DURATION" (1 s to 7 days, e.g. 5/10s): N 1..1000000 into
+ * *n and the period in ms into *win_ms; -1 when s is no such rate.
+ */
+int
+cfg_parse_rate(const char *s, bool any_window, int64_t *n, int64_t *win_ms)
+{
+	const char *slash = strchr(s, '/'), *u;
+	char *num;
+	int64_t win = -1;
+
+	if (slash == NULL)
+		return -1;
+	num = xstrndup(s, (size_t)(slash - s));
+	if (cfg_parse_int64(num, n) < 0 || *n < 1 || *n > 1000000)
+		*n = -1;
+	free(num);
+	u = slash + 1;
+	if (strcmp(u, "s") == 0 || strcmp(u, "sec") == 0 ||
+	    strcmp(u, "second") == 0)
+		win = 1000;
+	else if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0 ||
+	    strcmp(u, "minute") == 0)
+		win = 60000;
+	else if (strcmp(u, "h") == 0 || strcmp(u, "hour") == 0)
+		win = 3600000;
+	else if (any_window && (units_parse_duration(u, &win) < 0 ||
+	    win < 1000 || win > 7LL * 86400000))
+		win = -1;
+	if (*n < 1 || win < 1)
+		return -1;
+	*win_ms = win;
+	return 0;
+}
+
 /* "600/min", "10/s", "0" (off). */
 int
 cfg_scalar_rate(const char *s, void *field, const struct kdef *k, char *err,
     size_t errlen)
 {
 	struct cfg_daemon *d = (struct cfg_daemon *)((char *)field - k->off);
-	const char *slash = strchr(s, '/');
-	int64_t n, win = 0;
+	int64_t n, win;
 
 	if (strcmp(s, "0") == 0 || strcmp(s, "off") == 0) {
 		d->rate_limit = 0;
 		d->rate_window_ms = 60000;
 		return 0;
 	}
-	if (slash != NULL) {
-		char *num = xstrndup(s, (size_t)(slash - s));
-		const char *u = slash + 1;
-
-		if (cfg_parse_int64(num, &n) < 0 || n < 1 || n > 1000000)
-			n = -1;
-		free(num);
-		if (strcmp(u, "s") == 0 || strcmp(u, "sec") == 0 ||
-		    strcmp(u, "second") == 0)
-			win = 1000;
-		else if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0 ||
-		    strcmp(u, "minute") == 0)
-			win = 60000;
-		else if (strcmp(u, "h") == 0 || strcmp(u, "hour") == 0)
-			win = 3600000;
-		if (n > 0 && win > 0) {
-			d->rate_limit = (int)n;
-			d->rate_window_ms = win;
-			return 0;
-		}
+	if (cfg_parse_rate(s, false, &n, &win) == 0) {
+		d->rate_limit = (int)n;
+		d->rate_window_ms = win;
+		return 0;
 	}
 	snprintf(err, errlen, "'%s': bad rate '%s' (write N/s, N/min or N/h "
 	    "with N 1..1000000, or 0 for no limit)", k->name, s);
