@@ -1,16 +1,18 @@
 /*
  * The overview (SPEC §10): service counts by state, prodd's own figures,
- * the firing alerts, host tiles with live uPlot charts (CPU total and per
- * core, load, memory and swap, disk use per mount, disk I/O, network I/O),
- * with the services table (view-table.js) between the figures and the
- * host tiles (it scrolls in its own box, so the tiles stay near). Charts redraw once per sample,
- * in the same animation frame as the table's cells.
+ * the alerts (firing, then the last resolved, with their delivery state),
+ * host tiles with live uPlot charts (CPU total and per core, load, memory
+ * and swap, disk use per mount, disk I/O, network I/O), with the services
+ * table (view-table.js) between the figures and the host tiles (it
+ * scrolls in its own box, so the tiles stay near). Charts redraw once per
+ * sample, in the same animation frame as the table's cells.
  */
 import { store, on } from './store.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, schedule, stateClass } from './util.js';
 import { lineChart, timesFor } from './charts.js';
 import { controlButtons } from './controls.js';
 import { servicesTable } from './view-table.js';
+import { alertList } from './alerts.js';
 
 const STATES = ['running', 'starting', 'waiting', 'unhealthy', 'backoff', 'stopping', 'failed', 'stopped', 'exited'];
 
@@ -81,7 +83,8 @@ export function mount(root) {
 			h('section.panel', { 'aria-labelledby': 'h-services' }, h('h3#h-services', { text: 'Services' }), counts,
 				h('div.row', controlButtons(null))),
 			h('section.panel', { 'aria-labelledby': 'h-prodd' }, h('h3#h-prodd', { text: 'prodd' }), self),
-			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts firing' }), alerts)));
+			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts' }), alerts,
+				h('a', { href: '#/events', text: 'all alerts and events' }))));
 	const host = h('section', { 'aria-labelledby': 'h-host' }, h('h2#h-host', { text: 'Host' }), tileBox);
 	root.append(host);
 
@@ -129,11 +132,7 @@ export function mount(root) {
 			h('dt', { text: 'CPU' }), h('dd', { text: fmtPct(p.cpu_percent) }),
 			h('dt', { text: 'loop lag' }), h('dd', { text: fmtMs(p.loop_lag_ms) + ' (max ' + fmtMs(p.loop_lag_max_ms) + ')' }),
 			h('dt', { text: 'sample cost' }), h('dd', { text: p.sample_cpu_us !== undefined ? p.sample_cpu_us + ' µs CPU' : '–' }));
-		const firing = store.alerts.filter((a) => a.state === 'firing');
-		if (!store.hasAlerts) clear(alerts, h('p.na', { text: 'Alerts: not available yet.' }));
-		else if (!firing.length) clear(alerts, h('p.muted', { text: 'None firing.' }));
-		else clear(alerts, firing.map((a) => h('div.alert.sev-' + (a.severity || 'warning'),
-			h('strong', { text: a.severity + ' ' }), a.summary || a.id)));
+		clear(alerts, alertList(store.alerts, 3, 'None firing.'));
 	};
 
 
