@@ -5,7 +5,9 @@
  * and swap, disk use per mount, disk I/O, network I/O), with the services
  * table (view-table.js) between the figures and the host tiles (it
  * scrolls in its own box, so the tiles stay near). Charts redraw once per
- * sample, in the same animation frame as the table's cells.
+ * sample, in the same animation frame as the table's cells, and only
+ * those on screen (an IntersectionObserver keeps the set; a chart that
+ * comes into view is drawn then): below 500 rows they are often not.
  */
 import { store, on } from './store.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, schedule, stateClass } from './util.js';
@@ -94,8 +96,17 @@ export function mount(root) {
 		const box = h('div.chart');
 		tileBox.append(h('section.panel.tile', h('h3', t.title, v), box));
 		const c = lineChart(box, { series: t.series.length ? t.series : [{ label: 'none' }], fmt: t.fmt, min: t.min, max: t.max, height: 110 });
-		charts.push({ t, c, v });
+		charts.push({ t, c, v, box, visible: true, stale: false });
 	}
+	const io = new IntersectionObserver((entries) => {
+		for (const e of entries) {
+			const ch = charts.find((x) => x.box === e.target);
+			if (!ch) continue;
+			ch.visible = e.isIntersecting;
+			if (ch.visible && ch.stale) schedule('ov-charts', drawCharts);
+		}
+	}, { rootMargin: '100px 0px' });
+	for (const ch of charts) io.observe(ch.box);
 
 	/* the table after the charts: they measure their boxes, which is
 	 * cheap before 500 rows are laid out */
@@ -107,7 +118,10 @@ export function mount(root) {
 		if (!sys) return;
 		const hist = sys.history || {};
 		const endMs = Date.parse(sys.ts) || Date.now();
-		for (const { t, c, v } of charts) {
+		for (const ch of charts) {
+			const { t, c, v } = ch;
+			if (!ch.visible) { ch.stale = true; continue; }
+			ch.stale = false;
 			const ys = t.data(hist);
 			const n = Math.max(0, ...ys.map((a) => a.length));
 			const pad = ys.map((a) => (a.length === n ? a : new Array(n - a.length).fill(null).concat(a)));
@@ -156,6 +170,7 @@ export function mount(root) {
 	return () => {
 		offs.forEach((f) => f());
 		clearInterval(tick);
+		io.disconnect();
 		charts.forEach(({ c }) => c.destroy());
 		table.dispose();
 	};
