@@ -76,13 +76,14 @@ function noteExit(e) {
 	if (s) s.exitLines = e.last_lines;
 }
 
-/* the lines of a service's latest exit: its detail's last_exits (newest
- * first), else the last exit event seen */
+/* the lines of a service's latest exit: exitLines, set by the latest of
+ * an exit event and a fetched detail (last_exits, newest first) */
 export function lastLines(s) {
+	if (Array.isArray(s.exitLines)) return s.exitLines;
 	if (Array.isArray(s.last_exits) && s.last_exits.length && Array.isArray(s.last_exits[0].last_lines)) {
 		return s.last_exits[0].last_lines;
 	}
-	return s.exitLines || [];
+	return [];
 }
 
 function pushCapped(arr, v, cap) {
