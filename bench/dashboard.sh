@@ -8,7 +8,10 @@
 # stay. bench/dashboard.mjs then measures in Chromium: the first full
 # render to the 'prodd:rendered' mark (median of RUNS=5), the main
 # thread's busy time per live update (CDP ScriptDuration + TaskDuration
-# over UPDATES=60 samples / 60, and the page's own p50/p99 per update),
+# over UPDATES=60 samples / 60, and the page's own p50/p99 per update;
+# the style recalc and layout inside it; the CPU time Chromium's
+# processes used meanwhile, from /proc; the floor: a blank page's busy
+# time and Chromium's CPU time per second in the same run),
 # long tasks > 50 ms after the mark. Then the static assets' compressed
 # bytes (what prodd sends with Accept-Encoding: gzip for each file the
 # page loads) and the snapshot's size (/api/dashboard-data, the document
@@ -99,6 +102,9 @@ print("|---|---|---|")
 print("| services / history points per series | %d / %d | 500 / 600 |" % (n, pts))
 print("| first full render, median of %d (runs: %s) | %.0f ms | < 1000 ms: %s |" % (len(r["renders_ms"]), ", ".join("%.0f" % x for x in r["renders_ms"]), r["render_median_ms"], met(r["render_median_ms"] < 1000)))
 print("| busy per update, CDP ScriptDuration + TaskDuration / %d updates | %.2f ms (script %.2f + task %.2f) | < 8 ms: %s |" % (r["updates"], r["busy_ms_per_update"], r["script_ms_per_update"], r["task_ms_per_update"], met(r["busy_ms_per_update"] < 8)))
+print("| floor: busy time of a blank page (CDP, as above) / CPU time of Chromium, per second | %.2f ms / %.2f ms | |" % (r["floor_busy_ms_per_s"], r["floor_browser_cpu_ms_per_s"]))
+print("| CPU time per update from /proc: the renderer / all of Chromium | %.2f ms / %.2f ms | |" % (r["renderer_cpu_ms_per_update"], r["browser_cpu_ms_per_update"]))
+print("| of which style recalc / layout, per update (count) | %.2f ms (%.1f) / %.2f ms (%.1f) | |" % (r["style_ms_per_update"], r["styles_per_update"], r["layout_ms_per_update"], r["layouts_per_update"]))
 print("| per update, page timing (handler + frame) p50 / p99 / max | %.2f / %.2f / %.2f ms | p99 < 16 ms: %s |" % (r["update_p50_ms"], r["update_p99_ms"], r["update_max_ms"], met(r["update_p99_ms"] < 16)))
 lt = r["long_tasks_after_mark"]
 print("| long tasks > 50 ms after the mark | %d%s | none: %s |" % (len(lt), (" (" + ", ".join(map(str, lt)) + " ms)") if lt else "", met(not lt)))

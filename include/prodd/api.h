@@ -55,6 +55,10 @@ void api_set_sampler(struct api *api, struct sampler *sm);
 struct alertd;
 /* Where the alerts are (GET /api/alerts, the snapshot, /metrics). */
 void api_set_alerts(struct api *api, struct alertd *ad);
+struct guard;
+/* The TCP listener's guard, read for the "auth" object of /api/health and
+ * the snapshot (whether writes over TCP take a token; never the token). */
+void api_set_guard(struct api *api, const struct guard *g);
 /* The server's request handler (arg is the struct api). */
 void api_handle(void *arg, struct srv_req *req);
 /* Fan-out to followers: an event happened; a service printed a line. */
@@ -83,9 +87,10 @@ enum api_verb { API_START, API_STOP, API_RESTART };
  */
 int api_act(struct api *api, enum api_verb verb, const char *name,
     char *msg, size_t msglen, const char **code, cJSON **service);
-/* The dashboard's data (GET /api/dashboard-data), with history values
- * per series (~0u: all). */
-cJSON *api_snapshot_json(struct api *api, int64_t now, uint32_t hist);
+/* The dashboard's data (GET /api/dashboard-data), with hist values per
+ * host series and svc_hist per service series (~0u: all). */
+cJSON *api_snapshot_json(struct api *api, int64_t now, uint32_t hist,
+    uint32_t svc_hist);
 /* The metrics message of the stream: the latest figures. */
 cJSON *api_ws_metrics_json(struct api *api, int64_t now);
 
@@ -119,6 +124,7 @@ struct api {
 	struct ws_hub *ws;		/* NULL: none */
 	const struct static_site *site;	/* the dashboard; NULL: none */
 	struct alertd *alerts;		/* NULL: none */
+	const struct guard *guard;	/* the TCP listener's; NULL: none */
 };
 
 /* api-views.c: the reading routes' bodies */

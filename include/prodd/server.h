@@ -129,6 +129,10 @@ void server_stream_end(struct srv_stream *st);
 struct ws_hub;
 void server_set_ws(struct server *srv, struct ws_hub *hub);
 
+/* The TCP listener's guard (its token, hosts, rate limit): read only. */
+struct guard;
+const struct guard *server_guard(const struct server *srv);
+
 /* Streams still open (ended ones close once their last chunk is out). */
 size_t server_streams(const struct server *srv);
 

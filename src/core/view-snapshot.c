@@ -1,8 +1,10 @@
 /*
  * The dashboard's data (see view.h): what GET /api/dashboard-data answers
  * at once -- prodd's health, the host with its history, every service
- * with its own history of cpu and rss, the last hundred events, and the
- * alerts -- so the dashboard draws its first frame from one request.
+ * with its own history of cpu and rss (s->services' own bound: the /ws
+ * snapshot keeps each service's last 60 points), the last hundred events,
+ * and the alerts -- so the dashboard draws its first frame from one
+ * request.
  * Pure.
  */
 #include "prodd/view.h"

@@ -8,6 +8,7 @@
  */
 #include "prodd/alertd.h"
 #include "prodd/api.h"
+#include "prodd/guard.h"
 #include "prodd/log.h"
 #include "prodd/logs.h"
 #include "prodd/sampler.h"
@@ -250,14 +251,29 @@ api_daemon(const struct api *api, int64_t now, struct view_daemon *d,
 	}
 }
 
+/* {"tcp_writes": "token"|"disabled"}: whether a change over TCP takes a
+ * bearer token or is refused (none configured). Never the token. */
+static cJSON *
+api_auth_json(const struct api *api)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "tcp_writes", api->guard != NULL &&
+	    guard_has_token(api->guard) ? "token" : "disabled");
+	return o;
+}
+
 cJSON *
 api_health_json(const struct api *api, int64_t now)
 {
 	struct view_daemon d;
 	struct view_self self;
+	cJSON *o;
 
 	api_daemon(api, now, &d, &self);
-	return view_daemon_json(&d);
+	o = view_daemon_json(&d);
+	cJSON_AddItemToObject(o, "auth", api_auth_json(api));
+	return o;
 }
 
 void
@@ -275,7 +291,8 @@ api_ready(struct api *api, struct srv_req *req)
 }
 
 cJSON *
-api_snapshot_json(struct api *api, int64_t now, uint32_t hist)
+api_snapshot_json(struct api *api, int64_t now, uint32_t hist,
+    uint32_t svc_hist)
 {
 	struct view_snapshot snap = { 0 };
 	struct view_daemon d;
@@ -292,12 +309,13 @@ api_snapshot_json(struct api *api, int64_t now, uint32_t hist)
 	snap.history = hist;
 	api_list(api, now, true, &lc, &snap.services);
 	lc.with_history = true;
-	lc.history = hist == ~0u ? 0 : hist;
+	lc.history = svc_hist == ~0u ? 0 : svc_hist;
 	snap.events = sup_events(api->sup);
 	o = view_snapshot_json(&snap);
 	if (api->alerts != NULL)
 		cJSON_ReplaceItemInObject(o, "alerts",
 		    alertd_active_json(api->alerts));
+	cJSON_AddItemToObject(o, "auth", api_auth_json(api));
 	free(lc.sv);
 	return o;
 }
@@ -334,7 +352,7 @@ api_dashboard_data(struct api *api, struct srv_req *req, int64_t now)
 		}
 		hist = v == 0 ? 1 : (uint32_t)v;
 	}
-	server_respond_json(req, 200, api_snapshot_json(api, now, hist));
+	server_respond_json(req, 200, api_snapshot_json(api, now, hist, hist));
 }
 
 /* GET /api/metrics/history?service=NAME&series=cpu,rss: a service's

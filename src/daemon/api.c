@@ -84,6 +84,12 @@ api_set_alerts(struct api *api, struct alertd *ad)
 	api->alerts = ad;
 }
 
+void
+api_set_guard(struct api *api, const struct guard *g)
+{
+	api->guard = g;
+}
+
 /* POST /api/alerts/test: the answer waits for every channel's attempt,
  * on a stream, so the loop never does. */
 struct api_test {

@@ -498,6 +498,7 @@ prodd_run(struct prodd *p)
 	p->sup = sup_new(&p->loop, cfg, &hooks);
 	p->api = api_new(p->sup, prodd_reload, p);
 	api_set_site(p->api, p->site);
+	api_set_guard(p->api, server_guard(p->srv));
 	p->ws = ws_new(&p->loop, p->api);
 	api_set_ws(p->api, p->ws);
 	api_set_upgrade(p->api, prodd_upgrade);

@@ -333,6 +333,12 @@ server_set_ws(struct server *srv, struct ws_hub *hub)
 	srv->http.ws = hub;
 }
 
+const struct guard *
+server_guard(const struct server *srv)
+{
+	return srv->http.guard;
+}
+
 size_t
 server_streams(const struct server *srv)
 {

@@ -37,6 +37,10 @@
  * meant for lws_close_reason, which does not work here, see
  * ws_writeable). */
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
+/* Points of each service's cpu and rss history in the snapshot (SPEC
+ * §10: sparklines). */
+#define WS_SNAPSHOT_POINTS 60
+
 /* Wrong tokens one connection may send before it is closed. */
 #define WS_MAX_WRONG_TOKENS 5
 /* How long a closed client that reads nothing may hold its connection
@@ -479,9 +483,11 @@ ws_snapshot(struct ws_conn *c, const char *reason)
 	const struct events *ev = sup_events(c->hub->api->sup);
 
 	/* rendered after the last event it includes */
+	/* the host's whole history; each service's last points only (its
+	 * page fetches the rest): 500 services' whole rings are megabytes */
 	ws_send(c, view_ws_snapshot_json(api_snapshot_json(c->hub->api,
-	    clock_wall_ms(), ~0u), ev->next_seq - 1, c->hub->instance, reason),
-	    false);
+	    clock_wall_ms(), ~0u, WS_SNAPSHOT_POINTS), ev->next_seq - 1,
+	    c->hub->instance, reason), false);
 }
 
 static void

@@ -7,6 +7,11 @@
  * graph's edges as in the config; restart with a wrong token (said, and
  * nothing changes) and the right one (a new pid); stop asks first; no
  * token configured: controls disabled with the reason; every view draws;
+ * a failed row's and the service page's last lines; STATUS= texts in the
+ * table and on the service page; alerts firing and then resolved, with
+ * their webhook delivery state (retrying: nothing listens), on the
+ * overview and the service page; the startup timeline with its critical
+ * chain (the read-only prodd's three waves: db -> slow -> api);
  * the CSP watcher catches an injected inline script; axe-core finds no
  * serious or critical violation; screenshots (1280x720, 390x844, dark);
  * prodd restarted under the page: "reconnecting", then live, no reload.
@@ -17,10 +22,8 @@ import { writeFileSync, existsSync, statSync } from 'node:fs';
 import { launch, openPage, rendered, test, summary, assert, poll, api, sleep, AXE, SHOTS, BASE } from './lib.mjs';
 
 const E = process.env;
-const SERVICES = ['base', 'web', 'tailer', 'worker', 'broken'];
+const SERVICES = ['base', 'web', 'tailer', 'worker', 'broken', 'loader'];
 const EDGES = ['base>web:healthy', 'base>tailer:started', 'web>worker:healthy'];
-/* /api/analyze lands with its own issue; until then its 404 is expected */
-const allowHttp = [/\/api\/analyze$/];
 
 const prodctl = (...args) => execFileSync(E.PRODCTL, ['--socket', E.SOCK, ...args], { encoding: 'utf8', timeout: 30000 });
 const svc = async (name) => api('api/services/' + name);
@@ -33,7 +36,7 @@ const all = () => pages.filter((p) => !p.isClosed());
 let main;
 
 try {
-	main = track(await openPage(browser, { allowHttp }));
+	main = track(await openPage(browser, {}));
 	await rendered(main);
 
 	await test('the overview renders every service with its state', all, async () => {
@@ -64,6 +67,42 @@ try {
 		await poll(async () => (await rowState(main, 'broken')) === 'failed', 10, 'broken failed');
 		const why = await main.$eval('[role="row"][data-service="broken"] .why', (e) => e.textContent);
 		assert(/exited with code 3/.test(why) && /exit 3/.test(why), 'reason: ' + why);
+	});
+
+	await test('a failed row shows its last lines', all, async () => {
+		await main.goto(BASE + '#/');
+		const lines = await poll(async () => {
+			const t = await main.$eval('[role="row"][data-service="broken"] pre.lastlines', (e) => e.textContent);
+			return /boom/.test(t) ? t : false;
+		}, 5, 'the row shows "boom"');
+		const others = await main.$$eval('[role="row"][data-service]:not([data-service="broken"]) pre.lastlines', (es) => es.length);
+		assert(others === 0, others + ' other rows show last lines');
+		console.log('# lines: ' + JSON.stringify(lines));
+	});
+
+	await test('STATUS= text in the services table and on the service page', all, async () => {
+		await poll(async () => (await main.$eval('[role="row"][data-service="loader"] .c-status', (e) => e.textContent)) === 'serving', 5, 'the row says "serving"');
+		const other = await main.$eval('[role="row"][data-service="base"] .c-status', (e) => e.textContent);
+		assert(other === '', 'base (not a notify service) shows: ' + other);
+		await main.goto(BASE + '#/service/loader');
+		await poll(async () => /serving/.test(await main.$eval('.statustext', (e) => (e.hidden ? '' : e.textContent))), 5, 'the service page says "serving"');
+	});
+
+	const alertSel = (state) => `.alerts [data-alert="service_failed/broken"][data-state="${state}"]`;
+	const dlv = (page, state) => page.$eval(alertSel(state) + ' [data-channel="webhook"]', (e) => e.dataset.delivery + ' | ' + e.textContent).catch(() => '');
+	await test('a firing alert with its delivery state, on the overview and the service page', all, async () => {
+		await main.goto(BASE + '#/');
+		const ov = await poll(async () => { const d = await dlv(main, 'firing'); return /^retrying \|/.test(d) ? d : false; }, 10, 'the overview shows service_failed/broken firing, webhook retrying');
+		assert(/connection refused|refused|connect/i.test(ov), 'the delivery says why: ' + ov);
+		await main.goto(BASE + '#/service/broken');
+		await poll(async () => /^retrying \|/.test(await dlv(main, 'firing')), 5, 'the service page shows it firing, webhook retrying');
+		const lines = await poll(async () => {
+			const t = await main.$$eval('.exit pre.lastlines', (es) => es.map((e) => e.textContent));
+			return t.length && t.every((x) => /boom/.test(x)) ? t : false;
+		}, 5, 'the last exits show their lines ("boom")');
+		console.log('# overview: ' + ov + '; exits with lines: ' + lines.length);
+		const na = await main.$$eval('.na', (es) => es.map((e) => e.textContent));
+		assert(!na.length, 'still "not available": ' + na.join(' | '));
 	});
 
 	await test('the service page draws its charts: pixels, and >= 10 points each', all, async () => {
@@ -104,7 +143,35 @@ try {
 		assert(nodes.includes('broken:failed'), 'nodes: ' + nodes.join(' '));
 	});
 
-	const ctl = track(await openPage(browser, { allowHttp }));
+	await test('the alert resolves when the service runs again: shown resolved with its delivery state', all, async () => {
+		writeFileSync(E.T + '/fixed', '');
+		prodctl('start', 'broken');
+		await poll(async () => (await svc('broken')).state === 'running', 15, 'broken running');
+		await main.goto(BASE + '#/service/broken');
+		const d = await poll(async () => { const x = await dlv(main, 'resolved'); return x || false; }, 10, 'the service page shows it resolved');
+		assert(!(await main.$(alertSel('firing'))), 'still shown firing');
+		await main.goto(BASE + '#/');
+		await poll(async () => !!(await dlv(main, 'resolved')) && !(await main.$(alertSel('firing'))), 5, 'the overview shows it resolved, not firing');
+		console.log('# resolved, webhook: ' + d);
+	});
+
+	await test('the startup timeline marks the critical chain (db -> slow -> api)', all, async () => {
+		const p = track(await openPage(browser, {}));
+		await p.goto(E.DASH_URL_RO + '#/timeline');
+		await poll(async () => (await p.$$('.tl .tlrow')).length === 5, 10, 'five rows');
+		const crit = await p.$$eval('.tl [data-crit="1"]', (rs) => rs.map((r) => r.dataset.service));
+		assert(crit.sort().join() === 'api,db,slow', 'marked: ' + crit.join());
+		const chain = await p.textContent('p.chain');
+		assert(/db → slow → api/.test(chain), 'chain: ' + chain);
+		const bars = await p.$$eval('.tl .tlrow[data-crit="1"] .bar.up', (bs) => bs.length);
+		assert(bars === 3, bars + ' ready bars on the chain');
+		const fast = await p.textContent('.tl .tlrow[data-service="fast"]');
+		assert(/waited for db/.test(fast) && !/★/.test(fast), 'fast: ' + fast);
+		await p.screenshot({ path: SHOTS + '/timeline-1280x720.png' });
+		await p.close();
+	});
+
+	const ctl = track(await openPage(browser, {}));
 	await test('restart with a wrong token says so and changes nothing', all, async () => {
 		await poll(async () => (await svc('worker')).state === 'running', 20, 'worker running');
 		const before = await svc('worker');
@@ -142,7 +209,7 @@ try {
 	});
 
 	await test('with no token configured the controls are disabled with the reason', all, async () => {
-		const ro = track(await openPage(browser, { allowHttp }));
+		const ro = track(await openPage(browser, {}));
 		await ro.goto(E.DASH_URL_RO);
 		await ro.waitForFunction(() => document.documentElement.dataset.rendered === '1');
 		await poll(async () => {
@@ -169,7 +236,7 @@ try {
 	});
 
 	await test('the watcher catches an injected inline script (CSP)', all, async () => {
-		const p = track(await openPage(browser, { allowHttp }));
+		const p = track(await openPage(browser, {}));
 		await rendered(p);
 		await p.evaluate(() => {
 			const s = document.createElement('script');
@@ -185,7 +252,7 @@ try {
 	await test('axe-core: no serious or critical violation (every view light, two dark)', all, async () => {
 		const bad = [];
 		for (const scheme of ['light', 'dark']) {
-			const p = track(await openPage(browser, { bypassCSP: true, colorScheme: scheme, allowHttp }));
+			const p = track(await openPage(browser, { bypassCSP: true, colorScheme: scheme }));
 			await rendered(p);
 			/* every view in the light theme; the dark one's colours on the
 			 * two views that use the most of them */
@@ -214,7 +281,7 @@ try {
 			['graph-dark-1280x720.png', { width: 1280, height: 720 }, 'dark', '#/graph'],
 		];
 		for (const [file, viewport, scheme, path] of shots) {
-			const p = track(await openPage(browser, { viewport, colorScheme: scheme, allowHttp }));
+			const p = track(await openPage(browser, { viewport, colorScheme: scheme }));
 			await rendered(p, path);
 			await sleep(400);
 			if (viewport.width < 500) {

@@ -71,8 +71,10 @@ r=$(api /api/services/search)
 check "environment keys only, never values" \
 	test "$(body_of "$r" | jpy '",".join(j["environment_keys"])')" = "SECRET_KEY,MODE"
 r=$(api /api/dashboard-data)
-check "GET /api/dashboard-data: daemon, services, events, alerts" \
-	test "$(body_of "$r" | jpy 'sorted(j.keys())')" = "['alerts', 'daemon', 'events', 'services', 'system']"
+check "GET /api/dashboard-data: daemon, services, events, alerts, auth" \
+	test "$(body_of "$r" | jpy 'sorted(j.keys())')" = "['alerts', 'auth', 'daemon', 'events', 'services', 'system']"
+check "dashboard-data and health: writes over TCP take the token (never shown)" \
+	test "$(body_of "$r" | jpy 'j["auth"]')/$(body_of "$(api /api/health)" | jpy 'j["auth"], "tok-123" in json.dumps(j)')" = "{'tcp_writes': 'token'}/{'tcp_writes': 'token'} False"
 r=$(api /api/alerts)
 check "GET /api/alerts 200" test "$(status_of "$r")" = 200
 r=$(api /api/nope)
@@ -97,7 +99,8 @@ oldpid=$(body_of "$(api /api/services/rag)" | jpy 'j["pid"]')
 r=$(api -X POST /api/services/rag/restart)
 check "POST restart: 202 with the service" \
 	test "$(status_of "$r") $(body_of "$r" | jpy 'j["service"]["name"]')" = "202 rag"
-wait_for 10 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"state\":\"running\"' && ! curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | grep -q '\"pid\":$oldpid,'"
+# the top-level pid (last_exits names the old one too)
+wait_for 10 bash -c "curl -s --unix-socket '$STATE/prodd.sock' http://localhost/api/services/rag | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j[\"state\"] == \"running\" and j[\"pid\"] != $oldpid))'"
 newpid=$(body_of "$(api /api/services/rag)" | jpy 'j["pid"]')
 check "restart: a new pid ($oldpid -> $newpid)" test "$newpid" != "$oldpid"
 r=$(api -X POST /api/services/rag/start)

@@ -2,9 +2,12 @@
 # The dashboard in a real browser: tests/browser/dashboard.mjs drives
 # Debian's Chromium with playwright-core (from dashboard/node_modules)
 # against the page this build's prodd serves. Two prodds: one with a
-# token and five services (a chain of dependencies, a health-checked
-# web server, a log tailer, a service that fails), sampling every 100 ms
-# so charts have points at once; one with no token (read-only controls).
+# token and six services (a chain of dependencies, a health-checked web
+# server, a log tailer, a service that fails until a file "fixed" exists,
+# a notify service that reports STATUS=), sampling every 100 ms so
+# charts have points at once, and a webhook on a port nobody listens on
+# (its deliveries retry); one with no token (read-only controls) and a
+# three-wave start whose critical chain is known (db -> slow -> api).
 # The browser script restarts the first prodd itself (the reconnect
 # test), writing the new pid to $T/prodd-again.pid. Screenshots go to
 # $BUILD/screenshots (never into the tree). Needs node and chromium
@@ -37,13 +40,32 @@ new_env
 write_config <<YAML
   - name: solo
     command: sleep 1000
+    ready_after: 100ms
+  - name: db
+    command: sleep 1000
+    ready_after: 300ms
+  - name: slow
+    command: sleep 1000
+    ready_after: 1s
+    dependencies: [db]
+  - name: fast
+    command: sleep 1000
+    ready_after: 100ms
+    dependencies: [db]
+  - name: api
+    command: sleep 1000
+    ready_after: 100ms
+    dependencies: [slow, fast]
 YAML
 PRODD_TOKEN="" start_prodd
+wait_event 30 kind=state service=api to=running
 RO_URL="http://127.0.0.1:$PORT/"
 park_env RO
 
 new_env
 WEBPORT=$(free_port)
+LOADPORT=$(free_port)
+DEADPORT=$(free_port)	# nothing listens there: the webhook is refused
 write_config <<YAML
   - name: base
     command: sh -c 'while :; do echo tick; sleep 0.3; done'
@@ -61,14 +83,21 @@ write_config <<YAML
     command: sleep 1000
     dependencies: [web]
   - name: broken
-    command: sh -c 'echo boom >&2; exit 3'
+    command: sh -c '[ -f fixed ] && exec sleep 1000; echo boom >&2; exit 3'
     max_restarts: 1
+  - name: loader
+    command: $DEMO --notify --port $LOADPORT
+    notify: true
+alerts:
+  webhook: http://127.0.0.1:$DEADPORT/hook
+  webhook_timeout: 1s
 YAML
 sed -i "s|^daemon:|daemon:\n  sample_interval: 100ms|" "$T/s.yaml"
 export PRODD_TOKEN=s3cret-token
 start_prodd
 wait_event 30 kind=state service=worker to=running
 wait_event 30 kind=state service=broken to=failed
+wait_event 30 kind=state service=loader to=running
 
 export DASH_URL="http://127.0.0.1:$PORT/" DASH_URL_RO=$RO_URL TOKEN=$PRODD_TOKEN
 export T PLOG PRODD_PID SOCK=$STATE/prodd.sock PRODCTL=$(cd "$BUILD" && pwd)/prodctl

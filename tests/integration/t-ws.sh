@@ -10,7 +10,9 @@
 # oversized message closes with 1009; a client that never reads is
 # closed with 1008 while another gets its events on time; resume with
 # since (the events replayed, no snapshot), with a SEQ out of the ring
-# or ahead, or another instance (a snapshot, reason gap); 20 clients:
+# or ahead, or another instance (a snapshot, reason gap); the snapshot
+# holds each service's last 60 points and the host's whole history, and
+# says a token is needed ("auth"); 20 clients:
 # each message rendered once, frames about 20 x rendered (/metrics);
 # commands past the rate limit get 429; prodd exits 0 with a client
 # connected, which sees close 1001.
@@ -91,6 +93,34 @@ check "a client that never reads is closed with 1008; another gets events on tim
 	env RESTART_CMD="$(restart_cmd idle)" timeout 120 $WSC never_read flood 4
 api /api/services/flood/stop -XPOST >/dev/null
 check "prodd is still well: /api/health answers" eval 'api /api/health | grep -q "\"status\""'
+
+# the snapshot's history: the host's whole, each service's last 60
+# points (SPEC §10); the API keeps them all; "auth" says a token is needed
+snap_points() {
+	python3 - "$LIBDIR" "http://127.0.0.1:$PORT" <<'PY'
+import json, sys, urllib.request
+sys.path.insert(0, sys.argv[1])
+import wsclient
+m = wsclient.WS().recv()
+d = m["data"]
+with urllib.request.urlopen(sys.argv[2] + "/api/dashboard-data", timeout=10) as r:
+    a = json.load(r)
+with urllib.request.urlopen(sys.argv[2] + "/api/health", timeout=10) as r:
+    h = json.load(r)
+ws = {s["name"]: len(s["history"]["cpu"]) for s in d["services"]}
+full = {s["name"]: len(s["history"]["cpu"]) for s in a["services"]}
+print("ws", ws["chat"], len(d["system"]["history"]["cpu"]), "api", full["chat"],
+      len(a["system"]["history"]["cpu"]), "auth", d["auth"]["tcp_writes"],
+      h["auth"]["tcp_writes"], "s3cret" in json.dumps(d["auth"]) + json.dumps(h))
+ok = (max(ws.values()) <= 60 and ws["chat"] == 60 and full["chat"] > 60 and
+      len(d["system"]["history"]["cpu"]) > 60 and d["auth"] == {"tcp_writes": "token"} and
+      h["auth"] == {"tcp_writes": "token"})
+sys.exit(0 if ok else 1)
+PY
+}
+chat_points() { [ "$(api /api/dashboard-data | python3 -c 'import json,sys; print(min(len(s["history"]["cpu"]) for s in json.load(sys.stdin)["services"] if s["name"] == "chat"))')" -gt 61 ]; }
+poll 30 chat_points
+check "the snapshot: each service's last 60 points (the API's: more), the host's all, auth token" snap_points
 
 # commands count against the address's rate limit (3 a minute here)
 sed -i "s|^daemon:|daemon:\n  rate_limit: 3/min|" "$T/s.yaml"

@@ -17,21 +17,16 @@ export function controlsDisabledReason() {
 	return null;
 }
 
-/* prodd's auth mode, when neither the snapshot nor /api/health says it:
- * a /ws command without a token is refused before anything is done: 403
- * with no token configured, 401 with one. (Over /ws, so that the browser
- * logs no failed request.) */
+/* prodd's auth mode ("token" or "disabled"): the snapshot's "auth"; when a
+ * snapshot lacks it (an older prodd), /api/health's. */
 export async function probeAuth() {
-	if (store.auth) return store.auth;
+	if (store.auth) { emit('auth'); return store.auth; }
 	try {
 		const hr = await fetch('api/health', { cache: 'no-store' });
 		if (hr.ok) {
 			const j = await hr.json();
-			if (j.auth && j.auth.tcp_writes) { store.auth = j.auth.tcp_writes; emit('auth'); return store.auth; }
+			if (j.auth && j.auth.tcp_writes) store.auth = j.auth.tcp_writes;
 		}
-		const r = await wsCommand('restart', store.order[0] || 'prodd');
-		if (r.status === 0) return null;
-		store.auth = r.status === 403 ? 'disabled' : 'token';
 	} catch (e) {
 		return null;
 	}

@@ -4,8 +4,15 @@
  * samples, events and alerts as they come. A state event updates the
  * service's state word at once; the rest of its object (pid, last exit,
  * health) is refetched from the API, batched, since an event carries only
- * what changed. Views subscribe to topics: 'snapshot', 'metrics',
- * 'service' (with the names that changed), 'event', 'alert', 'log', 'live'.
+ * what changed. A sample's `status_text` map sets the notify services'
+ * STATUS= texts; an exit event's `last_lines` become the service's
+ * `exitLines` (a failed row shows them). The alerts, firing and recently
+ * resolved with their delivery state per channel, come from
+ * /api/alerts: at the snapshot, after each `alert` message, and every
+ * 5 s while one is active or a delivery is still under way (a delivery's
+ * progress is not an `alert` message). Views subscribe to topics:
+ * 'snapshot', 'metrics', 'service' (with the names that changed),
+ * 'event', 'alert', 'log', 'live'.
  */
 import { debounce } from './util.js';
 
@@ -15,13 +22,12 @@ export const store = {
 	services: new Map(),	/* name -> service object (SPEC appendix) */
 	order: [],		/* names in config order */
 	events: [],		/* the latest up to 1000 */
-	alerts: [],
+	alerts: [],		/* active (firing, pending), then resolved, newest first */
 	lastSeq: 0,
 	instance: null,
 	intervalMs: 1000,
 	auth: null,		/* 'token' | 'disabled' | null (not known yet) */
 	live: false,
-	hasAlerts: false,	/* the snapshot carried an 'alerts' array */
 };
 
 const subs = new Map();
@@ -51,15 +57,33 @@ export function applySnapshot(msg) {
 		store.order.push(s.name);
 	}
 	store.events = (d.events || []).slice(-1000);
-	store.hasAlerts = Array.isArray(d.alerts);
+	for (const e of store.events) noteExit(e);
 	store.alerts = d.alerts || [];
 	if (msg.last_seq !== undefined) store.lastSeq = msg.last_seq;
 	else if (store.events.length) store.lastSeq = store.events[store.events.length - 1].seq;
 	if (msg.instance) store.instance = msg.instance;
 	const auth = (d.auth && d.auth.tcp_writes) ||
 		(d.daemon && d.daemon.auth && d.daemon.auth.tcp_writes);
-	store.auth = auth || null;	/* else probed again (controls.js) */
+	store.auth = auth || null;	/* else asked of /api/health (controls.js) */
 	emit('snapshot');
+	fetchAlerts();
+}
+
+/* an exit event's last lines, kept as the service's latest */
+function noteExit(e) {
+	if (e.kind !== 'exit' || !Array.isArray(e.last_lines)) return;
+	const s = store.services.get(e.service);
+	if (s) s.exitLines = e.last_lines;
+}
+
+/* the lines of a service's latest exit: exitLines, set by the latest of
+ * an exit event and a fetched detail (last_exits, newest first) */
+export function lastLines(s) {
+	if (Array.isArray(s.exitLines)) return s.exitLines;
+	if (Array.isArray(s.last_exits) && s.last_exits.length && Array.isArray(s.last_exits[0].last_lines)) {
+		return s.last_exits[0].last_lines;
+	}
+	return [];
 }
 
 function pushCapped(arr, v, cap) {
@@ -106,7 +130,15 @@ export function applyMetrics(msg) {
 		changed.push(name);
 	}
 	store.lastMetricsTs = msg.ts;
+	/* notify services' STATUS= texts: a row rewritten only when its
+	 * text changed */
+	const texts = [];
+	for (const [name, t] of Object.entries(msg.status_text || {})) {
+		const s = store.services.get(name);
+		if (s && s.status_text !== t) { s.status_text = t; texts.push(name); }
+	}
 	emit('metrics', changed);
+	if (texts.length) emit('service', texts);
 }
 
 /* The rest of a service's object after an event, fetched in one go. */
@@ -139,6 +171,7 @@ export function mergeServices(list) {
 		const hist = old.history;
 		const health = s.health && !s.health.history && old.health ? { ...s.health, history: old.health.history } : s.health;
 		Object.assign(old, s, { history: hist, health });
+		if (Array.isArray(s.last_exits) && s.last_exits.length) old.exitLines = s.last_exits[0].last_lines;
 		names.push(s.name);
 	}
 	if (names.length) emit('service', names);
@@ -150,6 +183,7 @@ export function applyEvent(ev) {
 		store.lastSeq = ev.seq;
 	}
 	pushCapped(store.events, ev, 1000);
+	noteExit(ev);
 	const s = ev.service ? store.services.get(ev.service) : null;
 	if (s && ev.kind === 'state' && ev.to) {
 		s.state = ev.to;
@@ -172,12 +206,37 @@ export function applyEvent(ev) {
 }
 
 export function applyAlert(a) {
-	store.hasAlerts = true;
-	const i = store.alerts.findIndex((x) => x.id === a.id);
-	if (i >= 0) store.alerts[i] = a;
-	else store.alerts.push(a);
+	/* an alert that fires again is a new entry; a resolve replaces its
+	 * firing one */
+	const i = store.alerts.findIndex((x) => x.id === a.id && x.state !== 'resolved');
+	if (i >= 0) store.alerts.splice(i, 1);
+	store.alerts.unshift(a);
 	emit('alert', a);
+	alertsSoon();
 }
+
+/* GET /api/alerts: the active ones, then the recently resolved */
+let alertsBusy = false;
+export async function fetchAlerts() {
+	if (alertsBusy) return;
+	alertsBusy = true;
+	try {
+		const r = await fetch('api/alerts', { cache: 'no-store' });
+		if (r.ok) {
+			const j = await r.json();
+			store.alerts = (j.active || []).concat(j.resolved || []);
+			emit('alert', null);
+		}
+	} catch (e) { /* offline: the next snapshot brings them */ }
+	alertsBusy = false;
+}
+const alertsSoon = debounce(fetchAlerts, 300);
+const UNDER_WAY = ['queued', 'sending', 'retrying'];
+setInterval(() => {
+	if (!store.live) return;
+	if (store.alerts.some((a) => a.state !== 'resolved' ||
+	    Object.values(a.deliveries || {}).some((d) => UNDER_WAY.includes(d.state)))) fetchAlerts();
+}, 5000);
 
 export function setLive(live, why) {
 	store.live = live;

@@ -1,11 +1,11 @@
 /*
  * Events and alerts (SPEC §10): the live timeline of events, newest
  * first, filterable by service and kind; the alerts, firing and resolved,
- * with their delivery status per channel (or "not available yet" while
- * prodd sends no alerts).
+ * with their delivery status per channel (alerts.js).
  */
 import { store, on } from './store.js';
 import { h, clear, fmtTime, schedule } from './util.js';
+import { alertList } from './alerts.js';
 
 const KINDS = ['state', 'spawn', 'exit', 'health', 'reload', 'alert', 'daemon'];
 
@@ -35,14 +35,7 @@ export function mount(root) {
 			h('span', { text: e.kind }),
 			h('span', { text: text(e) }))) : h('li.muted', { text: 'no event matches' }));
 	};
-	const drawAlerts = () => {
-		if (!store.hasAlerts) { clear(alerts, h('p.na', { text: 'Alerts: not available yet.' })); return; }
-		if (!store.alerts.length) { clear(alerts, h('p.muted', { text: 'No alert has fired.' })); return; }
-		const sorted = store.alerts.slice().sort((a, b) => (a.state === 'firing' ? 0 : 1) - (b.state === 'firing' ? 0 : 1));
-		clear(alerts, sorted.map((a) => h('div.alert.sev-' + (a.state === 'firing' ? a.severity || 'warning' : 'info'),
-			h('strong', { text: a.state + ' ' }), (a.summary || a.id) + ' · since ' + fmtTime(a.since) + (a.resolved_at ? ' · resolved ' + fmtTime(a.resolved_at) : ''),
-			a.deliveries ? h('div.muted', { text: Object.entries(a.deliveries).map(([ch, d]) => ch + ': ' + d.state + (d.last_error ? ' (' + d.last_error + ')' : '')).join(' · ') }) : null)));
-	};
+	const drawAlerts = () => clear(alerts, alertList(store.alerts, 50, 'No alert has fired.'));
 	svcSel.addEventListener('change', draw);
 	kindSel.addEventListener('change', draw);
 	draw();

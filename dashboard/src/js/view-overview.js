@@ -1,16 +1,20 @@
 /*
  * The overview (SPEC §10): service counts by state, prodd's own figures,
- * the firing alerts, host tiles with live uPlot charts (CPU total and per
- * core, load, memory and swap, disk use per mount, disk I/O, network I/O),
- * with the services table (view-table.js) between the figures and the
- * host tiles (it scrolls in its own box, so the tiles stay near). Charts redraw once per sample,
- * in the same animation frame as the table's cells.
+ * the alerts (firing, then the last resolved, with their delivery state),
+ * host tiles with live uPlot charts (CPU total and per core, load, memory
+ * and swap, disk use per mount, disk I/O, network I/O), with the services
+ * table (view-table.js) between the figures and the host tiles (it
+ * scrolls in its own box, so the tiles stay near). Charts redraw once per
+ * sample, in the same animation frame as the table's cells, and only
+ * those on screen (an IntersectionObserver keeps the set; a chart that
+ * comes into view is drawn then): below 500 rows they are often not.
  */
 import { store, on } from './store.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, schedule, stateClass } from './util.js';
 import { lineChart, timesFor } from './charts.js';
 import { controlButtons } from './controls.js';
 import { servicesTable } from './view-table.js';
+import { alertList } from './alerts.js';
 
 const STATES = ['running', 'starting', 'waiting', 'unhealthy', 'backoff', 'stopping', 'failed', 'stopped', 'exited'];
 
@@ -81,7 +85,8 @@ export function mount(root) {
 			h('section.panel', { 'aria-labelledby': 'h-services' }, h('h3#h-services', { text: 'Services' }), counts,
 				h('div.row', controlButtons(null))),
 			h('section.panel', { 'aria-labelledby': 'h-prodd' }, h('h3#h-prodd', { text: 'prodd' }), self),
-			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts firing' }), alerts)));
+			h('section.panel', { 'aria-labelledby': 'h-alerts' }, h('h3#h-alerts', { text: 'Alerts' }), alerts,
+				h('a', { href: '#/events', text: 'all alerts and events' }))));
 	const host = h('section', { 'aria-labelledby': 'h-host' }, h('h2#h-host', { text: 'Host' }), tileBox);
 	root.append(host);
 
@@ -91,8 +96,17 @@ export function mount(root) {
 		const box = h('div.chart');
 		tileBox.append(h('section.panel.tile', h('h3', t.title, v), box));
 		const c = lineChart(box, { series: t.series.length ? t.series : [{ label: 'none' }], fmt: t.fmt, min: t.min, max: t.max, height: 110 });
-		charts.push({ t, c, v });
+		charts.push({ t, c, v, box, visible: true, stale: false });
 	}
+	const io = new IntersectionObserver((entries) => {
+		for (const e of entries) {
+			const ch = charts.find((x) => x.box === e.target);
+			if (!ch) continue;
+			ch.visible = e.isIntersecting;
+			if (ch.visible && ch.stale) schedule('ov-charts', drawCharts);
+		}
+	}, { rootMargin: '100px 0px' });
+	for (const ch of charts) io.observe(ch.box);
 
 	/* the table after the charts: they measure their boxes, which is
 	 * cheap before 500 rows are laid out */
@@ -104,7 +118,10 @@ export function mount(root) {
 		if (!sys) return;
 		const hist = sys.history || {};
 		const endMs = Date.parse(sys.ts) || Date.now();
-		for (const { t, c, v } of charts) {
+		for (const ch of charts) {
+			const { t, c, v } = ch;
+			if (!ch.visible) { ch.stale = true; continue; }
+			ch.stale = false;
 			const ys = t.data(hist);
 			const n = Math.max(0, ...ys.map((a) => a.length));
 			const pad = ys.map((a) => (a.length === n ? a : new Array(n - a.length).fill(null).concat(a)));
@@ -129,11 +146,7 @@ export function mount(root) {
 			h('dt', { text: 'CPU' }), h('dd', { text: fmtPct(p.cpu_percent) }),
 			h('dt', { text: 'loop lag' }), h('dd', { text: fmtMs(p.loop_lag_ms) + ' (max ' + fmtMs(p.loop_lag_max_ms) + ')' }),
 			h('dt', { text: 'sample cost' }), h('dd', { text: p.sample_cpu_us !== undefined ? p.sample_cpu_us + ' µs CPU' : '–' }));
-		const firing = store.alerts.filter((a) => a.state === 'firing');
-		if (!store.hasAlerts) clear(alerts, h('p.na', { text: 'Alerts: not available yet.' }));
-		else if (!firing.length) clear(alerts, h('p.muted', { text: 'None firing.' }));
-		else clear(alerts, firing.map((a) => h('div.alert.sev-' + (a.severity || 'warning'),
-			h('strong', { text: a.severity + ' ' }), a.summary || a.id)));
+		clear(alerts, alertList(store.alerts, 3, 'None firing.'));
 	};
 
 
@@ -157,6 +170,7 @@ export function mount(root) {
 	return () => {
 		offs.forEach((f) => f());
 		clearInterval(tick);
+		io.disconnect();
 		charts.forEach(({ c }) => c.destroy());
 		table.dispose();
 	};

@@ -4,10 +4,13 @@
  * charts of CPU and memory over the whole history (fetched from
  * /api/metrics/history, then extended by each live sample) and of the
  * health-check latency (the last checks, from /api/services/NAME), its
- * dependencies and dependents, environment keys, its events, its last
- * exits with their last lines, and a live log tail.
+ * dependencies and dependents, environment keys, its alerts (firing and
+ * resolved, with their delivery state), its events, its last exits with
+ * their last lines, and a live log tail. A notify service's STATUS= text
+ * is under its name.
  */
 import { store, on, dependents, waitingOn } from './store.js';
+import { alertList } from './alerts.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, fmtExit, fmtTime, schedule, stateClass } from './util.js';
 import { lineChart, timesFor } from './charts.js';
 import { controlButtons } from './controls.js';
@@ -30,13 +33,14 @@ export function mount(root, name) {
 	}
 	const state = h('span.state');
 	const reason = h('span.muted');
-	const statusText = h('p');
+	const statusText = h('p.statustext');
 	const figs = h('dl.kv');
 	const deps = h('ul.plain');
 	const rdeps = h('ul.plain');
 	const env = h('p');
 	const evList = h('ul.plain.events');
 	const exits = h('div');
+	const alerts = h('div.alerts');
 	const ctl = controlButtons(name);
 	const cpuBox = h('div.chart'), memBox = h('div.chart'), latBox = h('div.chart');
 	const latNote = h('p.muted');
@@ -54,6 +58,7 @@ export function mount(root, name) {
 			h('section.panel.tile', h('h3', { text: 'CPU' }), cpuBox),
 			h('section.panel.tile', h('h3', { text: 'Memory' }), memBox),
 			h('section.panel.tile', h('h3', { text: 'Health-check latency' }), latBox, latNote)),
+		h('section.panel', { 'aria-labelledby': 'h-svc-alerts' }, h('h3#h-svc-alerts', { text: 'Alerts' }), alerts),
 		h('section', { 'aria-labelledby': 'h-log' }, h('h2#h-log', { text: 'Log' }), tail.el),
 		h('div.grid2',
 			h('section.panel', { 'aria-labelledby': 'h-exits' }, h('h3#h-exits', { text: 'Last exits' }), exits),
@@ -93,8 +98,8 @@ export function mount(root, name) {
 			if (d) why = 'waiting for ' + d.name + ' (' + d.condition + ')';
 		}
 		setText(reason, why);
-		if ('status_text' in s) setText(statusText, s.status_text ? 'STATUS= ' + s.status_text : '');
-		else { setText(statusText, 'STATUS= text: not available yet.'); statusText.className = 'na'; }
+		setText(statusText, s.status_text ? 'Status: ' + s.status_text : '');
+		statusText.hidden = !s.status_text;
 		const m = s.metrics || {};
 		const hl = s.health || {};
 		clear(figs,
@@ -123,11 +128,11 @@ export function mount(root, name) {
 		if (!mine.length) evList.append(h('li.muted', { text: 'none in the ring' }));
 		/* the service's last exits (with their last lines) when prodd
 		 * keeps them, else the exit events in the ring */
-		const ex = Array.isArray(s.last_exits) ? s.last_exits.slice(-5).reverse().map((x) => ({ ts: x.at, reason: x.reason || fmtExit(x), last_lines: x.last_lines })) :
+		const ex = Array.isArray(s.last_exits) ? s.last_exits.slice(0, 5).map((x) => ({ ts: x.at, reason: x.reason || fmtExit(x), last_lines: x.last_lines })) :
 			mine.filter((e) => e.kind === 'exit').slice(-5).reverse();
-		clear(exits, ex.length ? ex.map((e) => h('div', h('p', { text: fmtTime(e.ts) + ' · ' + (e.reason || '') }),
-			Array.isArray(e.last_lines) ? h('pre.lastlines', { text: linesText(e.last_lines) }) : null)) : h('p.muted', { text: 'none' }));
-		if (!ex.some((e) => Array.isArray(e.last_lines))) exits.append(h('p.na', { text: 'Last lines of an exit: not available yet.' }));
+		clear(exits, ex.length ? ex.map((e) => h('div.exit', h('p', { text: fmtTime(e.ts) + ' · ' + (e.reason || '') }),
+			Array.isArray(e.last_lines) && e.last_lines.length ? h('pre.lastlines', { text: linesText(e.last_lines) }) :
+				h('p.muted', { text: 'no output' }))) : h('p.muted', { text: 'none' }));
 	};
 
 	async function load() {
@@ -155,7 +160,9 @@ export function mount(root, name) {
 		} catch (e) { /* offline: the snapshot's points stay */ }
 	}
 
+	const drawAlerts = () => clear(alerts, alertList(store.alerts.filter((a) => a.service === name), 5, 'No alert for ' + name + '.'));
 	drawInfo();
+	drawAlerts();
 	load();
 	const offs = [
 		on('metrics', (names) => {
@@ -172,6 +179,7 @@ export function mount(root, name) {
 			if (names.includes(name)) { schedule('svc-info', drawInfo); schedule('svc-lat', drawLat); }
 		}),
 		on('event', (e) => { if (e.service === name) schedule('svc-info', drawInfo); }),
+		on('alert', () => schedule('svc-alerts', drawAlerts)),
 	];
 	/* the health history is only in the detailed object: refetch it */
 	const latTimer = setInterval(async () => {

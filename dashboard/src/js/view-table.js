@@ -13,7 +13,7 @@
  * content-visibility: auto, so rows off screen cost no layout or paint
  * (a <tr> cannot be skipped that way).
  */
-import { store, on, waitingOn } from './store.js';
+import { store, on, waitingOn, lastLines } from './store.js';
 import { h, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
 import { spark } from './charts.js';
 
@@ -63,13 +63,11 @@ export function servicesTable() {
 	const count = h('span.muted');
 	const input = h('input', { type: 'search', placeholder: 'filter: name, type or state', 'aria-label': 'Filter services' });
 	input.addEventListener('input', () => { filter = input.value.trim().toLowerCase(); reorder(); });
-	const statusNote = h('p.na');
 	const el = h('section', { 'aria-labelledby': 'h-table' },
 		h('h2#h-table', { text: 'Services' }),
 		h('div.tools', input, count),
 		h('div.tablewrap', h('div.svc', { role: 'table', 'aria-label': 'Services', 'aria-rowcount': store.order.length + 1 },
-			h('div.head', { role: 'rowgroup' }, h('div.r', { role: 'row' }, heads)), tbody)),
-		statusNote);
+			h('div.head', { role: 'rowgroup' }, h('div.r', { role: 'row' }, heads)), tbody)));
 
 	const io = new IntersectionObserver((entries) => {
 		for (const e of entries) {
@@ -128,7 +126,7 @@ export function servicesTable() {
 			r.tr.dataset.state = s.state;
 		}
 		put(r, 'why', why(s));
-		const lines = s.state === 'failed' && Array.isArray(s.last_lines) ? s.last_lines.slice(-3).map((l) => (typeof l === 'string' ? l : l.line)).join('\n') : '';
+		const lines = s.state === 'failed' ? lastLines(s).slice(-3).map((l) => (typeof l === 'string' ? l : l.line)).join('\n') : '';
 		if (r.last.lines !== lines) {
 			r.last.lines = lines;
 			r.cells.lines.textContent = lines;
@@ -176,9 +174,6 @@ export function servicesTable() {
 		}
 		tbody.replaceChildren(frag);
 		setText(count, shown === list.length ? list.length + ' services' : shown + ' of ' + list.length + ' services');
-		const anyStatus = list.some((s) => 'status_text' in s);
-		setText(statusNote, anyStatus ? '' : 'STATUS= texts: not available yet.');
-		statusNote.hidden = anyStatus;
 	}
 
 	const dirty = new Set();

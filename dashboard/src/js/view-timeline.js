@@ -1,48 +1,37 @@
 /*
- * The startup timeline (SPEC §10): the last start of every service as a
- * bar, wanted → spawned (waiting, pale) then spawned → ready (solid), on
- * one time axis, the critical chain marked. From GET /api/analyze when
- * prodd has it; else from the state and spawn events still in the event
- * ring (then the critical chain is "not available yet").
+ * The startup timeline (SPEC §10): the last start of every service from
+ * GET /api/analyze, as bars on one time axis -- wanted → spawned (waiting,
+ * pale), spawned → ready (solid) -- with what each waited for, and the
+ * critical chain (the dependency path that made the last service ready
+ * last) marked: its rows bold with a ★ and data-crit, its bars in the
+ * second colour, and the chain spelled out below in start order.
  */
 import { store } from './store.js';
 import { h, fmtMs, setText } from './util.js';
-
-/* the last start of each service, from the events in the ring */
-function fromEvents() {
-	const out = [];
-	for (const name of store.order) {
-		const evs = store.events.filter((e) => e.service === name);
-		let wanted = null, spawned = null, ready = null;
-		for (const e of evs) {
-			const t = Date.parse(e.ts);
-			if (e.kind === 'state' && (e.to === 'waiting' || (e.to === 'starting' && wanted === null)) &&
-			    (e.from === 'stopped' || e.from === 'failed' || e.from === 'exited' || e.from === 'backoff')) {
-				wanted = t; spawned = null; ready = null;
-			}
-			if (e.kind === 'spawn' && wanted !== null) spawned = t;
-			if (e.kind === 'state' && e.to === 'running' && spawned !== null && ready === null) ready = t;
-		}
-		out.push({ name, wanted, spawned, ready });
-	}
-	return { services: out, chain: null };
-}
 
 export function mount(root) {
 	const body = h('div');
 	const note = h('p.muted');
 	root.append(h('h1', { text: 'Startup timeline' }), note, body);
 	let alive = true;
-	const draw = (data) => {
-		const rows = data.services.filter((s) => s.wanted !== null);
+	const draw = (j) => {
+		const t = (x) => (x ? Date.parse(x) : null);
+		const rows = (j.services || []).map((s) => ({
+			name: s.name, wanted: t(s.wanted_at), spawned: t(s.spawned_at), ready: t(s.ready_at),
+			waitedFor: s.waited_for ? s.waited_for.name : null,
+		})).filter((s) => s.wanted !== null);
 		if (!rows.length) {
-			body.replaceChildren(h('p.na', { text: 'No start of any service is in the event ring: not available.' }));
+			body.replaceChildren(h('p.muted', { text: 'No service has started yet.' }));
 			return;
 		}
+		/* the chain comes last first; drawn in start order */
+		const chainNames = (j.critical_chain || []).map((c) => c.name).reverse();
+		const chain = new Set(chainNames);
 		const t0 = Math.min(...rows.map((s) => s.wanted));
 		const t1 = Math.max(...rows.map((s) => s.ready ?? s.spawned ?? s.wanted), t0 + 1);
 		const span = t1 - t0;
-		const chain = new Set(data.chain || []);
+		const order = new Map(store.order.map((n, i) => [n, i]));
+		rows.sort((a, b) => a.wanted - b.wanted || (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
 		const grid = h('div.tl', { role: 'table', 'aria-label': 'Last start of each service' });
 		for (const s of rows) {
 			const track = h('div.track', { role: 'cell' });
@@ -55,38 +44,29 @@ export function mount(root) {
 			if (s.spawned !== null) track.append(bar(s.wanted, s.spawned, 'wait'));
 			if (s.ready !== null && s.spawned !== null) track.append(bar(s.spawned, s.ready, 'up'));
 			const crit = chain.has(s.name);
-			const label = s.ready !== null ? 'ready at +' + fmtMs(s.ready - t0) : s.spawned !== null ? 'spawned, not ready' : 'not spawned';
-			grid.append(h('div', { role: 'row', class: crit ? 'crit' : null },
-				h('a.name', { href: '#/service/' + encodeURIComponent(s.name), role: 'cell', class: crit ? 'name crit' : 'name', text: s.name + (crit ? ' ★' : '') }),
+			const label = (s.ready !== null ? 'ready at +' + fmtMs(s.ready - t0) : s.spawned !== null ? 'spawned, not ready' : 'not spawned') +
+				(s.waitedFor ? ' · waited for ' + s.waitedFor : '');
+			grid.append(h('div.tlrow', { role: 'row', class: crit ? 'tlrow crit' : 'tlrow', 'data-service': s.name, 'data-crit': crit ? '1' : null },
+				h('a', { href: '#/service/' + encodeURIComponent(s.name), role: 'cell', class: crit ? 'name crit' : 'name', text: s.name + (crit ? ' ★' : '') }),
 				track,
 				h('span.muted', { role: 'cell', text: label })));
 		}
-		/* the rows are display: contents so the grid lines up */
-		for (const r of grid.children) r.classList.add('tlrow');
-		body.replaceChildren(grid,
-			data.chain ? h('p', { text: 'Critical chain (★): ' + data.chain.join(' → ') + ', ' + fmtMs(span) + ' in all.' }) :
-				h('p.na', { text: 'Critical chain: not available yet.' }));
+		body.replaceChildren(grid, chainNames.length ?
+			h('p.chain', { text: 'Critical chain (★): ' + chainNames.join(' → ') + ', ' + fmtMs(j.total_ms ?? span) + ' in all.' }) :
+			h('p.muted', { text: 'No critical chain: no service waited for another.' }));
 	};
 	(async () => {
-		let data = null;
 		try {
 			const r = await fetch('api/analyze', { cache: 'no-store' });
-			if (r.ok) {
-				const j = await r.json();
-				const t = (x) => (x ? Date.parse(x) : null);
-				data = {
-					services: (j.services || []).map((s) => ({ name: s.name, wanted: t(s.wanted_at), spawned: t(s.spawned_at), ready: t(s.ready_at) })),
-					chain: (j.critical_chain || []).map((c) => c.name),
-				};
-				setText(note, 'From prodd\'s analysis of the last start: waiting (pale), then spawned until ready (solid).');
-			}
-		} catch (e) { /* fall back to the events */ }
-		if (!alive) return;
-		if (!data) {
-			data = fromEvents();
-			setText(note, 'From the events still in the ring: waiting (pale), then spawned until ready (solid).');
+			if (!alive) return;
+			if (!r.ok) throw new Error('prodd answered ' + r.status);
+			const j = await r.json();
+			if (!alive) return;
+			setText(note, 'The last start of each service: waiting (pale), then spawned until ready (solid).');
+			draw(j);
+		} catch (e) {
+			if (alive) setText(note, 'The analysis could not be fetched: ' + e.message);
 		}
-		draw(data);
 	})();
 	return () => { alive = false; };
 }
