@@ -162,7 +162,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(CORE_LIB) $(COMMON_LIB)
 # The fuzz targets (tests/fuzz/fuzz_*.c, libFuzzer): a separate clang
 # build of the common and core objects in build/fuzz, instrumented for the
 # fuzzer with ASan and UBSan; each target runs FUZZ_TIME seconds from its
-# seed corpus tests/fuzz/corpus/NAME (tests/fuzz/run.sh).
+# seed corpus tests/fuzz/corpus/NAME, with tests/fuzz/NAME.dict when there
+# is one (tests/fuzz/run.sh); bench/fuzz.sh runs the long campaign.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 5
 FUZZ_DIR := build/fuzz
@@ -188,6 +189,10 @@ $(FUZZ_DIR)/libprodd-core.a: $(call fuzzobj,$(CORE_SRC))
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libprodd-core.a $(FUZZ_DIR)/libprodd-common.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+# the demo's head parser is outside the libraries, as in its unit test
+$(FUZZ_DIR)/fuzz_demohead: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_demohead.o $(call fuzzobj,src/demo/demo-head.c) $(FUZZ_DIR)/libprodd-common.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 
 fuzz: $(FUZZ_TARGETS)
 	@FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
