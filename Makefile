@@ -74,7 +74,7 @@ PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-d
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit integration bench clean install \
-	uninstall man package check-package fuzz FORCE
+	uninstall man package check-package fuzz fuzz-build fuzz-cov FORCE
 all: $(PROGRAMS) man
 
 $(BUILD)/obj/%.o: %.c
@@ -196,6 +196,38 @@ $(FUZZ_DIR)/fuzz_demohead: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_demohead.o $(call fuz
 
 fuzz: $(FUZZ_TARGETS)
 	@FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# The same targets built for source-based coverage (no sanitizer), in
+# build/fuzz-cov: bench/fuzz.sh replays each corpus through them and
+# reports llvm-cov's line coverage of each target's sources.
+FUZZ_COV_DIR := build/fuzz-cov
+FUZZ_COV_CFLAGS := -std=c11 -O1 -g $(WARNINGS) -fsanitize=fuzzer-no-link \
+	-fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) -MMD -MP
+FUZZ_COV_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_COV_DIR)/%,$(FUZZ_SRC))
+fuzzcovobj = $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(1))
+FUZZ_COV_LINK := $(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate \
+	-fcoverage-mapping
+
+$(FUZZ_COV_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_COV_CFLAGS) -c $< -o $@
+
+$(FUZZ_COV_DIR)/libprodd-common.a: $(call fuzzcovobj,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_COV_DIR)/libprodd-core.a: $(call fuzzcovobj,$(CORE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_COV_DIR)/fuzz_demohead: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_demohead.o $(call fuzzcovobj,src/demo/demo-head.c) $(FUZZ_COV_DIR)/libprodd-common.a
+	$(FUZZ_COV_LINK) -o $@ $^
+
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COV_DIR)/libprodd-core.a $(FUZZ_COV_DIR)/libprodd-common.a
+	$(FUZZ_COV_LINK) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+fuzz-cov: $(FUZZ_COV_TARGETS)
 
 # Installs only what is missing; silent when everything is there.
 deps:
@@ -339,4 +371,4 @@ check-package: package
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_DIR)/obj $(FUZZ_COV_DIR)/obj -name '*.d' 2>/dev/null)
