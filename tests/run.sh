@@ -28,7 +28,7 @@ IDLE="t-ws-ping"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
 	t-demo:14 t-lifecycle:14 t-prodctl:13 t-metrics:8 t-prom:8 t-recover:8 t-top:7
-	t-sdnotify:7 t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75 t-static:17 t-install:3 t-unitenv:3 t-tls:3 t-fuzz:10 t-notify:10"
+	t-sdnotify:7 t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75 t-static:17 t-install:3 t-unitenv:3 t-tls:3 t-fuzz:28 t-notify:10"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"
