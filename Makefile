@@ -74,7 +74,8 @@ PROGRAMS := $(BUILD)/prodd $(BUILD)/prodd-exec $(BUILD)/prodctl $(BUILD)/prodd-d
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit integration bench clean install \
-	uninstall man package check-package fuzz dashboard FORCE
+	uninstall man package check-package fuzz fuzz-build fuzz-cov dashboard \
+	FORCE
 all: $(PROGRAMS) man $(BUILD)/dashboard/index.html
 
 # The dashboard (dashboard/build.sh): its sources copied into
@@ -194,7 +195,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(CORE_LIB) $(COMMON_LIB)
 # The fuzz targets (tests/fuzz/fuzz_*.c, libFuzzer): a separate clang
 # build of the common and core objects in build/fuzz, instrumented for the
 # fuzzer with ASan and UBSan; each target runs FUZZ_TIME seconds from its
-# seed corpus tests/fuzz/corpus/NAME (tests/fuzz/run.sh).
+# seed corpus tests/fuzz/corpus/NAME, with tests/fuzz/NAME.dict when there
+# is one (tests/fuzz/run.sh); bench/fuzz.sh runs the long campaign.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 5
 FUZZ_DIR := build/fuzz
@@ -221,8 +223,44 @@ $(FUZZ_DIR)/libprodd-core.a: $(call fuzzobj,$(CORE_SRC))
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libprodd-core.a $(FUZZ_DIR)/libprodd-common.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
 
+# the demo's head parser is outside the libraries, as in its unit test
+$(FUZZ_DIR)/fuzz_demohead: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_demohead.o $(call fuzzobj,src/demo/demo-head.c) $(FUZZ_DIR)/libprodd-common.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
 fuzz: $(FUZZ_TARGETS)
 	@FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# The same targets built for source-based coverage (no sanitizer), in
+# build/fuzz-cov: bench/fuzz.sh replays each corpus through them and
+# reports llvm-cov's line coverage of each target's sources.
+FUZZ_COV_DIR := build/fuzz-cov
+FUZZ_COV_CFLAGS := -std=c11 -O1 -g $(WARNINGS) -fsanitize=fuzzer-no-link \
+	-fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) -MMD -MP
+FUZZ_COV_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_COV_DIR)/%,$(FUZZ_SRC))
+fuzzcovobj = $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(1))
+FUZZ_COV_LINK := $(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate \
+	-fcoverage-mapping
+
+$(FUZZ_COV_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_COV_CFLAGS) -c $< -o $@
+
+$(FUZZ_COV_DIR)/libprodd-common.a: $(call fuzzcovobj,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_COV_DIR)/libprodd-core.a: $(call fuzzcovobj,$(CORE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_COV_DIR)/fuzz_demohead: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_demohead.o $(call fuzzcovobj,src/demo/demo-head.c) $(FUZZ_COV_DIR)/libprodd-common.a
+	$(FUZZ_COV_LINK) -o $@ $^
+
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COV_DIR)/libprodd-core.a $(FUZZ_COV_DIR)/libprodd-common.a
+	$(FUZZ_COV_LINK) -o $@ $^ $(call libs,yaml-0.1 libcjson) -lm
+
+fuzz-build: $(FUZZ_TARGETS)
+fuzz-cov: $(FUZZ_COV_TARGETS)
 
 # Installs only what is missing; silent when everything is there.
 deps:
@@ -369,4 +407,4 @@ check-package: package
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_DIR)/obj $(FUZZ_COV_DIR)/obj -name '*.d' 2>/dev/null)

@@ -205,13 +205,14 @@ procfs_kb(const char *s, const char *lend, uint64_t *bytes)
 }
 
 /* Copies the word [s, e) into a name of size 32. Returns 0, or -EINVAL
- * when it is empty or too long. */
+ * when it is empty, too long, or holds a NUL (which would cut the name
+ * short, or leave it empty). */
 static int
 procfs_name(char name[32], const char *s, const char *e)
 {
 	size_t n = (size_t)(e - s);
 
-	if (n == 0 || n >= 32)
+	if (n == 0 || n >= 32 || memchr(s, '\0', n) != NULL)
 		return -EINVAL;
 	memcpy(name, s, n);
 	name[n] = '\0';

@@ -540,6 +540,29 @@ test_netdev_real(void **state)
 	free(b);
 }
 
+/* A name holding a NUL (found by tests/fuzz/fuzz_procfs.c) is a
+ * malformed line, not an interface named "" or cut short; the same for
+ * a disk. */
+static void
+test_name_with_nul(void **state)
+{
+	static const char dev[] = "Inter-|   Receive\n face |bytes\n"
+	    "  \0\0lo: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n"
+	    "  e\0th0: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n"
+	    "  eth1: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+	static const char disk[] = "   8       0 s\0da 1 0 2 0 3 0 4 0 0 0 0\n"
+	    "   8       1 sdb 1 0 2 0 3 0 4 0 0 0 0\n";
+	struct procfs_netdev d[4];
+	struct procfs_disk k[4];
+
+	(void)state;
+	assert_int_equal(procfs_parse_netdev(dev, sizeof dev - 1, d, 4), 1);
+	assert_string_equal(d[0].name, "eth1");
+	assert_int_equal(procfs_parse_diskstats(disk, sizeof disk - 1, k, 4),
+	    1);
+	assert_string_equal(k[0].name, "sdb");
+}
+
 static void
 test_netdev_glued(void **state)
 {
@@ -1105,6 +1128,7 @@ main(void)
 		cmocka_unit_test(test_uptime),
 		cmocka_unit_test(test_netdev_real),
 		cmocka_unit_test(test_netdev_glued),
+		cmocka_unit_test(test_name_with_nul),
 		cmocka_unit_test(test_diskstats_real),
 		cmocka_unit_test(test_diskstats_mixed),
 		cmocka_unit_test(test_status),
