@@ -162,11 +162,7 @@ ho_render_alerts(cJSON *root, const struct handover *h)
 static int
 get_enum(struct ho_parse *ps, const cJSON *o, const char *k, int max)
 {
-	int v = (int)ho_get_num(ps, o, k);
-
-	if (!ps->failed && (v < 0 || v >= max))
-		ho_fail(ps, k, "is out of range");
-	return v;
+	return ho_get_enum(ps, o, k, 0, max - 1);
 }
 
 static void
@@ -185,11 +181,11 @@ parse_alert(struct ho_parse *ps, const cJSON *o, struct alert *a)
 	    ALERT_RESOLVED + 1);
 	a->value = ho_get_num(ps, o, "value");
 	a->threshold = ho_get_num(ps, o, "threshold");
-	a->for_ms = (int64_t)ho_get_num(ps, o, "for_ms");
-	a->pending_ms = (int64_t)ho_get_num(ps, o, "pending_ms");
-	a->since_ms = (int64_t)ho_get_num(ps, o, "since_ms");
-	a->resolved_ms = (int64_t)ho_get_num(ps, o, "resolved_ms");
-	a->notified_ms = (int64_t)ho_get_num(ps, o, "notified_ms");
+	a->for_ms = ho_get_i64(ps, o, "for_ms");
+	a->pending_ms = ho_get_i64(ps, o, "pending_ms");
+	a->since_ms = ho_get_i64(ps, o, "since_ms");
+	a->resolved_ms = ho_get_i64(ps, o, "resolved_ms");
+	a->notified_ms = ho_get_i64(ps, o, "notified_ms");
 	ho_get_str(ps, o, "summary", a->summary, sizeof a->summary);
 	a->test = ho_get_bool(ps, o, "test");
 	if ((arr = ho_get(ps, o, "lines", cJSON_Array)) != NULL) {
@@ -202,8 +198,8 @@ parse_alert(struct ho_parse *ps, const cJSON *o, struct alert *a)
 
 			if (ps->failed)
 				break;
-			a->lines[i].ts_ms = (int64_t)ho_get_num(ps, e, "ts_ms");
-			a->lines[i].stream = (int)ho_get_num(ps, e, "stream");
+			a->lines[i].ts_ms = ho_get_i64(ps, e, "ts_ms");
+			a->lines[i].stream = ho_get_enum(ps, e, "stream", 1, 2);
 			a->lines[i].line = ho_get_bytes(ps, e, "text", &len);
 			if (a->lines[i].line != NULL)
 				a->nlines = ++i;
@@ -219,7 +215,7 @@ parse_alert(struct ho_parse *ps, const cJSON *o, struct alert *a)
 
 			d->state = (enum alert_dlv)get_enum(ps, e, "state",
 			    ALERT_DLV_DROPPED + 1);
-			d->attempts = (int)ho_get_num(ps, e, "attempts");
+			d->attempts = ho_get_int(ps, e, "attempts");
 			ho_get_str(ps, e, "last_error", d->last_error,
 			    sizeof d->last_error);
 		}
@@ -246,7 +242,8 @@ parse_restarts(struct ho_parse *ps, const cJSON *arr, struct ho_alerts *al)
 			return;
 		}
 		cJSON_ArrayForEach(t, ts) {
-			if (!cJSON_IsNumber(t)) {
+			if (!cJSON_IsNumber(t) || !ho_whole(t->valuedouble,
+			    -9007199254740992.0, 9007199254740992.0)) {
 				ho_fail(ps, "ts", "has a non-number");
 				return;
 			}
@@ -275,11 +272,11 @@ parse_queue(struct ho_parse *ps, const cJSON *arr, struct handover *h)
 		ho_get_str(ps, e, "id", d->id, sizeof d->id);
 		d->resolve = ho_get_bool(ps, e, "resolve");
 		d->summary = ho_get_bool(ps, e, "summary");
-		d->attempts = (int)ho_get_num(ps, e, "attempts");
-		d->first_ms = (int64_t)ho_get_num(ps, e, "first_ms");
-		d->next_ms = (int64_t)ho_get_num(ps, e, "next_ms");
-		d->backoff_ms = (int64_t)ho_get_num(ps, e, "backoff_ms");
-		d->give_up_ms = (int64_t)ho_get_num(ps, e, "give_up_ms");
+		d->attempts = ho_get_int(ps, e, "attempts");
+		d->first_ms = ho_get_i64(ps, e, "first_ms");
+		d->next_ms = ho_get_i64(ps, e, "next_ms");
+		d->backoff_ms = ho_get_i64(ps, e, "backoff_ms");
+		d->give_up_ms = ho_get_i64(ps, e, "give_up_ms");
 	}
 }
 
@@ -309,13 +306,13 @@ ho_parse_alerts(struct ho_parse *ps, const cJSON *root, struct handover *h)
 		parse_restarts(ps, arr, al);
 	if (!ps->failed && (s = ho_get(ps, o, "storm", cJSON_Object)) != NULL) {
 		al->storm.open = ho_get_bool(ps, s, "open");
-		al->storm.start_ms = (int64_t)ho_get_num(ps, s, "start_ms");
-		al->storm.count = (int)ho_get_num(ps, s, "count");
-		al->storm.suppressed = (int)ho_get_num(ps, s, "suppressed");
+		al->storm.start_ms = ho_get_i64(ps, s, "start_ms");
+		al->storm.count = ho_get_int(ps, s, "count");
+		al->storm.suppressed = ho_get_int(ps, s, "suppressed");
 	}
 	if (!ps->failed && (arr = ho_get(ps, o, "queue", cJSON_Array)) != NULL)
 		parse_queue(ps, arr, h);
-	al->am_due = (int64_t)ho_get_num(ps, o, "am_due");
+	al->am_due = ho_get_i64(ps, o, "am_due");
 	if ((arr = ho_get(ps, o, "counts", cJSON_Array)) != NULL &&
 	    cJSON_GetArraySize(arr) != ALERT_CHANS)
 		ho_fail(ps, "counts", "has the wrong length");
@@ -330,8 +327,7 @@ ho_parse_alerts(struct ho_parse *ps, const cJSON *root, struct handover *h)
 				return;
 			}
 			cJSON_ArrayForEach(n, e)
-				al->counts[c][r++] = cJSON_IsNumber(n) ?
-				    (uint64_t)n->valuedouble : 0;
+				al->counts[c][r++] = ho_elem_u64(ps, "counts", n);
 			c++;
 		}
 }

@@ -34,6 +34,13 @@ void ho_fail(struct ho_parse *ps, const char *key, const char *what);
 /* o's key k of the cJSON type (cJSON_True: a boolean), or NULL (failed) */
 cJSON *ho_get(struct ho_parse *ps, const cJSON *o, const char *k, int type);
 double ho_get_num(struct ho_parse *ps, const cJSON *o, const char *k);
+bool ho_whole(double d, double lo, double hi);
+uint64_t ho_elem_u64(struct ho_parse *ps, const char *k, const cJSON *e);
+int ho_get_int(struct ho_parse *ps, const cJSON *o, const char *k);
+int64_t ho_get_i64(struct ho_parse *ps, const cJSON *o, const char *k);
+uint64_t ho_get_u64(struct ho_parse *ps, const cJSON *o, const char *k);
+int ho_get_enum(struct ho_parse *ps, const cJSON *o, const char *k, int lo,
+    int hi);
 bool ho_get_bool(struct ho_parse *ps, const cJSON *o, const char *k);
 void ho_get_str(struct ho_parse *ps, const cJSON *o, const char *k, char *buf,
     size_t len);

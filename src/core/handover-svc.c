@@ -11,6 +11,9 @@
  */
 #include "handover-int.h"
 #include "prodd/events.h"
+#include "prodd/fsm.h"
+#include "prodd/health.h"
+#include "prodd/logring.h"
 #include "prodd/xmalloc.h"
 
 #include <stdio.h>
@@ -75,8 +78,9 @@ get_lines(struct ho_parse *ps, const cJSON *o)
 
 		if (ps->failed || l == NULL)
 			break;
-		ts = (int64_t)ho_get_num(ps, e, "ts_ms");
-		stream = (int)ho_get_num(ps, e, "stream");
+		ts = ho_get_i64(ps, e, "ts_ms");
+		stream = ho_get_enum(ps, e, "stream", LOG_STREAM_STDOUT,
+		    LOG_STREAM_STDERR);
 		text = ho_get_bytes(ps, e, "text", &len);
 		if (text != NULL && !ps->failed)
 			event_lines_add(l, ts, stream, text, len);
@@ -109,16 +113,20 @@ void
 ho_parse_event(struct ho_parse *ps, const cJSON *o, struct event *e)
 {
 	event_clear(e);
-	e->seq = (uint64_t)ho_get_num(ps, o, "seq");
-	e->ts_ms = (int64_t)ho_get_num(ps, o, "ts_ms");
-	e->kind = (enum event_kind)ho_get_num(ps, o, "kind");
+	e->seq = ho_get_u64(ps, o, "seq");
+	e->ts_ms = ho_get_i64(ps, o, "ts_ms");
+	e->kind = (enum event_kind)ho_get_enum(ps, o, "kind", EVENT_STATE,
+	    EVENT_DAEMON);
 	ho_get_str(ps, o, "service", e->service, sizeof e->service);
-	e->from = (int)ho_get_num(ps, o, "from");
-	e->to = (int)ho_get_num(ps, o, "to");
-	e->pid = (int)ho_get_num(ps, o, "pid");
-	e->exit_code = (int)ho_get_num(ps, o, "exit_code");
-	e->signal = (int)ho_get_num(ps, o, "signal");
-	e->delay_ms = (int64_t)ho_get_num(ps, o, "delay_ms");
+	/* a state or a health status: a name is looked up by it */
+	e->from = ho_get_enum(ps, o, "from", -1, e->kind == EVENT_HEALTH ?
+	    HEALTH_UNHEALTHY : FSM_NSTATES - 1);
+	e->to = ho_get_enum(ps, o, "to", -1, e->kind == EVENT_HEALTH ?
+	    HEALTH_UNHEALTHY : FSM_NSTATES - 1);
+	e->pid = ho_get_int(ps, o, "pid");
+	e->exit_code = ho_get_int(ps, o, "exit_code");
+	e->signal = ho_get_int(ps, o, "signal");
+	e->delay_ms = ho_get_i64(ps, o, "delay_ms");
 	ho_get_str(ps, o, "reason", e->reason, sizeof e->reason);
 	e->lines = get_lines(ps, o);
 }
@@ -172,10 +180,10 @@ ho_render_svc_later(cJSON *o, cJSON *timers, const struct ho_svc *sv)
 static void
 parse_exit(struct ho_parse *ps, const cJSON *o, struct ho_exit *x)
 {
-	x->at_ms = (int64_t)ho_get_num(ps, o, "at_ms");
-	x->pid = (int)ho_get_num(ps, o, "pid");
-	x->code = (int)ho_get_num(ps, o, "code");
-	x->signal = (int)ho_get_num(ps, o, "signal");
+	x->at_ms = ho_get_i64(ps, o, "at_ms");
+	x->pid = ho_get_int(ps, o, "pid");
+	x->code = ho_get_int(ps, o, "code");
+	x->signal = ho_get_int(ps, o, "signal");
 	ho_get_str(ps, o, "reason", x->reason, sizeof x->reason);
 	x->lines = get_lines(ps, o);
 }
@@ -186,10 +194,10 @@ parse_notify(struct ho_parse *ps, const cJSON *p, struct ho_notify *n)
 	size_t len;
 	char *status;
 
-	n->fd = (int)ho_get_num(ps, p, "fd");
+	n->fd = ho_get_int(ps, p, "fd");
 	ho_get_str(ps, p, "path", n->path, sizeof n->path);
-	n->dropped = (uint64_t)ho_get_num(ps, p, "dropped");
-	n->mainpid_refused = (uint64_t)ho_get_num(ps, p, "mainpid_refused");
+	n->dropped = ho_get_u64(ps, p, "dropped");
+	n->mainpid_refused = ho_get_u64(ps, p, "mainpid_refused");
 	n->ready = ho_get_bool(ps, p, "ready");
 	n->has_status = ho_get_bool(ps, p, "has_status");
 	if ((status = ho_get_bytes(ps, p, "status", &len)) != NULL) {
@@ -204,9 +212,9 @@ parse_notify(struct ho_parse *ps, const cJSON *p, struct ho_notify *n)
 	    strcmp(n->phase, "reloading") != 0 &&
 	    strcmp(n->phase, "stopping") != 0)
 		ho_fail(ps, "phase", "is not reloading, stopping or empty");
-	n->errno_value = (int)ho_get_num(ps, p, "errno");
-	n->exit_errno = (int)ho_get_num(ps, p, "exit_errno");
-	n->main_pid = (int)ho_get_num(ps, p, "main_pid");
+	n->errno_value = ho_get_int(ps, p, "errno");
+	n->exit_errno = ho_get_int(ps, p, "exit_errno");
+	n->main_pid = ho_get_int(ps, p, "main_pid");
 }
 
 void
@@ -216,9 +224,9 @@ ho_parse_svc_later(struct ho_parse *ps, const cJSON *o, const cJSON *timers,
 	cJSON *p, *a, *st, *e;
 
 	if (timers != NULL) {
-		sv->start_timeout_due = (int64_t)ho_get_num(ps, timers,
+		sv->start_timeout_due = ho_get_i64(ps, timers,
 		    "start_timeout");
-		sv->watchdog_due = (int64_t)ho_get_num(ps, timers, "watchdog");
+		sv->watchdog_due = ho_get_i64(ps, timers, "watchdog");
 	}
 	if ((p = ho_get(ps, o, "analyze", cJSON_Object)) != NULL) {
 		if ((a = ho_get(ps, p, "exits", cJSON_Array)) != NULL &&
@@ -231,12 +239,12 @@ ho_parse_svc_later(struct ho_parse *ps, const cJSON *o, const cJSON *timers,
 				parse_exit(ps, e, &sv->exits[sv->nexits++]);
 			}
 		if ((st = ho_get(ps, p, "start", cJSON_Object)) != NULL) {
-			sv->wanted_ms = (int64_t)ho_get_num(ps, st,
+			sv->wanted_ms = ho_get_i64(ps, st,
 			    "wanted_ms");
-			sv->spawned_ms = (int64_t)ho_get_num(ps, st,
+			sv->spawned_ms = ho_get_i64(ps, st,
 			    "spawned_ms");
-			sv->ready_ms = (int64_t)ho_get_num(ps, st, "ready_ms");
-			sv->deps_met_ms = (int64_t)ho_get_num(ps, st,
+			sv->ready_ms = ho_get_i64(ps, st, "ready_ms");
+			sv->deps_met_ms = ho_get_i64(ps, st,
 			    "deps_met_ms");
 			ho_get_str(ps, st, "waited_for", sv->waited_for,
 			    sizeof sv->waited_for);

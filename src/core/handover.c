@@ -11,9 +11,12 @@
  */
 #include "handover-int.h"
 #include "prodd/handover.h"
+#include "prodd/logring.h"
 #include "prodd/xmalloc.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,7 +437,77 @@ ho_get_num(struct ho_parse *ps, const cJSON *o, const char *k)
 {
 	cJSON *v = ho_get(ps, o, k, cJSON_Number);
 
+	if (v != NULL && !isfinite(v->valuedouble)) {
+		ho_fail(ps, k, "is not a finite number");
+		return 0;
+	}
 	return v != NULL ? v->valuedouble : 0;
+}
+
+/* d is a whole number in [lo, hi] (a cast of it is defined) */
+bool
+ho_whole(double d, double lo, double hi)
+{
+	return isfinite(d) && d == floor(d) && d >= lo && d <= hi;
+}
+
+/* An array element as a count (0 when it is no number), failing the
+ * parse when it is one out of range. */
+uint64_t
+ho_elem_u64(struct ho_parse *ps, const char *k, const cJSON *e)
+{
+	if (!cJSON_IsNumber(e))
+		return 0;
+	if (!ho_whole(e->valuedouble, 0, 9007199254740992.0)) {
+		ho_fail(ps, k, "has a number out of range");
+		return 0;
+	}
+	return (uint64_t)e->valuedouble;
+}
+
+/* A whole number in [lo, hi] (both within +-2^53, where a JSON number is
+ * still exact); anything else fails the parse: converting an
+ * out-of-range double is undefined in C. */
+static int64_t
+ho_get_whole(struct ho_parse *ps, const cJSON *o, const char *k, double lo,
+    double hi)
+{
+	double d = ho_get_num(ps, o, k);
+
+	if (ps->failed)
+		return 0;
+	if (!ho_whole(d, lo, hi)) {
+		ho_fail(ps, k, "is out of range");
+		return 0;
+	}
+	return (int64_t)d;
+}
+
+int
+ho_get_int(struct ho_parse *ps, const cJSON *o, const char *k)
+{
+	return (int)ho_get_whole(ps, o, k, INT_MIN, INT_MAX);
+}
+
+int64_t
+ho_get_i64(struct ho_parse *ps, const cJSON *o, const char *k)
+{
+	return ho_get_whole(ps, o, k, -9007199254740992.0, 9007199254740992.0);
+}
+
+uint64_t
+ho_get_u64(struct ho_parse *ps, const cJSON *o, const char *k)
+{
+	return (uint64_t)ho_get_whole(ps, o, k, 0, 9007199254740992.0);
+}
+
+/* An int in [lo, hi] (an enum's values, a state that names an array's
+ * entry). */
+int
+ho_get_enum(struct ho_parse *ps, const cJSON *o, const char *k, int lo,
+    int hi)
+{
+	return (int)ho_get_whole(ps, o, k, lo, hi);
 }
 
 bool
@@ -471,57 +544,54 @@ ho_get_bytes(struct ho_parse *ps, const cJSON *o, const char *k, size_t *len)
 static void
 parse_fsm(struct ho_parse *ps, const cJSON *o, struct fsm_svc *f)
 {
-	double st = ho_get_num(ps, o, "state"), w = ho_get_num(ps, o, "want");
+	int w;
 
-	if (st < 0 || st >= FSM_NSTATES)
-		ho_fail(ps, "state", "is out of range");
+	f->state = (enum fsm_state)ho_get_enum(ps, o, "state", 0,
+	    FSM_NSTATES - 1);
+	w = ho_get_int(ps, o, "want");
 	if (w != FSM_WANT_DOWN && w != FSM_WANT_UP)
 		ho_fail(ps, "want", "is out of range");
-	f->state = (enum fsm_state)st;
-	f->want = (enum fsm_want)w;
-	f->restarts = (int)ho_get_num(ps, o, "restarts");
-	f->consecutive_failures = (int)ho_get_num(ps, o,
+	f->want = w == FSM_WANT_UP ? FSM_WANT_UP : FSM_WANT_DOWN;
+	f->restarts = ho_get_int(ps, o, "restarts");
+	f->consecutive_failures = ho_get_int(ps, o,
 	    "consecutive_failures");
 	f->then_start = ho_get_bool(ps, o, "then_start");
 	f->then_recover = ho_get_bool(ps, o, "then_recover");
 	f->killed = ho_get_bool(ps, o, "killed");
 	ho_get_str(ps, o, "cause", f->cause, sizeof f->cause);
-	f->since_ms = (int64_t)ho_get_num(ps, o, "since_ms");
-	f->ready_ms = (int64_t)ho_get_num(ps, o, "ready_ms");
+	f->since_ms = ho_get_i64(ps, o, "since_ms");
+	f->ready_ms = ho_get_i64(ps, o, "ready_ms");
 	f->has_exit = ho_get_bool(ps, o, "has_exit");
-	f->exit_code = (int)ho_get_num(ps, o, "exit_code");
-	f->exit_signal = (int)ho_get_num(ps, o, "exit_signal");
-	f->exit_ms = (int64_t)ho_get_num(ps, o, "exit_ms");
+	f->exit_code = ho_get_int(ps, o, "exit_code");
+	f->exit_signal = ho_get_int(ps, o, "exit_signal");
+	f->exit_ms = ho_get_i64(ps, o, "exit_ms");
 }
 
 static void
 parse_health(struct ho_parse *ps, const cJSON *o, struct health_state *h)
 {
 	cJSON *a, *e;
-	double st = ho_get_num(ps, o, "status");
 
-	if (st < HEALTH_NONE || st > HEALTH_UNHEALTHY)
-		ho_fail(ps, "status", "is out of range");
-	h->status = (enum health_status)st;
-	h->started_ms = (int64_t)ho_get_num(ps, o, "started_ms");
-	h->anchor_ms = (int64_t)ho_get_num(ps, o, "anchor_ms");
-	h->next_ms = (int64_t)ho_get_num(ps, o, "next_ms");
-	h->failures = (int)ho_get_num(ps, o, "failures");
-	h->checks = (uint64_t)ho_get_num(ps, o, "checks");
-	h->failures_total = (uint64_t)ho_get_num(ps, o, "failures_total");
+	h->status = (enum health_status)ho_get_enum(ps, o, "status",
+	    HEALTH_NONE, HEALTH_UNHEALTHY);
+	h->started_ms = ho_get_i64(ps, o, "started_ms");
+	h->anchor_ms = ho_get_i64(ps, o, "anchor_ms");
+	h->next_ms = ho_get_i64(ps, o, "next_ms");
+	h->failures = ho_get_int(ps, o, "failures");
+	h->checks = ho_get_u64(ps, o, "checks");
+	h->failures_total = ho_get_u64(ps, o, "failures_total");
 	if ((a = ho_get(ps, o, "lat_bucket", cJSON_Array)) != NULL) {
 		if (cJSON_GetArraySize(a) != HEALTH_NBUCKETS)
 			ho_fail(ps, "lat_bucket", "has the wrong length");
 		for (int i = 0; i < HEALTH_NBUCKETS && !ps->failed; i++) {
 			e = cJSON_GetArrayItem(a, i);
-			h->lat_bucket[i] = cJSON_IsNumber(e) ?
-			    (uint64_t)e->valuedouble : 0;
+			h->lat_bucket[i] = ho_elem_u64(ps, "lat_bucket", e);
 		}
 	}
 	h->lat_sum_s = ho_get_num(ps, o, "lat_sum_s");
 	h->last_latency_ms = ho_get_num(ps, o, "last_latency_ms");
-	h->last_check_ms = (int64_t)ho_get_num(ps, o, "last_check_ms");
-	h->last_late_ms = (int64_t)ho_get_num(ps, o, "last_late_ms");
+	h->last_check_ms = ho_get_i64(ps, o, "last_check_ms");
+	h->last_late_ms = ho_get_i64(ps, o, "last_late_ms");
 	ho_get_str(ps, o, "last_error", h->last_error, sizeof h->last_error);
 	if ((a = ho_get(ps, o, "history", cJSON_Array)) == NULL)
 		return;
@@ -535,7 +605,10 @@ parse_health(struct ho_parse *ps, const cJSON *o, struct health_state *h)
 		cJSON *t = cJSON_GetArrayItem(e, 0), *l = cJSON_GetArrayItem(e, 1),
 		    *ok = cJSON_GetArrayItem(e, 2);
 
-		if (!cJSON_IsNumber(t) || !cJSON_IsNumber(l) || !cJSON_IsBool(ok)) {
+		if (!cJSON_IsNumber(t) || !cJSON_IsNumber(l) ||
+		    !cJSON_IsBool(ok) || !ho_whole(t->valuedouble,
+		    -9007199254740992.0, 9007199254740992.0) ||
+		    !isfinite(l->valuedouble) || fabs(l->valuedouble) > 1e30) {
 			ho_fail(ps, "history", "has a malformed sample");
 			return;
 		}
@@ -554,7 +627,7 @@ parse_logs(struct ho_parse *ps, const cJSON *o, struct ho_svc *sv)
 
 	sv->part[0] = ho_get_bytes(ps, o, "stdout_part", &sv->part_len[0]);
 	sv->part[1] = ho_get_bytes(ps, o, "stderr_part", &sv->part_len[1]);
-	sv->log_next_seq = (uint64_t)ho_get_num(ps, o, "next_seq");
+	sv->log_next_seq = ho_get_u64(ps, o, "next_seq");
 	if ((a = ho_get(ps, o, "ring", cJSON_Array)) == NULL)
 		return;
 	cJSON_ArrayForEach(e, a) {
@@ -565,6 +638,11 @@ parse_logs(struct ho_parse *ps, const cJSON *o, struct ho_svc *sv)
 
 		if (!cJSON_IsNumber(s) || !cJSON_IsNumber(t) ||
 		    !cJSON_IsNumber(st) || !cJSON_IsString(x) ||
+		    !ho_whole(s->valuedouble, 0, 9007199254740992.0) ||
+		    !ho_whole(t->valuedouble, -9007199254740992.0,
+		    9007199254740992.0) ||
+		    !ho_whole(st->valuedouble, LOG_STREAM_STDOUT,
+		    LOG_STREAM_STDERR) ||
 		    (text = b64_decode(x->valuestring, &n)) == NULL) {
 			ho_fail(ps, "ring", "has a malformed line");
 			return;
@@ -621,11 +699,11 @@ parse_metrics(struct ho_parse *ps, const cJSON *o, struct handover *h)
 		m = handover_add_msvc(h, name);
 		parse_series(ps, e, "cpu", &m->cpu);
 		parse_series(ps, e, "mem", &m->mem);
-		m->cpu_ticks_total = (uint64_t)ho_get_num(ps, e,
+		m->cpu_ticks_total = ho_get_u64(ps, e,
 		    "cpu_ticks_total");
 		m->cpu_seconds_total = ho_get_num(ps, e, "cpu_seconds_total");
-		m->io_read_total = (uint64_t)ho_get_num(ps, e, "io_read_total");
-		m->io_write_total = (uint64_t)ho_get_num(ps, e,
+		m->io_read_total = ho_get_u64(ps, e, "io_read_total");
+		m->io_write_total = ho_get_u64(ps, e,
 		    "io_write_total");
 	}
 }
@@ -654,22 +732,22 @@ parse_svc(struct ho_parse *ps, const cJSON *o, struct handover *h)
 		    i < PROM_NREASONS; i++) {
 			cJSON *e = cJSON_GetArrayItem(a, i);
 
-			sv->restarts_by[i] = cJSON_IsNumber(e) ?
-			    (uint64_t)e->valuedouble : 0;
+			sv->restarts_by[i] = ho_elem_u64(ps, "restarts_by",
+			    e);
 		}
-		sv->stop_cause = (int)ho_get_num(ps, p, "stop_cause");
+		sv->stop_cause = ho_get_int(ps, p, "stop_cause");
 		sv->down_by_hand = ho_get_bool(ps, p, "down_by_hand");
-		sv->pid = (int)ho_get_num(ps, p, "pid");
-		sv->started_ms = (int64_t)ho_get_num(ps, p, "started_ms");
-		sv->exit_ms = (int64_t)ho_get_num(ps, p, "exit_ms");
-		sv->out_fd[0] = (int)ho_get_num(ps, p, "stdout_fd");
-		sv->out_fd[1] = (int)ho_get_num(ps, p, "stderr_fd");
+		sv->pid = ho_get_int(ps, p, "pid");
+		sv->started_ms = ho_get_i64(ps, p, "started_ms");
+		sv->exit_ms = ho_get_i64(ps, p, "exit_ms");
+		sv->out_fd[0] = ho_get_int(ps, p, "stdout_fd");
+		sv->out_fd[1] = ho_get_int(ps, p, "stderr_fd");
 	}
 	if ((p = ho_get(ps, o, "timers", cJSON_Object)) != NULL) {
-		sv->timer_due = (int64_t)ho_get_num(ps, p, "timer");
-		sv->ready_due = (int64_t)ho_get_num(ps, p, "ready");
-		sv->stable_due = (int64_t)ho_get_num(ps, p, "stable");
-		sv->check_due = (int64_t)ho_get_num(ps, p, "check");
+		sv->timer_due = ho_get_i64(ps, p, "timer");
+		sv->ready_due = ho_get_i64(ps, p, "ready");
+		sv->stable_due = ho_get_i64(ps, p, "stable");
+		sv->check_due = ho_get_i64(ps, p, "check");
 	}
 	if ((p = ho_get(ps, o, "health", cJSON_Object)) != NULL)
 		parse_health(ps, p, &sv->health);
@@ -693,7 +771,7 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 		return -1;
 	}
 	ps.where = "document";
-	h->version = (int)ho_get_num(&ps, root, "handover");
+	h->version = ho_get_int(&ps, root, "handover");
 	if (!ps.failed && h->version != HANDOVER_VERSION) {
 		snprintf(err, errlen, "hand-over format %d: this prodd reads "
 		    "format %d", h->version, HANDOVER_VERSION);
@@ -703,16 +781,16 @@ handover_parse(const char *text, size_t len, struct handover *h, char *err,
 	if (!ps.failed &&
 	    (o = ho_get(&ps, root, "daemon", cJSON_Object)) != NULL) {
 		ho_get_str(&ps, o, "instance", h->instance, sizeof h->instance);
-		h->mono_ms = (int64_t)ho_get_num(&ps, o, "mono_ms");
-		h->tcp_fd = (int)ho_get_num(&ps, o, "tcp_fd");
-		h->unix_fd = (int)ho_get_num(&ps, o, "unix_fd");
-		h->lock_fd = (int)ho_get_num(&ps, o, "lock_fd");
-		h->started_ms = (int64_t)ho_get_num(&ps, o, "started_ms");
+		h->mono_ms = ho_get_i64(&ps, o, "mono_ms");
+		h->tcp_fd = ho_get_int(&ps, o, "tcp_fd");
+		h->unix_fd = ho_get_int(&ps, o, "unix_fd");
+		h->lock_fd = ho_get_int(&ps, o, "lock_fd");
+		h->started_ms = ho_get_i64(&ps, o, "started_ms");
 	}
 	ps.where = "events";
 	if (!ps.failed &&
 	    (o = ho_get(&ps, root, "events", cJSON_Object)) != NULL) {
-		h->events_next_seq = (uint64_t)ho_get_num(&ps, o, "next_seq");
+		h->events_next_seq = ho_get_u64(&ps, o, "next_seq");
 		if ((a = ho_get(&ps, o, "ring", cJSON_Array)) != NULL) {
 			h->nevents = (size_t)cJSON_GetArraySize(a);
 			h->events = xcalloc(h->nevents + 1, sizeof *h->events);
