@@ -370,6 +370,26 @@ ws_frames_sent(const struct ws_hub *hub)
 	return hub != NULL ? hub->frames : 0;
 }
 
+uint64_t
+ws_queued_bytes(const struct ws_hub *hub)
+{
+	const struct ws_conn *c;
+	const struct ws_item *it;
+	uint64_t n = 0;
+
+	if (hub == NULL)
+		return 0;
+	LIST_FOREACH(c, &hub->conns, link) {
+		STAILQ_FOREACH(it, &c->queue, link)
+			n += it->b->len;
+		if (c->metrics != NULL)
+			n += c->metrics->len;
+		if (c->cur != NULL)
+			n += c->cur->len - c->off;
+	}
+	return n;
+}
+
 static void
 ws_broadcast(struct ws_hub *hub, cJSON *o)
 {
