@@ -95,8 +95,7 @@ struct follower;
 #define API_CACHE_MS 200
 
 struct api_cache {
-	char *text;
-	size_t len;
+	struct server_body *body;	/* shared by the requests it answers */
 	uint64_t seq;
 	int64_t at_ms;
 };
