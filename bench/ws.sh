@@ -88,7 +88,13 @@ wait_file() {
 	done
 }
 
-port=$(free_port)
+# PRODD_TEST_PORTS (the first of a block of ports reserved for this run)
+# keeps the bench off other people's ports; free_port otherwise
+if [ -n "${PRODD_TEST_PORTS:-}" ]; then
+	port=$PRODD_TEST_PORTS
+else
+	port=$(free_port)
+fi
 export WS_URL="ws://127.0.0.1:$port/ws"
 {
 	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
@@ -105,6 +111,7 @@ version=$("$prodd" --version | cut -d' ' -f2)
 note "prodd $version, $N services, API on 127.0.0.1:$port"
 "$prodd" -c "$tmp/services.yaml" 2>"$tmp/prodd.log" &
 pid=$!
+note "prodd pid $pid"
 t=0
 until [ "$(groups_of "$pid" | wc -w)" -ge "$N" ]; do
 	t=$((t + 1))
@@ -185,12 +192,25 @@ case " $PARTS " in *" c "*)
 	cpids="$hp $pp"
 	r0=$(status_kb VmRSS "$pid")
 	m0=$(machine)
+	# the trace: "s VmRSS RssAnon" (kB) every 10 s, for the plateau
+	(
+		s=0
+		while [ "$s" -le "$DURATION" ]; do
+			echo "$s $(status_kb VmRSS "$pid") $(status_kb RssAnon "$pid")"
+			sleep 10
+			s=$((s + 10))
+		done
+	) >"$tmp/rss.txt" 2>/dev/null &
+	tp=$!
+	cpids="$hp $pp $tp"
 	sleep 60
 	r1=$(status_kb VmRSS "$pid")
 	note "  RSS at the start $r0 kB, after 60 s $r1 kB"
 	sleep $((DURATION - 60))
 	r2=$(status_kb VmRSS "$pid")
 	a2=$(status_kb RssAnon "$pid")
+	kill "$tp" 2>/dev/null || true
+	note "  RSS trace (s VmRSS RssAnon, kB): $(tr '\n' ';' <"$tmp/rss.txt")"
 	cbusy=$(busy "$m0" "$(machine)")
 	wait "$pp" || die "the HTTP clients failed"
 	wait "$hp" || die "the /ws clients failed"
