@@ -39,6 +39,11 @@
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 /* Wrong tokens one connection may send before it is closed. */
 #define WS_MAX_WRONG_TOKENS 5
+/* Messages up to this size are printed into the hub's one print buffer,
+ * then copied at their exact size: a client's queue of log lines is then
+ * its lines, with no print buffer (grown by doubling, then freed) left as
+ * a hole beside each, which would about double the heap it takes. */
+#define WS_PRINT_MAX (64 * 1024)
 /* How long a closed client that reads nothing may hold its connection
  * (its queue is gone already) before it is cut without a close frame. */
 #define WS_CLOSE_GRACE_S 30
@@ -85,6 +90,7 @@ struct ws_hub {
 	LIST_HEAD(, ws_conn) conns;
 	size_t n;
 	uint64_t rendered, frames;
+	char *print;			/* WS_PRINT_MAX bytes, at the first use */
 	char instance[17];
 	uv_loop_t *loop;
 	uv_timer_t ping;		/* runs while n > 0 */
@@ -97,13 +103,24 @@ struct ws_hub {
 static struct ws_buf *
 ws_render(struct ws_hub *hub, cJSON *o)
 {
-	char *t = cJSON_PrintUnformatted(o);
-	size_t len = strlen(t);
-	struct ws_buf *b = xmalloc(sizeof *b + LWS_PRE + len);
+	char *t = NULL;
+	const char *src;
+	size_t len;
+	struct ws_buf *b;
 
+	if (hub->print == NULL)
+		hub->print = xmalloc(WS_PRINT_MAX);
+	if (cJSON_PrintPreallocated(o, hub->print, WS_PRINT_MAX, 0)) {
+		src = hub->print;
+	} else {
+		t = cJSON_PrintUnformatted(o);
+		src = t;
+	}
+	len = strlen(src);
+	b = xmalloc(sizeof *b + LWS_PRE + len);
 	b->refs = 1;
 	b->len = len;
-	memcpy(b->mem + LWS_PRE, t, len);
+	memcpy(b->mem + LWS_PRE, src, len);
 	cJSON_free(t);
 	cJSON_Delete(o);
 	hub->rendered++;
@@ -343,6 +360,7 @@ void
 ws_free(struct ws_hub *hub)
 {
 	/* the sessions went with the server's connections */
+	free(hub->print);
 	free(hub);
 }
 
