@@ -108,6 +108,7 @@ struct api {
 	LIST_HEAD(, follower) followers;
 	int64_t started_ms;
 	struct api_cache services, health;
+	int64_t trim_ms;		/* the last malloc_trim after a render */
 	struct sampler *sampler;
 	struct ws_hub *ws;		/* NULL: none */
 	const struct static_site *site;	/* the dashboard; NULL: none */

@@ -17,6 +17,7 @@
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,14 @@ api_cache_put(struct api *api, struct api_cache *c, struct srv_req *req,
 	c->at_ms = now;
 	cJSON_Delete(obj);
 	server_respond_body(req, 200, c->body);
+	/* the tree was the largest thing on the heap (MBs at hundreds of
+	 * services) and is free again: hand its pages back, at most once a
+	 * second (glibc by itself only trims the heap's top, so RSS would
+	 * otherwise wander by MBs with what happened to sit above it) */
+	if (now - api->trim_ms >= 1000 || now < api->trim_ms) {
+		api->trim_ms = now;
+		malloc_trim(0);
+	}
 }
 
 struct api *
