@@ -25,9 +25,19 @@
 #      clients, each GET /api/services every POLL s (default 1) on a
 #      kept-alive connection, for DURATION s (default 600); prodd's VmRSS
 #      after the first 60 s and at the end. Target: within 1 MiB.
+#   d. one client that never reads: a second prodd (the next port) runs
+#      one service writing 4000-byte lines as fast as it can; after 10 s
+#      (its log ring full), NEVER (default 3) times in a row one /ws
+#      client with a 4 KiB receive buffer subscribes to its lines and
+#      reads nothing for NEVER_S s (default 15), then reads until closed.
+#      prodd's VmRSS before (the floor), its peak (every 0.1 s) and at the
+#      end. Target: peak - floor within the client's bound (1 MiB, the
+#      queue) plus 512 KiB of slack (lws's copy of a partial frame, the
+#      allocator's rounding).
 #   sh bench/ws.sh
 #   (env: N=500, CLIENTS=100, KILLS=15, SPACING=0.3, CPU_WINDOW=60,
-#   RSS_WS=200, RSS_HTTP=100, POLL=1, DURATION=600, PARTS="a b c",
+#   RSS_WS=200, RSS_HTTP=100, POLL=1, DURATION=600, NEVER=3, NEVER_S=15,
+#   PARTS="a b c d",
 #   QUIET_WAIT=15, BUILD=build, KEEP=1 keeps the temporary directory)
 # Prints markdown tables on stdout, progress on stderr. Every wait is
 # bounded (python's own deadlines, and `timeout` around each client run);
@@ -44,7 +54,9 @@ RSS_WS=${RSS_WS:-200}
 RSS_HTTP=${RSS_HTTP:-100}
 POLL=${POLL:-1}
 DURATION=${DURATION:-600}
-PARTS=${PARTS:-a b c}
+NEVER=${NEVER:-3}
+NEVER_S=${NEVER_S:-15}
+PARTS=${PARTS:-a b c d}
 
 command -v python3 >/dev/null || die "python3 is needed (the clients)"
 [ "$DURATION" -gt 60 ] || die "DURATION must be over 60 s"
@@ -55,6 +67,7 @@ wsb="python3 $top/bench/wsbench.py"
 tmp=$(mktemp -d /tmp/prodd-ws.XXXXXX)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 pid=""				# prodd, while it runs
+pid2=""				# d's prodd
 cpids=""			# client processes, while they run
 
 cleanup() {
@@ -62,7 +75,8 @@ cleanup() {
 	for c in $cpids; do
 		kill -s KILL "$c" 2>/dev/null
 	done
-	end_prodd $pid
+	end_prodd $pid $pid2
+	end_recorded "$tmp/d/state"
 	end_recorded "$tmp/state"
 	if [ -n "${KEEP:-}" ]; then
 		note "kept $tmp"
@@ -88,7 +102,13 @@ wait_file() {
 	done
 }
 
-port=$(free_port)
+# PRODD_TEST_PORTS (the first of a block of ports reserved for this run)
+# keeps the bench off other people's ports; free_port otherwise
+if [ -n "${PRODD_TEST_PORTS:-}" ]; then
+	port=$PRODD_TEST_PORTS
+else
+	port=$(free_port)
+fi
 export WS_URL="ws://127.0.0.1:$port/ws"
 {
 	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
@@ -105,6 +125,7 @@ version=$("$prodd" --version | cut -d' ' -f2)
 note "prodd $version, $N services, API on 127.0.0.1:$port"
 "$prodd" -c "$tmp/services.yaml" 2>"$tmp/prodd.log" &
 pid=$!
+note "prodd pid $pid"
 t=0
 until [ "$(groups_of "$pid" | wc -w)" -ge "$N" ]; do
 	t=$((t + 1))
@@ -178,19 +199,32 @@ case " $PARTS " in *" c "*)
 	    "$tmp/ready" >"$tmp/hold.out" &
 	hp=$!
 	cpids=$hp
-	wait_file "$tmp/ready" 120 || die "the clients did not connect"
+	wait_file "$tmp/ready" 300 || die "the clients did not connect"
 	timeout $((DURATION + 60)) $wsb poll "$RSS_HTTP" "$DURATION" "$POLL" \
 	    >"$tmp/poll.out" &
 	pp=$!
 	cpids="$hp $pp"
 	r0=$(status_kb VmRSS "$pid")
 	m0=$(machine)
+	# the trace: "s VmRSS RssAnon" (kB) every 10 s, for the plateau
+	(
+		s=0
+		while [ "$s" -le "$DURATION" ]; do
+			echo "$s $(status_kb VmRSS "$pid") $(status_kb RssAnon "$pid")"
+			sleep 10
+			s=$((s + 10))
+		done
+	) >"$tmp/rss.txt" 2>/dev/null &
+	tp=$!
+	cpids="$hp $pp $tp"
 	sleep 60
 	r1=$(status_kb VmRSS "$pid")
 	note "  RSS at the start $r0 kB, after 60 s $r1 kB"
 	sleep $((DURATION - 60))
 	r2=$(status_kb VmRSS "$pid")
 	a2=$(status_kb RssAnon "$pid")
+	kill "$tp" 2>/dev/null || true
+	note "  RSS trace (s VmRSS RssAnon, kB): $(tr '\n' ';' <"$tmp/rss.txt")"
 	cbusy=$(busy "$m0" "$(machine)")
 	wait "$pp" || die "the HTTP clients failed"
 	wait "$hp" || die "the /ws clients failed"
@@ -200,6 +234,54 @@ case " $PARTS " in *" c "*)
 	da=$(awk -v d="$d" 'BEGIN { print (d < 0 ? -d : d) }')
 	echo "| RSS with $RSS_WS /ws + $RSS_HTTP HTTP clients ($(cat "$tmp/poll.out"); /ws: $(cat "$tmp/hold.out")) | connected $(awk -v k="$r0" 'BEGIN { printf "%.1f", k / 1024 }') MiB, after 60 s $(awk -v k="$r1" 'BEGIN { printf "%.2f", k / 1024 }') MiB, after $DURATION s $(awk -v k="$r2" 'BEGIN { printf "%.2f", k / 1024 }') MiB (machine $cbusy % busy) | | |"
 	echo "| RSS end − RSS after 60 s | **$d MiB** | within 1 MiB | $(met "$da" 1) |"
+	;;
+esac
+case " $PARTS " in *" d "*)
+	dport=$((port + 1))
+	mkdir -p "$tmp/d"
+	printf '%s\n' 'import sys' 'line = "x" * 4000 + "\n"' 'while True:' \
+	    '    sys.stdout.write(line)' >"$tmp/d/flood.py"
+	{
+		echo "daemon: { state_dir: $tmp/d/state, log_dir: $tmp/d/logs,"
+		echo "  listen: 127.0.0.1:$dport, rate_limit: 0, sample_interval: 1s }"
+		echo "services:"
+		echo "  - { name: flood, command: python3 $tmp/d/flood.py }"
+	} >"$tmp/d/services.yaml"
+	"$prodd" -c "$tmp/d/services.yaml" 2>"$tmp/d/prodd.log" &
+	pid2=$!
+	sleep 10
+	quiet
+	note "d. $NEVER times one /ws client that never reads, a log flood, $NEVER_S s"
+	f0=$(status_kb VmRSS "$pid2")
+	a0=$(status_kb RssAnon "$pid2")
+	peak=$f0
+	apeak=$a0
+	closes=""
+	i=1
+	while [ "$i" -le "$NEVER" ]; do
+		WS_URL="ws://127.0.0.1:$dport/ws" timeout $((NEVER_S + 60)) \
+		    $wsb neverread flood "$NEVER_S" >"$tmp/d/never.out" &
+		np=$!
+		cpids=$np
+		while kill -0 "$np" 2>/dev/null; do
+			r=$(status_kb VmRSS "$pid2")
+			[ "$r" -le "$peak" ] || peak=$r
+			r=$(status_kb RssAnon "$pid2")
+			[ "$r" -le "$apeak" ] || apeak=$r
+			sleep 0.1
+		done
+		wait "$np" || die "the client failed"
+		cpids=""
+		closes="$closes$(cat "$tmp/d/never.out"); "
+		i=$((i + 1))
+	done
+	f1=$(status_kb VmRSS "$pid2")
+	a1=$(status_kb RssAnon "$pid2")
+	note "  VmRSS before $f0 kB, peak $peak kB, at the end $f1 kB; RssAnon $a0, $apeak, $a1 kB; $closes"
+	mib() { awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'; }
+	dd=$(awk -v a="$f0" -v b="$peak" 'BEGIN { printf "%.2f", (b - a) / 1024 }')
+	echo "| RSS of a prodd whose one service floods its log (4000-byte lines); $NEVER clients in turn subscribed to it that never read, $NEVER_S s each (${closes%; }) | before $(mib "$f0") MiB, peak $(mib "$peak") MiB, after $(mib "$f1") MiB | | |"
+	echo "| peak − before | **$dd MiB** | within 1 MiB (the queue's bound) + 0.5 MiB | $(met "$dd" 1.5) |"
 	;;
 esac
 echo

@@ -20,6 +20,10 @@ clients polling GET /api/services. Modes:
   wsbench.py hold N SECONDS READY          N clients that read everything
       (pings answered) for SECONDS; READY is written once all are connected
       and have their snapshot.
+  wsbench.py neverread SERVICE SECONDS       one client with a 4 KiB
+      receive buffer subscribes to SERVICE's log lines and reads nothing
+      for SECONDS; then it reads what comes until prodd closes it (at
+      most 30 s) and prints "closed CODE" (or "open").
   wsbench.py poll N SECONDS INTERVAL       N threads, each with a kept-alive
       connection, GET /api/services every INTERVAL s for SECONDS; prints
       the request count and errors.
@@ -40,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
-from wsclient import WS  # noqa: E402
+from wsclient import WS, Closed  # noqa: E402
 
 METRICS = b'{"type":"metrics"'
 
@@ -241,6 +245,27 @@ def mode_hold(n, seconds, ready):
         c.close()
 
 
+def mode_neverread(service, seconds):
+    c = WS(rcvbuf=4096, timeout=30)
+    if c.recv().get("type") != "snapshot":
+        raise SystemExit("no snapshot first")
+    c.send({"type": "subscribe", "logs": [service]})
+    time.sleep(float(seconds))
+    end = time.monotonic() + 30
+    code = "open"
+    try:
+        while time.monotonic() < end:
+            fin, op, data = c.read_frame()
+            if op == 8:
+                code = "closed %d" % (struct.unpack("!H", data[:2])[0]
+                                      if len(data) >= 2 else 1005)
+                break
+    except (OSError, Closed) as e:
+        code = "ended (%s)" % e
+    print(code)
+    c.sock.close()
+
+
 def mode_poll(n, seconds, interval):
     n, seconds, interval = int(n), float(seconds), float(interval)
     h, p = hostport().rsplit(":", 1)
@@ -286,7 +311,8 @@ def mode_poll(n, seconds, interval):
 
 
 def main():
-    modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll}
+    modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll,
+             "neverread": mode_neverread}
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         print(__doc__)
         sys.exit(2)

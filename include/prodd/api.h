@@ -106,8 +106,7 @@ struct follower;
 #define API_CACHE_MS 200
 
 struct api_cache {
-	char *text;
-	size_t len;
+	struct server_body *body;	/* shared by the requests it answers */
 	uint64_t seq;
 	int64_t at_ms;
 };
@@ -120,6 +119,7 @@ struct api {
 	LIST_HEAD(, follower) followers;
 	int64_t started_ms;
 	struct api_cache services, health;
+	int64_t trim_ms;		/* the last malloc_trim after a render */
 	struct sampler *sampler;
 	struct ws_hub *ws;		/* NULL: none */
 	const struct static_site *site;	/* the dashboard; NULL: none */

@@ -89,6 +89,8 @@ struct prom_model {
 	/* /ws: messages rendered (each once, however many clients get it)
 	 * and frames written to clients */
 	uint64_t ws_rendered, ws_frames;
+	/* /ws: bytes waiting to be written to the clients (ws_queued_bytes) */
+	uint64_t ws_queued;
 };
 
 /* Append the whole exposition to sb. */

@@ -96,6 +96,18 @@ bool server_query(struct srv_req *req, const char *name, char *buf,
 /* Answer with JSON text already rendered (copied; a newline is added). */
 void server_respond_text(struct srv_req *req, int status, const char *text,
     size_t len);
+/*
+ * A JSON body several requests answer with (a cached answer), reference-
+ * counted: each request holds a reference until its last byte is
+ * written, so many readers, however slow, cost one copy and not one
+ * each. server_body_new copies text and adds a newline (as
+ * server_respond_text); server_respond_body takes a reference of its own.
+ */
+struct server_body;
+struct server_body *server_body_new(const char *text, size_t len);
+void server_body_unref(struct server_body *b);
+void server_respond_body(struct srv_req *req, int status,
+    struct server_body *b);
 /* Answer with a body of another type than JSON (text copied as it is;
  * content_type is kept, not copied: a string constant). */
 void server_respond_typed(struct srv_req *req, int status,

@@ -62,6 +62,10 @@ void ws_close_all(struct ws_hub *hub, int code);
 size_t ws_clients(const struct ws_hub *hub);
 uint64_t ws_messages_rendered(const struct ws_hub *hub);
 uint64_t ws_frames_sent(const struct ws_hub *hub);
+/* Bytes waiting to be written to the clients: their queues, their latest
+ * metrics, the rest of the message each is writing (a shared message
+ * counts once for each client that holds it). Walks the clients. */
+uint64_t ws_queued_bytes(const struct ws_hub *hub);
 
 /*
  * The server's part (server-http.c): a WebSocket callback reason of a

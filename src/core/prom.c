@@ -514,5 +514,8 @@ prom_render(const struct prom_model *pm, struct strbuf *sb)
 	    (double)pm->ws_rendered);
 	prom_one(sb, "prodd_ws_frames_sent_total", "counter", "WebSocket "
 	    "frames written to clients.", (double)pm->ws_frames);
+	prom_one(sb, "prodd_ws_queued_bytes", "gauge", "Bytes of messages "
+	    "waiting to be written to /ws clients, summed over the clients.",
+	    (double)pm->ws_queued);
 	prom_process(sb, pm->self);
 }

@@ -170,6 +170,7 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 	pm.ws_clients = ws_clients(api->ws);
 	pm.ws_rendered = ws_messages_rendered(api->ws);
 	pm.ws_frames = ws_frames_sent(api->ws);
+	pm.ws_queued = ws_queued_bytes(api->ws);
 	prom_render(&pm, &sb);
 	server_respond_typed(req, 200, API_PROM_TYPE, sb.buf != NULL ? sb.buf :
 	    "", sb.len);

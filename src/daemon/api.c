@@ -17,6 +17,7 @@
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +27,10 @@ static bool
 api_cache_get(struct api *api, struct api_cache *c, struct srv_req *req,
     int64_t now)
 {
-	if (c->text == NULL || c->seq != sup_events(api->sup)->next_seq ||
+	if (c->body == NULL || c->seq != sup_events(api->sup)->next_seq ||
 	    now - c->at_ms >= API_CACHE_MS || now < c->at_ms)
 		return false;
-	server_respond_text(req, 200, c->text, c->len);
+	server_respond_body(req, 200, c->body);
 	return true;
 }
 
@@ -38,13 +39,24 @@ static void
 api_cache_put(struct api *api, struct api_cache *c, struct srv_req *req,
     int64_t now, cJSON *obj)
 {
-	cJSON_free(c->text);
-	c->text = cJSON_PrintUnformatted(obj);
-	c->len = strlen(c->text);
+	char *text = cJSON_PrintUnformatted(obj);
+
+	/* the requests still writing the previous body keep it */
+	server_body_unref(c->body);
+	c->body = server_body_new(text, strlen(text));
+	cJSON_free(text);
 	c->seq = sup_events(api->sup)->next_seq;
 	c->at_ms = now;
 	cJSON_Delete(obj);
-	server_respond_text(req, 200, c->text, c->len);
+	server_respond_body(req, 200, c->body);
+	/* the tree was the largest thing on the heap (MBs at hundreds of
+	 * services) and is free again: hand its pages back, at most once a
+	 * second (glibc by itself only trims the heap's top, so RSS would
+	 * otherwise wander by MBs with what happened to sit above it) */
+	if (now - api->trim_ms >= 1000 || now < api->trim_ms) {
+		api->trim_ms = now;
+		malloc_trim(0);
+	}
 }
 
 struct api *
@@ -143,8 +155,8 @@ api_free(struct api *api)
 	/* the streams end with their connections (server_close); here only
 	 * the records go */
 	api_followers_free(api);
-	cJSON_free(api->services.text);
-	cJSON_free(api->health.text);
+	server_body_unref(api->services.body);
+	server_body_unref(api->health.body);
 	free(api);
 }
 

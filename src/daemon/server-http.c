@@ -3,11 +3,12 @@
  * libwebsockets 4.1: every callback falls through to
  * lws_callback_http_dummy. One per-session struct per HTTP transaction
  * holds the request, and then the response being written: headers in one
- * writeable callback, the body in pieces in the next ones, so a slow
- * reader only ever holds its own buffer. Connections come adopted from
- * prodd's own listeners; requests on those of the TCP port pass the
- * guards (core/guard: Host, Origin, rate, the token of a change) before
- * the handler sees them.
+ * writeable callback, the body in pieces in the next ones (as many pieces
+ * a turn as the socket takes), so a slow reader only ever holds its own
+ * buffer, or a reference to a body cached answers share. Connections come
+ * adopted from prodd's own listeners; requests on those of the TCP port
+ * pass the guards (core/guard: Host, Origin, rate, the token of a change)
+ * before the handler sees them.
  */
 #include "prodd/server-http.h"
 #include "prodd/guard.h"
@@ -28,6 +29,11 @@
 
 #define SRV_MAX_BODY (64 * 1024)
 #define SRV_CHUNK (64 * 1024)
+/* A piece of a response body: one lws_write. When the socket takes only
+ * part of one, lws keeps a copy of the rest: a smaller piece bounds that
+ * copy per slow reader (pieces follow one another in a turn while the
+ * socket takes them). */
+#define SRV_PIECE (16 * 1024)
 #define SRV_SMALL (8 * 1024)
 #define SRV_STREAM_MAX (1024 * 1024)
 
@@ -49,7 +55,8 @@ struct pss {
 	bool body_too_big;
 	/* the response */
 	int status;
-	char *resp;
+	char *resp;			/* owned, or the shared body's text */
+	struct server_body *shared;	/* a reference held; NULL: owned */
 	size_t resp_len, resp_off;
 	bool headers_sent, responded, headers_failed;
 	char retry_after[16];
@@ -103,6 +110,32 @@ srv_http_adopt(struct lws_vhost *vh, int fd, bool tcp)
 /* ------------------------------------------------------------------ */
 /* responses */
 
+/* A body shared by the requests that answer with it (see server.h). */
+struct server_body {
+	unsigned refs;
+	size_t len;
+	char text[];			/* len bytes */
+};
+
+struct server_body *
+server_body_new(const char *text, size_t len)
+{
+	struct server_body *b = xmalloc(sizeof *b + len + 1);
+
+	b->refs = 1;
+	b->len = len + 1;
+	memcpy(b->text, text, len);
+	b->text[len] = '\n';
+	return b;
+}
+
+void
+server_body_unref(struct server_body *b)
+{
+	if (b != NULL && --b->refs == 0)
+		free(b);
+}
+
 static int srv_write_headers(struct lws *wsi, struct pss *p);
 
 /* A body buffer with LWS_PRE bytes of room before it, as lws_write wants:
@@ -120,6 +153,36 @@ srv_body_free(char *body)
 		free(body - LWS_PRE);
 }
 
+/* Let go of the response body: free it, or drop the reference. */
+static void
+srv_resp_release(struct pss *p)
+{
+	if (p->shared != NULL)
+		server_body_unref(p->shared);
+	else
+		srv_body_free(p->resp);
+	p->shared = NULL;
+	p->resp = NULL;
+}
+
+/* Write n bytes of the body from resp_off. An owned body is written in
+ * place (the LWS_PRE bytes before it are sent already, or the buffer's
+ * own headroom); a shared one through a copy, its bytes before the piece
+ * being other readers' text. */
+static int
+srv_write_piece(struct lws *wsi, struct pss *p, size_t n,
+    enum lws_write_protocol wp)
+{
+	unsigned char copy[LWS_PRE + SRV_PIECE];
+	unsigned char *src = (unsigned char *)p->resp + p->resp_off;
+
+	if (p->shared != NULL) {
+		memcpy(copy + LWS_PRE, src, n);
+		src = copy + LWS_PRE;
+	}
+	return lws_write(wsi, src, n, wp);
+}
+
 /*
  * Responses are always made inside an lws HTTP callback, where headers may
  * be written at once: the body then goes out on the first writeable turn,
@@ -127,11 +190,12 @@ srv_body_free(char *body)
  */
 static void
 srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
-    size_t len)
+    size_t len, struct server_body *shared)
 {
-	srv_body_free(p->resp);
+	srv_resp_release(p);
 	p->status = status;
 	p->resp = body;
+	p->shared = shared;
 	p->resp_len = len;
 	p->resp_off = 0;
 	p->responded = true;
@@ -143,8 +207,7 @@ srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
 	} else if (len <= SRV_SMALL && lws_send_pipe_choked(wsi) == 0) {
 		/* a small body follows its headers at once: one turn, and the
 		 * kernel usually gets both in one segment */
-		if (lws_write(wsi, (unsigned char *)body, len,
-		    LWS_WRITE_HTTP_FINAL) < 0)
+		if (srv_write_piece(wsi, p, len, LWS_WRITE_HTTP_FINAL) < 0)
 			p->headers_failed = true;
 		else
 			p->resp_off = len;
@@ -162,7 +225,17 @@ server_respond_text(struct srv_req *req, int status, const char *text,
 	memcpy(body, text, len);
 	body[len] = '\n';
 	body[len + 1] = '\0';
-	srv_set_response(wsi, lws_wsi_user(wsi), status, body, len + 1);
+	srv_set_response(wsi, lws_wsi_user(wsi), status, body, len + 1,
+	    NULL);
+}
+
+void
+server_respond_body(struct srv_req *req, int status, struct server_body *b)
+{
+	struct lws *wsi = req->conn;
+
+	b->refs++;
+	srv_set_response(wsi, lws_wsi_user(wsi), status, b->text, b->len, b);
 }
 
 void
@@ -175,7 +248,7 @@ server_respond_typed(struct srv_req *req, int status,
 
 	memcpy(body, text, len);
 	p->content_type = content_type;
-	srv_set_response(wsi, p, status, body, len);
+	srv_set_response(wsi, p, status, body, len, NULL);
 }
 
 void
@@ -195,7 +268,7 @@ server_respond_file(struct srv_req *req, int status,
 	p->gzip = f->gzip;
 	p->vary = f->vary;
 	snprintf(p->etag, sizeof p->etag, "%s", f->etag);
-	srv_set_response(wsi, p, status, body, len);
+	srv_set_response(wsi, p, status, body, len, NULL);
 }
 
 void
@@ -212,7 +285,7 @@ server_respond_json(struct srv_req *req, int status, cJSON *obj)
 	body[n + 1] = '\0';
 	cJSON_free(text);
 	cJSON_Delete(obj);
-	srv_set_response(wsi, p, status, body, n + 1);
+	srv_set_response(wsi, p, status, body, n + 1, NULL);
 }
 
 void
@@ -426,25 +499,27 @@ srv_writeable(struct lws *wsi, struct pss *p)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
-	{
+	/* pieces of the body while the socket takes them: one piece a
+	 * loop turn would keep each answer alive for many turns of a busy
+	 * loop */
+	for (;;) {
 		size_t left = p->resp_len - p->resp_off;
-		size_t n = left < SRV_CHUNK ? left : SRV_CHUNK;
+		size_t n = left < SRV_PIECE ? left : SRV_PIECE;
 		bool last = n == left;
 
-		/* in place: the LWS_PRE bytes before it are sent already, or
-		 * the buffer's own headroom */
-		if (lws_write(wsi, (unsigned char *)p->resp + p->resp_off, n,
+		if (srv_write_piece(wsi, p, n,
 		    last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
 			return -1;
 		p->resp_off += n;
-		if (!last) {
+		if (last)
+			break;
+		if (lws_send_pipe_choked(wsi)) {
 			lws_callback_on_writable(wsi);
 			return 0;
 		}
 	}
 done:
-	srv_body_free(p->resp);
-	p->resp = NULL;
+	srv_resp_release(p);
 	p->responded = false;
 	if (lws_http_transaction_completed(wsi))
 		return -1;
@@ -674,8 +749,7 @@ srv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			srv_stream_closed(p);
 			free(p->body);
 			p->body = NULL;
-			srv_body_free(p->resp);
-			p->resp = NULL;
+			srv_resp_release(p);
 		}
 		break;
 	default:

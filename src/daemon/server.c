@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,14 @@ server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d, int tcp_fd,
 	    errlen)) < 0)
 		goto fail;
 
+	/* answers of 128 KiB and more (/api/services, the snapshots, at
+	 * hundreds of services) are mapped and unmapped on their own: by
+	 * default glibc raises this threshold to the largest block freed
+	 * and serves the next ones from the heap, whose top then stays as
+	 * high as the most of them ever alive at once. Setting it also
+	 * stops the trim threshold's own growth (it stays at 128 KiB), so a
+	 * freed top of the heap goes back to the system. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	lws_set_log_level(LLL_ERR | LLL_WARN, srv_lws_log);
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_LIBUV |

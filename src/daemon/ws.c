@@ -43,6 +43,11 @@
 
 /* Wrong tokens one connection may send before it is closed. */
 #define WS_MAX_WRONG_TOKENS 5
+/* Messages up to this size are printed into the hub's one print buffer,
+ * then copied at their exact size: a client's queue of log lines is then
+ * its lines, with no print buffer (grown by doubling, then freed) left as
+ * a hole beside each, which would about double the heap it takes. */
+#define WS_PRINT_MAX (64 * 1024)
 /* How long a closed client that reads nothing may hold its connection
  * (its queue is gone already) before it is cut without a close frame. */
 #define WS_CLOSE_GRACE_S 30
@@ -89,6 +94,7 @@ struct ws_hub {
 	LIST_HEAD(, ws_conn) conns;
 	size_t n;
 	uint64_t rendered, frames;
+	char *print;			/* WS_PRINT_MAX bytes, at the first use */
 	char instance[17];
 	uv_loop_t *loop;
 	uv_timer_t ping;		/* runs while n > 0 */
@@ -101,13 +107,24 @@ struct ws_hub {
 static struct ws_buf *
 ws_render(struct ws_hub *hub, cJSON *o)
 {
-	char *t = cJSON_PrintUnformatted(o);
-	size_t len = strlen(t);
-	struct ws_buf *b = xmalloc(sizeof *b + LWS_PRE + len);
+	char *t = NULL;
+	const char *src;
+	size_t len;
+	struct ws_buf *b;
 
+	if (hub->print == NULL)
+		hub->print = xmalloc(WS_PRINT_MAX);
+	if (cJSON_PrintPreallocated(o, hub->print, WS_PRINT_MAX, 0)) {
+		src = hub->print;
+	} else {
+		t = cJSON_PrintUnformatted(o);
+		src = t;
+	}
+	len = strlen(src);
+	b = xmalloc(sizeof *b + LWS_PRE + len);
 	b->refs = 1;
 	b->len = len;
-	memcpy(b->mem + LWS_PRE, t, len);
+	memcpy(b->mem + LWS_PRE, src, len);
 	cJSON_free(t);
 	cJSON_Delete(o);
 	hub->rendered++;
@@ -347,6 +364,7 @@ void
 ws_free(struct ws_hub *hub)
 {
 	/* the sessions went with the server's connections */
+	free(hub->print);
 	free(hub);
 }
 
@@ -372,6 +390,26 @@ uint64_t
 ws_frames_sent(const struct ws_hub *hub)
 {
 	return hub != NULL ? hub->frames : 0;
+}
+
+uint64_t
+ws_queued_bytes(const struct ws_hub *hub)
+{
+	const struct ws_conn *c;
+	const struct ws_item *it;
+	uint64_t n = 0;
+
+	if (hub == NULL)
+		return 0;
+	LIST_FOREACH(c, &hub->conns, link) {
+		STAILQ_FOREACH(it, &c->queue, link)
+			n += it->b->len;
+		if (c->metrics != NULL)
+			n += c->metrics->len;
+		if (c->cur != NULL)
+			n += c->cur->len - c->off;
+	}
+	return n;
 }
 
 static void

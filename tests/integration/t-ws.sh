@@ -8,7 +8,8 @@
 # service object), and over the control socket without one; garbage
 # frames and bad JSON get error messages and the connection stays; an
 # oversized message closes with 1009; a client that never reads is
-# closed with 1008 while another gets its events on time; resume with
+# closed with 1008 while another gets its events on time, and its backlog
+# shows in prodd_ws_queued_bytes until it hangs up; resume with
 # since (the events replayed, no snapshot), with a SEQ out of the ring
 # or ahead, or another instance (a snapshot, reason gap); the snapshot
 # holds each service's last 60 points and the host's whole history, and
@@ -33,6 +34,9 @@ write_config <<YAML
     command: sleep 1000
   - name: flood
     command: python3 -c 'import sys; l = "x" * 4000 + "\n"; [sys.stdout.write(l) for _ in iter(int, 1)]'
+    enabled: false
+  - name: drip
+    command: python3 -c 'import sys, time; l = "x" * 4000 + "\n"; [(sys.stdout.write(l * 10), sys.stdout.flush(), time.sleep(0.05)) for _ in iter(int, 1)]'
     enabled: false
 YAML
 sed -i "s|^daemon:|daemon:\n  sample_interval: 300ms|" "$T/s.yaml"
@@ -87,6 +91,11 @@ check "resume with a SEQ out of the ring: a snapshot with reason gap" wsc resume
 
 check "20 clients: every message rendered once, frames about 20 x rendered" \
 	wsc many 20 "$(restart_cmd idle) >/dev/null" 2
+
+api /api/services/drip/start -XPOST >/dev/null
+check "prodd_ws_queued_bytes: the backlog of a client that does not read, 0 once it is gone" \
+	wsc queued drip
+api /api/services/drip/stop -XPOST >/dev/null
 
 api /api/services/flood/start -XPOST >/dev/null
 check "a client that never reads is closed with 1008; another gets events on time" \

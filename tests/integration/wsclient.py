@@ -420,6 +420,33 @@ def sc_never_read(service, seconds):
     expect_close(slow, 1008, 30)
 
 
+def sc_queued(service):
+    """prodd_ws_queued_bytes shows what waits for a client that does not
+    read: subscribed to SERVICE (steady lines, faster than the socket
+    buffers of a client with a tiny receive buffer take them) and never
+    reading, its backlog shows in the gauge (64 KiB or more, never over
+    its 1 MiB bound and one metrics message); once it hangs up, the
+    gauge is back to 0."""
+    slow = WS(rcvbuf=4096)
+    slow.recv()
+    slow.send({"type": "subscribe", "logs": [service]})
+    seen, end = 0, time.monotonic() + 30
+    while time.monotonic() < end and seen < 65536:
+        seen = scrape().get("prodd_ws_queued_bytes", -1)
+        time.sleep(0.05)
+    if not 65536 <= seen <= 1024 * 1024 + 65536:
+        fail("queued for the client that does not read: %r bytes" % seen)
+    slow.sock.close()
+    now, end = seen, time.monotonic() + 10
+    while time.monotonic() < end and now != 0:
+        time.sleep(0.1)
+        now = scrape().get("prodd_ws_queued_bytes", -1)
+    if now != 0:
+        fail("still queued after the client hung up: %r bytes" % now)
+    say("queued %d bytes for the client that does not read, 0 once gone"
+        % seen)
+
+
 def _frames(buf):
     """The whole frames at the start of buf: ([(opcode, payload)], rest)."""
     out = []

@@ -183,6 +183,7 @@ test_exact_samples(void **state)
 	    "prodd_ws_clients 0\n"
 	    "prodd_ws_messages_rendered_total 0\n"
 	    "prodd_ws_frames_sent_total 0\n"
+	    "prodd_ws_queued_bytes 0\n"
 	    "process_cpu_seconds_total 0.25\n"
 	    "process_resident_memory_bytes 1000\n"
 	    "process_virtual_memory_bytes 2000\n"
