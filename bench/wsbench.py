@@ -19,10 +19,12 @@ clients polling GET /api/services. Modes:
       deliveries, then SPACING s.
   wsbench.py hold N SECONDS READY          N clients that read everything
       (pings answered) for SECONDS; READY is written once all are connected
-      and have their snapshot.
+      and have their snapshot (the ones connected read while the next
+      connects); with WS_RECONNECT=1 a client prodd drops (too slow a
+      reader) connects again. Prints the drops (and reconnects).
   wsbench.py poll N SECONDS INTERVAL       N threads, each with a kept-alive
       connection, GET /api/services every INTERVAL s for SECONDS; prints
-      the request count and errors.
+      the request count and errors (by status, or by exception).
 
 The address comes from WS_URL (ws://127.0.0.1:PORT/ws). Every loop ends
 by its deadline; a client that is closed or errs is counted and dropped.
@@ -225,18 +227,39 @@ def mode_latency(n, kills, spacing, out):
 
 def mode_hold(n, seconds, ready):
     n, seconds = int(n), float(seconds)
-    cs = connect(n)
     sel = selectors.DefaultSelector()
-    for c in cs:
+    cs = []
+    dropped = 0
+    for _ in range(n):
+        # one at a time, the ones connected read meanwhile: a client that
+        # reads nothing while the others connect is a slow client to prodd
+        c = connect(1)[0]
+        cs.append(c)
         sel.register(c.sock, selectors.EVENT_READ, c)
+        dropped += pump(sel, 0, lambda c, m, t, k: None)
     with open(ready, "w") as f:
         f.write("%d\n" % n)
     end = time.monotonic() + seconds
-    dropped = 0
+    again = os.environ.get("WS_RECONNECT") == "1"
+    back = 0
     while time.monotonic() < end:
         dropped += pump(sel, min(0.5, max(0.0, end - time.monotonic())),
                         lambda c, m, t, k: None)
-    print("%d clients held %.0f s, %d dropped" % (n, seconds, dropped))
+        # WS_RECONNECT=1: a dropped client comes back, as the dashboard
+        # does, so that N stay connected (or connecting)
+        while again and len(sel.get_map()) < n and \
+                time.monotonic() < end:
+            try:
+                c = connect(1)[0]
+            except (OSError, EOFError, ValueError, SystemExit) as e:
+                print("# reconnect failed: %s" % e, file=sys.stderr)
+                break
+            cs.append(c)
+            sel.register(c.sock, selectors.EVENT_READ, c)
+            back += 1
+            dropped += pump(sel, 0, lambda c, m, t, k: None)
+    print("%d clients held %.0f s, %d dropped%s" % (
+        n, seconds, dropped, ", %d reconnects" % back if again else ""))
     for c in cs:
         c.close()
 
@@ -269,8 +292,10 @@ def mode_poll(n, seconds, interval):
                     errors[i] += 1
                     status[r.status] = status.get(r.status, 0) + 1
                 counts[i] += 1
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
                 errors[i] += 1
+                k = type(e).__name__
+                status[k] = status.get(k, 0) + 1
                 conn = None
         if conn is not None:
             conn.close()
@@ -282,7 +307,8 @@ def mode_poll(n, seconds, interval):
     for t in ts:
         t.join(max(0.1, end - time.monotonic() + 15))
     print("%d requests, %d errors%s" % (sum(counts), sum(errors), "".join(
-        ", %d x %d" % (v, k) for k, v in sorted(status.items()))))
+        ", %d x %s" % (v, k) for k, v in sorted(status.items(),
+                                                 key=lambda x: str(x[0])))))
 
 
 def main():
