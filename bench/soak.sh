@@ -17,8 +17,10 @@
 # the second every service with i % 20 == 7 has another environment value
 # (so it restarts) and a `sleep` service is swapped for another (one
 # removed, one added). Meanwhile WS (default 100) /ws clients read
-# everything and HTTP (default 100) clients each GET /api/services every
-# POLL s (bench/wsbench.py hold / poll). bench/soakwatch.py records every
+# every frame, a thread each, and connect again when prodd drops them (a
+# reader too slow for prodd's 1 MiB queue: the dashboard reconnects too),
+# and HTTP (default 100) clients each GET /api/services every POLL s
+# (bench/wsbench.py keep / poll). bench/soakwatch.py records every
 # minute prodd's RSS, fds, zombies under it, the services it lists against
 # the config (lost, listed twice, pid twice, an unsupervised session
 # leader, a dead pid listed running), the worst loop lag (/api/health) and
@@ -178,8 +180,7 @@ until curl -sf --max-time 5 --unix-socket "$sock" http://x/api/health >/dev/null
 done
 note "prodd $pid answers; clients connecting"
 export WS_URL=ws://127.0.0.1:$BASE/ws
-WS_RECONNECT=1 setsid $wsb hold "$WS" $((DURATION - 20)) "$tmp/ws.ready" \
-    >"$tmp/ws.out" 2>"$tmp/ws.err" &
+setsid $wsb keep "$WS" "$DURATION" >"$tmp/ws.out" 2>"$tmp/ws.err" &
 cpids="$cpids $!"
 wspid=$!
 setsid $wsb poll "$HTTP" "$DURATION" "$POLL" >"$tmp/http.out" 2>&1 &
@@ -247,7 +248,7 @@ echo "Started $stamp; load average at the start: $load0, at the end: $(cut -d' '
 echo "Log floods: $LOG_BPS bytes/s in all; $WS /ws clients, $HTTP HTTP clients polling every $POLL s."
 echo
 $watch summary "$csv"
-echo "| /ws clients (wsbench hold) | $(tail -1 "$tmp/ws.out") |"
+echo "| /ws clients (wsbench keep) | $(tail -1 "$tmp/ws.out") |"
 echo "| HTTP clients (wsbench poll) | $(tail -1 "$tmp/http.out") |"
 echo "| prodd alive at the end / exit status after SIGTERM / time to exit | $alive / $rc / $stopped s |"
 echo "| processes left in the services' sessions after prodd exited | $left |"

@@ -20,8 +20,13 @@ clients polling GET /api/services. Modes:
   wsbench.py hold N SECONDS READY          N clients that read everything
       (pings answered) for SECONDS; READY is written once all are connected
       and have their snapshot (the ones connected read while the next
-      connects); with WS_RECONNECT=1 a client prodd drops (too slow a
-      reader) connects again. Prints the drops (and reconnects).
+      connects).
+  wsbench.py keep N SECONDS                N clients, a thread each, that
+      read every frame (pings answered, messages left unparsed) for
+      SECONDS; one that prodd closes (a close frame: too slow a reader, or
+      no pong) or that fails connects again, as the dashboard does. For
+      the soak: N clients stay connected or connecting whatever the load,
+      and none blocks the others. Prints connects, closes by code, errors.
   wsbench.py poll N SECONDS INTERVAL       N threads, each with a kept-alive
       connection, GET /api/services every INTERVAL s for SECONDS; prints
       the request count and errors (by status, or by exception).
@@ -42,7 +47,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
-from wsclient import WS  # noqa: E402
+from wsclient import WS, Closed  # noqa: E402
 
 METRICS = b'{"type":"metrics"'
 
@@ -240,28 +245,64 @@ def mode_hold(n, seconds, ready):
     with open(ready, "w") as f:
         f.write("%d\n" % n)
     end = time.monotonic() + seconds
-    again = os.environ.get("WS_RECONNECT") == "1"
-    back = 0
     while time.monotonic() < end:
         dropped += pump(sel, min(0.5, max(0.0, end - time.monotonic())),
                         lambda c, m, t, k: None)
-        # WS_RECONNECT=1: a dropped client comes back, as the dashboard
-        # does, so that N stay connected (or connecting)
-        while again and len(sel.get_map()) < n and \
-                time.monotonic() < end:
-            try:
-                c = connect(1)[0]
-            except (OSError, EOFError, ValueError, SystemExit) as e:
-                print("# reconnect failed: %s" % e, file=sys.stderr)
-                break
-            cs.append(c)
-            sel.register(c.sock, selectors.EVENT_READ, c)
-            back += 1
-            dropped += pump(sel, 0, lambda c, m, t, k: None)
-    print("%d clients held %.0f s, %d dropped%s" % (
-        n, seconds, dropped, ", %d reconnects" % back if again else ""))
+    print("%d clients held %.0f s, %d dropped" % (n, seconds, dropped))
     for c in cs:
         c.close()
+
+
+def mode_keep(n, seconds):
+    n, seconds = int(n), float(seconds)
+    end = time.monotonic() + seconds
+    lock = threading.Lock()
+    tally = {"connects": 0, "errors": 0}
+    codes = {}
+
+    def run(i):
+        time.sleep(0.05 * i)    # spread the first connects
+        while time.monotonic() < end:
+            try:
+                c = WS(timeout=30)
+            except (OSError, EOFError, ValueError, Closed) as e:
+                with lock:
+                    tally["errors"] += 1
+                print("# connect failed: %s" % e, file=sys.stderr)
+                time.sleep(1)
+                continue
+            with lock:
+                tally["connects"] += 1
+            try:
+                while time.monotonic() < end:
+                    _, op, data = c.read_frame()
+                    if op == 9:
+                        c.frame(10, data)
+                    elif op == 8:
+                        code = struct.unpack("!H", data[:2])[0] \
+                            if len(data) >= 2 else 0
+                        with lock:
+                            codes[code] = codes.get(code, 0) + 1
+                        break
+            except socket.timeout:
+                pass              # 30 s without a frame: reconnect
+            except (OSError, EOFError, ValueError, Closed) as e:
+                with lock:
+                    tally["errors"] += 1
+                print("# client error: %s" % e, file=sys.stderr)
+            c.close()
+            c.sock.close()
+
+    ts = [threading.Thread(target=run, args=(i,), daemon=True)
+          for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(max(0.1, end - time.monotonic() + 35))
+    print("%d clients kept %.0f s: %d connects, closes by prodd%s, "
+          "%d errors" % (n, seconds, tally["connects"], "".join(
+              " %d x %d" % (v, k) for k, v in sorted(codes.items())) or
+              " none", tally["errors"]))
 
 
 def mode_poll(n, seconds, interval):
@@ -312,7 +353,8 @@ def mode_poll(n, seconds, interval):
 
 
 def main():
-    modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll}
+    modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll,
+             "keep": mode_keep}
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         print(__doc__)
         sys.exit(2)
