@@ -296,7 +296,8 @@ def summary(path):
     if not rows:
         print("no minute recorded")
         return
-    late = [r for r in rows if r["minute"] > 5 and r["rss_kb"] >= 0] or \
+    # from the end of minute 5 on (or the whole run, if shorter)
+    late = [r for r in rows if r["minute"] >= 5 and r["rss_kb"] >= 0] or \
         [r for r in rows if r["rss_kb"] >= 0]
     tot = {c: int(sum(r[c] for r in rows)) for c in
            ("lost", "dup_names", "dup_pids", "unsupervised", "dead_listed",
@@ -309,11 +310,11 @@ def summary(path):
         print("| RSS at minute %d / at the end / max (KiB) | %d / %d / %d |" %
               (base["minute"], base["rss_kb"], late[-1]["rss_kb"],
                max(r["rss_kb"] for r in late)))
-        print("| RSS growth after minute %d (KiB) | %+d |" %
-              (base["minute"] - 1 if base["minute"] > 5 else 0,
-               late[-1]["rss_kb"] - base["rss_kb"]))
-        print("| fds min / max after minute 5 | %d / %d |" %
-              (min(r["fds"] for r in late), max(r["fds"] for r in late)))
+        print("| RSS growth from minute %d to the end (KiB) | %+d |" %
+              (base["minute"], late[-1]["rss_kb"] - base["rss_kb"]))
+        print("| fds min / max from minute %d on | %d / %d |" %
+              (base["minute"], min(r["fds"] for r in late),
+               max(r["fds"] for r in late)))
     print("| zombies: most seen at once / stuck > %.0f s | %d / %d |" %
           (TICK, max(r["zombies_seen"] for r in rows),
            max(r["zombies_stuck"] for r in rows)))
