@@ -25,7 +25,9 @@ row a minute; then it turns that CSV into the soak's markdown summary.
           samples), kept as the minute's worst; once a minute,
           prodd_ws_clients from /metrics.
       At 30 s into every minute it copies the other config over
-      services.yaml and POSTs /api/reload (counted ok or refused). Each
+      services.yaml and POSTs /api/reload (counted ok, refused, or
+      unanswered: then the next /api/services says which file prodd runs,
+      by the one service only that file has, the last of its names). Each
       minute ends with a CSV row; the loop ends after SECONDS or when prodd
       is gone (the last row says so).
   soakwatch.py summary CSV
@@ -45,7 +47,8 @@ TICK = 5.0
 COLS = ["minute", "t_s", "rss_kb", "fds", "zombies_seen", "zombies_stuck",
         "listed", "expected", "lost", "dup_names", "dup_pids",
         "unsupervised", "dead_listed", "restarts", "lag_max_ms",
-        "reloads_ok", "reloads_refused", "ws_clients", "api_errors"]
+        "reloads_ok", "reloads_refused", "reloads_unanswered", "ws_clients",
+        "api_errors"]
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -146,6 +149,8 @@ def watch(pid, sock, d, seconds, out):
     row = None
     minute = 0
     reloaded = False
+    unknown = False               # a reload went unanswered
+    nc = 0
     f = open(out, "w", newline="")
     w = csv.writer(f)
     w.writerow(COLS)
@@ -199,6 +204,12 @@ def watch(pid, sock, d, seconds, out):
                 row["reloads_ok"] += 1
                 cur = nc
                 prev = set()      # a new config: start the checks afresh
+            elif st == 0:
+                # no answer in time: prodd may have reloaded or not; the
+                # next reading of /api/services tells which file it runs
+                row["reloads_unanswered"] += 1
+                print("reload: no answer", file=sys.stderr)
+                unknown = True
             else:
                 row["reloads_refused"] += 1
                 print("reload refused: %d %s" % (st, body[:300]),
@@ -233,6 +244,16 @@ def watch(pid, sock, d, seconds, out):
                 file=sys.stderr)
         seen_z = z
         # services against the config
+        if unknown:
+            got = set(s["name"] for s in svcs)
+            for i, (_, ns) in enumerate(cfgs):
+                if ns[-1] in got:       # each file's own extra service
+                    cur = i
+            unknown = False
+            prev = set()
+            if cfgs[cur][0] != cfgs[nc][0]:
+                shutil.copyfile(os.path.join(d, cfgs[cur][0] + ".yaml"),
+                                os.path.join(d, "services.yaml"))
         want = set(cfgs[cur][1])
         listed = [s["name"] for s in svcs]
         row["listed"] = len(listed)
@@ -302,6 +323,8 @@ def summary(path):
     tot = {c: int(sum(r[c] for r in rows)) for c in
            ("lost", "dup_names", "dup_pids", "unsupervised", "dead_listed",
             "reloads_ok", "reloads_refused", "api_errors")}
+    tot["reloads_unanswered"] = int(sum(r.get("reloads_unanswered", 0)
+                                        for r in rows))
     print("| figure | value |")
     print("|---|---|")
     print("| minutes recorded | %d |" % len(rows))
@@ -325,8 +348,9 @@ def summary(path):
           (tot["dup_pids"], tot["unsupervised"], tot["dead_listed"]))
     print("| worst loop lag (ms) | %.2f |" % max(r["lag_max_ms"] for r in rows))
     print("| automatic restarts (at the end) | %d |" % rows[-1]["restarts"])
-    print("| reloads ok / refused | %d / %d |" %
-          (tot["reloads_ok"], tot["reloads_refused"]))
+    print("| reloads ok / refused / unanswered in 20 s | %d / %d / %d |" %
+          (tot["reloads_ok"], tot["reloads_refused"],
+           tot["reloads_unanswered"]))
     print("| /ws clients connected (prodd_ws_clients) min / max | %d / %d |" %
           (min(r["ws_clients"] for r in rows),
            max(r["ws_clients"] for r in rows)))
