@@ -19,14 +19,21 @@ clients polling GET /api/services. Modes:
       deliveries, then SPACING s.
   wsbench.py hold N SECONDS READY          N clients that read everything
       (pings answered) for SECONDS; READY is written once all are connected
-      and have their snapshot.
+      and have their snapshot (the ones connected read while the next
+      connects).
   wsbench.py neverread SERVICE SECONDS       one client with a 4 KiB
       receive buffer subscribes to SERVICE's log lines and reads nothing
       for SECONDS; then it reads what comes until prodd closes it (at
       most 30 s) and prints "closed CODE" (or "open").
+  wsbench.py keep N SECONDS                N clients, a thread each, that
+      read every frame (pings answered, messages left unparsed) for
+      SECONDS; one that prodd closes (a close frame: too slow a reader, or
+      no pong) or that fails connects again, as the dashboard does. For
+      the soak: N clients stay connected or connecting whatever the load,
+      and none blocks the others. Prints connects, closes by code, errors.
   wsbench.py poll N SECONDS INTERVAL       N threads, each with a kept-alive
       connection, GET /api/services every INTERVAL s for SECONDS; prints
-      the request count and errors.
+      the request count and errors (by status, or by exception).
 
 The address comes from WS_URL (ws://127.0.0.1:PORT/ws). Every loop ends
 by its deadline; a client that is closed or errs is counted and dropped.
@@ -229,14 +236,19 @@ def mode_latency(n, kills, spacing, out):
 
 def mode_hold(n, seconds, ready):
     n, seconds = int(n), float(seconds)
-    cs = connect(n)
     sel = selectors.DefaultSelector()
-    for c in cs:
+    cs = []
+    dropped = 0
+    for _ in range(n):
+        # one at a time, the ones connected read meanwhile: a client that
+        # reads nothing while the others connect is a slow client to prodd
+        c = connect(1)[0]
+        cs.append(c)
         sel.register(c.sock, selectors.EVENT_READ, c)
+        dropped += pump(sel, 0, lambda c, m, t, k: None)
     with open(ready, "w") as f:
         f.write("%d\n" % n)
     end = time.monotonic() + seconds
-    dropped = 0
     while time.monotonic() < end:
         dropped += pump(sel, min(0.5, max(0.0, end - time.monotonic())),
                         lambda c, m, t, k: None)
@@ -264,6 +276,56 @@ def mode_neverread(service, seconds):
         code = "ended (%s)" % e
     print(code)
     c.sock.close()
+def mode_keep(n, seconds):
+    n, seconds = int(n), float(seconds)
+    end = time.monotonic() + seconds
+    lock = threading.Lock()
+    tally = {"connects": 0, "errors": 0}
+    codes = {}
+
+    def run(i):
+        time.sleep(0.05 * i)    # spread the first connects
+        while time.monotonic() < end:
+            try:
+                c = WS(timeout=30)
+            except (OSError, EOFError, ValueError, Closed) as e:
+                with lock:
+                    tally["errors"] += 1
+                print("# connect failed: %s" % e, file=sys.stderr)
+                time.sleep(1)
+                continue
+            with lock:
+                tally["connects"] += 1
+            try:
+                while time.monotonic() < end:
+                    _, op, data = c.read_frame()
+                    if op == 9:
+                        c.frame(10, data)
+                    elif op == 8:
+                        code = struct.unpack("!H", data[:2])[0] \
+                            if len(data) >= 2 else 0
+                        with lock:
+                            codes[code] = codes.get(code, 0) + 1
+                        break
+            except socket.timeout:
+                pass              # 30 s without a frame: reconnect
+            except (OSError, EOFError, ValueError, Closed) as e:
+                with lock:
+                    tally["errors"] += 1
+                print("# client error: %s" % e, file=sys.stderr)
+            c.close()
+            c.sock.close()
+
+    ts = [threading.Thread(target=run, args=(i,), daemon=True)
+          for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(max(0.1, end - time.monotonic() + 35))
+    print("%d clients kept %.0f s: %d connects, closes by prodd%s, "
+          "%d errors" % (n, seconds, tally["connects"], "".join(
+              " %d x %d" % (v, k) for k, v in sorted(codes.items())) or
+              " none", tally["errors"]))
 
 
 def mode_poll(n, seconds, interval):
@@ -294,8 +356,10 @@ def mode_poll(n, seconds, interval):
                     errors[i] += 1
                     status[r.status] = status.get(r.status, 0) + 1
                 counts[i] += 1
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
                 errors[i] += 1
+                k = type(e).__name__
+                status[k] = status.get(k, 0) + 1
                 conn = None
         if conn is not None:
             conn.close()
@@ -307,12 +371,13 @@ def mode_poll(n, seconds, interval):
     for t in ts:
         t.join(max(0.1, end - time.monotonic() + 15))
     print("%d requests, %d errors%s" % (sum(counts), sum(errors), "".join(
-        ", %d x %d" % (v, k) for k, v in sorted(status.items()))))
+        ", %d x %s" % (v, k) for k, v in sorted(status.items(),
+                                                 key=lambda x: str(x[0])))))
 
 
 def main():
     modes = {"latency": mode_latency, "hold": mode_hold, "poll": mode_poll,
-             "neverread": mode_neverread}
+             "neverread": mode_neverread, "keep": mode_keep}
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         print(__doc__)
         sys.exit(2)
