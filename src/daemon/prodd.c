@@ -161,6 +161,7 @@ prodd_reload_file(struct prodd *p, char *msg, size_t msglen, cJSON **errors)
 			*errors = cJSON_CreateArray();
 			cJSON_AddItemToArray(*errors, cJSON_CreateString(why));
 		}
+		static_site_free(site);
 		cfg_free(cfg);
 		return -1;
 	}

@@ -270,5 +270,5 @@ check "prodd is alive after all that" eval 'alive "$PRODD_PID" && health | grep 
 
 rc=0
 stop_prodd >/dev/null || rc=$?
-check "prodd exits cleanly (status 0)" [ "$rc" -eq 0 ]
+check "prodd exits cleanly (status $rc)" [ "$rc" -eq 0 ]
 finish
