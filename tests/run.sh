@@ -11,8 +11,8 @@
 # layout, the unit's environment, spawning, recovery and the Prometheus
 # rules: only bounded waits and what must not happen). The jobs in IDLE
 # mostly wait (a keep-alive test waits a minute for a ping and its
-# timeout) and use next to no CPU: they start first, in a lane of their
-# own beside all the others. Each test's output goes to
+# timeout) and use next to no CPU: they start once the serial scripts
+# are done, in a lane of their own beside all the others. Each test's output goes to
 # $BUILD/test-logs/, and is shown when it fails. Ends with one line "N
 # passed, M failed" (also kept in $BUILD/test-summary) and exits 1 when
 # anything failed.
@@ -171,11 +171,6 @@ longest_first() {
 	for j in "$@"; do echo "$(weight "$j") $j"; done | sort -rn -k1,1 | awk '{ print $2 }'
 }
 
-# The idle scripts, in a lane of their own (waited for at the end).
-if [ -n "$idle" ]; then
-	( for name in $idle; do run_script "tests/integration/$name.sh"; done ) &
-	ipid=$!
-fi
 # The serial scripts, one after the other, in a lane of their own; beside
 # them, the jobs of BESIDE, one after the other, while they last.
 running=0
@@ -194,6 +189,16 @@ if [ -n "$serial" ]; then
 	done
 	jobs=$rest
 	kill -0 "$spid" 2>/dev/null || running=0
+fi
+# The idle scripts, in a lane of their own (waited for at the end), from
+# the moment the serial lane is done: beside scripts that load both cores
+# on purpose, even a waiting script's prodd starts too late.
+if [ -n "$idle" ]; then
+	( while [ -n "$spid" ] && [ -e "/proc/$spid" ] &&
+	    ! grep -q '^State:.*Z' "/proc/$spid/status" 2>/dev/null; do
+		sleep 0.2
+	  done
+	  for name in $idle; do run_script "tests/integration/$name.sh"; done ) &
 fi
 # Then the pool: LANES jobs at a time, longest first.
 # (wait -n on the lanes' own pids: the idle lane ending frees no lane)

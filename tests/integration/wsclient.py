@@ -498,7 +498,9 @@ def sc_ping(seconds):
                         polite.frame(10, data)
                 elif op == 8:
                     if who == "polite":
-                        fail("the client that answers pings was closed")
+                        fail("the client that answers pings was closed "
+                             "(%r, after %.1f s)" % (bytes(data),
+                                                     time.monotonic() - t0))
                     code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
                     closed = (code, data[2:].decode(errors="replace"),
                               time.monotonic() - t0)
