@@ -97,10 +97,11 @@ run_script() {
 	name=$(basename "$t" .sh)
 	log=$logs/$name.log
 	t0=$(date +%s)
-	# each script takes its TCP ports from its own block of 500 (by its
-	# place in the sorted list of scripts), so two scripts side by side
-	# never pick the same port
-	PRODD_TEST_PORTS=$((20000 + ($(port_block "$name") % 24) * 500)) \
+	# each script takes its TCP ports from its own block of 250 (by its
+	# place in the sorted list of scripts: 51 blocks fit below the
+	# ephemeral range, 32768 on), so two scripts side by side never pick
+	# the same port
+	PRODD_TEST_PORTS=$((20000 + ($(port_block "$name") % 51) * 250)) \
 		timeout 600 bash "$t" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))

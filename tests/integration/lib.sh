@@ -146,18 +146,18 @@ new_env() {
 }
 
 # A free TCP port on 127.0.0.1 (bash /dev/tcp probe), from this script's
-# own block of 500 (PRODD_TEST_PORTS, set by tests/run.sh; a random block
+# own block of 250 (PRODD_TEST_PORTS, set by tests/run.sh; a random block
 # when run alone), handed out in turn so that a port chosen but not yet
 # bound is never chosen twice. All below the ephemeral range
 # (32768-60999), so no client socket of another test holds one.
-PORT_BASE=${PRODD_TEST_PORTS:-$((20000 + (RANDOM % 24) * 500))}
+PORT_BASE=${PRODD_TEST_PORTS:-$((20000 + (RANDOM % 51) * 250))}
 PORT_NEXT=$BUILD/test-ports.$(basename "$0" .sh)
 echo 0 >"$PORT_NEXT"
 free_port() {
 	local n p
 	n=$(cat "$PORT_NEXT")
-	for _ in $(seq 1 500); do
-		p=$((PORT_BASE + n % 500))
+	for _ in $(seq 1 250); do
+		p=$((PORT_BASE + n % 250))
 		n=$((n + 1))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$n" >"$PORT_NEXT"

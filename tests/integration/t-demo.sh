@@ -19,8 +19,8 @@ PASS=0
 FAIL=0
 PGIDS=()
 WRAP=()
-# its own block of 500 ports (see free_port in lib.sh)
-PORT_BASE=${PRODD_TEST_PORTS:-$((20000 + (RANDOM % 24) * 500))}
+# its own block of 250 ports (see free_port in lib.sh)
+PORT_BASE=${PRODD_TEST_PORTS:-$((20000 + (RANDOM % 51) * 250))}
 NEXT_PORT=0
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -75,8 +75,8 @@ pick_port() {
 	local i
 	for ((i = 0; i < 200; i++)); do
 		NEXT_PORT=$((NEXT_PORT + 1))
-		if port_free "$((PORT_BASE + NEXT_PORT % 500))"; then
-			PORT=$((PORT_BASE + NEXT_PORT % 500))
+		if port_free "$((PORT_BASE + NEXT_PORT % 250))"; then
+			PORT=$((PORT_BASE + NEXT_PORT % 250))
 			return 0
 		fi
 	done
