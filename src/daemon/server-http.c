@@ -199,6 +199,11 @@ srv_set_response(struct lws *wsi, struct pss *p, int status, char *body,
 	p->resp_len = len;
 	p->resp_off = 0;
 	p->responded = true;
+	/* the request is read: lws's pending timeout (timeout_secs, armed
+	 * for reading it) must not cut the answer short when the loop is
+	 * slow to come back to it; a reader that stalls holds only its own
+	 * connection and a reference, as it does once the body is started */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 	if (srv_write_headers(wsi, p) < 0) {
 		p->headers_failed = true;
 	} else if (p->head) {
