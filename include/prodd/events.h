@@ -36,7 +36,7 @@ struct event_lines {
 	struct event_line line[EVENT_LAST_LINES];
 	size_t bytes;			/* the kept lines' text */
 	size_t used, cap;
-	char *text;
+	char *text;			/* not NULL once a line is added */
 };
 
 enum event_kind { EVENT_STATE, EVENT_SPAWN, EVENT_EXIT, EVENT_HEALTH,

@@ -118,7 +118,9 @@ event_lines_add(struct event_lines *l, int64_t ts_ms, int stream,
 	} else if (l->n == 0) {
 		l->used = 0;
 	}
-	if (l->used + len > l->cap) {
+	/* text is made with the first line, even an empty one: readers
+	 * take text + off for any line, which NULL + 0 would not be */
+	if (l->text == NULL || l->used + len > l->cap) {
 		size_t cap = l->cap ? l->cap : 256;
 
 		while (cap < l->used + len)

@@ -455,6 +455,37 @@ test_round_trip(void **state)
 	free(t2);
 }
 
+/* Last lines that are all empty (a service that printed only blank
+ * lines before it exited) are handed over as such: their text is a
+ * buffer, not NULL, so rendering them is no pointer arithmetic on NULL
+ * (found by fuzz_handover under UBSan). */
+static void
+test_empty_lines(void **state)
+{
+	struct handover a, b;
+	struct ho_svc *sv;
+	char err[256], *t;
+	size_t n;
+
+	(void)state;
+	handover_init(&a);
+	sv = handover_add_svc(&a, "blank");
+	sv->nexits = 1;
+	sv->exits[0].at_ms = 1700000000500;
+	sv->exits[0].lines = event_lines_new();
+	event_lines_add(sv->exits[0].lines, 1700000000499, 1, "", 0);
+	event_lines_add(sv->exits[0].lines, 1700000000500, 2, "", 0);
+	assert_non_null(sv->exits[0].lines->text);
+	t = handover_render(&a, &n);
+	assert_int_equal(handover_parse(t, n, &b, err, sizeof err), 0);
+	assert_non_null(handover_find(&b, "blank"));
+	same_lines(sv->exits[0].lines, handover_find(&b, "blank")->exits[0].lines);
+	assert_non_null(handover_find(&b, "blank")->exits[0].lines->text);
+	handover_free(&a);
+	handover_free(&b);
+	free(t);
+}
+
 /* Replace the first `from` in text with `to`; parse it; expect refusal
  * with `want` in the reason. */
 static void
@@ -548,6 +579,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_empty_lines),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_version_line),
 	};
