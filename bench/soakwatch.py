@@ -48,7 +48,7 @@ COLS = ["minute", "t_s", "rss_kb", "fds", "zombies_seen", "zombies_stuck",
         "listed", "expected", "lost", "dup_names", "dup_pids",
         "unsupervised", "dead_listed", "restarts", "lag_max_ms",
         "reloads_ok", "reloads_refused", "reloads_unanswered", "ws_clients",
-        "api_errors"]
+        "api_errors", "readings"]
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -254,6 +254,7 @@ def watch(pid, sock, d, seconds, out):
             if cfgs[cur][0] != cfgs[nc][0]:
                 shutil.copyfile(os.path.join(d, cfgs[cur][0] + ".yaml"),
                                 os.path.join(d, "services.yaml"))
+        row["readings"] += 1
         want = set(cfgs[cur][1])
         listed = [s["name"] for s in svcs]
         row["listed"] = len(listed)
@@ -347,7 +348,12 @@ def summary(path):
           "listed running | %d / %d / %d |" %
           (tot["dup_pids"], tot["unsupervised"], tot["dead_listed"]))
     print("| worst loop lag (ms) | %.2f |" % max(r["lag_max_ms"] for r in rows))
-    print("| automatic restarts (at the end) | %d |" % rows[-1]["restarts"])
+    read = [r for r in rows if r["readings"] > 0]
+    print("| automatic restarts (at the last minute read) | %s |" %
+          ("%d (minute %d)" % (read[-1]["restarts"], read[-1]["minute"])
+           if read else "none read"))
+    print("| minutes with no reading of /api/services (checks not run) "
+          "| %d |" % (len(rows) - len(read)))
     print("| reloads ok / refused / unanswered in 20 s | %d / %d / %d |" %
           (tot["reloads_ok"], tot["reloads_refused"],
            tot["reloads_unanswered"]))
