@@ -53,7 +53,7 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	struct supervisor *sup = s->sup;
 
 	sv->fsm = s->fsm;
-	snprintf(sv->reason, sizeof sv->reason, "%s", s->reason);
+	snprintf(sv->reason, sizeof sv->reason, "%s", sup_svc_reason(s));
 	memcpy(sv->restarts_by, s->restarts_by, sizeof sv->restarts_by);
 	sv->stop_cause = (int)s->stop_cause;
 	sv->down_by_hand = s->down_by_hand;
@@ -67,7 +67,8 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	sv->timer_due = sup_due(sup, &s->timer);
 	sv->ready_due = sup_due(sup, &s->ready);
 	sv->stable_due = sup_due(sup, &s->stable);
-	sv->check_due = sup_due(sup, &s->check);
+	sv->check_due = s->rare != NULL ?
+	    sup_due(sup, &s->rare->check) : -1;
 	/* a copy: the health history is the document's to free */
 	sv->health = s->health;
 	sv->health.hist = NULL;
@@ -142,7 +143,7 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	struct supervisor *sup = s->sup;
 
 	s->fsm = sv->fsm;
-	snprintf(s->reason, sizeof s->reason, "%s", sv->reason);
+	sup_set_reason(s, "%s", sv->reason);
 	memcpy(s->restarts_by, sv->restarts_by, sizeof s->restarts_by);
 	s->stop_cause = (enum fsm_event)sv->stop_cause;
 	s->down_by_hand = sv->down_by_hand;
@@ -165,9 +166,9 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	sv->health.hist = NULL;
 	sv->health.nhist = 0;
 	logs_handover_restore(s->logs, sv);
-	for (size_t i = 0; i < s->nexits; i++)
-		event_lines_unref(s->exits[i].lines);
-	s->nexits = 0;
+	sup_exits_clear(s);
+	if (sv->nexits > 0)
+		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
 	for (size_t i = 0; i < sv->nexits && i < SUP_EXITS; i++) {
 		struct sup_exit *x = &s->exits[s->nexits++];
 

@@ -19,7 +19,7 @@ sup_check_arm(struct sup_svc *s)
 {
 	int64_t wait = s->health.next_ms - sup_now(s->sup);
 
-	uv_timer_start(&s->check, sup_check_cb,
+	uv_timer_start(&sup_rare(s)->check, sup_check_cb,
 	    (uint64_t)(wait > 0 ? wait : 0), 0);
 }
 
@@ -41,7 +41,8 @@ sup_health_resume(struct sup_svc *s)
 void
 sup_health_stop(struct sup_svc *s)
 {
-	uv_timer_stop(&s->check);
+	if (s->rare != NULL)
+		uv_timer_stop(&s->rare->check);
 	if (s->probe != NULL)
 		probe_cancel(s->probe);
 	if (s->health.status != HEALTH_NONE)

@@ -35,6 +35,16 @@ struct sup_out {
 	int stream;
 };
 
+/* The timers that only some services use: the health check's, and a
+ * notify: true service's start_timeout and watchdog. Made when one is
+ * first armed (most services never arm them: 456 bytes saved each),
+ * freed with the service. */
+struct sup_rare {
+	uv_timer_t check;		/* the next health check is due */
+	uv_timer_t start_timer;		/* start_timeout */
+	uv_timer_t watchdog;		/* watchdog */
+};
+
 /* A service keeps this many of its last exits, with their last lines. */
 #define SUP_EXITS 5
 
@@ -42,7 +52,7 @@ struct sup_svc {
 	struct supervisor *sup;
 	struct cfg_service *cfg;
 	struct fsm_svc fsm;
-	char reason[192];
+	char *reason;			/* heap; NULL: "not started" */
 	/* its automatic restarts (fsm.restarts) by reason, and the event
 	 * that began the current stop (what a restart after it is for) */
 	uint64_t restarts_by[PROM_NREASONS];
@@ -51,24 +61,23 @@ struct sup_svc {
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
 	uint64_t line_from;		/* the log ring's sequence at the spawn */
-	struct sup_exit exits[SUP_EXITS];	/* newest first */
+	struct sup_exit *exits;		/* SUP_EXITS of them, newest first;
+					 * made at the first exit */
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
 	struct sup_out *out[2];
 	uv_timer_t timer;		/* backoff, stop timeout */
 	uv_timer_t ready;		/* alive long enough */
 	uv_timer_t stable;		/* restart_window */
-	uv_timer_t check;		/* the next health check is due */
 	struct health_state health;
 	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
 	/* notify: true and start_timeout (supervisor-notify.c) */
 	struct notify_sock *notify;	/* made at the first spawn */
-	uv_timer_t start_timer;		/* start_timeout */
-	uv_timer_t watchdog;		/* watchdog */
+	struct sup_rare *rare;		/* made when first armed */
 	bool notified_ready;		/* READY=1 since the spawn */
 	bool has_status;		/* status_text was sent */
-	char status_text[NOTIFY_STATUS_MAX];
+	char *status_text;		/* heap; NULL: none since the spawn */
 	const char *notify_phase;	/* "reloading", "stopping", NULL */
 	int notify_errno;		/* ERRNO=, or -1 */
 	int exit_errno;			/* ERRNO= when it last exited, or -1 */
@@ -126,6 +135,10 @@ struct supervisor {
 
 /* supervisor.c */
 int64_t sup_now(const struct supervisor *sup);
+/* Set s's reason (at most SUP_REASON_MAX bytes kept). */
+#define SUP_REASON_MAX 192
+void sup_set_reason(struct sup_svc *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Up, or on its way up: a stop has something to do. */
 bool sup_active(const struct sup_svc *s);
 void sup_emit(struct supervisor *sup, struct event *e);
@@ -138,6 +151,10 @@ void sup_reconcile(struct supervisor *sup);
  * changed, s != NULL; for nothing else but the shutdown's end, NULL). */
 void sup_replan(struct supervisor *sup, struct sup_svc *s);
 void sup_maybe_free(struct sup_svc *s);
+/* The last handle of s has closed: free what is left. */
+void sup_svc_free(struct sup_svc *s);
+/* s's rare timers, made (and counted in s->handles) at the first use. */
+struct sup_rare *sup_rare(struct sup_svc *s);
 struct sup_svc *sup_svc_new(struct supervisor *sup, struct cfg_service *c);
 void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
     struct logs_opts *o);
@@ -148,6 +165,8 @@ int sup_index(const struct supervisor *sup, const char *name);
  * closed) when the loop cannot watch it. */
 struct sup_out *sup_out_open(struct sup_svc *s, int stream, int fd);
 void sup_out_close(struct sup_out *o);
+/* Forget s's last exits (their lines released) and free their room. */
+void sup_exits_clear(struct sup_svc *s);
 void sup_ready_cb(uv_timer_t *t);
 void sup_spawn(struct sup_svc *s);
 void sup_spawn_flush(struct supervisor *sup);
@@ -170,8 +189,9 @@ void sup_notify_spawned(struct sup_svc *s);
 void sup_notify_stop(struct sup_svc *s);
 /* May a passed health check make s ready: not before READY=1. */
 bool sup_notify_ready_ok(const struct sup_svc *s);
-/* Close the socket and the timers (the timers count in s->handles). */
-void sup_notify_release(struct sup_svc *s, uv_close_cb closed);
+/* Close the socket, free the status text (the timers are s->rare's,
+ * closed with it). */
+void sup_notify_release(struct sup_svc *s);
 /* An upgrade: the notify state and socket, start_timeout and watchdog
  * saved into sv / taken over from it (the socket adopted, the timers
  * re-armed at their remaining time). */

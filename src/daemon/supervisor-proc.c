@@ -32,7 +32,7 @@ sup_out_closed(uv_handle_t *h)
 
 	free(o);
 	if (--s->handles == 0)
-		free(s);
+		sup_svc_free(s);
 	else
 		sup_maybe_free(s);
 }
@@ -140,12 +140,24 @@ sup_lines_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
 	event_lines_add(arg, ts_ms, stream, line, len);
 }
 
+void
+sup_exits_clear(struct sup_svc *s)
+{
+	for (size_t i = 0; i < s->nexits; i++)
+		event_lines_unref(s->exits[i].lines);
+	s->nexits = 0;
+	free(s->exits);
+	s->exits = NULL;
+}
+
 /* Keep the exit (newest first, SUP_EXITS of them) with its lines. */
 static void
 sup_exit_keep(struct sup_svc *s, const struct event *e)
 {
 	struct sup_exit *x;
 
+	if (s->exits == NULL)
+		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
 	if (s->nexits == SUP_EXITS)
 		event_lines_unref(s->exits[--s->nexits].lines);
 	memmove(&s->exits[1], &s->exits[0], s->nexits * sizeof s->exits[0]);

@@ -33,6 +33,21 @@ sup_now(const struct supervisor *sup)
 	return (int64_t)uv_now(sup->loop);
 }
 
+void
+sup_set_reason(struct sup_svc *s, const char *fmt, ...)
+{
+	char buf[SUP_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (s->reason != NULL && strcmp(s->reason, buf) == 0)
+		return;
+	free(s->reason);
+	s->reason = xstrdup(buf);
+}
+
 /* Up, or on its way up: a stop has something to do. */
 bool
 sup_active(const struct sup_svc *s)
@@ -113,13 +128,36 @@ sup_note_for(struct supervisor *sup, enum event_kind kind,
 	sup_emit(sup, &e);
 }
 
+struct sup_rare *
+sup_rare(struct sup_svc *s)
+{
+	if (s->rare == NULL) {
+		s->rare = xcalloc(1, sizeof *s->rare);
+		uv_timer_init(s->sup->loop, &s->rare->check);
+		uv_timer_init(s->sup->loop, &s->rare->start_timer);
+		uv_timer_init(s->sup->loop, &s->rare->watchdog);
+		s->rare->check.data = s->rare->start_timer.data =
+		    s->rare->watchdog.data = s;
+		s->handles += 3;
+	}
+	return s->rare;
+}
+
+void
+sup_svc_free(struct sup_svc *s)
+{
+	free(s->reason);
+	free(s->rare);
+	free(s);
+}
+
 static void
 sup_handle_closed(uv_handle_t *h)
 {
 	struct sup_svc *s = h->data;
 
 	if (--s->handles == 0)
-		free(s);
+		sup_svc_free(s);
 }
 
 /* What a service holds besides its process: its logs, metrics, probe and
@@ -129,17 +167,20 @@ sup_svc_release(struct sup_svc *s)
 {
 	logs_close(s->logs);
 	s->logs = NULL;
-	for (size_t i = 0; i < s->nexits; i++)
-		event_lines_unref(s->exits[i].lines);
-	s->nexits = 0;
+	sup_exits_clear(s);
 	health_free(&s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
 	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
 	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
-	sup_notify_release(s, sup_handle_closed);
+	if (s->rare != NULL) {
+		uv_close((uv_handle_t *)&s->rare->check, sup_handle_closed);
+		uv_close((uv_handle_t *)&s->rare->start_timer,
+		    sup_handle_closed);
+		uv_close((uv_handle_t *)&s->rare->watchdog, sup_handle_closed);
+	}
+	sup_notify_release(s);
 }
 
 /* A gone service that nothing runs any more: close its timers. */
@@ -198,7 +239,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	if (out.changed) {
 		struct event e;
 
-		snprintf(s->reason, sizeof s->reason, "%s", out.reason);
+		sup_set_reason(s, "%s", out.reason);
 		sup_event_for(s, &e, EVENT_STATE);
 		e.from = (int)out.from;
 		e.to = (int)out.to;
@@ -341,8 +382,7 @@ sup_plan(struct supervisor *sup)
 		if (sup->blocked[i] >= 0) {
 			const struct sup_svc *d = sup->svcs[sup->blocked[i]];
 
-			snprintf(s->reason, sizeof s->reason,
-			    "waiting for '%s' (%s)", d->cfg->name,
+			sup_set_reason(s, "waiting for '%s' (%s)", d->cfg->name,
 			    fsm_state_name(d->fsm.state));
 			snprintf(s->start.waited_for,
 			    sizeof s->start.waited_for, "%s", d->cfg->name);
@@ -433,13 +473,11 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->sup = sup;
 	s->cfg = c;
 	fsm_init(&s->fsm);
-	snprintf(s->reason, sizeof s->reason, "not started");
 	uv_timer_init(sup->loop, &s->timer);
 	uv_timer_init(sup->loop, &s->ready);
 	uv_timer_init(sup->loop, &s->stable);
-	uv_timer_init(sup->loop, &s->check);
-	s->timer.data = s->ready.data = s->stable.data = s->check.data = s;
-	s->handles = 4;
+	s->timer.data = s->ready.data = s->stable.data = s;
+	s->handles = 3;
 	sup_notify_init(s);
 	health_init(&s->health, &c->health);
 	err[0] = '\0';
@@ -561,7 +599,7 @@ sup_find(const struct supervisor *sup, const char *name)
 const struct cfg_service *sup_svc_cfg(const struct sup_svc *s) { return s->cfg; }
 const struct fsm_svc *sup_svc_fsm(const struct sup_svc *s) { return &s->fsm; }
 pid_t sup_svc_pid(const struct sup_svc *s) { return s->pid; }
-const char *sup_svc_reason(const struct sup_svc *s) { return s->reason; }
+const char *sup_svc_reason(const struct sup_svc *s) { return s->reason != NULL ? s->reason : "not started"; }
 int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
 struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
