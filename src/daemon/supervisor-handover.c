@@ -62,24 +62,23 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	sv->exit_ms = s->exit_ms;
 	for (int k = 0; k < 2; k++)
 		if (s->out[k] != NULL)
-			uv_fileno((uv_handle_t *)&s->out[k]->pipe,
-			    &sv->out_fd[k]);
+			sv->out_fd[k] = s->out[k]->fd;
 	sv->timer_due = sup_due(sup, &s->timer);
 	sv->ready_due = sup_due(sup, &s->ready);
 	sv->stable_due = sup_due(sup, &s->stable);
 	sv->check_due = s->rare != NULL ?
 	    sup_due(sup, &s->rare->check) : -1;
 	/* a copy: the health history is the document's to free */
-	sv->health = s->health;
+	sv->health = *sup_svc_health(s);
 	sv->health.hist = NULL;
 	sv->health.nhist = sv->health.hpos = 0;
-	if (s->health.nhist > 0) {
+	if (s->health != NULL && s->health->nhist > 0) {
 		sv->health.hist = xcalloc(HEALTH_HISTORY,
 		    sizeof *sv->health.hist);
-		for (size_t i = 0; i < s->health.nhist; i++)
-			sv->health.hist[i] = *health_sample_at(&s->health, i);
-		sv->health.nhist = s->health.nhist;
-		sv->health.hpos = s->health.nhist % HEALTH_HISTORY;
+		for (size_t i = 0; i < s->health->nhist; i++)
+			sv->health.hist[i] = *health_sample_at(s->health, i);
+		sv->health.nhist = s->health->nhist;
+		sv->health.hpos = s->health->nhist % HEALTH_HISTORY;
 	}
 	logs_handover_save(s->logs, sv);
 	/* analyze: the last exits (their lines shared) and the last start */
@@ -161,8 +160,11 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 		    LOG_STREAM_STDERR, sv->out_fd[k]);
 		sv->out_fd[k] = -1;
 	}
-	health_free(&s->health);
-	s->health = sv->health;
+	if (s->health != NULL || sv->health.status != HEALTH_NONE ||
+	    sv->health.checks > 0 || sv->health.hist != NULL) {
+		health_free(sup_health(s));
+		*s->health = sv->health;
+	}
 	sv->health.hist = NULL;
 	sv->health.nhist = 0;
 	logs_handover_restore(s->logs, sv);

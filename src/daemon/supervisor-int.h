@@ -29,10 +29,14 @@
 #include "prodd/spawn.h"
 #include "prodd/supervisor.h"
 
+/* A service's stdout or stderr pipe, read when the loop says it is
+ * readable (a uv_poll_t: 104 bytes less than a uv_pipe_t, and the reads
+ * go to one buffer for every pipe). */
 struct sup_out {
-	uv_pipe_t pipe;
+	uv_poll_t poll;
 	struct sup_svc *svc;
 	int stream;
+	int fd;				/* closed with the handle */
 };
 
 /* The timers that only some services use: the health check's, and a
@@ -69,7 +73,7 @@ struct sup_svc {
 	uv_timer_t timer;		/* backoff, stop timeout */
 	uv_timer_t ready;		/* alive long enough */
 	uv_timer_t stable;		/* restart_window */
-	struct health_state health;
+	struct health_state *health;	/* NULL until it has a check */
 	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
 	/* notify: true and start_timeout (supervisor-notify.c) */
@@ -153,6 +157,8 @@ void sup_replan(struct supervisor *sup, struct sup_svc *s);
 void sup_maybe_free(struct sup_svc *s);
 /* The last handle of s has closed: free what is left. */
 void sup_svc_free(struct sup_svc *s);
+/* s's health state, made (as health_init makes it) at the first use. */
+struct health_state *sup_health(struct sup_svc *s);
 /* s's rare timers, made (and counted in s->handles) at the first use. */
 struct sup_rare *sup_rare(struct sup_svc *s);
 struct sup_svc *sup_svc_new(struct supervisor *sup, struct cfg_service *c);

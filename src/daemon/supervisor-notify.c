@@ -76,7 +76,7 @@ static bool
 sup_health_passed(const struct sup_svc *s)
 {
 	return s->cfg->health.kind == CFG_HEALTH_NONE ||
-	    s->health.status == HEALTH_HEALTHY;
+	    sup_svc_health(s)->status == HEALTH_HEALTHY;
 }
 
 bool

@@ -128,6 +128,21 @@ sup_note_for(struct supervisor *sup, enum event_kind kind,
 	sup_emit(sup, &e);
 }
 
+/* What a service without a health check shows (health_init's, for
+ * none). */
+static const struct health_state sup_no_health = {
+	.status = HEALTH_NONE, .last_latency_ms = -1 };
+
+struct health_state *
+sup_health(struct sup_svc *s)
+{
+	if (s->health == NULL) {
+		s->health = xmalloc(sizeof *s->health);
+		health_init(s->health, &s->cfg->health);
+	}
+	return s->health;
+}
+
 struct sup_rare *
 sup_rare(struct sup_svc *s)
 {
@@ -148,6 +163,7 @@ sup_svc_free(struct sup_svc *s)
 {
 	free(s->reason);
 	free(s->rare);
+	free(s->health);
 	free(s);
 }
 
@@ -168,7 +184,8 @@ sup_svc_release(struct sup_svc *s)
 	logs_close(s->logs);
 	s->logs = NULL;
 	sup_exits_clear(s);
-	health_free(&s->health);
+	if (s->health != NULL)
+		health_free(s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
 	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
@@ -479,7 +496,8 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->timer.data = s->ready.data = s->stable.data = s;
 	s->handles = 3;
 	sup_notify_init(s);
-	health_init(&s->health, &c->health);
+	if (c->health.kind != CFG_HEALTH_NONE)
+		(void)sup_health(s);
 	err[0] = '\0';
 	sup_logs_opts(sup, c, &lo);
 	s->logs = logs_open(&lo, err, sizeof err);
@@ -604,7 +622,7 @@ int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
 struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
-const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }
+const struct health_state *sup_svc_health(const struct sup_svc *s) { return s->health != NULL ? s->health : &sup_no_health; }
 const struct sup_exit *sup_svc_exit(const struct sup_svc *s, size_t i) { return i < s->nexits ? &s->exits[i] : NULL; }
 const struct sup_start *sup_svc_start(const struct sup_svc *s) { return &s->start; }
 uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r) { return (unsigned)r < PROM_NREASONS ? s->restarts_by[r] : 0; }
