@@ -63,9 +63,9 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	for (int k = 0; k < 2; k++)
 		if (s->out[k] != NULL)
 			sv->out_fd[k] = s->out[k]->fd;
-	sv->timer_due = sup_due(sup, &s->timer);
-	sv->ready_due = sup_due(sup, &s->ready);
-	sv->stable_due = sup_due(sup, &s->stable);
+	sv->timer_due = sup_tm_due(&s->timer);
+	sv->ready_due = sup_tm_due(&s->ready);
+	sv->stable_due = sup_tm_due(&s->stable);
 	sv->check_due = s->rare != NULL ?
 	    sup_due(sup, &s->rare->check) : -1;
 	/* a copy: the health history is the document's to free */
@@ -128,12 +128,13 @@ sup_handover_save(struct supervisor *sup, struct handover *h)
 
 /* Arm t to fire at monotonic time due (at once when past). */
 static void
-sup_rearm(struct sup_svc *s, uv_timer_t *t, uv_timer_cb cb, int64_t due)
+sup_rearm(struct sup_svc *s, struct sup_tm *t, void (*cb)(struct sup_svc *),
+    int64_t due)
 {
 	int64_t wait = due - sup_now(s->sup);
 
 	if (due >= 0)
-		uv_timer_start(t, cb, (uint64_t)(wait > 0 ? wait : 0), 0);
+		sup_tm_start(t, cb, (uint64_t)(wait > 0 ? wait : 0));
 }
 
 static void

@@ -49,6 +49,16 @@ struct sup_rare {
 	uv_timer_t watchdog;		/* watchdog */
 };
 
+/* A lifecycle timer of a service (supervisor-timers.c): in the
+ * supervisor's heap while armed. */
+struct sup_tm {
+	int64_t due;			/* loop time (ms) */
+	uint64_t seq;			/* start order: ties fire in it */
+	size_t idx;			/* in the heap; SIZE_MAX: not armed */
+	void (*cb)(struct sup_svc *s);
+	struct sup_svc *svc;
+};
+
 /* A service keeps this many of its last exits, with their last lines. */
 #define SUP_EXITS 5
 
@@ -70,9 +80,9 @@ struct sup_svc {
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
 	struct sup_out *out[2];
-	uv_timer_t timer;		/* backoff, stop timeout */
-	uv_timer_t ready;		/* alive long enough */
-	uv_timer_t stable;		/* restart_window */
+	struct sup_tm timer;		/* backoff, stop timeout */
+	struct sup_tm ready;		/* alive long enough */
+	struct sup_tm stable;		/* restart_window */
 	struct health_state *health;	/* NULL until it has a check */
 	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
@@ -91,6 +101,7 @@ struct sup_svc {
 	int handles;			/* open handles that point here */
 	bool closing;
 	LIST_ENTRY(sup_svc) gone_link;	/* in supervisor.gone when removed */
+	SLIST_ENTRY(sup_svc) free_link;	/* released, in supervisor.freeing */
 };
 
 /* Spawns run together at most this many at a time: enough for the
@@ -117,6 +128,13 @@ struct supervisor {
 	struct prober *prober;
 	struct pidmap pids;		/* main pid -> its service */
 	uv_timer_t shutdown_timer;
+	/* the services' lifecycle timers (supervisor-timers.c) */
+	uv_timer_t tm_timer;
+	struct sup_tm **tm_heap;
+	size_t tm_n, tm_cap;
+	uint64_t tm_seq;
+	bool tm_firing;
+	SLIST_HEAD(, sup_svc) freeing;	/* released: freed at its next turn */
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
 	bool reconciling, dirty;
@@ -173,12 +191,28 @@ struct sup_out *sup_out_open(struct sup_svc *s, int stream, int fd);
 void sup_out_close(struct sup_out *o);
 /* Forget s's last exits (their lines released) and free their room. */
 void sup_exits_clear(struct sup_svc *s);
-void sup_ready_cb(uv_timer_t *t);
+void sup_ready_cb(struct sup_svc *s);
 void sup_spawn(struct sup_svc *s);
 void sup_spawn_flush(struct supervisor *sup);
 void sup_kill(struct sup_svc *s, int sig);
-void sup_timer_cb(uv_timer_t *t);
-void sup_stable_cb(uv_timer_t *t);
+void sup_timer_cb(struct sup_svc *s);
+void sup_stable_cb(struct sup_svc *s);
+
+/* supervisor-timers.c */
+void sup_tm_setup(struct supervisor *sup);
+/* At the supervisor's close (after every service's release): the uv
+ * timer closes, and the released services are freed with it. */
+void sup_tm_close(struct supervisor *sup);
+void sup_tm_teardown(struct supervisor *sup);
+void sup_tm_init(struct sup_tm *t, struct sup_svc *s);
+/* Arm t to call cb(t->svc) in ms (re-armed if it was). */
+void sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms);
+void sup_tm_stop(struct sup_tm *t);
+/* When t is due (loop time), or -1 when it is not armed. */
+int64_t sup_tm_due(const struct sup_tm *t);
+/* s is released: its timers stopped; its own reference (one of
+ * s->handles) is dropped at the next turn of the loop. */
+void sup_tm_release(struct sup_svc *s);
 void sup_reaped_cb(pid_t pid, int status, void *arg);
 
 /* supervisor-notify.c */

@@ -268,8 +268,8 @@ sup_spawn_end(struct sup_pending *p)
 	s->line_from = logring_next_seq(logs_ring(s->logs));
 	/* with notify: true, READY=1 makes it ready, not time alone */
 	if (s->cfg->health.kind == CFG_HEALTH_NONE && !s->cfg->notify)
-		uv_timer_start(&s->ready, sup_ready_cb,
-		    (uint64_t)s->cfg->ready_after_ms, 0);
+		sup_tm_start(&s->ready, sup_ready_cb,
+		    (uint64_t)s->cfg->ready_after_ms);
 	else if (s->cfg->health.kind != CFG_HEALTH_NONE)
 		sup_health_begin(s);
 }
@@ -350,18 +350,16 @@ sup_spawn_flush(struct supervisor *sup)
 }
 
 void
-sup_timer_cb(uv_timer_t *t)
+sup_timer_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	struct fsm_in in = { .ev = FSM_EV_TIMER, .now_ms = sup_now(s->sup) };
 
 	sup_dispatch(s, &in);
 }
 
 void
-sup_ready_cb(uv_timer_t *t)
+sup_ready_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	char why[48], dur[32];
 	struct fsm_in in = { .ev = FSM_EV_READY, .now_ms = sup_now(s->sup),
 		.why = why };
@@ -372,9 +370,8 @@ sup_ready_cb(uv_timer_t *t)
 }
 
 void
-sup_stable_cb(uv_timer_t *t)
+sup_stable_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	struct fsm_in in = { .ev = FSM_EV_STABLE, .now_ms = sup_now(s->sup) };
 
 	sup_dispatch(s, &in);

@@ -161,6 +161,9 @@ sup_rare(struct sup_svc *s)
 void
 sup_svc_free(struct sup_svc *s)
 {
+	sup_tm_stop(&s->timer);
+	sup_tm_stop(&s->ready);
+	sup_tm_stop(&s->stable);
 	free(s->reason);
 	free(s->rare);
 	free(s->health);
@@ -188,9 +191,7 @@ sup_svc_release(struct sup_svc *s)
 		health_free(s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
-	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
+	sup_tm_release(s);
 	if (s->rare != NULL) {
 		uv_close((uv_handle_t *)&s->rare->check, sup_handle_closed);
 		uv_close((uv_handle_t *)&s->rare->start_timer,
@@ -270,22 +271,22 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		sup_start_track(s, out.from, out.to);
 	}
 	if (out.actions & FSM_DO_TIMER_STOP)
-		uv_timer_stop(&s->timer);
+		sup_tm_stop(&s->timer);
 	if (out.actions & FSM_DO_UNWATCH) {
-		uv_timer_stop(&s->ready);
-		uv_timer_stop(&s->stable);
+		sup_tm_stop(&s->ready);
+		sup_tm_stop(&s->stable);
 		sup_health_stop(s);
 		sup_notify_stop(s);
 	}
 	if (out.actions & FSM_DO_TIMER)
-		uv_timer_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms, 0);
+		sup_tm_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms);
 	if (out.actions & FSM_DO_KILL)
 		sup_kill(s, out.kill_signal);
 	if (out.actions & FSM_DO_KILL_HARD)
 		sup_kill(s, SIGKILL);
 	if ((out.actions & FSM_DO_STABLE_WATCH) && s->cfg->restart_window_ms > 0)
-		uv_timer_start(&s->stable, sup_stable_cb,
-		    (uint64_t)s->cfg->restart_window_ms, 0);
+		sup_tm_start(&s->stable, sup_stable_cb,
+		    (uint64_t)s->cfg->restart_window_ms);
 	if (out.actions & FSM_DO_SPAWN)
 		sup_spawn(s);
 	if (out.changed)
@@ -490,11 +491,10 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->sup = sup;
 	s->cfg = c;
 	fsm_init(&s->fsm);
-	uv_timer_init(sup->loop, &s->timer);
-	uv_timer_init(sup->loop, &s->ready);
-	uv_timer_init(sup->loop, &s->stable);
-	s->timer.data = s->ready.data = s->stable.data = s;
-	s->handles = 3;
+	sup_tm_init(&s->timer, s);
+	sup_tm_init(&s->ready, s);
+	sup_tm_init(&s->stable, s);
+	s->handles = 1;		/* its own: dropped after its release */
 	sup_notify_init(s);
 	if (c->health.kind != CFG_HEALTH_NONE)
 		(void)sup_health(s);
@@ -524,6 +524,7 @@ sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
 	sup->reaper = reaper_new(loop, NULL, sup_reaped_cb, sup);
 	sup->prober = prober_new(loop);
 	uv_timer_init(loop, &sup->shutdown_timer);
+	sup_tm_setup(sup);
 	sup->shutdown_timer.data = sup;
 	return sup;
 }
@@ -567,11 +568,13 @@ sup_close(struct supervisor *sup)
 	prober_close(sup->prober);
 	sup->prober = NULL;
 	uv_close((uv_handle_t *)&sup->shutdown_timer, sup_noop_close);
+	sup_tm_close(sup);
 }
 
 void
 sup_free(struct supervisor *sup)
 {
+	sup_tm_teardown(sup);
 	for (size_t i = 0; i < sup->nretired; i++)
 		cfg_free(sup->retired[i]);
 	free(sup->retired);
