@@ -3,10 +3,12 @@
  * supervisor.c (the state machine driven: events, the dispatcher, the
  * planner's passes, services' life and death), supervisor-verbs.c (start,
  * stop, restart, all, reload, shutdown), supervisor-proc.c (spawns,
- * output pipes, exits, kills, timers) and supervisor-health.c (health
- * checks meeting the lifecycle). Each service is a struct sup_svc that
- * never moves (heap; the config's order is kept in an array of pointers,
- * the services a reload removed in a list). Loop thread only.
+ * output pipes, exits, kills, timers), supervisor-timers.c (the
+ * lifecycle timers of every service on one uv timer) and
+ * supervisor-health.c (health checks meeting the lifecycle). Each
+ * service is a struct sup_svc that never moves (heap; the config's order
+ * is kept in an array of pointers, the services a reload removed in a
+ * list). Loop thread only.
  */
 #ifndef PRODD_SUPERVISOR_INT_H
 #define PRODD_SUPERVISOR_INT_H
