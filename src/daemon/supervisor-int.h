@@ -56,7 +56,7 @@ struct sup_rare {
 struct sup_tm {
 	int64_t due;			/* loop time (ms) */
 	uint64_t seq;			/* start order: ties fire in it */
-	size_t idx;			/* in the heap; SIZE_MAX: not armed */
+	size_t idx;			/* in the heap; SIZE_MAX: idle */
 	void (*cb)(struct sup_svc *s);
 	struct sup_svc *svc;
 };
@@ -77,8 +77,8 @@ struct sup_svc {
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
 	uint64_t line_from;		/* the log ring's sequence at the spawn */
-	struct sup_exit *exits;		/* SUP_EXITS of them, newest first;
-					 * made at the first exit */
+	struct sup_exit *exits;		/* SUP_EXITS, newest first; made
+					 * at the first exit */
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
 	struct sup_out *out[2];
@@ -103,7 +103,7 @@ struct sup_svc {
 	int handles;			/* open handles that point here */
 	bool closing;
 	LIST_ENTRY(sup_svc) gone_link;	/* in supervisor.gone when removed */
-	SLIST_ENTRY(sup_svc) free_link;	/* released, in supervisor.freeing */
+	SLIST_ENTRY(sup_svc) free_link;	/* released: in sup.freeing */
 };
 
 /* Spawns run together at most this many at a time: enough for the
@@ -136,7 +136,7 @@ struct supervisor {
 	size_t tm_n, tm_cap;
 	uint64_t tm_seq;
 	bool tm_firing;
-	SLIST_HEAD(, sup_svc) freeing;	/* released: freed at its next turn */
+	SLIST_HEAD(, sup_svc) freeing;	/* released, freed next turn */
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
 	bool reconciling, dirty;

@@ -108,7 +108,8 @@ sup_notify_msg(void *arg, const struct notify_msg *m, pid_t sender)
 	if (m->fields & NOTIFY_STOPPING)
 		s->notify_phase = "stopping";
 	if ((m->fields & NOTIFY_EXTEND_TIMEOUT) && s->fsm.state == FSM_STARTING &&
-	    s->rare != NULL && uv_is_active((uv_handle_t *)&s->rare->start_timer)) {
+	    s->rare != NULL &&
+	    uv_is_active((uv_handle_t *)&s->rare->start_timer)) {
 		uint64_t left = uv_timer_get_due_in(&s->rare->start_timer);
 		uint64_t want = m->extend_usec / 1000;
 
