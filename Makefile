@@ -166,6 +166,12 @@ $(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libcjson) -ldl -pthread -lm
 
+# supervisor-timers.c, on libuv (the test supplies sup_now and
+# sup_svc_free).
+$(BUILD)/tests/test_suptimers: $(BUILD)/obj/tests/unit/test_suptimers.o $(BUILD)/obj/src/daemon/supervisor-timers.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv) -lm
+
 # spawn.c is a daemon leaf on libc and pthreads alone.
 $(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
