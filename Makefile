@@ -119,10 +119,11 @@ $(BUILD)/obj/src/daemon/static.o: CPPFLAGS += -DPRODD_DATADIR='"$(DATADIR)"'
 
 # libcurl is not linked: prodd loads it at the first url check
 # (src/daemon/curl-lazy.c); its headers are still needed to build.
-# libsystemd is: sd_notify and the journal (sdnotify.c, journal.c).
+# Nor is libsystemd: sd_notify and the journal (sdnotify.c, journal.c)
+# load it at the first use (src/daemon/sd-lazy.c).
 # libcrypto (HMAC of alert webhooks) is in the process anyway: libwebsockets
 # links libssl.
-PRODD_PKGS := $(filter-out libcurl,$(ALL_PKGS))
+PRODD_PKGS := $(filter-out libcurl libsystemd,$(ALL_PKGS))
 $(BUILD)/prodd: $(call obj,$(DAEMON_SRC)) $(CORE_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,$(PRODD_PKGS) libcrypto) -ldl -lm
 
@@ -159,10 +160,17 @@ $(BUILD)/tests/test_demo_head: $(BUILD)/obj/tests/unit/test_demo_head.o $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka) -lm
 
-# sdnotify.c and journal.c are daemon leaves on libuv and libsystemd.
-$(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/obj/src/daemon/sdnotify.o $(BUILD)/obj/src/daemon/journal.o $(CORE_LIB) $(COMMON_LIB)
+# sdnotify.c and journal.c are daemon leaves on libuv and libsystemd
+# (loaded by sd-lazy.c).
+$(BUILD)/tests/test_sdnotify: $(BUILD)/obj/tests/unit/test_sdnotify.o $(BUILD)/obj/src/daemon/sdnotify.o $(BUILD)/obj/src/daemon/journal.o $(BUILD)/obj/src/daemon/sd-lazy.o $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libsystemd libcjson) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv libcjson) -ldl -pthread -lm
+
+# supervisor-timers.c, on libuv (the test supplies sup_now and
+# sup_svc_free).
+$(BUILD)/tests/test_suptimers: $(BUILD)/obj/tests/unit/test_suptimers.o $(BUILD)/obj/src/daemon/supervisor-timers.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv) -lm
 
 # spawn.c is a daemon leaf on libc and pthreads alone.
 $(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)

@@ -16,8 +16,8 @@
 # starts of 500 by each (the start figure's median). Every prodd figure is
 # also given as a ratio to the floor's.
 #   sh bench/supervise.sh
-#   (env: NS="10 100 500 1000", RESPAWN_NS="10 100 500", REPEATS=20,
-#    BIG=500, START_RUNS=5, QUIET_WAIT=15, BUILD=build)
+#   (env: NS="10 100 500 1000", RESPAWN_NS="10 100 500" ("": none), REPEATS=20,
+#    BIG=500, START_RUNS=5 (0: none), QUIET_WAIT=15, BUILD=build)
 # Prints markdown tables on stdout, progress on stderr. Before each part it
 # waits, at most QUIET_WAIT s, for a second with the machine under 10 % busy
 # and it reports how busy the machine was. Every wait is bounded; the whole
@@ -26,7 +26,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 NS=${NS:-10 100 500 1000}
-RESPAWN_NS=${RESPAWN_NS:-10 100 500}
+RESPAWN_NS=${RESPAWN_NS-10 100 500}	# "" skips the respawn part
 REPEATS=${REPEATS:-20}
 BIG=${BIG:-500}		# the idle services beside the respawn run
 BUDGET=600			# seconds, for the whole script
@@ -267,7 +267,9 @@ med() { cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END {
     printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 START_RUNS=${START_RUNS:-5}
 floors=""
-if [ "$(left)" -gt 100 ]; then
+if [ "$START_RUNS" -eq 0 ]; then
+	note "skipped: the floor of the start figure (START_RUNS=0)"
+elif [ "$(left)" -gt 100 ]; then
 	idle=$top/$BUILD/bench/idle
 	for prog in sleep idle; do
 		fd=$tmp/floor-$prog
@@ -335,10 +337,12 @@ if [ -n "${pss_kb_100:-}" ] && [ -n "${pss_kb_500:-}" ]; then
 	    "$(awk -v a="$pss_kb_100" -v b="$pss_kb_500" 'BEGIN { printf "%.2f", (b - a) / 400 }') KiB" \
 	    "(target <= 4 KiB), floor $(awk -v a="$fpss_kb_100" -v b="$fpss_kb_500" 'BEGIN { printf "%.2f", (b - a) / 400 }') KiB."
 fi
-echo
-echo "| respawn beside N, restart_delay 0, $REPEATS kills | prodd: median (p90) ms | floor: median (p90) ms | prodd / floor (target at 500: <= 1.3) | prodd / prodd at the first N (target: <= 1.1) | machine busy (%): prodd / floor |"
-echo "|---|---|---|---|---|---|"
-printf '%s' "$rows"
+if [ -n "$rows" ]; then
+	echo
+	echo "| respawn beside N, restart_delay 0, $REPEATS kills | prodd: median (p90) ms | floor: median (p90) ms | prodd / floor (target at 500: <= 1.3) | prodd / prodd at the first N (target: <= 1.1) | machine busy (%): prodd / floor |"
+	echo "|---|---|---|---|---|---|"
+	printf '%s' "$rows"
+fi
 if [ -n "$floors" ]; then
 	echo
 	echo "| start of $BIG services, program | prodd, first start (ms) | prodd, later starts: median ms (prodd CPU ms) | spawnloop: median ms (CPU ms) | prodd beyond the floor (ms) | prodd / floor (target: <= 1.1) |"

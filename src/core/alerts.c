@@ -490,14 +490,24 @@ active_of(const struct alerts *al, enum cfg_alert_kind k, const char *service)
 	return i == (size_t)-1 ? NULL : al->active[i];
 }
 
+/* A service's restart stamps: NULL until its first restart (most
+ * services never restart, and an entry is 600 bytes). */
 static struct alert_restarts *
-restarts_of(struct alerts *al, const char *service)
+restarts_find(const struct alerts *al, const char *service)
 {
-	struct alert_restarts *r;
-
 	for (size_t i = 0; i < al->nrestarts; i++)
 		if (strcmp(al->restarts[i].service, service) == 0)
 			return &al->restarts[i];
+	return NULL;
+}
+
+static struct alert_restarts *
+restarts_of(struct alerts *al, const char *service)
+{
+	struct alert_restarts *r = restarts_find(al, service);
+
+	if (r != NULL)
+		return r;
 	al->restarts = xreallocarray(al->restarts, al->nrestarts + 1,
 	    sizeof *al->restarts);
 	r = &al->restarts[al->nrestarts++];
@@ -522,9 +532,9 @@ restart_loop_eval(struct alerts *al, const char *service, int64_t now)
 {
 	const struct alert_rule *r = alerts_rule(al, CFG_ALERT_RESTART_LOOP,
 	    service);
-	struct alert_restarts *rs = restarts_of(al, service);
+	struct alert_restarts *rs = restarts_find(al, service);
 	int64_t win = r->for_ms > 0 ? r->for_ms : 10 * MIN_MS;
-	size_t n = restarts_within(rs, win, now);
+	size_t n = rs != NULL ? restarts_within(rs, win, now) : 0;
 	bool cond = r->on && (double)n >= r->threshold && r->threshold > 0;
 
 	if (active_of(al, CFG_ALERT_RESTART_LOOP, service) == NULL && !cond)

@@ -9,6 +9,7 @@
  * them. Nothing is written to stderr for a record the journal took.
  */
 #include "prodd/journal.h"
+#include "prodd/sd-lazy.h"
 #include "prodd/strutil.h"
 
 #include <cjson/cJSON.h>
@@ -20,7 +21,6 @@
 #include <sys/uio.h>
 /* CODE_FILE= would always name this file: left out */
 #define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 /* Fixed for good: operators filter on them (listed in prodd(8) and
@@ -166,7 +166,7 @@ journal_sink(enum log_level level, const char *service, const char *metadata,
 		journal_field(&j, "PRODD_SERVICE=%s", service);
 	if (metadata != NULL)
 		journal_event_fields(&j, metadata);
-	rc = sd_journal_sendv(j.iov, j.n);
+	rc = sd_lazy_journal_sendv(j.iov, j.n);
 	sb_free(&msg);
 	return rc < 0 ? -1 : 0;
 }

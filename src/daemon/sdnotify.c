@@ -8,12 +8,12 @@
  */
 #include "prodd/sdnotify.h"
 #include "prodd/log.h"
+#include "prodd/sd-lazy.h"
 #include "prodd/xmalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 
 static void
@@ -23,7 +23,7 @@ sdnotify_send(struct sdnotify *sn, const char *text)
 
 	if (!sn->enabled)
 		return;
-	if ((rc = sd_notify(0, text)) < 0)
+	if ((rc = sd_lazy_notify(0, text)) < 0)
 		log_debug(NULL, "sd_notify: %s", strerror(-rc));
 }
 
@@ -52,7 +52,7 @@ sdnotify_init(struct sdnotify *sn, uv_loop_t *loop,
 	uv_unref((uv_handle_t *)&sn->watchdog);
 	uv_unref((uv_handle_t *)&sn->extend);
 	uv_unref((uv_handle_t *)&sn->status_soon);
-	if (sn->enabled && sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+	if (sn->enabled && sd_lazy_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		uint64_t ms = usec / 2000;
 
 		sn->watchdog_usec = usec;

@@ -53,7 +53,7 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	struct supervisor *sup = s->sup;
 
 	sv->fsm = s->fsm;
-	snprintf(sv->reason, sizeof sv->reason, "%s", s->reason);
+	snprintf(sv->reason, sizeof sv->reason, "%s", sup_svc_reason(s));
 	memcpy(sv->restarts_by, s->restarts_by, sizeof sv->restarts_by);
 	sv->stop_cause = (int)s->stop_cause;
 	sv->down_by_hand = s->down_by_hand;
@@ -62,23 +62,23 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	sv->exit_ms = s->exit_ms;
 	for (int k = 0; k < 2; k++)
 		if (s->out[k] != NULL)
-			uv_fileno((uv_handle_t *)&s->out[k]->pipe,
-			    &sv->out_fd[k]);
-	sv->timer_due = sup_due(sup, &s->timer);
-	sv->ready_due = sup_due(sup, &s->ready);
-	sv->stable_due = sup_due(sup, &s->stable);
-	sv->check_due = sup_due(sup, &s->check);
+			sv->out_fd[k] = s->out[k]->fd;
+	sv->timer_due = sup_tm_due(&s->timer);
+	sv->ready_due = sup_tm_due(&s->ready);
+	sv->stable_due = sup_tm_due(&s->stable);
+	sv->check_due = s->rare != NULL ?
+	    sup_due(sup, &s->rare->check) : -1;
 	/* a copy: the health history is the document's to free */
-	sv->health = s->health;
+	sv->health = *sup_svc_health(s);
 	sv->health.hist = NULL;
 	sv->health.nhist = sv->health.hpos = 0;
-	if (s->health.nhist > 0) {
+	if (s->health != NULL && s->health->nhist > 0) {
 		sv->health.hist = xcalloc(HEALTH_HISTORY,
 		    sizeof *sv->health.hist);
-		for (size_t i = 0; i < s->health.nhist; i++)
-			sv->health.hist[i] = *health_sample_at(&s->health, i);
-		sv->health.nhist = s->health.nhist;
-		sv->health.hpos = s->health.nhist % HEALTH_HISTORY;
+		for (size_t i = 0; i < s->health->nhist; i++)
+			sv->health.hist[i] = *health_sample_at(s->health, i);
+		sv->health.nhist = s->health->nhist;
+		sv->health.hpos = s->health->nhist % HEALTH_HISTORY;
 	}
 	logs_handover_save(s->logs, sv);
 	/* analyze: the last exits (their lines shared) and the last start */
@@ -128,12 +128,13 @@ sup_handover_save(struct supervisor *sup, struct handover *h)
 
 /* Arm t to fire at monotonic time due (at once when past). */
 static void
-sup_rearm(struct sup_svc *s, uv_timer_t *t, uv_timer_cb cb, int64_t due)
+sup_rearm(struct sup_svc *s, struct sup_tm *t, void (*cb)(struct sup_svc *),
+    int64_t due)
 {
 	int64_t wait = due - sup_now(s->sup);
 
 	if (due >= 0)
-		uv_timer_start(t, cb, (uint64_t)(wait > 0 ? wait : 0), 0);
+		sup_tm_start(t, cb, (uint64_t)(wait > 0 ? wait : 0));
 }
 
 static void
@@ -142,7 +143,7 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	struct supervisor *sup = s->sup;
 
 	s->fsm = sv->fsm;
-	snprintf(s->reason, sizeof s->reason, "%s", sv->reason);
+	sup_set_reason(s, "%s", sv->reason);
 	memcpy(s->restarts_by, sv->restarts_by, sizeof s->restarts_by);
 	s->stop_cause = (enum fsm_event)sv->stop_cause;
 	s->down_by_hand = sv->down_by_hand;
@@ -160,14 +161,17 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 		    LOG_STREAM_STDERR, sv->out_fd[k]);
 		sv->out_fd[k] = -1;
 	}
-	health_free(&s->health);
-	s->health = sv->health;
+	if (s->health != NULL || sv->health.status != HEALTH_NONE ||
+	    sv->health.checks > 0 || sv->health.hist != NULL) {
+		health_free(sup_health(s));
+		*s->health = sv->health;
+	}
 	sv->health.hist = NULL;
 	sv->health.nhist = 0;
 	logs_handover_restore(s->logs, sv);
-	for (size_t i = 0; i < s->nexits; i++)
-		event_lines_unref(s->exits[i].lines);
-	s->nexits = 0;
+	sup_exits_clear(s);
+	if (sv->nexits > 0)
+		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
 	for (size_t i = 0; i < sv->nexits && i < SUP_EXITS; i++) {
 		struct sup_exit *x = &s->exits[s->nexits++];
 

@@ -17,16 +17,16 @@ static void sup_check_cb(uv_timer_t *t);
 static void
 sup_check_arm(struct sup_svc *s)
 {
-	int64_t wait = s->health.next_ms - sup_now(s->sup);
+	int64_t wait = sup_health(s)->next_ms - sup_now(s->sup);
 
-	uv_timer_start(&s->check, sup_check_cb,
+	uv_timer_start(&sup_rare(s)->check, sup_check_cb,
 	    (uint64_t)(wait > 0 ? wait : 0), 0);
 }
 
 void
 sup_health_begin(struct sup_svc *s)
 {
-	health_begin(&s->health, &s->cfg->health, sup_now(s->sup),
+	health_begin(sup_health(s), &s->cfg->health, sup_now(s->sup),
 	    health_phase(s->cfg->name));
 	sup_check_arm(s);
 }
@@ -41,11 +41,12 @@ sup_health_resume(struct sup_svc *s)
 void
 sup_health_stop(struct sup_svc *s)
 {
-	uv_timer_stop(&s->check);
+	if (s->rare != NULL)
+		uv_timer_stop(&s->rare->check);
 	if (s->probe != NULL)
 		probe_cancel(s->probe);
-	if (s->health.status != HEALTH_NONE)
-		s->health.status = HEALTH_UNKNOWN;
+	if (s->health != NULL && s->health->status != HEALTH_NONE)
+		s->health->status = HEALTH_UNKNOWN;
 }
 
 static void
@@ -61,7 +62,7 @@ sup_health_event(struct sup_svc *s, enum health_status from,
 
 	sup_event_for(s, &e, EVENT_HEALTH);
 	e.from = (int)from;
-	e.to = (int)s->health.status;
+	e.to = (int)sup_health(s)->status;
 	va_start(ap, fmt);
 	vsnprintf(e.reason, sizeof e.reason, fmt, ap);
 	va_end(ap);
@@ -73,14 +74,14 @@ sup_probe_done(void *arg, bool ok, double latency_ms, const char *error)
 {
 	struct sup_svc *s = arg;
 	const struct cfg_health *h = &s->cfg->health;
-	enum health_status from = s->health.status;
+	enum health_status from = sup_health(s)->status;
 	enum health_change ch;
 	char why[160];
 
 	if (s->pid <= 0 || s->closing)
 		return;
-	ch = health_result(&s->health, h, sup_now(s->sup), clock_wall_ms(), ok,
-	    latency_ms, error);
+	ch = health_result(sup_health(s), h, sup_now(s->sup), clock_wall_ms(),
+	    ok, latency_ms, error);
 	if (ch == HEALTH_BECAME_HEALTHY) {
 		struct fsm_in in = { .ev = FSM_EV_READY,
 			.now_ms = sup_now(s->sup), .why = why };
@@ -97,7 +98,8 @@ sup_probe_done(void *arg, bool ok, double latency_ms, const char *error)
 			.now_ms = sup_now(s->sup), .why = why };
 
 		snprintf(why, sizeof why, "%d health checks failed in a row, "
-		    "the last: %s", s->health.failures, s->health.last_error);
+		    "the last: %s", s->health->failures,
+		    s->health->last_error);
 		sup_health_event(s, from, "unhealthy: %s", why);
 		sup_dispatch(s, &in);
 	}
@@ -116,7 +118,7 @@ sup_check_cb(uv_timer_t *t)
 		s->probe = probe_new(sup->prober, sup_probe_done, s);
 	/* a check still in flight (timeout over interval) lets this one
 	 * pass; the grid moves on either way */
-	health_started(&s->health, &s->cfg->health, sup_now(sup));
+	health_started(sup_health(s), &s->cfg->health, sup_now(sup));
 	if (!probe_busy(s->probe))
 		probe_run(s->probe, s->cfg);
 	sup_check_arm(s);

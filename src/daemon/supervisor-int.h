@@ -3,10 +3,12 @@
  * supervisor.c (the state machine driven: events, the dispatcher, the
  * planner's passes, services' life and death), supervisor-verbs.c (start,
  * stop, restart, all, reload, shutdown), supervisor-proc.c (spawns,
- * output pipes, exits, kills, timers) and supervisor-health.c (health
- * checks meeting the lifecycle). Each service is a struct sup_svc that
- * never moves (heap; the config's order is kept in an array of pointers,
- * the services a reload removed in a list). Loop thread only.
+ * output pipes, exits, kills, timers), supervisor-timers.c (the
+ * lifecycle timers of every service on one uv timer) and
+ * supervisor-health.c (health checks meeting the lifecycle). Each
+ * service is a struct sup_svc that never moves (heap; the config's order
+ * is kept in an array of pointers, the services a reload removed in a
+ * list). Loop thread only.
  */
 #ifndef PRODD_SUPERVISOR_INT_H
 #define PRODD_SUPERVISOR_INT_H
@@ -29,10 +31,34 @@
 #include "prodd/spawn.h"
 #include "prodd/supervisor.h"
 
+/* A service's stdout or stderr pipe, read when the loop says it is
+ * readable (a uv_poll_t: 104 bytes less than a uv_pipe_t, and the reads
+ * go to one buffer for every pipe). */
 struct sup_out {
-	uv_pipe_t pipe;
+	uv_poll_t poll;
 	struct sup_svc *svc;
 	int stream;
+	int fd;				/* closed with the handle */
+};
+
+/* The timers that only some services use: the health check's, and a
+ * notify: true service's start_timeout and watchdog. Made when one is
+ * first armed (most services never arm them: 456 bytes saved each),
+ * freed with the service. */
+struct sup_rare {
+	uv_timer_t check;		/* the next health check is due */
+	uv_timer_t start_timer;		/* start_timeout */
+	uv_timer_t watchdog;		/* watchdog */
+};
+
+/* A lifecycle timer of a service (supervisor-timers.c): in the
+ * supervisor's heap while armed. */
+struct sup_tm {
+	int64_t due;			/* loop time (ms) */
+	uint64_t seq;			/* start order: ties fire in it */
+	size_t idx;			/* in the heap; SIZE_MAX: idle */
+	void (*cb)(struct sup_svc *s);
+	struct sup_svc *svc;
 };
 
 /* A service keeps this many of its last exits, with their last lines. */
@@ -42,7 +68,7 @@ struct sup_svc {
 	struct supervisor *sup;
 	struct cfg_service *cfg;
 	struct fsm_svc fsm;
-	char reason[192];
+	char *reason;			/* heap; NULL: "not started" */
 	/* its automatic restarts (fsm.restarts) by reason, and the event
 	 * that began the current stop (what a restart after it is for) */
 	uint64_t restarts_by[PROM_NREASONS];
@@ -51,24 +77,23 @@ struct sup_svc {
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
 	uint64_t line_from;		/* the log ring's sequence at the spawn */
-	struct sup_exit exits[SUP_EXITS];	/* newest first */
+	struct sup_exit *exits;		/* SUP_EXITS, newest first; made
+					 * at the first exit */
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
 	struct sup_out *out[2];
-	uv_timer_t timer;		/* backoff, stop timeout */
-	uv_timer_t ready;		/* alive long enough */
-	uv_timer_t stable;		/* restart_window */
-	uv_timer_t check;		/* the next health check is due */
-	struct health_state health;
+	struct sup_tm timer;		/* backoff, stop timeout */
+	struct sup_tm ready;		/* alive long enough */
+	struct sup_tm stable;		/* restart_window */
+	struct health_state *health;	/* NULL until it has a check */
 	struct probe *probe;		/* created at the first check */
 	struct logs_svc *logs;
 	/* notify: true and start_timeout (supervisor-notify.c) */
 	struct notify_sock *notify;	/* made at the first spawn */
-	uv_timer_t start_timer;		/* start_timeout */
-	uv_timer_t watchdog;		/* watchdog */
+	struct sup_rare *rare;		/* made when first armed */
 	bool notified_ready;		/* READY=1 since the spawn */
 	bool has_status;		/* status_text was sent */
-	char status_text[NOTIFY_STATUS_MAX];
+	char *status_text;		/* heap; NULL: none since the spawn */
 	const char *notify_phase;	/* "reloading", "stopping", NULL */
 	int notify_errno;		/* ERRNO=, or -1 */
 	int exit_errno;			/* ERRNO= when it last exited, or -1 */
@@ -78,6 +103,7 @@ struct sup_svc {
 	int handles;			/* open handles that point here */
 	bool closing;
 	LIST_ENTRY(sup_svc) gone_link;	/* in supervisor.gone when removed */
+	SLIST_ENTRY(sup_svc) free_link;	/* released: in sup.freeing */
 };
 
 /* Spawns run together at most this many at a time: enough for the
@@ -104,6 +130,13 @@ struct supervisor {
 	struct prober *prober;
 	struct pidmap pids;		/* main pid -> its service */
 	uv_timer_t shutdown_timer;
+	/* the services' lifecycle timers (supervisor-timers.c) */
+	uv_timer_t tm_timer;
+	struct sup_tm **tm_heap;
+	size_t tm_n, tm_cap;
+	uint64_t tm_seq;
+	bool tm_firing;
+	SLIST_HEAD(, sup_svc) freeing;	/* released, freed next turn */
 	struct sup_hooks hooks;
 	bool shutting_down, killed_all, idle_told, closing;
 	bool reconciling, dirty;
@@ -126,6 +159,10 @@ struct supervisor {
 
 /* supervisor.c */
 int64_t sup_now(const struct supervisor *sup);
+/* Set s's reason (at most SUP_REASON_MAX bytes kept). */
+#define SUP_REASON_MAX 192
+void sup_set_reason(struct sup_svc *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Up, or on its way up: a stop has something to do. */
 bool sup_active(const struct sup_svc *s);
 void sup_emit(struct supervisor *sup, struct event *e);
@@ -138,6 +175,12 @@ void sup_reconcile(struct supervisor *sup);
  * changed, s != NULL; for nothing else but the shutdown's end, NULL). */
 void sup_replan(struct supervisor *sup, struct sup_svc *s);
 void sup_maybe_free(struct sup_svc *s);
+/* The last handle of s has closed: free what is left. */
+void sup_svc_free(struct sup_svc *s);
+/* s's health state, made (as health_init makes it) at the first use. */
+struct health_state *sup_health(struct sup_svc *s);
+/* s's rare timers, made (and counted in s->handles) at the first use. */
+struct sup_rare *sup_rare(struct sup_svc *s);
 struct sup_svc *sup_svc_new(struct supervisor *sup, struct cfg_service *c);
 void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
     struct logs_opts *o);
@@ -148,12 +191,30 @@ int sup_index(const struct supervisor *sup, const char *name);
  * closed) when the loop cannot watch it. */
 struct sup_out *sup_out_open(struct sup_svc *s, int stream, int fd);
 void sup_out_close(struct sup_out *o);
-void sup_ready_cb(uv_timer_t *t);
+/* Forget s's last exits (their lines released) and free their room. */
+void sup_exits_clear(struct sup_svc *s);
+void sup_ready_cb(struct sup_svc *s);
 void sup_spawn(struct sup_svc *s);
 void sup_spawn_flush(struct supervisor *sup);
 void sup_kill(struct sup_svc *s, int sig);
-void sup_timer_cb(uv_timer_t *t);
-void sup_stable_cb(uv_timer_t *t);
+void sup_timer_cb(struct sup_svc *s);
+void sup_stable_cb(struct sup_svc *s);
+
+/* supervisor-timers.c */
+void sup_tm_setup(struct supervisor *sup);
+/* At the supervisor's close (after every service's release): the uv
+ * timer closes, and the released services are freed with it. */
+void sup_tm_close(struct supervisor *sup);
+void sup_tm_teardown(struct supervisor *sup);
+void sup_tm_init(struct sup_tm *t, struct sup_svc *s);
+/* Arm t to call cb(t->svc) in ms (re-armed if it was). */
+void sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms);
+void sup_tm_stop(struct sup_tm *t);
+/* When t is due (loop time), or -1 when it is not armed. */
+int64_t sup_tm_due(const struct sup_tm *t);
+/* s is released: its timers stopped; its own reference (one of
+ * s->handles) is dropped at the next turn of the loop. */
+void sup_tm_release(struct sup_svc *s);
 void sup_reaped_cb(pid_t pid, int status, void *arg);
 
 /* supervisor-notify.c */
@@ -170,8 +231,9 @@ void sup_notify_spawned(struct sup_svc *s);
 void sup_notify_stop(struct sup_svc *s);
 /* May a passed health check make s ready: not before READY=1. */
 bool sup_notify_ready_ok(const struct sup_svc *s);
-/* Close the socket and the timers (the timers count in s->handles). */
-void sup_notify_release(struct sup_svc *s, uv_close_cb closed);
+/* Close the socket, free the status text (the timers are s->rare's,
+ * closed with it). */
+void sup_notify_release(struct sup_svc *s);
 /* An upgrade: the notify state and socket, start_timeout and watchdog
  * saved into sv / taken over from it (the socket adopted, the timers
  * re-armed at their remaining time). */

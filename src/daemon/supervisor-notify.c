@@ -67,19 +67,16 @@ sup_watchdog_cb(uv_timer_t *t)
 void
 sup_notify_init(struct sup_svc *s)
 {
-	uv_timer_init(s->sup->loop, &s->start_timer);
-	uv_timer_init(s->sup->loop, &s->watchdog);
-	s->start_timer.data = s->watchdog.data = s;
-	s->handles += 2;
 	s->notify_errno = s->exit_errno = -1;
 }
+
 
 /* The health side is satisfied: no check, or its last result passed. */
 static bool
 sup_health_passed(const struct sup_svc *s)
 {
 	return s->cfg->health.kind == CFG_HEALTH_NONE ||
-	    s->health.status == HEALTH_HEALTHY;
+	    sup_svc_health(s)->status == HEALTH_HEALTHY;
 }
 
 bool
@@ -96,7 +93,8 @@ sup_notify_msg(void *arg, const struct notify_msg *m, pid_t sender)
 	if (s->pid <= 0 || s->closing || !fsm_state_alive(s->fsm.state))
 		return;
 	if (m->fields & NOTIFY_STATUS) {
-		snprintf(s->status_text, sizeof s->status_text, "%s", m->status);
+		free(s->status_text);
+		s->status_text = xstrdup(m->status);
 		s->has_status = true;
 		log_debug(s->cfg->name, "STATUS=%s (pid %d)", m->status,
 		    (int)sender);
@@ -110,13 +108,14 @@ sup_notify_msg(void *arg, const struct notify_msg *m, pid_t sender)
 	if (m->fields & NOTIFY_STOPPING)
 		s->notify_phase = "stopping";
 	if ((m->fields & NOTIFY_EXTEND_TIMEOUT) && s->fsm.state == FSM_STARTING &&
-	    uv_is_active((uv_handle_t *)&s->start_timer)) {
-		uint64_t left = uv_timer_get_due_in(&s->start_timer);
+	    s->rare != NULL &&
+	    uv_is_active((uv_handle_t *)&s->rare->start_timer)) {
+		uint64_t left = uv_timer_get_due_in(&s->rare->start_timer);
 		uint64_t want = m->extend_usec / 1000;
 
 		if (want > left)
-			uv_timer_start(&s->start_timer, sup_start_timeout_cb,
-			    want, 0);
+			uv_timer_start(&s->rare->start_timer,
+			    sup_start_timeout_cb, want, 0);
 	}
 	if (m->fields & NOTIFY_READY) {
 		bool first = !s->notified_ready;
@@ -124,7 +123,7 @@ sup_notify_msg(void *arg, const struct notify_msg *m, pid_t sender)
 		s->notified_ready = true;
 		s->notify_phase = NULL;
 		if (first && s->cfg->watchdog_ms > 0)
-			uv_timer_start(&s->watchdog, sup_watchdog_cb,
+			uv_timer_start(&sup_rare(s)->watchdog, sup_watchdog_cb,
 			    (uint64_t)s->cfg->watchdog_ms, 0);
 		if (s->fsm.state == FSM_STARTING && sup_health_passed(s)) {
 			struct fsm_in in = { .ev = FSM_EV_READY,
@@ -139,7 +138,7 @@ sup_notify_msg(void *arg, const struct notify_msg *m, pid_t sender)
 	}
 	if ((m->fields & NOTIFY_WATCHDOG) && s->notified_ready &&
 	    s->cfg->watchdog_ms > 0)
-		uv_timer_start(&s->watchdog, sup_watchdog_cb,
+		uv_timer_start(&sup_rare(s)->watchdog, sup_watchdog_cb,
 		    (uint64_t)s->cfg->watchdog_ms, 0);
 	if ((m->fields & NOTIFY_WATCHDOG_TRIGGER) && s->cfg->watchdog_ms > 0)
 		sup_watchdog_fire(s, "WATCHDOG=trigger from the service");
@@ -219,33 +218,36 @@ sup_notify_spawned(struct sup_svc *s)
 {
 	s->notified_ready = false;
 	s->has_status = false;
-	s->status_text[0] = '\0';
+	free(s->status_text);
+	s->status_text = NULL;
 	s->notify_phase = NULL;
 	s->notify_errno = -1;
 	s->notify_mainpid = 0;
 	if (s->notify != NULL)
 		notify_sock_watch(s->notify, s->pid);
 	if (s->cfg->start_timeout_ms > 0)
-		uv_timer_start(&s->start_timer, sup_start_timeout_cb,
+		uv_timer_start(&sup_rare(s)->start_timer, sup_start_timeout_cb,
 		    (uint64_t)s->cfg->start_timeout_ms, 0);
 }
 
 void
 sup_notify_stop(struct sup_svc *s)
 {
-	uv_timer_stop(&s->start_timer);
-	uv_timer_stop(&s->watchdog);
+	if (s->rare != NULL) {
+		uv_timer_stop(&s->rare->start_timer);
+		uv_timer_stop(&s->rare->watchdog);
+	}
 	if (s->notify != NULL && s->pid <= 0)
 		notify_sock_watch(s->notify, 0);
 }
 
 void
-sup_notify_release(struct sup_svc *s, uv_close_cb closed)
+sup_notify_release(struct sup_svc *s)
 {
 	notify_sock_close(s->notify);
 	s->notify = NULL;
-	uv_close((uv_handle_t *)&s->start_timer, closed);
-	uv_close((uv_handle_t *)&s->watchdog, closed);
+	free(s->status_text);
+	s->status_text = NULL;
 }
 
 uint64_t
@@ -266,7 +268,7 @@ sup_svc_notify(const struct sup_svc *s, struct sup_notify_view *v)
 static int64_t
 sup_notify_due(const struct sup_svc *s, const uv_timer_t *t)
 {
-	if (!uv_is_active((const uv_handle_t *)t))
+	if (t == NULL || !uv_is_active((const uv_handle_t *)t))
 		return -1;
 	return sup_now(s->sup) + (int64_t)uv_timer_get_due_in(t);
 }
@@ -276,8 +278,10 @@ sup_notify_handover_save(const struct sup_svc *s, struct ho_svc *sv)
 {
 	struct ho_notify *n = &sv->notify;
 
-	sv->start_timeout_due = sup_notify_due(s, &s->start_timer);
-	sv->watchdog_due = sup_notify_due(s, &s->watchdog);
+	sv->start_timeout_due = sup_notify_due(s, s->rare != NULL ?
+	    &s->rare->start_timer : NULL);
+	sv->watchdog_due = sup_notify_due(s, s->rare != NULL ?
+	    &s->rare->watchdog : NULL);
 	if (s->notify != NULL) {
 		n->fd = notify_sock_fd(s->notify);
 		snprintf(n->path, sizeof n->path, "%s",
@@ -287,7 +291,8 @@ sup_notify_handover_save(const struct sup_svc *s, struct ho_svc *sv)
 	}
 	n->ready = s->notified_ready;
 	n->has_status = s->has_status;
-	snprintf(n->status, sizeof n->status, "%s", s->status_text);
+	snprintf(n->status, sizeof n->status, "%s",
+	    s->status_text != NULL ? s->status_text : "");
 	snprintf(n->phase, sizeof n->phase, "%s", s->notify_phase != NULL ?
 	    s->notify_phase : "");
 	n->errno_value = s->notify_errno;
@@ -297,13 +302,15 @@ sup_notify_handover_save(const struct sup_svc *s, struct ho_svc *sv)
 
 /* Arm t to fire at monotonic time due (at once when past). */
 static void
-sup_notify_rearm(struct sup_svc *s, uv_timer_t *t, uv_timer_cb cb,
+sup_notify_rearm(struct sup_svc *s, bool watchdog, uv_timer_cb cb,
     int64_t due)
 {
 	int64_t wait = due - sup_now(s->sup);
 
 	if (due >= 0)
-		uv_timer_start(t, cb, (uint64_t)(wait > 0 ? wait : 0), 0);
+		uv_timer_start(watchdog ? &sup_rare(s)->watchdog :
+		    &sup_rare(s)->start_timer, cb,
+		    (uint64_t)(wait > 0 ? wait : 0), 0);
 }
 
 void
@@ -330,7 +337,8 @@ sup_notify_handover_restore(struct sup_svc *s, struct ho_svc *sv)
 	n->fd = -1;
 	s->notified_ready = n->ready;
 	s->has_status = n->has_status;
-	snprintf(s->status_text, sizeof s->status_text, "%s", n->status);
+	free(s->status_text);
+	s->status_text = n->has_status ? xstrdup(n->status) : NULL;
 	s->notify_phase = strcmp(n->phase, "reloading") == 0 ? "reloading" :
 	    strcmp(n->phase, "stopping") == 0 ? "stopping" : NULL;
 	s->notify_errno = n->errno_value;
@@ -338,9 +346,9 @@ sup_notify_handover_restore(struct sup_svc *s, struct ho_svc *sv)
 	s->notify_mainpid = n->main_pid;
 	if (s->pid <= 0)
 		return;
-	sup_notify_rearm(s, &s->start_timer, sup_start_timeout_cb,
+	sup_notify_rearm(s, false, sup_start_timeout_cb,
 	    sv->start_timeout_due);
 	if (s->cfg->watchdog_ms > 0)
-		sup_notify_rearm(s, &s->watchdog, sup_watchdog_cb,
+		sup_notify_rearm(s, true, sup_watchdog_cb,
 		    sv->watchdog_due);
 }

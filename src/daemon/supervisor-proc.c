@@ -30,9 +30,11 @@ sup_out_closed(uv_handle_t *h)
 	struct sup_out *o = h->data;
 	struct sup_svc *s = o->svc;
 
+	if (o->fd >= 0)
+		close(o->fd);
 	free(o);
 	if (--s->handles == 0)
-		free(s);
+		sup_svc_free(s);
 	else
 		sup_maybe_free(s);
 }
@@ -43,35 +45,40 @@ sup_out_close(struct sup_out *o)
 	struct sup_svc *s = o->svc;
 
 	s->out[o->stream - 1] = NULL;
-	if (!uv_is_closing((uv_handle_t *)&o->pipe))
-		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+	if (!uv_is_closing((uv_handle_t *)&o->poll))
+		uv_close((uv_handle_t *)&o->poll, sup_out_closed);
 }
 
-static void
-sup_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	/* one buffer for every pipe: a read is consumed before the next */
-	static char space[64 * 1024];
+/* One buffer for every pipe: a read is consumed before the next. */
+static char sup_out_space[64 * 1024];
 
-	(void)h;
-	(void)suggested;
-	buf->base = space;
-	buf->len = sizeof space;
-}
-
+/* Readable (or hung up): read what the pipe holds, at most 32 buffers a
+ * turn of the loop (as libuv's streams do), into the service's logs; at
+ * the end of the stream (or an error) the partial line is flushed and
+ * the pipe closed. */
 static void
-sup_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+sup_out_cb(uv_poll_t *p, int status, int events)
 {
-	struct sup_out *o = st->data;
+	struct sup_out *o = p->data;
 	struct sup_svc *s = o->svc;
 
-	if (n > 0) {
-		logs_feed(s->logs, o->stream, buf->base, (size_t)n,
-		    clock_wall_ms());
-		return;
+	(void)events;
+	for (int i = 0; status == 0 && i < 32; i++) {
+		ssize_t n = read(o->fd, sup_out_space, sizeof sup_out_space);
+
+		if (n > 0) {
+			logs_feed(s->logs, o->stream, sup_out_space,
+			    (size_t)n, clock_wall_ms());
+			if ((size_t)n < sizeof sup_out_space || i == 31)
+				return;	/* drained, or the next turn */
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		break;			/* the end, or an error */
 	}
-	if (n == 0)
-		return;
 	logs_flush(s->logs, o->stream, clock_wall_ms());
 	sup_out_close(o);
 }
@@ -83,14 +90,16 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 
 	o->svc = s;
 	o->stream = stream;
-	uv_pipe_init(s->sup->loop, &o->pipe, 0);
-	o->pipe.data = o;
-	s->handles++;
-	if (uv_pipe_open(&o->pipe, fd) < 0 ||
-	    uv_read_start((uv_stream_t *)&o->pipe, sup_alloc_cb,
-	    sup_read_cb) < 0) {
+	o->fd = fd;
+	if (uv_poll_init(s->sup->loop, &o->poll, fd) < 0) {
 		close(fd);
-		uv_close((uv_handle_t *)&o->pipe, sup_out_closed);
+		free(o);
+		return NULL;
+	}
+	o->poll.data = o;
+	s->handles++;
+	if (uv_poll_start(&o->poll, UV_READABLE, sup_out_cb) < 0) {
+		uv_close((uv_handle_t *)&o->poll, sup_out_closed);
 		return NULL;
 	}
 	return o;
@@ -102,17 +111,18 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 static void
 sup_out_drain(struct sup_svc *s)
 {
-	static char buf[64 * 1024];
+	char *buf = sup_out_space;
 
 	for (int i = 0; i < 2; i++) {
 		struct sup_out *o = s->out[i];
 		uv_os_fd_t fd;
 		size_t total = 0;
 
-		if (o == NULL || uv_fileno((uv_handle_t *)&o->pipe, &fd) < 0)
+		if (o == NULL)
 			continue;
+		fd = o->fd;
 		while (total < 1024 * 1024) {
-			ssize_t n = read(fd, buf, sizeof buf);
+			ssize_t n = read(fd, buf, sizeof sup_out_space);
 
 			if (n > 0) {
 				logs_feed(s->logs, o->stream, buf, (size_t)n,
@@ -140,12 +150,24 @@ sup_lines_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
 	event_lines_add(arg, ts_ms, stream, line, len);
 }
 
+void
+sup_exits_clear(struct sup_svc *s)
+{
+	for (size_t i = 0; i < s->nexits; i++)
+		event_lines_unref(s->exits[i].lines);
+	s->nexits = 0;
+	free(s->exits);
+	s->exits = NULL;
+}
+
 /* Keep the exit (newest first, SUP_EXITS of them) with its lines. */
 static void
 sup_exit_keep(struct sup_svc *s, const struct event *e)
 {
 	struct sup_exit *x;
 
+	if (s->exits == NULL)
+		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
 	if (s->nexits == SUP_EXITS)
 		event_lines_unref(s->exits[--s->nexits].lines);
 	memmove(&s->exits[1], &s->exits[0], s->nexits * sizeof s->exits[0]);
@@ -246,8 +268,8 @@ sup_spawn_end(struct sup_pending *p)
 	s->line_from = logring_next_seq(logs_ring(s->logs));
 	/* with notify: true, READY=1 makes it ready, not time alone */
 	if (s->cfg->health.kind == CFG_HEALTH_NONE && !s->cfg->notify)
-		uv_timer_start(&s->ready, sup_ready_cb,
-		    (uint64_t)s->cfg->ready_after_ms, 0);
+		sup_tm_start(&s->ready, sup_ready_cb,
+		    (uint64_t)s->cfg->ready_after_ms);
 	else if (s->cfg->health.kind != CFG_HEALTH_NONE)
 		sup_health_begin(s);
 }
@@ -328,18 +350,16 @@ sup_spawn_flush(struct supervisor *sup)
 }
 
 void
-sup_timer_cb(uv_timer_t *t)
+sup_timer_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	struct fsm_in in = { .ev = FSM_EV_TIMER, .now_ms = sup_now(s->sup) };
 
 	sup_dispatch(s, &in);
 }
 
 void
-sup_ready_cb(uv_timer_t *t)
+sup_ready_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	char why[48], dur[32];
 	struct fsm_in in = { .ev = FSM_EV_READY, .now_ms = sup_now(s->sup),
 		.why = why };
@@ -350,9 +370,8 @@ sup_ready_cb(uv_timer_t *t)
 }
 
 void
-sup_stable_cb(uv_timer_t *t)
+sup_stable_cb(struct sup_svc *s)
 {
-	struct sup_svc *s = t->data;
 	struct fsm_in in = { .ev = FSM_EV_STABLE, .now_ms = sup_now(s->sup) };
 
 	sup_dispatch(s, &in);

@@ -43,7 +43,7 @@ sup_boot(struct supervisor *sup)
 
 		if (s != NULL) {
 			s->down_by_hand = true;
-			snprintf(s->reason, sizeof s->reason, "stopped by hand "
+			sup_set_reason(s, "stopped by hand "
 			    "(kept across restarts of prodd)");
 		}
 	}

@@ -33,6 +33,21 @@ sup_now(const struct supervisor *sup)
 	return (int64_t)uv_now(sup->loop);
 }
 
+void
+sup_set_reason(struct sup_svc *s, const char *fmt, ...)
+{
+	char buf[SUP_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (s->reason != NULL && strcmp(s->reason, buf) == 0)
+		return;
+	free(s->reason);
+	s->reason = xstrdup(buf);
+}
+
 /* Up, or on its way up: a stop has something to do. */
 bool
 sup_active(const struct sup_svc *s)
@@ -113,13 +128,55 @@ sup_note_for(struct supervisor *sup, enum event_kind kind,
 	sup_emit(sup, &e);
 }
 
+/* What a service without a health check shows (health_init's, for
+ * none). */
+static const struct health_state sup_no_health = {
+	.status = HEALTH_NONE, .last_latency_ms = -1 };
+
+struct health_state *
+sup_health(struct sup_svc *s)
+{
+	if (s->health == NULL) {
+		s->health = xmalloc(sizeof *s->health);
+		health_init(s->health, &s->cfg->health);
+	}
+	return s->health;
+}
+
+struct sup_rare *
+sup_rare(struct sup_svc *s)
+{
+	if (s->rare == NULL) {
+		s->rare = xcalloc(1, sizeof *s->rare);
+		uv_timer_init(s->sup->loop, &s->rare->check);
+		uv_timer_init(s->sup->loop, &s->rare->start_timer);
+		uv_timer_init(s->sup->loop, &s->rare->watchdog);
+		s->rare->check.data = s->rare->start_timer.data =
+		    s->rare->watchdog.data = s;
+		s->handles += 3;
+	}
+	return s->rare;
+}
+
+void
+sup_svc_free(struct sup_svc *s)
+{
+	sup_tm_stop(&s->timer);
+	sup_tm_stop(&s->ready);
+	sup_tm_stop(&s->stable);
+	free(s->reason);
+	free(s->rare);
+	free(s->health);
+	free(s);
+}
+
 static void
 sup_handle_closed(uv_handle_t *h)
 {
 	struct sup_svc *s = h->data;
 
 	if (--s->handles == 0)
-		free(s);
+		sup_svc_free(s);
 }
 
 /* What a service holds besides its process: its logs, metrics, probe and
@@ -129,17 +186,19 @@ sup_svc_release(struct sup_svc *s)
 {
 	logs_close(s->logs);
 	s->logs = NULL;
-	for (size_t i = 0; i < s->nexits; i++)
-		event_lines_unref(s->exits[i].lines);
-	s->nexits = 0;
-	health_free(&s->health);
+	sup_exits_clear(s);
+	if (s->health != NULL)
+		health_free(s->health);
 	probe_free(s->probe);
 	s->probe = NULL;
-	uv_close((uv_handle_t *)&s->timer, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->ready, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->stable, sup_handle_closed);
-	uv_close((uv_handle_t *)&s->check, sup_handle_closed);
-	sup_notify_release(s, sup_handle_closed);
+	sup_tm_release(s);
+	if (s->rare != NULL) {
+		uv_close((uv_handle_t *)&s->rare->check, sup_handle_closed);
+		uv_close((uv_handle_t *)&s->rare->start_timer,
+		    sup_handle_closed);
+		uv_close((uv_handle_t *)&s->rare->watchdog, sup_handle_closed);
+	}
+	sup_notify_release(s);
 }
 
 /* A gone service that nothing runs any more: close its timers. */
@@ -198,7 +257,7 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	if (out.changed) {
 		struct event e;
 
-		snprintf(s->reason, sizeof s->reason, "%s", out.reason);
+		sup_set_reason(s, "%s", out.reason);
 		sup_event_for(s, &e, EVENT_STATE);
 		e.from = (int)out.from;
 		e.to = (int)out.to;
@@ -212,22 +271,22 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		sup_start_track(s, out.from, out.to);
 	}
 	if (out.actions & FSM_DO_TIMER_STOP)
-		uv_timer_stop(&s->timer);
+		sup_tm_stop(&s->timer);
 	if (out.actions & FSM_DO_UNWATCH) {
-		uv_timer_stop(&s->ready);
-		uv_timer_stop(&s->stable);
+		sup_tm_stop(&s->ready);
+		sup_tm_stop(&s->stable);
 		sup_health_stop(s);
 		sup_notify_stop(s);
 	}
 	if (out.actions & FSM_DO_TIMER)
-		uv_timer_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms, 0);
+		sup_tm_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms);
 	if (out.actions & FSM_DO_KILL)
 		sup_kill(s, out.kill_signal);
 	if (out.actions & FSM_DO_KILL_HARD)
 		sup_kill(s, SIGKILL);
 	if ((out.actions & FSM_DO_STABLE_WATCH) && s->cfg->restart_window_ms > 0)
-		uv_timer_start(&s->stable, sup_stable_cb,
-		    (uint64_t)s->cfg->restart_window_ms, 0);
+		sup_tm_start(&s->stable, sup_stable_cb,
+		    (uint64_t)s->cfg->restart_window_ms);
 	if (out.actions & FSM_DO_SPAWN)
 		sup_spawn(s);
 	if (out.changed)
@@ -341,8 +400,7 @@ sup_plan(struct supervisor *sup)
 		if (sup->blocked[i] >= 0) {
 			const struct sup_svc *d = sup->svcs[sup->blocked[i]];
 
-			snprintf(s->reason, sizeof s->reason,
-			    "waiting for '%s' (%s)", d->cfg->name,
+			sup_set_reason(s, "waiting for '%s' (%s)", d->cfg->name,
 			    fsm_state_name(d->fsm.state));
 			snprintf(s->start.waited_for,
 			    sizeof s->start.waited_for, "%s", d->cfg->name);
@@ -433,15 +491,13 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->sup = sup;
 	s->cfg = c;
 	fsm_init(&s->fsm);
-	snprintf(s->reason, sizeof s->reason, "not started");
-	uv_timer_init(sup->loop, &s->timer);
-	uv_timer_init(sup->loop, &s->ready);
-	uv_timer_init(sup->loop, &s->stable);
-	uv_timer_init(sup->loop, &s->check);
-	s->timer.data = s->ready.data = s->stable.data = s->check.data = s;
-	s->handles = 4;
+	sup_tm_init(&s->timer, s);
+	sup_tm_init(&s->ready, s);
+	sup_tm_init(&s->stable, s);
+	s->handles = 1;		/* its own: dropped after its release */
 	sup_notify_init(s);
-	health_init(&s->health, &c->health);
+	if (c->health.kind != CFG_HEALTH_NONE)
+		(void)sup_health(s);
 	err[0] = '\0';
 	sup_logs_opts(sup, c, &lo);
 	s->logs = logs_open(&lo, err, sizeof err);
@@ -468,6 +524,7 @@ sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
 	sup->reaper = reaper_new(loop, NULL, sup_reaped_cb, sup);
 	sup->prober = prober_new(loop);
 	uv_timer_init(loop, &sup->shutdown_timer);
+	sup_tm_setup(sup);
 	sup->shutdown_timer.data = sup;
 	return sup;
 }
@@ -511,11 +568,13 @@ sup_close(struct supervisor *sup)
 	prober_close(sup->prober);
 	sup->prober = NULL;
 	uv_close((uv_handle_t *)&sup->shutdown_timer, sup_noop_close);
+	sup_tm_close(sup);
 }
 
 void
 sup_free(struct supervisor *sup)
 {
+	sup_tm_teardown(sup);
 	for (size_t i = 0; i < sup->nretired; i++)
 		cfg_free(sup->retired[i]);
 	free(sup->retired);
@@ -561,12 +620,12 @@ sup_find(const struct supervisor *sup, const char *name)
 const struct cfg_service *sup_svc_cfg(const struct sup_svc *s) { return s->cfg; }
 const struct fsm_svc *sup_svc_fsm(const struct sup_svc *s) { return &s->fsm; }
 pid_t sup_svc_pid(const struct sup_svc *s) { return s->pid; }
-const char *sup_svc_reason(const struct sup_svc *s) { return s->reason; }
+const char *sup_svc_reason(const struct sup_svc *s) { return s->reason != NULL ? s->reason : "not started"; }
 int64_t sup_svc_started_ms(const struct sup_svc *s) { return s->started_ms; }
 struct logs_svc *sup_svc_logs(const struct sup_svc *s) { return s->logs; }
 bool sup_svc_down_by_hand(const struct sup_svc *s) { return s->down_by_hand; }
 int64_t sup_svc_exit_ms(const struct sup_svc *s) { return s->exit_ms; }
-const struct health_state *sup_svc_health(const struct sup_svc *s) { return &s->health; }
+const struct health_state *sup_svc_health(const struct sup_svc *s) { return s->health != NULL ? s->health : &sup_no_health; }
 const struct sup_exit *sup_svc_exit(const struct sup_svc *s, size_t i) { return i < s->nexits ? &s->exits[i] : NULL; }
 const struct sup_start *sup_svc_start(const struct sup_svc *s) { return &s->start; }
 uint64_t sup_svc_restarts(const struct sup_svc *s, enum prom_reason r) { return (unsigned)r < PROM_NREASONS ? s->restarts_by[r] : 0; }
