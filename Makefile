@@ -15,6 +15,8 @@
 #                   (never /etc/prodd/services.yaml)
 #   make package    the Debian package, built in build/pkg
 #   make check-package   package + lintian + install/remove test (root)
+#   make upgrade-valgrind   the upgrade test with valgrind following prodd
+#                   into every image it exec's (~4 min; not in make test)
 #   make clean
 
 .DEFAULT_GOAL := all
@@ -75,7 +77,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit integration bench clean install \
 	uninstall man package check-package fuzz fuzz-build fuzz-cov dashboard \
-	FORCE
+	upgrade-valgrind FORCE
 all: $(PROGRAMS) man $(BUILD)/dashboard/index.html
 
 # The dashboard (dashboard/build.sh): its sources copied into
@@ -300,6 +302,14 @@ test: deps
 	$(MAKE) --no-print-directory -j$(NPROC) check SANITIZE=address,undefined || rc=1; \
 	bash tests/summary.sh build build/sanitize || rc=1; \
 	exit $$rc
+
+# The upgrade test with valgrind following prodd through every hand-over
+# (--trace-children=yes; each image's report, bench/upgrade-valgrind.sh).
+# Some 4 minutes where the test takes 45 s, past what make test may add:
+# there, valgrind runs the test's first image of prodd only (a hand-over's
+# new image runs without it).
+upgrade-valgrind: all
+	BUILD=$(BUILD) bash bench/upgrade-valgrind.sh
 
 # Every benchmark, one after the other (~37 minutes, bench/ws.sh's 10-minute
 # RSS run included); results in bench/README.md.

@@ -40,6 +40,7 @@ prodd_handover_exec(struct prodd *p)
 	char err[512], *text;
 	size_t len, nkeep = 0;
 	int memfd, *keep;
+	uint64_t t0 = uv_hrtime();
 
 	handover_init(&h);
 	snprintf(h.instance, sizeof h.instance, "%s", ws_instance(p->ws));
@@ -62,11 +63,15 @@ prodd_handover_exec(struct prodd *p)
 	}
 	handover_free(&h);
 	if ((memfd = upgrade_memfd(text, len, err, sizeof err)) >= 0) {
+		/* the loop's time is that of this turn's start: the state's
+		 * rendering is said on its own */
 		log_notice(NULL, "upgrade: handing %zu bytes of state over to "
-		    "%s after %" PRId64 " ms (%zu streams, %zu /ws clients "
-		    "still open)", len, p->upgrade_binary, (int64_t)uv_now(
-		    &p->loop) - (p->upgrade_until - PRODD_UPGRADE_DRAIN_MS),
-		    server_streams(p->srv), ws_clients(p->ws));
+		    "%s after %" PRId64 " ms, rendered in %.1f ms (%zu "
+		    "streams, %zu /ws clients still open)", len,
+		    p->upgrade_binary, (int64_t)uv_now(&p->loop) -
+		    (p->upgrade_until - PRODD_UPGRADE_DRAIN_MS),
+		    (double)(uv_hrtime() - t0) / 1e6, server_streams(p->srv),
+		    ws_clients(p->ws));
 		upgrade_exec(p->upgrade_binary, p->argv, memfd, keep, nkeep,
 		    err, sizeof err);
 		close(memfd);
