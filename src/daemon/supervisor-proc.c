@@ -10,6 +10,7 @@
 #include "supervisor-int.h"
 #include "prodd/log.h"
 #include "prodd/probe.h"
+#include "prodd/reaper.h"
 #include "prodd/state.h"
 #include "prodd/units.h"
 #include "prodd/xmalloc.h"
@@ -221,8 +222,20 @@ sup_spawn_end(struct sup_pending *p)
 	struct supervisor *sup = s->sup;
 	char err[512];
 	struct event e;
+	int pidfd;
 
-	s->pid = spawn_finish(&p->req, err, sizeof err);
+	s->pid = spawn_finish_pidfd(&p->req, &pidfd, err, sizeof err);
+	if (s->pid > 0 && pidfd >= 0 &&
+	    reaper_watch(sup->reaper, s->pid, pidfd) < 0) {
+		/* it sends no SIGCHLD: without its pidfd watched it would
+		 * live on unseen, so it ends now and is reaped at once */
+		snprintf(err, sizeof err, "cannot watch pid %d: %s", s->pid,
+		    strerror(errno));
+		kill(-s->pid, SIGKILL);
+		waitpid(s->pid, NULL, __WALL);
+		close(pidfd);
+		s->pid = -1;
+	}
 	close(p->outp[1]);
 	close(p->errp[1]);
 	if (s->pid <= 0) {
@@ -291,6 +304,7 @@ sup_spawn(struct sup_svc *s)
 		sup_spawn_failed(s, err);
 		return;
 	}
+	p->req.pidfd_wanted = true;	/* its end: reaper_watch */
 	if (sup->batching) {
 		if (++sup->npending == SUP_SPAWN_BATCH)
 			sup_spawn_flush(sup);
