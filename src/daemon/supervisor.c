@@ -317,9 +317,11 @@ sup_plan(struct supervisor *sup)
 {
 	size_t n, nlooked, *looked;
 
-	for (size_t i = 0; i < sup->cfg->nservices; i++)
-		sup->states[i] = &sup->svcs[i]->fsm;
 	if (sup->plan_all) {
+		/* svcs[] changes at a reload only, which plans everything:
+		 * a pass for a few services touches a few */
+		for (size_t i = 0; i < sup->cfg->nservices; i++)
+			sup->states[i] = &sup->svcs[i]->fsm;
 		plan_dependents(sup->cfg, &sup->dependents);
 		n = plan_next(sup->cfg, sup->states, sup->steps, sup->blocked);
 		nlooked = sup->cfg->nservices;
