@@ -182,14 +182,15 @@ sup_start_track(struct sup_svc *s, enum fsm_state from, enum fsm_state to)
 		st->ready_ms = now;
 }
 
-void
-sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
+/* What the lifecycle table said for s (out, the automatic restarts
+ * before the step in restarts): the event, then the actions. */
+static void
+sup_carry_out(struct sup_svc *s, const struct fsm_in *in,
+    const struct fsm_out *o, int restarts)
 {
 	struct supervisor *sup = s->sup;
-	struct fsm_out out;
-	int restarts = s->fsm.restarts;
+	struct fsm_out out = *o;
 
-	fsm_step(s->cfg, &s->fsm, in, &out);
 	if (out.changed && out.to == FSM_STOPPING && out.from != FSM_STOPPING)
 		s->stop_cause = in->ev;
 	if (s->fsm.restarts > restarts)	/* an automatic restart: why */
@@ -234,6 +235,64 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		sup_replan(sup, s);
 }
 
+void
+sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
+{
+	struct fsm_out out;
+	int restarts = s->fsm.restarts;
+
+	fsm_step(s->cfg, &s->fsm, in, &out);
+	sup_carry_out(s, in, &out, restarts);
+}
+
+/*
+ * The steps of one pass of the planner: every stop's signal first, then
+ * each step's event and other actions. A stop of many (a shutdown, stop
+ * all) thus signals every group at once, and their ends overlap with the
+ * events and log lines of the stops instead of waiting for them. Each
+ * service's own steps keep their order; only the signals come earlier in
+ * the same turn of the loop.
+ */
+static void
+sup_run_steps(struct supervisor *sup, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
+		struct sup_stepped *st = &sup->stepped[k];
+		struct fsm_in in = { .ev = sup->steps[k].ev,
+			.now_ms = sup_now(sup) };
+
+		st->done = false;
+		if (in.ev != FSM_EV_STOP)
+			continue;
+		if (sup->shutting_down)
+			in.why = "prodd is shutting down";
+		st->in = in;
+		st->restarts = s->fsm.restarts;
+		fsm_step(s->cfg, &s->fsm, &in, &st->out);
+		if (st->out.actions & FSM_DO_KILL)
+			sup_kill(s, st->out.kill_signal);
+		if (st->out.actions & FSM_DO_KILL_HARD)
+			sup_kill(s, SIGKILL);
+		st->out.actions &= ~(unsigned)(FSM_DO_KILL | FSM_DO_KILL_HARD);
+		st->done = true;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
+		struct sup_stepped *st = &sup->stepped[k];
+		struct fsm_in in = { .ev = sup->steps[k].ev,
+			.now_ms = sup_now(sup) };
+
+		if (st->done) {
+			sup_carry_out(s, &st->in, &st->out, st->restarts);
+			continue;
+		}
+		if (in.ev == FSM_EV_STOP && sup->shutting_down)
+			in.why = "prodd is shutting down";
+		sup_dispatch(s, &in);
+	}
+}
+
 static void
 sup_scratch(struct supervisor *sup)
 {
@@ -248,7 +307,9 @@ sup_scratch(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
+	free(sup->stepped);
 	plan_dependents_free(&sup->dependents);
+	sup->stepped = xcalloc(n + 1, sizeof *sup->stepped);
 	sup->states = xcalloc(n + 1, sizeof *sup->states);
 	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
 	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
@@ -378,15 +439,7 @@ sup_replan(struct supervisor *sup, struct sup_svc *changed)
 		sup->dirty = false;
 		n = sup_plan(sup);
 		sup->batching = true;
-		for (size_t k = 0; k < n; k++) {
-			struct sup_svc *s = sup->svcs[sup->steps[k].svc];
-			struct fsm_in in = { .ev = sup->steps[k].ev,
-				.now_ms = sup_now(sup) };
-
-			if (in.ev == FSM_EV_STOP && sup->shutting_down)
-				in.why = "prodd is shutting down";
-			sup_dispatch(s, &in);
-		}
+		sup_run_steps(sup, n);
 		sup->batching = false;
 		sup_spawn_flush(sup);
 		if (n > 0)
@@ -529,6 +582,7 @@ sup_free(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
+	free(sup->stepped);
 	plan_dependents_free(&sup->dependents);
 	pidmap_free(&sup->pids);
 	events_free(&sup->events);
