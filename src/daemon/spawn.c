@@ -428,7 +428,10 @@ spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
  * back afterwards. The child runs on its own small stack, in prodd's
  * memory while prodd's thread waits (CLONE_VM|CLONE_VFORK, as posix_spawn
  * does), makes raw system calls only, and reports a failure before exec
- * through memory.
+ * through memory. A request with pidfd_wanted (a service) is cloned with
+ * CLONE_PIDFD and no exit signal, and its pidfd returned: the reaper
+ * watches it, so that finding which child ended never walks every child
+ * (the exec gives the child SIGCHLD back as its exit signal all the same).
  *
  * Valgrind does not run clone(CLONE_VM|CLONE_VFORK|CLONE_FILES) (it knows
  * fork and vfork only): under valgrind (its preload in LD_PRELOAD), with
