@@ -92,15 +92,6 @@ struct sup_pending {
 	int outp[2], errp[2];
 };
 
-/* One step of a planner's pass, taken ahead of its actions (a stop's
- * signal sent with the others first: sup_run_steps). */
-struct sup_stepped {
-	bool done;
-	int restarts;
-	struct fsm_in in;
-	struct fsm_out out;
-};
-
 struct supervisor {
 	uv_loop_t *loop;
 	struct cfg *cfg;
@@ -123,7 +114,8 @@ struct supervisor {
 	/* scratch for the planner */
 	const struct fsm_svc **states;
 	struct plan_step *steps;
-	struct sup_stepped *stepped;	/* by step, as steps */
+	bool *ahead;			/* by step: its signal sent ahead */
+	bool signalled;			/* the dispatch under way: sent */
 	int *blocked;
 	size_t scratch_n;
 	/* what changed since the last plan (plan_near), unless plan_all */

@@ -182,15 +182,19 @@ sup_start_track(struct sup_svc *s, enum fsm_state from, enum fsm_state to)
 		st->ready_ms = now;
 }
 
-/* What the lifecycle table said for s (out, the automatic restarts
- * before the step in restarts): the event, then the actions. */
-static void
-sup_carry_out(struct sup_svc *s, const struct fsm_in *in,
-    const struct fsm_out *o, int restarts)
+void
+sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 {
 	struct supervisor *sup = s->sup;
-	struct fsm_out out = *o;
+	struct fsm_out out;
+	int restarts = s->fsm.restarts;
+	bool ahead = sup->signalled;	/* sent by sup_run_steps: this one
+					 * dispatch only, not those it causes */
 
+	sup->signalled = false;
+	fsm_step(s->cfg, &s->fsm, in, &out);
+	if (ahead)
+		out.actions &= ~(unsigned)(FSM_DO_KILL | FSM_DO_KILL_HARD);
 	if (out.changed && out.to == FSM_STOPPING && out.from != FSM_STOPPING)
 		s->stop_cause = in->ev;
 	if (s->fsm.restarts > restarts)	/* an automatic restart: why */
@@ -235,60 +239,48 @@ sup_carry_out(struct sup_svc *s, const struct fsm_in *in,
 		sup_replan(sup, s);
 }
 
-void
-sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
-{
-	struct fsm_out out;
-	int restarts = s->fsm.restarts;
-
-	fsm_step(s->cfg, &s->fsm, in, &out);
-	sup_carry_out(s, in, &out, restarts);
-}
-
 /*
  * The steps of one pass of the planner: every stop's signal first, then
  * each step's event and other actions. A stop of many (a shutdown, stop
  * all) thus signals every group at once, and their ends overlap with the
- * events and log lines of the stops instead of waiting for them. Each
- * service's own steps keep their order; only the signals come earlier in
- * the same turn of the loop.
+ * events and log lines of the stops instead of waiting for them. The
+ * signal is what the lifecycle table decides (asked on a copy of the
+ * state, then again for real, which then sends nothing); only the signals
+ * come earlier, in the same turn of the loop.
  */
 static void
 sup_run_steps(struct supervisor *sup, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
-		struct sup_stepped *st = &sup->stepped[k];
 		struct fsm_in in = { .ev = sup->steps[k].ev,
 			.now_ms = sup_now(sup) };
+		struct fsm_svc ahead;
+		struct fsm_out out;
 
-		st->done = false;
+		sup->ahead[k] = false;
 		if (in.ev != FSM_EV_STOP)
 			continue;
 		if (sup->shutting_down)
 			in.why = "prodd is shutting down";
-		st->in = in;
-		st->restarts = s->fsm.restarts;
-		fsm_step(s->cfg, &s->fsm, &in, &st->out);
-		if (st->out.actions & FSM_DO_KILL)
-			sup_kill(s, st->out.kill_signal);
-		if (st->out.actions & FSM_DO_KILL_HARD)
+		/* what the table will say, on a copy: only the signal now */
+		ahead = s->fsm;
+		fsm_step(s->cfg, &ahead, &in, &out);
+		if (out.actions & FSM_DO_KILL)
+			sup_kill(s, out.kill_signal);
+		if (out.actions & FSM_DO_KILL_HARD)
 			sup_kill(s, SIGKILL);
-		st->out.actions &= ~(unsigned)(FSM_DO_KILL | FSM_DO_KILL_HARD);
-		st->done = true;
+		sup->ahead[k] = (out.actions &
+		    (FSM_DO_KILL | FSM_DO_KILL_HARD)) != 0;
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
-		struct sup_stepped *st = &sup->stepped[k];
 		struct fsm_in in = { .ev = sup->steps[k].ev,
 			.now_ms = sup_now(sup) };
 
-		if (st->done) {
-			sup_carry_out(s, &st->in, &st->out, st->restarts);
-			continue;
-		}
 		if (in.ev == FSM_EV_STOP && sup->shutting_down)
 			in.why = "prodd is shutting down";
+		sup->signalled = sup->ahead[k];
 		sup_dispatch(s, &in);
 	}
 }
@@ -307,9 +299,9 @@ sup_scratch(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
-	free(sup->stepped);
+	free(sup->ahead);
 	plan_dependents_free(&sup->dependents);
-	sup->stepped = xcalloc(n + 1, sizeof *sup->stepped);
+	sup->ahead = xcalloc(n + 1, sizeof *sup->ahead);
 	sup->states = xcalloc(n + 1, sizeof *sup->states);
 	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
 	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
@@ -582,7 +574,7 @@ sup_free(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
-	free(sup->stepped);
+	free(sup->ahead);
 	plan_dependents_free(&sup->dependents);
 	pidmap_free(&sup->pids);
 	events_free(&sup->events);
