@@ -34,11 +34,11 @@ int *reaper_children(size_t *n);
 /* Reap now (also done on every SIGCHLD). */
 void reaper_sweep(struct reaper *r);
 /*
- * Watch a child that sends no SIGCHLD (spawn_finish_pidfd): when it ends
- * its pidfd wakes the loop and it is reaped and reported, whatever the
- * number of prodd's other children. The reaper owns pidfd (closes it once
- * the child is reaped). 0, or -1 (errno): not watched, pidfd still the
- * caller's.
+ * Watch a child through its pidfd (spawn_finish_pidfd): when it ends its
+ * pidfd wakes the loop and it is reaped and reported, whatever the number
+ * of prodd's other children. The reaper owns pidfd (closes it once the
+ * child is reaped). 0, or -1 (errno): not watched, pidfd still the
+ * caller's (the child is then reaped by a sweep on SIGCHLD).
  */
 int reaper_watch(struct reaper *r, pid_t pid, int pidfd);
 /* The same for a child known by pid only (taken over at an upgrade): its

@@ -46,8 +46,8 @@ struct spawn_req {
 	pid_t pid;
 	int rc;				/* 0, or the errno of the spawn */
 	/* set by the caller after spawn_prepare: on the clone path the
-	 * child gets a pidfd (CLONE_PIDFD) and sends no SIGCHLD when it
-	 * ends, so the caller must watch that pidfd (reaper_watch) */
+	 * child gets a pidfd (CLONE_PIDFD), for the caller to watch
+	 * (reaper_watch) */
 	bool pidfd_wanted;
 	int pidfd;			/* >= 0: the child's pidfd */
 };
@@ -103,9 +103,10 @@ pid_t spawn_finish(struct spawn_req *r, char *err, size_t errlen);
 /*
  * The same, and the child's pidfd in *pidfd (the caller's to close), or
  * -1: the child was not cloned with one (posix_spawn, or pidfd_wanted
- * unset) and sends SIGCHLD as usual. A child with a pidfd sends no
- * SIGCHLD: only its pidfd tells that it ended (reap it with waitid
- * P_PIDFD and __WALL). spawn_finish closes the pidfd it does not return.
+ * unset). Either way it has exec'd and sends SIGCHLD when it ends (the
+ * exec gives it that exit signal); the pidfd tells which child ended
+ * without a walk of every child. spawn_finish closes the pidfd it does
+ * not return.
  */
 pid_t spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
     size_t errlen);

@@ -1,12 +1,11 @@
 /*
- * Reaping (see reaper.h). Two ways in. A child spawned with a pidfd
- * (spawn.c's clone path: the services) sends no SIGCHLD; its pidfd sits
- * in one epoll set of the reaper's, which the loop polls, so an exit
- * wakes the loop with that child's pid at hand and costs one
- * waitid(P_PID): nothing walks prodd's list of children, whose length
- * is the number of services. Every other child (orphans re-parented to
- * prodd, exec checks, children of posix_spawn) sends SIGCHLD, and then
- * waitid(P_ALL, WNOWAIT) first looks at the next ended child without
+ * Reaping (see reaper.h). Two ways in. A child with a pidfd (spawn.c's
+ * clone path: the services) has it in one epoll set of the reaper's,
+ * which the loop polls, so an exit wakes the loop with that child's pid
+ * at hand and costs one waitid(P_PID): nothing walks prodd's list of
+ * children, whose length is the number of services. Every other child
+ * (orphans re-parented to prodd, exec checks, children of posix_spawn) is
+ * found on SIGCHLD: waitid(P_ALL, WNOWAIT) first looks at the next ended child without
  * reaping it, so a child that belongs to someone else is never stolen:
  * then the loop stops and the children list of /proc/self/task/ *
  * /children is swept instead, pid by pid. That peek walks the list of

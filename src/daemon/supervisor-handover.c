@@ -152,7 +152,8 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	s->pid = sv->pid;
 	if (s->pid > 0) {
 		pidmap_put(&sup->pids, s->pid, s);
-		/* spawned with a pidfd, it sends no SIGCHLD */
+		/* its end told by a pidfd, as for a spawn (else by the
+		 * SIGCHLD sweep) */
 		if (reaper_adopt(sup->reaper, s->pid) < 0)
 			log_warn(s->cfg->name, "cannot watch pid %d: %s",
 			    s->pid, strerror(errno));
@@ -220,7 +221,7 @@ sup_restore_orphan(struct supervisor *sup, struct ho_svc *sv)
 	log_warn(sv->name, "no longer in the file: ending process group %d",
 	    sv->pid);
 	kill(-sv->pid, SIGTERM);
-	reaper_adopt(sup->reaper, sv->pid);	/* reaped as an orphan */
+	reaper_adopt(sup->reaper, sv->pid);	/* reported as an orphan */
 	state_forget(sup->cfg->daemon.state_dir, sv->name);
 }
 

@@ -225,17 +225,10 @@ sup_spawn_end(struct sup_pending *p)
 	int pidfd;
 
 	s->pid = spawn_finish_pidfd(&p->req, &pidfd, err, sizeof err);
+	/* not watched: its SIGCHLD's sweep reaps it, a walk of every child */
 	if (s->pid > 0 && pidfd >= 0 &&
-	    reaper_watch(sup->reaper, s->pid, pidfd) < 0) {
-		/* it sends no SIGCHLD: without its pidfd watched it would
-		 * live on unseen, so it ends now and is reaped at once */
-		snprintf(err, sizeof err, "cannot watch pid %d: %s", s->pid,
-		    strerror(errno));
-		kill(-s->pid, SIGKILL);
-		waitpid(s->pid, NULL, __WALL);
+	    reaper_watch(sup->reaper, s->pid, pidfd) < 0)
 		close(pidfd);
-		s->pid = -1;
-	}
 	close(p->outp[1]);
 	close(p->errp[1]);
 	if (s->pid <= 0) {
