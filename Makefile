@@ -179,6 +179,11 @@ $(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(BUILD)/obj/src
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -pthread -lm
 
+# reaper.c, a daemon leaf on libuv, spawns its children with spawn.c.
+$(BUILD)/tests/test_reaper: $(BUILD)/obj/tests/unit/test_reaper.o $(BUILD)/obj/src/daemon/reaper.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv yaml-0.1 libcjson) -pthread -lm
+
 # loopcheck.c is common code on libuv.
 $(BUILD)/tests/test_loopcheck: $(BUILD)/obj/tests/unit/test_loopcheck.o $(COMMON_LIB)
 	@mkdir -p $(@D)

@@ -45,6 +45,11 @@ struct spawn_req {
 	posix_spawnattr_t attr;
 	pid_t pid;
 	int rc;				/* 0, or the errno of the spawn */
+	/* set by the caller after spawn_prepare: on the clone path the
+	 * child gets a pidfd (CLONE_PIDFD), for the caller to watch
+	 * (reaper_watch) */
+	bool pidfd_wanted;
+	int pidfd;			/* >= 0: the child's pidfd */
 };
 
 /*
@@ -95,5 +100,15 @@ const char *spawn_how(void);
  * reaper.h): libuv never owns prodd's children.
  */
 pid_t spawn_finish(struct spawn_req *r, char *err, size_t errlen);
+/*
+ * The same, and the child's pidfd in *pidfd (the caller's to close), or
+ * -1: the child was not cloned with one (posix_spawn, or pidfd_wanted
+ * unset). Either way it has exec'd and sends SIGCHLD when it ends (the
+ * exec gives it that exit signal); the pidfd tells which child ended
+ * without a walk of every child. spawn_finish closes the pidfd it does
+ * not return.
+ */
+pid_t spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
+    size_t errlen);
 
 #endif

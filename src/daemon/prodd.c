@@ -285,7 +285,9 @@ prodd_alert_feed(struct prodd *p, const struct event *e)
 	if (e->service[0] == '\0')
 		return;
 	if (e->kind == EVENT_STATE) {
-		s = sup_find(p->sup, e->service);
+		/* the service found by name (a pass over all) only when
+		 * its lines are wanted */
+		s = e->to == FSM_FAILED ? sup_find(p->sup, e->service) : NULL;
 		l = s != NULL ? sup_svc_logs(s) : NULL;
 		/* the last lines only for service_failed, which carries them */
 		alertd_on_state(p->alerts, e->service, e->from, e->to, e->reason,

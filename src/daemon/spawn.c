@@ -208,6 +208,7 @@ spawn_req_init(struct spawn_req *r)
 	memset(r, 0, sizeof *r);
 	r->pid = -1;
 	r->out_fd = r->err_fd = -1;
+	r->pidfd = -1;
 }
 
 /*
@@ -427,7 +428,10 @@ spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
  * back afterwards. The child runs on its own small stack, in prodd's
  * memory while prodd's thread waits (CLONE_VM|CLONE_VFORK, as posix_spawn
  * does), makes raw system calls only, and reports a failure before exec
- * through memory.
+ * through memory. A request with pidfd_wanted (a service) is cloned with
+ * CLONE_PIDFD and no exit signal, and its pidfd returned: the reaper
+ * watches it, so that finding which child ended never walks every child
+ * (the exec gives the child SIGCHLD back as its exit signal all the same).
  *
  * Valgrind does not run clone(CLONE_VM|CLONE_VFORK|CLONE_FILES) (it knows
  * fork and vfork only): under valgrind (its preload in LD_PRELOAD), with
@@ -437,6 +441,9 @@ spawn_prepare_check(struct spawn_req *r, const struct cfg_service *svc,
  */
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
 #endif
 #define SPAWN_STACK (32 * 1024)
 
@@ -542,7 +549,11 @@ spawn_clone(struct spawn_req *r, unsigned int w)
 	const int *slot = spawn_fds.slot[w];
 	sigset_t all, old;
 	pid_t pid;
-	int e = 0;
+	int e = 0, pidfd = -1;
+	/* with a pidfd, no exit signal: no SIGCHLD, and so no walk of every
+	 * child of prodd's (waitid(P_ALL)) to find which one ended */
+	int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES |
+	    (r->pidfd_wanted ? CLONE_PIDFD : SIGCHLD);
 
 	if (r->out_fd >= 0) {
 		if (dup3(r->out_fd, slot[0], O_CLOEXEC) < 0 ||
@@ -557,8 +568,8 @@ spawn_clone(struct spawn_req *r, unsigned int w)
 	/* no handler of prodd's may run in the child */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pid = clone(spawn_child, spawn_stack[w] + SPAWN_STACK,
-	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+	pid = clone(spawn_child, spawn_stack[w] + SPAWN_STACK, flags, &a,
+	    &pidfd);
 	if (pid < 0)
 		e = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -570,7 +581,9 @@ spawn_clone(struct spawn_req *r, unsigned int w)
 	}
 	if (pid > 0 && a.fail == ENOSYS) {
 		/* close_range unknown to this kernel */
-		waitpid(pid, NULL, 0);
+		waitpid(pid, NULL, __WALL);
+		if (pidfd >= 0)
+			close(pidfd);
 		atomic_store(&spawn_fds.on, false);
 		dup3(spawn_fds.null_fd, slot[0], O_CLOEXEC);
 		dup3(spawn_fds.null_fd, slot[1], O_CLOEXEC);
@@ -580,12 +593,15 @@ spawn_clone(struct spawn_req *r, unsigned int w)
 		r->rc = e;
 		r->pid = -1;
 	} else if (a.fail != 0) {
-		waitpid(pid, NULL, 0);	/* never seen by the reaper */
+		waitpid(pid, NULL, __WALL);	/* never seen by the reaper */
+		if (pidfd >= 0)
+			close(pidfd);
 		r->rc = a.fail;
 		r->pid = -1;
 	} else {
 		r->rc = 0;
 		r->pid = pid;
+		r->pidfd = r->pidfd_wanted ? pidfd : -1;
 	}
 release:
 	if (a.out >= 0) {
@@ -675,7 +691,20 @@ spawn_run(struct spawn_req *const *reqs, size_t n)
 pid_t
 spawn_finish(struct spawn_req *r, char *err, size_t errlen)
 {
+	return spawn_finish_pidfd(r, NULL, err, errlen);
+}
+
+pid_t
+spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
+    size_t errlen)
+{
 	pid_t pid = r->pid;
+
+	if (pidfd != NULL)
+		*pidfd = r->pidfd;
+	else if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
 
 	if (r->prepared) {
 		if (r->rc != 0) {

@@ -15,6 +15,7 @@
 #include "prodd/state.h"
 #include "prodd/xmalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -150,8 +151,14 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	s->started_ms = sv->started_ms;
 	s->exit_ms = sv->exit_ms;
 	s->pid = sv->pid;
-	if (s->pid > 0)
+	if (s->pid > 0) {
 		pidmap_put(&sup->pids, s->pid, s);
+		/* its end told by a pidfd, as for a spawn (else by the
+		 * SIGCHLD sweep) */
+		if (reaper_adopt(sup->reaper, s->pid) < 0)
+			log_warn(s->cfg->name, "cannot watch pid %d: %s",
+			    s->pid, strerror(errno));
+	}
 	for (int k = 0; k < 2; k++) {
 		if (sv->out_fd[k] < 0)
 			continue;
@@ -218,6 +225,7 @@ sup_restore_orphan(struct supervisor *sup, struct ho_svc *sv)
 	log_warn(sv->name, "no longer in the file: ending process group %d",
 	    sv->pid);
 	kill(-sv->pid, SIGTERM);
+	reaper_adopt(sup->reaper, sv->pid);	/* reported as an orphan */
 	state_forget(sup->cfg->daemon.state_dir, sv->name);
 }
 

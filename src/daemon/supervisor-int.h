@@ -147,6 +147,8 @@ struct supervisor {
 	/* scratch for the planner */
 	const struct fsm_svc **states;
 	struct plan_step *steps;
+	bool *ahead;			/* by step: its signal sent ahead */
+	bool signalled;			/* the dispatch under way: sent */
 	int *blocked;
 	size_t scratch_n;
 	/* what changed since the last plan (plan_near), unless plan_all */

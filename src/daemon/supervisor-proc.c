@@ -10,6 +10,7 @@
 #include "supervisor-int.h"
 #include "prodd/log.h"
 #include "prodd/probe.h"
+#include "prodd/reaper.h"
 #include "prodd/state.h"
 #include "prodd/units.h"
 #include "prodd/xmalloc.h"
@@ -243,8 +244,13 @@ sup_spawn_end(struct sup_pending *p)
 	struct supervisor *sup = s->sup;
 	char err[512];
 	struct event e;
+	int pidfd;
 
-	s->pid = spawn_finish(&p->req, err, sizeof err);
+	s->pid = spawn_finish_pidfd(&p->req, &pidfd, err, sizeof err);
+	/* not watched: its SIGCHLD's sweep reaps it, a walk of every child */
+	if (s->pid > 0 && pidfd >= 0 &&
+	    reaper_watch(sup->reaper, s->pid, pidfd) < 0)
+		close(pidfd);
 	close(p->outp[1]);
 	close(p->errp[1]);
 	if (s->pid <= 0) {
@@ -313,6 +319,7 @@ sup_spawn(struct sup_svc *s)
 		sup_spawn_failed(s, err);
 		return;
 	}
+	p->req.pidfd_wanted = true;	/* its end: reaper_watch */
 	if (sup->batching) {
 		if (++sup->npending == SUP_SPAWN_BATCH)
 			sup_spawn_flush(sup);

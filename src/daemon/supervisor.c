@@ -247,8 +247,13 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 	struct supervisor *sup = s->sup;
 	struct fsm_out out;
 	int restarts = s->fsm.restarts;
+	bool ahead = sup->signalled;	/* sent by sup_run_steps: this one
+					 * dispatch only, not those it causes */
 
+	sup->signalled = false;
 	fsm_step(s->cfg, &s->fsm, in, &out);
+	if (ahead)
+		out.actions &= ~(unsigned)(FSM_DO_KILL | FSM_DO_KILL_HARD);
 	if (out.changed && out.to == FSM_STOPPING && out.from != FSM_STOPPING)
 		s->stop_cause = in->ev;
 	if (s->fsm.restarts > restarts)	/* an automatic restart: why */
@@ -293,6 +298,52 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		sup_replan(sup, s);
 }
 
+/*
+ * The steps of one pass of the planner: every stop's signal first, then
+ * each step's event and other actions. A stop of many (a shutdown, stop
+ * all) thus signals every group at once, and their ends overlap with the
+ * events and log lines of the stops instead of waiting for them. The
+ * signal is what the lifecycle table decides (asked on a copy of the
+ * state, then again for real, which then sends nothing); only the signals
+ * come earlier, in the same turn of the loop.
+ */
+static void
+sup_run_steps(struct supervisor *sup, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
+		struct fsm_in in = { .ev = sup->steps[k].ev,
+			.now_ms = sup_now(sup) };
+		struct fsm_svc ahead;
+		struct fsm_out out;
+
+		sup->ahead[k] = false;
+		if (in.ev != FSM_EV_STOP)
+			continue;
+		if (sup->shutting_down)
+			in.why = "prodd is shutting down";
+		/* what the table will say, on a copy: only the signal now */
+		ahead = s->fsm;
+		fsm_step(s->cfg, &ahead, &in, &out);
+		if (out.actions & FSM_DO_KILL)
+			sup_kill(s, out.kill_signal);
+		if (out.actions & FSM_DO_KILL_HARD)
+			sup_kill(s, SIGKILL);
+		sup->ahead[k] = (out.actions &
+		    (FSM_DO_KILL | FSM_DO_KILL_HARD)) != 0;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct sup_svc *s = sup->svcs[sup->steps[k].svc];
+		struct fsm_in in = { .ev = sup->steps[k].ev,
+			.now_ms = sup_now(sup) };
+
+		if (in.ev == FSM_EV_STOP && sup->shutting_down)
+			in.why = "prodd is shutting down";
+		sup->signalled = sup->ahead[k];
+		sup_dispatch(s, &in);
+	}
+}
+
 static void
 sup_scratch(struct supervisor *sup)
 {
@@ -307,7 +358,9 @@ sup_scratch(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
+	free(sup->ahead);
 	plan_dependents_free(&sup->dependents);
+	sup->ahead = xcalloc(n + 1, sizeof *sup->ahead);
 	sup->states = xcalloc(n + 1, sizeof *sup->states);
 	sup->steps = xcalloc(n + 1, sizeof *sup->steps);
 	sup->blocked = xcalloc(n + 1, sizeof *sup->blocked);
@@ -376,9 +429,11 @@ sup_plan(struct supervisor *sup)
 {
 	size_t n, nlooked, *looked;
 
-	for (size_t i = 0; i < sup->cfg->nservices; i++)
-		sup->states[i] = &sup->svcs[i]->fsm;
 	if (sup->plan_all) {
+		/* svcs[] changes at a reload only, which plans everything:
+		 * a pass for a few services touches a few */
+		for (size_t i = 0; i < sup->cfg->nservices; i++)
+			sup->states[i] = &sup->svcs[i]->fsm;
 		plan_dependents(sup->cfg, &sup->dependents);
 		n = plan_next(sup->cfg, sup->states, sup->steps, sup->blocked);
 		nlooked = sup->cfg->nservices;
@@ -434,15 +489,7 @@ sup_replan(struct supervisor *sup, struct sup_svc *changed)
 		sup->dirty = false;
 		n = sup_plan(sup);
 		sup->batching = true;
-		for (size_t k = 0; k < n; k++) {
-			struct sup_svc *s = sup->svcs[sup->steps[k].svc];
-			struct fsm_in in = { .ev = sup->steps[k].ev,
-				.now_ms = sup_now(sup) };
-
-			if (in.ev == FSM_EV_STOP && sup->shutting_down)
-				in.why = "prodd is shutting down";
-			sup_dispatch(s, &in);
-		}
+		sup_run_steps(sup, n);
 		sup->batching = false;
 		sup_spawn_flush(sup);
 		if (n > 0)
@@ -586,6 +633,7 @@ sup_free(struct supervisor *sup)
 	free(sup->near);
 	free(sup->marked);
 	free(sup->seen);
+	free(sup->ahead);
 	plan_dependents_free(&sup->dependents);
 	pidmap_free(&sup->pids);
 	events_free(&sup->events);
