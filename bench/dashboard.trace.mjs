@@ -9,9 +9,11 @@
  * top-level tasks' time (what CDP's TaskDuration adds up), the CDP
  * ScriptDuration + TaskDuration delta over the same window (the
  * benchmark's figure), each trace event's self time (its duration less
- * its children's) by name, and the top-level tasks by the name of their
- * heaviest direct child. TRACE_OUT=FILE also writes the raw trace (JSON,
- * loadable in DevTools' Performance panel). Markdown on stdout.
+ * its children's) by name, the top-level tasks by the name of their
+ * heaviest direct child, and the tasks over 50 ms of wall time (what a
+ * longtask observer reports) with their thread CPU. TRACE_OUT=FILE also
+ * writes the raw trace (JSON, loadable in DevTools' Performance panel).
+ * Markdown on stdout.
  */
 import { chromium } from '../dashboard/node_modules/playwright-core/index.mjs';
 import { writeFileSync } from 'node:fs';
@@ -126,6 +128,7 @@ for (const s of spans) {
 }
 const TASKS = new Set(['ThreadControllerImpl::RunTask', 'RunTask']);
 let taskUs = 0, taskCpu = 0;
+const longs = [];	/* tasks over 50 ms of wall time */
 const byKid = new Map();
 for (const t of tops) {
 	if (!TASKS.has(t.name)) continue;
@@ -139,6 +142,7 @@ for (const t of tops) {
 		if (!/RunTask|ScheduledAction|ProcessTask|Task$/.test(c.name)) break;
 	}
 	const k = s === t ? '(none)' : label(s);
+	if (t.end - t.ts > 50000) longs.push(k + ' ' + ((t.end - t.ts) / 1000).toFixed(0) + ' ms (thread CPU ' + (t.cpu / 1000).toFixed(0) + ')');
 	const v = byKid.get(k) || { us: 0, cpu: 0, n: 0 };
 	v.us += t.end - t.ts; v.cpu += t.cpu; v.n++;
 	byKid.set(k, v);
@@ -150,3 +154,4 @@ console.log('| trace event (self time) | ms per update, wall | thread CPU |\n|--
 for (const [k, v] of [...selfCpu].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP || 30))) console.log('| ' + k + ' | ' + ms(self.get(k)) + ' | ' + ms(v) + ' |');
 console.log('\n| top-level task, by its heaviest child | ms per update, wall | thread CPU | tasks per update |\n|---|---|---|---|');
 for (const [k, v] of [...byKid].sort((a, b) => b[1].cpu - a[1].cpu).slice(0, 15)) console.log('| ' + k + ' | ' + ms(v.us) + ' | ' + ms(v.cpu) + ' | ' + (v.n / n).toFixed(1) + ' |');
+console.log('\ntasks over 50 ms (wall): ' + (longs.length ? longs.join('; ') : 'none'));
