@@ -17,13 +17,17 @@
 # page loads) and the snapshot's size (/api/dashboard-data, the document
 # /ws sends first), plain and gzip. Also the machine's busy % over the
 # run (the benchmark shares it). Markdown on stdout, progress on stderr.
-#   sh bench/dashboard.sh   (env: N, PRELOAD, RUNS, UPDATES, BUILD, KEEP)
+# PROFILE=1: instead of the figures, bench/dashboard.trace.mjs's
+# breakdown of an update's main-thread time from a Chromium trace
+# (UPDATES default 10 there; PROFILE_HASH, TRACE_OUT, TOP: see it).
+#   sh bench/dashboard.sh   (env: N, PRELOAD, RUNS, UPDATES, BUILD, KEEP, PROFILE)
 set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 N=${N:-500}
 PRELOAD=${PRELOAD:-150}
 RUNS=${RUNS:-5}
+PUPDATES=${UPDATES:-10}	# PROFILE's default
 UPDATES=${UPDATES:-60}
 command -v node >/dev/null || die "node is needed (make deps)"
 [ -x /usr/bin/chromium ] || die "chromium is needed (make deps)"
@@ -76,6 +80,10 @@ pts=$(points)
 running=$(curl -s "${url}api/services" | python3 -c 'import json,sys; print(sum(s["state"] == "running" for s in json.load(sys.stdin)["services"]))')
 note "history: $pts points per series; $running of $N running; measuring"
 quiet
+if [ -n "${PROFILE:-}" ]; then
+	URL=$url UPDATES=$PUPDATES node "$top/bench/dashboard.trace.mjs"
+	exit
+fi
 res=$(URL=$url RUNS=$RUNS UPDATES=$UPDATES node "$top/bench/dashboard.mjs")
 m1=$(machine)
 

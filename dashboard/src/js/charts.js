@@ -2,8 +2,10 @@
  * Charts: uPlot line charts for the host tiles and the service page, sized
  * to their box through a ResizeObserver (uPlot sets sizes through CSSOM,
  * which the CSP allows), coloured from the theme's CSS variables; and the
- * services table's CPU/memory sparklines, drawn straight on a small canvas
- * (500 uPlot instances would be far too heavy for a table row).
+ * services table's CPU/memory sparklines, two SVG paths per row (500 uPlot
+ * instances would be far too heavy for a table row, and a canvas per row
+ * costs a compositor layer and a bitmap each; the paths take their colours
+ * from the stylesheet).
  */
 import uPlot from '../vendor/uPlot.esm.js';
 
@@ -81,38 +83,31 @@ export function lineChart(box, opts) {
 	};
 }
 
-/* spark(canvas, cpu[], rss[]): two lines, each scaled to its own max, on
- * a canvas of SPARK_W x SPARK_H CSS pixels (fixed: reading its size back
- * would force a layout of the whole table for every row) */
+/* sparkPaths(cpu[], rss[]): the services table's sparkline, two SVG
+ * path strings ("d"), each line scaled to its own max, in a box of
+ * SPARK_W x SPARK_H user units (the <svg>'s viewBox; its CSS size is the
+ * same). Coordinates are rounded to 0.1, so an unchanged line gives the
+ * same string and is not written again. */
 export const SPARK_W = 80, SPARK_H = 20;
-export function spark(canvas, a, b) {
-	const dpr = window.devicePixelRatio || 1;
-	const w = SPARK_W, hgt = SPARK_H;
-	if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(hgt * dpr); }
-	const ctx = canvas.getContext('2d');
-	ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-	ctx.clearRect(0, 0, w, hgt);
-	const cols = sparkColors || (sparkColors = palette());
-	line(ctx, a, w, hgt, cols[0]);
-	line(ctx, b, w, hgt, cols[1]);
+export function sparkPaths(a, b) {
+	return [pathOf(a), pathOf(b)];
 }
-let sparkColors = null;
-export function themeChanged() { sparkColors = null; colours = null; }
+export function themeChanged() { colours = null; }
 
-function line(ctx, v, w, hgt, color) {
-	if (!v || v.length < 2) return;
+function pathOf(v) {
+	if (!v || v.length < 2) return '';
 	let max = 0;
 	for (const x of v) if (x > max) max = x;
 	if (max <= 0) max = 1;
-	ctx.beginPath();
-	ctx.strokeStyle = color;
-	ctx.lineWidth = 1;
-	const step = w / (v.length - 1);
+	const step = SPARK_W / (v.length - 1);
+	const r = (x) => Math.round(x * 10) / 10;
+	let d = '';
 	let started = false;
 	for (let i = 0; i < v.length; i++) {
 		if (v[i] === null || v[i] === undefined) { started = false; continue; }
-		const y = hgt - 1 - (v[i] / max) * (hgt - 2);
-		if (started) ctx.lineTo(i * step, y); else { ctx.moveTo(i * step, y); started = true; }
+		const y = SPARK_H - 1 - (v[i] / max) * (SPARK_H - 2);
+		d += (started ? 'L' : 'M') + r(i * step) + ' ' + r(y);
+		started = true;
 	}
-	ctx.stroke();
+	return d;
 }

@@ -104,10 +104,6 @@ themeBtn.addEventListener('click', () => {
 	const t = localStorage.getItem('prodd.theme') || 'system';
 	localStorage.setItem('prodd.theme', order[(order.indexOf(t) + 1) % 3]);
 	applyTheme();
-/* the system's theme changed: charts take the new colours */
-matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
-	if (!document.documentElement.dataset.theme) { themeChanged(); show(); }
-});
 	show();	/* charts take their colours when built */
 });
 applyTheme();

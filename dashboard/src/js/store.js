@@ -86,9 +86,13 @@ export function lastLines(s) {
 	return [];
 }
 
+/* append, dropping the oldest beyond cap: shift() on a full array (V8
+ * trims the front in place), splice only when it is over by more than
+ * one (a longer history from the snapshot) */
 function pushCapped(arr, v, cap) {
+	if (arr.length === cap) arr.shift();
+	else if (arr.length > cap) arr.splice(0, arr.length - cap + 1);
 	arr.push(v);
-	if (arr.length > cap) arr.splice(0, arr.length - cap);
 }
 
 export function applyMetrics(msg) {
@@ -120,7 +124,9 @@ export function applyMetrics(msg) {
 		store.system = sys;
 	}
 	const changed = [];
-	for (const [name, m] of Object.entries(msg.services || {})) {
+	const svcs = msg.services || {};
+	for (const name in svcs) {
+		const m = svcs[name];
 		const s = store.services.get(name);
 		if (!s) continue;
 		s.metrics = m;

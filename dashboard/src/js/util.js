@@ -54,10 +54,16 @@ export function clear(el, ...kids) {
 	return el;
 }
 
-/* set text only when it changed (a DOM write costs a style recalc) */
+/* set text only when it changed (a DOM write costs a style recalc); an
+ * element that holds one text node keeps it and has its data changed:
+ * replacing the node would cost a style recalc and a layout of a new
+ * one */
 export function setText(el, t) {
 	t = t === null || t === undefined ? '' : String(t);
-	if (el.textContent !== t) el.textContent = t;
+	const f = el.firstChild;
+	if (f && f === el.lastChild && f.nodeType === Node.TEXT_NODE) {
+		if (f.data !== t) f.data = t;
+	} else if (el.textContent !== t) el.textContent = t;
 }
 
 export function fmtBytes(b) {

@@ -6,8 +6,9 @@
  * table (view-table.js) between the figures and the host tiles (it
  * scrolls in its own box, so the tiles stay near). Charts redraw once per
  * sample, in the same animation frame as the table's cells, and only
- * those on screen (an IntersectionObserver keeps the set; a chart that
- * comes into view is drawn then): below 500 rows they are often not.
+ * those on screen (an IntersectionObserver keeps the set, with no margin:
+ * a chart that comes into view is drawn then): below the table they are
+ * often not.
  */
 import { store, on } from './store.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, schedule, stateClass } from './util.js';
@@ -105,7 +106,7 @@ export function mount(root) {
 			ch.visible = e.isIntersecting;
 			if (ch.visible && ch.stale) schedule('ov-charts', drawCharts);
 		}
-	}, { rootMargin: '100px 0px' });
+	});
 	for (const ch of charts) io.observe(ch.box);
 
 	/* the table after the charts: they measure their boxes, which is

@@ -6,16 +6,22 @@
  * text that matches name, type or state. A waiting row names the
  * dependency it waits for; a failed row shows its reason, last exit and
  * last lines. Smooth with 500 services: rows are built once, each sample
- * writes only the cells whose text changed, only for rows on screen (an
- * IntersectionObserver keeps that set; a row coming into view is brought
- * up to date), all in one animation frame. The table is a grid of divs
- * with ARIA table roles, not a <table>: each row has
- * content-visibility: auto, so rows off screen cost no layout or paint
- * (a <tr> cannot be skipped that way).
+ * writes only the cells whose text changed, only for rows on screen, all
+ * in one animation frame. The table is a grid of divs with ARIA table
+ * roles, not a <table>: rows sit in blocks of BLOCK, each with
+ * content-visibility: auto, so a block off screen costs no style, layout
+ * or paint (a <tr> cannot be skipped that way). Observers watch dozens of
+ * blocks rather than hundreds of rows: the browser's own, for
+ * content-visibility (it renders well beyond the screen, 150 % of the
+ * viewport around it), and ours, an IntersectionObserver with no margin,
+ * whose blocks on screen are the ones each sample writes (a block that
+ * comes into view is brought up to date then). The sparkline is a small
+ * SVG (two paths): no canvas, so no compositor layer and no bitmap per
+ * row.
  */
 import { store, on, waitingOn, lastLines } from './store.js';
-import { h, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
-import { spark } from './charts.js';
+import { h, svg, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
+import { sparkPaths, SPARK_W, SPARK_H } from './charts.js';
 
 const COLS = [
 	{ key: 'name', label: 'Name', sort: (s) => s.name },
@@ -24,9 +30,9 @@ const COLS = [
 	{ key: 'health', label: 'Health', sort: (s) => (s.health ? s.health.status : ''), opt: true },
 	{ key: 'status', label: 'Status', sort: (s) => s.status_text || '', opt: true },
 	{ key: 'pid', label: 'PID', num: true, sort: (s) => s.pid || 0, opt: true },
-	{ key: 'uptime', label: 'Uptime', num: true, sort: (s) => (s.started_at ? -Date.parse(s.started_at) : -Infinity) },
-	{ key: 'cpu', label: 'CPU', num: true, sort: (s) => (s.metrics ? s.metrics.cpu_percent : -1) },
-	{ key: 'mem', label: 'Memory', num: true, sort: (s) => (s.metrics ? s.metrics.rss_bytes : -1) },
+	{ key: 'uptime', live: true, label: 'Uptime', num: true, sort: (s) => (s.started_at ? -Date.parse(s.started_at) : -Infinity) },
+	{ key: 'cpu', live: true, label: 'CPU', num: true, sort: (s) => (s.metrics ? s.metrics.cpu_percent : -1) },
+	{ key: 'mem', live: true, label: 'Memory', num: true, sort: (s) => (s.metrics ? s.metrics.rss_bytes : -1) },
 	{ key: 'restarts', label: 'Restarts', num: true, sort: (s) => s.restarts || 0, opt: true },
 	{ key: 'exit', label: 'Last exit', sort: (s) => fmtExit(s.last_exit), opt: true },
 	{ key: 'spark', label: 'Trend', nosort: true, opt: true },
@@ -50,10 +56,14 @@ function why(s) {
 	return '';
 }
 
+const BLOCK = 8;	/* rows per content-visibility block */
+
 export function servicesTable() {
 	let sortKey = 'name', sortDir = 1, filter = '';
-	const rows = new Map();	/* name -> { tr, cells, visible, stale } */
+	const rows = new Map();	/* name -> { tr, cells, blk, stale, sparkStale } */
 	const tbody = h('div.rows', { role: 'rowgroup' });
+	const blocks = [];	/* div.blk, each with its rows and .seen */
+	const off = h('div.blk-off');	/* the rows the filter hides */
 	const heads = COLS.map((c) => {
 		const th = h('div', { role: 'columnheader', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
 		if (c.nosort) th.textContent = c.label;
@@ -69,33 +79,53 @@ export function servicesTable() {
 		h('div.tablewrap', h('div.svc', { role: 'table', 'aria-label': 'Services', 'aria-rowcount': store.order.length + 1 },
 			h('div.head', { role: 'rowgroup' }, h('div.r', { role: 'row' }, heads)), tbody)));
 
+	/* the blocks on screen (clipped by the table's scroll box): their
+	 * rows are the ones each sample writes; a block that comes into view
+	 * is brought up to date then */
 	const io = new IntersectionObserver((entries) => {
 		for (const e of entries) {
-			const r = e.target._row;
-			if (!r) continue;
-			r.visible = e.isIntersecting;
-			if (r.visible && (r.stale || r.sparkStale)) writeRow(r);
+			const blk = e.target;
+			blk.seen = e.isIntersecting;
+			if (!blk.seen) continue;
+			for (const tr of blk.children) {
+				const r = tr._row;
+				if (r && (r.stale || r.sparkStale)) writeRow(r, true);
+			}
 		}
-	}, { rootMargin: '200px 0px' });
+	});
+	function block(i) {
+		while (blocks.length <= i) {
+			const blk = h('div.blk');
+			blk.seen = false;	/* until the observer says so */
+			io.observe(blk);
+			blocks.push(blk);
+		}
+		return blocks[i];
+	}
+	const visible = (r) => !!r.blk && r.blk.seen;
 
 	function buildRow(s) {
 		const cells = {};
 		const tr = h('div.r', { role: 'row', 'data-service': s.name });
 		for (const c of COLS) {
 			const td = h('div', { role: 'cell', class: 'c-' + c.key + (c.num ? ' num' : '') + (c.opt ? ' opt' : '') });
-			cells[c.key] = td;
 			tr.append(td);
+			/* a cell written at each sample holds a box of fixed
+			 * height with strict containment: a new text lays out
+			 * that box alone, not its row and the table around it */
+			cells[c.key] = c.live ? td.appendChild(h('span.val')) : td;
 		}
 		cells.name.append(h('a', { href: '#/service/' + encodeURIComponent(s.name), text: s.name }));
 		cells.stateWord = h('span.state');
 		cells.why = h('div.why.muted');
 		cells.lines = h('pre.lastlines');
 		cells.state.append(cells.stateWord, cells.why);
-		cells.canvas = h('canvas.spark', { width: 80, height: 20, role: 'img', 'aria-label': 'CPU and memory of ' + s.name });
-		cells.spark.append(cells.canvas);
-		const r = { name: s.name, tr, cells, visible: false, stale: true, last: {} };
+		cells.cpuLine = svg('path', { class: 's1' });
+		cells.memLine = svg('path', { class: 's2' });
+		cells.spark.append(svg('svg', { class: 'spark', viewBox: '0 0 ' + SPARK_W + ' ' + SPARK_H, role: 'img',
+			'aria-label': 'CPU and memory of ' + s.name }, cells.cpuLine, cells.memLine));
+		const r = { name: s.name, tr, cells, blk: null, stale: true, sparkStale: true, last: {} };
 		tr._row = r;
-		io.observe(tr);
 		return r;
 	}
 
@@ -113,9 +143,11 @@ export function servicesTable() {
 		put(r, 'cpu', m ? fmtPct(m.cpu_percent) : '–');
 		put(r, 'mem', m ? fmtBytes(m.rss_bytes) : '–');
 		put(r, 'uptime', uptime(s));
-		if (r.visible) {
+		if (visible(r)) {
 			r.sparkStale = false;
-			spark(r.cells.canvas, s.history && s.history.cpu, s.history && s.history.rss);
+			const [a, b] = sparkPaths(s.history && s.history.cpu, s.history && s.history.rss);
+			if (r.last.sa !== a) { r.last.sa = a; r.cells.cpuLine.setAttribute('d', a); }
+			if (r.last.sb !== b) { r.last.sb = b; r.cells.memLine.setAttribute('d', b); }
 		} else r.sparkStale = true;
 		if (metricsOnly) return;
 		put(r, 'type', s.type);
@@ -162,17 +194,31 @@ export function servicesTable() {
 			if (COLS[i].key === sortKey) th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
 			else th.removeAttribute('aria-sort');
 		});
+		/* the shown rows in blocks of BLOCK, in order; the hidden apart */
 		let shown = 0;
-		const frag = document.createDocumentFragment();
+		const hidden = [];
+		const built = [];
+		let cur = null;
 		for (const s of list) {
 			let r = rows.get(s.name);
-			if (!r) { r = buildRow(s); rows.set(s.name, r); writeRow(r); }
-			const show = matches(s);
-			r.tr.classList.toggle('hidden', !show);
-			if (show) shown++;
-			frag.append(r.tr);
+			if (!r) { r = buildRow(s); rows.set(s.name, r); built.push(r); }
+			if (!matches(s)) { hidden.push(r.tr); r.blk = null; continue; }
+			if (shown % BLOCK === 0) {
+				cur = block(shown / BLOCK);
+				cur.replaceChildren();
+			}
+			shown++;
+			cur.append(r.tr);
+			r.blk = cur;
 		}
-		tbody.replaceChildren(frag);
+		const used = Math.ceil(shown / BLOCK);
+		for (let i = used; i < blocks.length; i++) blocks[i].replaceChildren();
+		off.replaceChildren(...hidden);
+		if (tbody.childElementCount !== used + 1) tbody.replaceChildren(...blocks.slice(0, used), off);
+		/* a new row gets every cell (its state word, seen or not); a row
+		 * moved into a block the browser renders, its live cells */
+		for (const r of built) writeRow(r);
+		for (const r of rows.values()) if ((r.stale || r.sparkStale) && visible(r)) writeRow(r, true);
 		setText(count, shown === list.length ? list.length + ' services' : shown + ' of ' + list.length + ' services');
 	}
 
@@ -192,7 +238,7 @@ export function servicesTable() {
 		if (metricsDirty) {
 			metricsDirty = false;
 			for (const r of rows.values()) {
-				if (r.visible) writeRow(r, true); else r.stale = true;
+				if (visible(r)) writeRow(r, true); else r.stale = true;
 			}
 		}
 	}
