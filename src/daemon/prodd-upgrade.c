@@ -138,7 +138,9 @@ prodd_upgrade_checked(void *arg, int rc, const char *why)
 	ws_close_all(p->ws, 1012);
 	p->upgrade_ticks = 0;
 	p->upgrade_until = (int64_t)uv_now(&p->loop) + PRODD_UPGRADE_DRAIN_MS;
-	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 5, 5);
+	/* at least two turns of the loop (the answers in flight go out),
+	 * 1 ms apart: the listeners wait meanwhile */
+	uv_timer_start(&p->upgrade, prodd_upgrade_tick_cb, 1, 1);
 }
 
 /* POST /api/upgrade and SIGUSR2: the quick checks here (the answer says
