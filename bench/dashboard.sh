@@ -95,7 +95,7 @@ m1=$(machine)
 # the files the page loads, as prodd sends them to a browser
 gz=0
 raw=0
-for f in index.html style.css favicon.svg vendor/uPlot.min.css vendor/uPlot.esm.js $(cd "$BUILD/dashboard" && ls js/*.js); do
+for f in index.html style.css favicon.svg vendor/uPlot.min.css vendor/uPlot.esm.js $(cd "${DASHBOARD_DIR:-$BUILD/dashboard}" && ls js/*.js); do
 	b=$(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$url$f")
 	r=$(curl -s -o /dev/null -w '%{size_download}' "$url$f")
 	gz=$((gz + b))
