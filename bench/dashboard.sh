@@ -20,7 +20,11 @@
 # PROFILE=1: instead of the figures, bench/dashboard.trace.mjs's
 # breakdown of an update's main-thread time from a Chromium trace
 # (UPDATES default 10 there; PROFILE_HASH, TRACE_OUT, TOP: see it).
-#   sh bench/dashboard.sh   (env: N, PRELOAD, RUNS, UPDATES, BUILD, KEEP, PROFILE)
+# DASHBOARD_DIR=DIR serves the page from DIR (prodd's daemon.dashboard_dir)
+# instead of the build's: another version of the page, built with
+# `sh dashboard/build.sh DIR` from its checkout, against the same prodd,
+# for before/after pairs.
+#   sh bench/dashboard.sh   (env: N, PRELOAD, RUNS, UPDATES, BUILD, KEEP, PROFILE, DASHBOARD_DIR)
 set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
@@ -46,9 +50,10 @@ trap 'exit 130' INT TERM HUP
 
 port=$(free_port)
 conf() {	# conf INTERVAL
-	awk -v n="$N" -v port="$port" -v tmp="$tmp" -v iv="$1" 'BEGIN {
+	awk -v n="$N" -v port="$port" -v tmp="$tmp" -v iv="$1" -v dd="${DASHBOARD_DIR:-}" 'BEGIN {
 		print "version: 1"
 		printf "daemon:\n  listen: 127.0.0.1:%d\n  rate_limit: 0\n", port
+		if (dd != "") printf "  dashboard_dir: %s\n", dd
 		printf "  state_dir: %s/state\n  log_dir: %s/logs\n", tmp, tmp
 		printf "  sample_interval: %s\n  history: 600\n", iv
 		print "services:"
@@ -90,7 +95,7 @@ m1=$(machine)
 # the files the page loads, as prodd sends them to a browser
 gz=0
 raw=0
-for f in index.html style.css favicon.svg vendor/uPlot.min.css vendor/uPlot.esm.js $(cd "$BUILD/dashboard" && ls js/*.js); do
+for f in index.html style.css favicon.svg vendor/uPlot.min.css vendor/uPlot.esm.js $(cd "${DASHBOARD_DIR:-$BUILD/dashboard}" && ls js/*.js); do
 	b=$(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{size_download}' "$url$f")
 	r=$(curl -s -o /dev/null -w '%{size_download}' "$url$f")
 	gz=$((gz + b))

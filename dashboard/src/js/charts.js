@@ -83,30 +83,48 @@ export function lineChart(box, opts) {
 	};
 }
 
-/* sparkPaths(cpu[], rss[]): the services table's sparkline, two SVG
- * path strings ("d"), each line scaled to its own max, in a box of
- * SPARK_W x SPARK_H user units (the <svg>'s viewBox; its CSS size is the
- * same). Coordinates are rounded to 0.1, so an unchanged line gives the
- * same string and is not written again. */
+/* sparkPaths(cpu[], rss[], n): the services table's sparkline, two SVG
+ * path strings ("d") of the last n values of each array, each line scaled
+ * to its own max. The <svg> is SPARK_W x SPARK_H CSS pixels and its
+ * viewBox ten times that (SPARK_VIEWBOX), so the coordinates are whole
+ * numbers at a tenth of a pixel: an integer's text is cheap to make, a
+ * fraction's is not, and an unchanged line gives the same string and is
+ * not written again. The stylesheet's stroke width is in these units. */
 export const SPARK_W = 80, SPARK_H = 20;
-export function sparkPaths(a, b) {
-	return [pathOf(a), pathOf(b)];
+export const SPARK_VIEWBOX = '0 0 ' + SPARK_W * 10 + ' ' + SPARK_H * 10;
+export function sparkPaths(a, b, n) {
+	return [pathOf(a, n), pathOf(b, n)];
 }
 export function themeChanged() { colours = null; }
 
-function pathOf(v) {
-	if (!v || v.length < 2) return '';
+/* the x of each of n points, in tenths of a pixel, by n */
+const xsFor = new Map();
+function xs(n) {
+	let a = xsFor.get(n);
+	if (!a) {
+		a = [];
+		for (let i = 0; i < n; i++) a.push(String(Math.round(i * SPARK_W * 10 / (n - 1))));
+		xsFor.set(n, a);
+	}
+	return a;
+}
+
+function pathOf(v, n) {
+	if (!v) return '';
+	const from = Math.max(0, v.length - (n || v.length));
+	const len = v.length - from;
+	if (len < 2) return '';
 	let max = 0;
-	for (const x of v) if (x > max) max = x;
+	for (let i = from; i < v.length; i++) if (v[i] > max) max = v[i];
 	if (max <= 0) max = 1;
-	const step = SPARK_W / (v.length - 1);
-	const r = (x) => Math.round(x * 10) / 10;
+	const x = xs(len);
+	const top = (SPARK_H - 1) * 10, k = (SPARK_H - 2) * 10 / max;
 	let d = '';
 	let started = false;
-	for (let i = 0; i < v.length; i++) {
-		if (v[i] === null || v[i] === undefined) { started = false; continue; }
-		const y = SPARK_H - 1 - (v[i] / max) * (SPARK_H - 2);
-		d += (started ? 'L' : 'M') + r(i * step) + ' ' + r(y);
+	for (let i = 0; i < len; i++) {
+		const y = v[from + i];
+		if (y === null || y === undefined) { started = false; continue; }
+		d += (started ? 'L' : 'M') + x[i] + ' ' + Math.round(top - y * k);
 		started = true;
 	}
 	return d;

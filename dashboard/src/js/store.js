@@ -95,6 +95,20 @@ function pushCapped(arr, v, cap) {
 	arr.push(v);
 }
 
+/* A service's sparkline history: the latest SPARK_N values are the tail
+ * of the array, which holds SPARK_N to 2*SPARK_N-1 of them: an append is
+ * a push, and once in SPARK_N samples one splice drops the oldest (a
+ * shift per sample moved 60 values in each of 1,000 arrays). Readers take
+ * the tail (serviceTail). */
+export const SPARK_N = 60;
+function pushTail(arr, v) {
+	arr.push(v);
+	if (arr.length >= 2 * SPARK_N) arr.splice(0, arr.length - SPARK_N);
+}
+export function serviceTail(arr) {
+	return !arr ? [] : arr.length > SPARK_N ? arr.slice(-SPARK_N) : arr;
+}
+
 export function applyMetrics(msg) {
 	const sys = msg.system;
 	if (sys && store.system) {
@@ -131,8 +145,8 @@ export function applyMetrics(msg) {
 		if (!s) continue;
 		s.metrics = m;
 		const hs = s.history || (s.history = { cpu: [], rss: [] });
-		pushCapped(hs.cpu, m ? m.cpu_percent : null, 60);
-		pushCapped(hs.rss, m ? m.rss_bytes : null, 60);
+		pushTail(hs.cpu, m ? m.cpu_percent : null);
+		pushTail(hs.rss, m ? m.rss_bytes : null);
 		changed.push(name);
 	}
 	store.lastMetricsTs = msg.ts;

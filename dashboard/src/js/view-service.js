@@ -9,7 +9,7 @@
  * their last lines, and a live log tail. A notify service's STATUS= text
  * is under its name.
  */
-import { store, on, dependents, waitingOn } from './store.js';
+import { store, on, dependents, waitingOn, serviceTail } from './store.js';
 import { alertList } from './alerts.js';
 import { h, clear, setText, fmtBytes, fmtRate, fmtPct, fmtDur, fmtMs, fmtExit, fmtTime, schedule, stateClass } from './util.js';
 import { lineChart, timesFor } from './charts.js';
@@ -146,7 +146,7 @@ export function mount(root, name) {
 				hist = { cpu: (j.series && j.series.cpu) || [], rss: (j.series && j.series.rss) || [], endMs: Date.parse(j.end) || Date.now() };
 			} else {
 				const s = store.services.get(name);
-				hist = { cpu: (s.history && s.history.cpu || []).slice(), rss: (s.history && s.history.rss || []).slice(), endMs: Date.now() };
+				hist = { cpu: serviceTail(s.history && s.history.cpu).slice(), rss: serviceTail(s.history && s.history.rss).slice(), endMs: Date.now() };
 			}
 			if (sr.ok) {
 				const full = await sr.json();

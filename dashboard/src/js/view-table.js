@@ -19,9 +19,9 @@
  * SVG (two paths): no canvas, so no compositor layer and no bitmap per
  * row.
  */
-import { store, on, waitingOn, lastLines } from './store.js';
+import { store, on, waitingOn, lastLines, SPARK_N } from './store.js';
 import { h, svg, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
-import { sparkPaths, SPARK_W, SPARK_H } from './charts.js';
+import { sparkPaths, SPARK_VIEWBOX } from './charts.js';
 
 const COLS = [
 	{ key: 'name', label: 'Name', sort: (s) => s.name },
@@ -122,7 +122,7 @@ export function servicesTable() {
 		cells.state.append(cells.stateWord, cells.why);
 		cells.cpuLine = svg('path', { class: 's1' });
 		cells.memLine = svg('path', { class: 's2' });
-		cells.spark.append(svg('svg', { class: 'spark', viewBox: '0 0 ' + SPARK_W + ' ' + SPARK_H, role: 'img',
+		cells.spark.append(svg('svg', { class: 'spark', viewBox: SPARK_VIEWBOX, role: 'img',
 			'aria-label': 'CPU and memory of ' + s.name }, cells.cpuLine, cells.memLine));
 		const r = { name: s.name, tr, cells, blk: null, stale: true, sparkStale: true, last: {} };
 		tr._row = r;
@@ -145,7 +145,7 @@ export function servicesTable() {
 		put(r, 'uptime', uptime(s));
 		if (visible(r)) {
 			r.sparkStale = false;
-			const [a, b] = sparkPaths(s.history && s.history.cpu, s.history && s.history.rss);
+			const [a, b] = sparkPaths(s.history && s.history.cpu, s.history && s.history.rss, SPARK_N);
 			if (r.last.sa !== a) { r.last.sa = a; r.cells.cpuLine.setAttribute('d', a); }
 			if (r.last.sb !== b) { r.last.sb = b; r.cells.memLine.setAttribute('d', b); }
 		} else r.sparkStale = true;
