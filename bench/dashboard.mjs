@@ -17,7 +17,7 @@
  * floor, a blank page's busy time and Chromium's CPU time per second
  * (FLOOR s). Prints one JSON object.
  */
-import { chromium } from '../dashboard/node_modules/playwright-core/index.mjs';
+import { launch, waitUpdates } from './dashboard-lib.mjs';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /* CPU ms used so far by this script's descendants (Chromium's
@@ -52,26 +52,7 @@ function browserCpuMs() {
 const URL_ = process.env.URL;
 const RUNS = Number(process.env.RUNS || 5);
 const UPDATES = Number(process.env.UPDATES || 60);
-/* Wait until the page has recorded `upto` 'prodd:update' measures,
- * sleeping in Node for the samples still due (SAMPLE_MS apart) and
- * asking the page between sleeps: a poll is a task on the page's main
- * thread, inside the busy time measured (waitForFunction polling every
- * 100 ms added ten per update) */
-const SAMPLE_MS = Number(process.env.SAMPLE_MS || 1000);
-async function waitUpdates(page, upto) {
-	const count = () => page.evaluate(() => performance.getEntriesByName('prodd:update').length);
-	const end = Date.now() + (upto - await count()) * 3 * SAMPLE_MS + 30000;
-	for (let k = await count(); k < upto; k = await count()) {
-		if (Date.now() > end) throw new Error('timed out: ' + k + ' of ' + upto + ' updates');
-		await new Promise((r) => setTimeout(r, Math.max(250, (upto - k) * SAMPLE_MS)));
-	}
-}
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 const q = (a, p) => { const s = a.slice().sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const out = { renders_ms: [], errors: [] };
 try {

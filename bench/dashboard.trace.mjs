@@ -15,7 +15,7 @@
  * writes the raw trace (JSON, loadable in DevTools' Performance panel).
  * Markdown on stdout.
  */
-import { chromium } from '../dashboard/node_modules/playwright-core/index.mjs';
+import { launch, waitUpdates } from './dashboard-lib.mjs';
 import { writeFileSync } from 'node:fs';
 
 const URL_ = process.env.URL;
@@ -27,26 +27,7 @@ const CATS = [
 	'v8.execute', 'v8', 'disabled-by-default-v8.gc', 'blink', 'cc', 'loading',
 ];
 
-/* Wait until the page has recorded `upto` 'prodd:update' measures,
- * sleeping in Node for the samples still due (SAMPLE_MS apart) and
- * asking the page between sleeps: a poll is a task on the page's main
- * thread, inside the busy time measured (waitForFunction polling every
- * 100 ms added ten per update) */
-const SAMPLE_MS = Number(process.env.SAMPLE_MS || 1000);
-async function waitUpdates(page, upto) {
-	const count = () => page.evaluate(() => performance.getEntriesByName('prodd:update').length);
-	const end = Date.now() + (upto - await count()) * 3 * SAMPLE_MS + 30000;
-	for (let k = await count(); k < upto; k = await count()) {
-		if (Date.now() > end) throw new Error('timed out: ' + k + ' of ' + upto + ' updates');
-		await new Promise((r) => setTimeout(r, Math.max(250, (upto - k) * SAMPLE_MS)));
-	}
-}
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 let events = [];
 let cdpBusy = 0, n = 0;
 try {
