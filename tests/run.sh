@@ -23,7 +23,7 @@ ONLY=${ONLY:-}
 LANES=2
 SERIAL="t-api t-hostile"
 BESIDE="test_* t-check t-harness t-install t-recover t-rules t-spawn
-	t-unitenv"
+	t-unitenv t-exit"
 IDLE="t-ws-ping t-lag"
 # seconds a job took (plain build, valgrind), for the order of a first run
 ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
@@ -31,7 +31,7 @@ ESTIMATE="test_config:45 test_*:1 t-api:33 t-ws:24 t-health:18 t-check:15
 	t-top:7 t-sdnotify:7 t-output:6 t-harness:6 t-rules:3 t-spawn:2 t-ws-ping:75
 	t-static:17 t-install:3 t-unitenv:3 t-tls:3 t-fuzz:28 t-notify:10
 	t-alerts:20 t-alertmanager:6 t-analyze:5 t-dashboard:60 t-upgrade:45
-	t-hostile:25 t-lag:30"
+	t-hostile:25 t-lag:30 t-exit:4"
 logs=$BUILD/test-logs
 times=$BUILD/test-times${VALGRIND:+.valgrind}
 mkdir -p "$logs"

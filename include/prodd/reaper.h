@@ -46,6 +46,9 @@ int reaper_watch(struct reaper *r, pid_t pid, int pidfd);
 int reaper_adopt(struct reaper *r, pid_t pid);
 /* The wait status (as waitpid gives it) of what waitid told in si. */
 int reaper_wait_status(const siginfo_t *si);
+/* At prodd's exit: reap what is left, waiting up to 100 ms for children
+ * still dying (the orphans a group's SIGKILL just ended). Blocks. */
+void reaper_finish(struct reaper *r);
 void reaper_close(struct reaper *r);
 
 #endif

@@ -31,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The pidfds one wake-up of the loop takes at most (more: another turn). */
@@ -38,6 +39,8 @@
 /* A sweep after pidfd ends: at most this late (ms). Only an orphan or an
  * exec check that ended at about the same time as a service waits. */
 #define REAPER_LATER_MS 250
+/* how long prodd waits, at its exit, for the children it killed */
+#define REAPER_LAST_MS 100
 
 struct reaper {
 	uv_loop_t *loop;
@@ -314,6 +317,40 @@ reaper_close_cb(uv_handle_t *h)
 	if (--r->handles == 0) {
 		pidmap_free(&r->watched);
 		free(r);
+	}
+}
+
+/*
+ * Whether prodd still has a child (ended or not): waitid with WNOWAIT
+ * fails with ECHILD when none is left.
+ */
+static bool
+reaper_has_children(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
+}
+
+/*
+ * prodd's last sweep, at its exit: the orphans of a service's group die
+ * from the group's SIGKILL moments after its main process, and the sweep
+ * that would reap them waits REAPER_LATER_MS; left to init they would
+ * linger as zombies where init does not reap. So: sweep now, and while
+ * children are left, again every 2 ms for at most REAPER_LAST_MS.
+ */
+void
+reaper_finish(struct reaper *r)
+{
+	for (int i = 0; i <= REAPER_LAST_MS / 2; i++) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+		reaper_drain(r);
+		reaper_sweep(r);
+		if (!reaper_has_children())
+			return;
+		nanosleep(&ts, NULL);
 	}
 }
 

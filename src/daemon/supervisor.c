@@ -606,6 +606,9 @@ sup_close(struct supervisor *sup)
 {
 	struct sup_svc *s;
 
+	/* the orphans the last stops killed, reaped while every service
+	 * still stands */
+	reaper_finish(sup->reaper);
 	sup->closing = true;
 	for (size_t i = 0; i < sup->cfg->nservices; i++)
 		sup_close_svc(sup->svcs[i]);
