@@ -43,7 +43,7 @@ cleanup() {
 	set +e
 	end_prodd $pid
 	end_recorded "$tmp/state"
-	if [ -n "${KEEP:-}" ]; then note "kept $tmp"; else rm -rf "$tmp"; fi
+	end_tmp "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

@@ -40,6 +40,16 @@ end_recorded() {
 	return 0
 }
 
+# end_tmp DIR: a run's temporary directory removed, or kept with KEEP=1
+# (and said where)
+end_tmp() {
+	if [ -n "${KEEP:-}" ]; then
+		note "kept $1"
+	else
+		rm -rf "$1"
+	fi
+}
+
 # status_kb FIELD PID: a kB figure of /proc/PID/status (VmRSS, RssAnon...)
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 

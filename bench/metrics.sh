@@ -51,11 +51,8 @@ cleanup() {
 	end_prodd $pid
 	end_recorded "$tmp/state"
 	[ -n "$fpid" ] && kill -s KILL "$fpid" 2>/dev/null
-	if [ -n "${KEEP:-}" ] || [ -n "${PERF:-}" ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	[ -z "${PERF:-}" ] || KEEP=1	# perf's data stays with the run
+	end_tmp "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

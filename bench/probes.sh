@@ -94,11 +94,7 @@ cleanup() {
 	end_prodd $pid
 	end_recorded "$tmp/state"
 	[ -n "$fpid" ] && kill -s KILL "$fpid" 2>/dev/null
-	if [ -n "${KEEP:-}" ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	end_tmp "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

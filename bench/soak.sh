@@ -92,11 +92,7 @@ cleanup() {
 	done
 	end_prodd $pid
 	end_recorded "$tmp/state"
-	if [ -n "${KEEP:-}" ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	end_tmp "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

@@ -78,11 +78,7 @@ cleanup() {
 	end_prodd $pid $pid2
 	end_recorded "$tmp/d/state"
 	end_recorded "$tmp/state"
-	if [ -n "${KEEP:-}" ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	end_tmp "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
