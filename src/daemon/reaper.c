@@ -346,8 +346,7 @@ reaper_finish(struct reaper *r)
 	for (int i = 0; i <= REAPER_LAST_MS / 2; i++) {
 		struct timespec ts = { 0, 2 * 1000 * 1000 };
 
-		reaper_drain(r);
-		reaper_sweep(r);
+		reaper_sweep(r);	/* every ended child, watched or not */
 		if (!reaper_has_children())
 			return;
 		nanosleep(&ts, NULL);
