@@ -91,8 +91,9 @@ int api_act(struct api *api, enum api_verb verb, const char *name,
  * host series and svc_hist per service series (~0u: all). */
 cJSON *api_snapshot_json(struct api *api, int64_t now, uint32_t hist,
     uint32_t svc_hist);
-/* The metrics message of the stream: the latest figures. */
-cJSON *api_ws_metrics_json(struct api *api, int64_t now);
+/* The metrics message of the stream: the latest figures, in the compact
+ * form or not (view_ws_metrics_json). */
+cJSON *api_ws_metrics_json(struct api *api, int64_t now, bool compact);
 
 /* ---- between api.c, api-views.c and api-follow.c only ---- */
 

@@ -102,6 +102,13 @@ cJSON *view_service_json(const struct view_service *s);
 /* A service's latest figures {"cpu_percent", "rss_bytes", ...}, or JSON
  * null when it has none. */
 cJSON *view_service_metrics_json(const struct view_service *s);
+/* The same figures one by one (with has_metrics): their names, and their
+ * values in that order, NAN for one not known (JSON null, view_figure). */
+#define VIEW_FIGURES 7
+extern const char *const view_figure_names[VIEW_FIGURES];
+void view_service_figures(const struct view_service *s,
+    double v[VIEW_FIGURES]);
+cJSON *view_figure(double v);
 
 /* Services one at a time: the i-th of n is at(arg, i), valid until the
  * next call (the shell fills one view struct after another). */
@@ -232,9 +239,11 @@ cJSON *view_snapshot_json(const struct view_snapshot *s);
 cJSON *view_ws_snapshot_json(cJSON *data, uint64_t last_seq,
     const char *instance, const char *reason);
 /* {"type":"metrics","ts","system":{latest host figures} or null,
- * "services":{NAME:{latest figures} or null}} */
+ * "services":{NAME:{latest figures} or null}}; compact (a client's
+ * ?metrics=compact): "fields":[the figures' names] before "services",
+ * and each service's figures an array in that order, or null */
 cJSON *view_ws_metrics_json(int64_t ts_ms, const struct metrics_host *host,
-    int64_t interval_ms, const struct view_list *services);
+    int64_t interval_ms, const struct view_list *services, bool compact);
 /* {"type":"event","event":{...with its seq}} */
 cJSON *view_ws_event_json(const struct event *e);
 /* {"type":"alert","alert":alert} (takes alert) */

@@ -1,7 +1,8 @@
 /*
  * The messages prodd sends on /ws (see view.h and SPEC §6): the snapshot
  * wrapper with last_seq, instance and the gap reason; a sample's metrics
- * (the host's latest figures and every service's); an event with its
+ * (the host's latest figures and every service's, as objects or, for a
+ * client that asked, as arrays: a third of the bytes); an event with its
  * seq; an alert; a log line with its number n; a command's result with
  * the HTTP action's status and code and the client's id echoed; an error.
  * Each is rendered once here and shared by every client. Pure.
@@ -25,9 +26,25 @@ view_ws_snapshot_json(cJSON *data, uint64_t last_seq, const char *instance,
 	return o;
 }
 
+/* A service's figures as an array in the order of view_figure_names. */
+static cJSON *
+compact_metrics(const struct view_service *s)
+{
+	double v[VIEW_FIGURES];
+	cJSON *a;
+
+	if (!s->has_metrics)
+		return cJSON_CreateNull();
+	view_service_figures(s, v);
+	a = cJSON_CreateArray();
+	for (int i = 0; i < VIEW_FIGURES; i++)
+		cJSON_AddItemToArray(a, view_figure(v[i]));
+	return a;
+}
+
 cJSON *
 view_ws_metrics_json(int64_t ts_ms, const struct metrics_host *host,
-    int64_t interval_ms, const struct view_list *services)
+    int64_t interval_ms, const struct view_list *services, bool compact)
 {
 	cJSON *o = cJSON_CreateObject(), *svcs;
 
@@ -38,12 +55,15 @@ view_ws_metrics_json(int64_t ts_ms, const struct metrics_host *host,
 		    interval_ms, 0));
 	else
 		cJSON_AddNullToObject(o, "system");
+	if (compact)
+		cJSON_AddItemToObject(o, "fields", cJSON_CreateStringArray(
+		    view_figure_names, VIEW_FIGURES));
 	svcs = cJSON_AddObjectToObject(o, "services");
 	for (size_t i = 0; i < services->n; i++) {
 		const struct view_service *s = services->at(services->arg, i);
 
-		cJSON_AddItemToObject(svcs, s->name,
-		    view_service_metrics_json(s));
+		cJSON_AddItemToObject(svcs, s->name, compact ?
+		    compact_metrics(s) : view_service_metrics_json(s));
 	}
 	/* the STATUS= texts of notify services, with every sample (no
 	 * such service: no key) */

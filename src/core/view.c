@@ -7,6 +7,7 @@
 #include "prodd/view.h"
 #include "prodd/log.h"
 
+#include <math.h>
 #include <string.h>
 
 cJSON *
@@ -105,22 +106,39 @@ view_health(cJSON *o, const struct view_service *s)
 	}
 }
 
+const char *const view_figure_names[VIEW_FIGURES] = { "cpu_percent",
+	"rss_bytes", "processes", "threads", "fds", "read_bps", "write_bps" };
+
+void
+view_service_figures(const struct view_service *s, double v[VIEW_FIGURES])
+{
+	v[0] = (double)(int64_t)(s->cpu_percent * 100 + 0.5) / 100;
+	v[1] = (double)s->rss_bytes;
+	v[2] = s->processes;
+	v[3] = s->threads;
+	v[4] = s->fds >= 0 ? s->fds : NAN;
+	v[5] = (double)(int64_t)s->read_bps;
+	v[6] = (double)(int64_t)s->write_bps;
+}
+
+cJSON *
+view_figure(double v)
+{
+	return isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
+}
+
 cJSON *
 view_service_metrics_json(const struct view_service *s)
 {
+	double v[VIEW_FIGURES];
 	cJSON *m;
 
 	if (!s->has_metrics)
 		return cJSON_CreateNull();
+	view_service_figures(s, v);
 	m = cJSON_CreateObject();
-	cJSON_AddNumberToObject(m, "cpu_percent",
-	    (double)(int64_t)(s->cpu_percent * 100 + 0.5) / 100);
-	cJSON_AddNumberToObject(m, "rss_bytes", (double)s->rss_bytes);
-	cJSON_AddNumberToObject(m, "processes", s->processes);
-	cJSON_AddNumberToObject(m, "threads", s->threads);
-	cJSON_AddItemToObject(m, "fds", view_int_or_null(s->fds >= 0, s->fds));
-	cJSON_AddNumberToObject(m, "read_bps", (double)(int64_t)s->read_bps);
-	cJSON_AddNumberToObject(m, "write_bps", (double)(int64_t)s->write_bps);
+	for (int i = 0; i < VIEW_FIGURES; i++)
+		cJSON_AddItemToObject(m, view_figure_names[i], view_figure(v[i]));
 	return m;
 }
 

@@ -321,7 +321,7 @@ api_snapshot_json(struct api *api, int64_t now, uint32_t hist,
 }
 
 cJSON *
-api_ws_metrics_json(struct api *api, int64_t now)
+api_ws_metrics_json(struct api *api, int64_t now, bool compact)
 {
 	struct list_ctx lc;
 	struct view_list l;
@@ -330,7 +330,7 @@ api_ws_metrics_json(struct api *api, int64_t now)
 	api_list(api, now, false, &lc, &l);
 	o = view_ws_metrics_json(now, api->sampler != NULL ?
 	    sampler_host(api->sampler) : NULL, api->sampler != NULL ?
-	    sampler_interval_ms(api->sampler) : 0, &l);
+	    sampler_interval_ms(api->sampler) : 0, &l, compact);
 	free(lc.sv);
 	return o;
 }

@@ -56,6 +56,7 @@ struct ws_conn {
 	STAILQ_HEAD(, ws_item) queue;
 	size_t queued;			/* bytes of bounded items */
 	struct ws_buf *metrics;		/* the latest, not yet written */
+	bool compact;			/* ?metrics=compact: arrays */
 	struct ws_buf *cur;		/* being written */
 	bool cur_bounded;
 	size_t off;

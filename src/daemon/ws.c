@@ -226,22 +226,30 @@ ws_on_line(struct ws_hub *hub, const char *service, int stream,
 void
 ws_on_sample(struct ws_hub *hub)
 {
-	struct ws_buf *b;
+	struct ws_buf *b[2] = { NULL, NULL };	/* objects, compact */
 	struct ws_conn *c;
+	int64_t now;
 
 	if (hub == NULL || hub->n == 0)
 		return;
-	b = ws_render(hub, api_ws_metrics_json(hub->api, clock_wall_ms()));
+	now = clock_wall_ms();
 	LIST_FOREACH(c, &hub->conns, link) {
+		struct ws_buf **f = &b[c->compact];
+
 		if (c->close_code != 0)
 			continue;
+		/* each form rendered once, when a client takes it */
+		if (*f == NULL)
+			*f = ws_render(hub, api_ws_metrics_json(hub->api, now,
+			    c->compact));
 		/* coalesced: a client behind keeps only the latest */
 		ws_unref(c->metrics);
-		c->metrics = b;
-		b->refs++;
+		c->metrics = *f;
+		(*f)->refs++;
 		lws_callback_on_writable(c->wsi);
 	}
-	ws_unref(b);
+	ws_unref(b[0]);
+	ws_unref(b[1]);
 }
 
 void
@@ -279,6 +287,13 @@ ws_replay_cb(const struct event *e, void *arg)
 	ws_send(arg, view_ws_event_json(e), false);
 }
 
+static void
+ws_error(struct ws_conn *c, const char *message, const char *code,
+    const cJSON *id)
+{
+	ws_send(c, view_ws_error_json(message, code, id), true);
+}
+
 /* ?since=SEQ[&instance=ID]: the events after SEQ, or a snapshot with
  * reason "gap" when they cannot all be given. */
 static void
@@ -286,10 +301,18 @@ ws_start(struct ws_conn *c)
 {
 	const struct events *ev = sup_events(c->hub->api->sup);
 	char sbuf[48], ibuf[64];
-	const char *since, *inst;
+	const char *since, *inst, *form;
 	uint64_t seq, first, last = ev->next_seq - 1;
 	char *end;
 
+	/* ?metrics=compact|objects: the form of its metrics messages */
+	form = lws_get_urlarg_by_name(c->wsi, "metrics=", sbuf,
+	    (int)sizeof sbuf);
+	if (form != NULL && strcmp(form, "compact") == 0)
+		c->compact = true;
+	else if (form != NULL && strcmp(form, "objects") != 0)
+		ws_error(c, "metrics must be compact or objects", "bad_request",
+		    NULL);
 	since = lws_get_urlarg_by_name(c->wsi, "since=", sbuf, (int)sizeof sbuf);
 	if (since == NULL) {
 		ws_snapshot(c, NULL);
@@ -307,13 +330,6 @@ ws_start(struct ws_conn *c)
 		return;
 	}
 	events_since(ev, seq, ws_replay_cb, c);
-}
-
-static void
-ws_error(struct ws_conn *c, const char *message, const char *code,
-    const cJSON *id)
-{
-	ws_send(c, view_ws_error_json(message, code, id), true);
 }
 
 static void

@@ -2,7 +2,8 @@
 # /ws, black-box, with a WebSocket client on Python's standard library
 # (wsclient.py): the snapshot first with last_seq and instance; only /ws
 # upgrades, and a foreign Origin is refused; an event after a restart;
-# a metrics message each sample; log subscribe with tail, an unknown
+# a metrics message each sample (with ?metrics=compact, its services'
+# figures as arrays; another value an error); log subscribe with tail, an unknown
 # name, unsubscribe; commands over TCP without a token (401), with a
 # wrong one (403; five close with 1008), with the right one (ok and the
 # service object), and over the control socket without one; garbage
@@ -56,6 +57,7 @@ check "an Origin not allowed is refused" wsc refused /ws "Origin: http://evil.ex
 check "an unknown Host is refused" wsc refused /ws "Host: evil.example"
 check "an event (with its seq) after a restart" wsc event_after "$(restart_cmd idle) >/dev/null"
 check "a metrics message each sample, with the host and every service" wsc metrics 3 chat
+check "?metrics=compact: arrays in fields' order; another value an error" wsc compact chat
 check "logs: tail, live lines with n, an unknown name, unsubscribe" wsc logs chat 5
 check "a command without a token over TCP: 401 unauthorized" wsc command restart idle 401 unauthorized
 check "a command with a wrong token: 403 forbidden" wsc command restart idle 403 forbidden nope

@@ -262,6 +262,38 @@ def sc_metrics(n, service):
     say("%s metrics messages in %.2f s" % (n, time.monotonic() - t0))
 
 
+def sc_compact(service):
+    """?metrics=compact: "fields" and each service's figures as an array,
+    the same figures as the objects form (a figure that moves by a sample
+    apart aside); ?metrics=other: an error, then the objects form."""
+    full, comp = WS(), WS(path="/ws?metrics=compact")
+    full.recv()
+    comp.recv()
+    c = comp.recv_until(is_type("metrics"), 10)
+    f = full.recv_until(is_type("metrics"), 10)
+    fields = c.get("fields")
+    if fields != list(f["services"][service].keys()):
+        fail("fields %r, objects' keys %r" % (fields,
+                                             list(f["services"][service])))
+    a = c["services"].get(service)
+    if not isinstance(a, list) or len(a) != len(fields) or \
+            set(c["services"]) != set(f["services"]):
+        fail("compact services: %r" % c["services"])
+    same = ("processes", "threads")
+    o = f["services"][service]
+    if any(a[fields.index(k)] != o[k] for k in same):
+        fail("compact %r, objects %r" % (a, o))
+    say("compact %s: %s (%d bytes), objects: %s" % (service, a,
+                                                   len(json.dumps(c)), o))
+    bad = WS(path="/ws?metrics=other")
+    e = bad.recv_until(is_type("error"), 10)
+    m = bad.recv_until(is_type("metrics"), 10)
+    if e.get("code") != "bad_request" or \
+            not isinstance(m["services"].get(service), dict):
+        fail("metrics=other: %r then %r" % (e, m))
+    say("metrics=other: %s" % e["error"])
+
+
 def sc_logs(service, tail):
     """Subscribe with tail: the last lines (n increasing), then live ones;
     an unknown name gets an error, the known one is still subscribed;

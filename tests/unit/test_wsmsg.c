@@ -261,12 +261,21 @@ test_server_messages(void **state)
 	sv[0].rss_bytes = 1000;
 	sv[0].fds = -1;
 	sv[1].name = "db";
-	t = render(view_ws_metrics_json(1795338001123LL, NULL, 1000, &l));
+	t = render(view_ws_metrics_json(1795338001123LL, NULL, 1000, &l, false));
 	assert_string_equal(t, "{\"type\":\"metrics\",\"ts\":"
 	    "\"2026-11-22T09:00:01.123Z\",\"system\":null,\"services\":{"
 	    "\"web\":{\"cpu_percent\":12.35,\"rss_bytes\":1000,\"processes\":0,"
 	    "\"threads\":0,\"fds\":null,\"read_bps\":0,\"write_bps\":0},"
 	    "\"db\":null}}");
+	free(t);
+	/* the compact form: the same figures as arrays, in "fields" order */
+	t = render(view_ws_metrics_json(1795338001123LL, NULL, 1000, &l,
+	    true));
+	assert_string_equal(t, "{\"type\":\"metrics\",\"ts\":"
+	    "\"2026-11-22T09:00:01.123Z\",\"system\":null,\"fields\":["
+	    "\"cpu_percent\",\"rss_bytes\",\"processes\",\"threads\","
+	    "\"fds\",\"read_bps\",\"write_bps\"],\"services\":{"
+	    "\"web\":[12.35,1000,0,0,null,0,0],\"db\":null}}");
 	free(t);
 
 	memset(&e, 0, sizeof e);

@@ -23,9 +23,10 @@ export function setMessageTimer(fn) { onMessageTimed = fn; }
 function url() {
 	const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
 	const base = new URL('ws', location.href);
-	let u = proto + '//' + base.host + base.pathname;
+	/* metrics=compact: each service's figures as an array (store.js) */
+	let u = proto + '//' + base.host + base.pathname + '?metrics=compact';
 	if (everConnected && store.instance) {
-		u += '?since=' + store.lastSeq + '&instance=' + encodeURIComponent(store.instance);
+		u += '&since=' + store.lastSeq + '&instance=' + encodeURIComponent(store.instance);
 	}
 	return u;
 }
