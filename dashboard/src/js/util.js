@@ -92,6 +92,17 @@ export function fmtDur(s) {
 	return Math.floor(s / 86400) + 'd' + Math.floor(s % 86400 / 3600) + 'h';
 }
 
+/* An uptime in a table of many rows, as `docker ps` gives it: seconds in
+ * the first minute only, then minutes, then hours and minutes, days and
+ * hours; after the first minute it changes at most once a minute (a row's
+ * title and the service page have the start time and the seconds) */
+export function fmtAge(s) {
+	if (s === null || s === undefined) return '–';
+	s = Math.floor(s);
+	if (s >= 60 && s < 3600) return Math.floor(s / 60) + 'm';
+	return fmtDur(s);
+}
+
 export function fmtMs(ms) {
 	if (ms === null || ms === undefined) return '–';
 	return ms < 10 ? ms.toFixed(1) + ' ms' : ms.toFixed(0) + ' ms';

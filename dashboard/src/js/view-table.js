@@ -1,7 +1,10 @@
 /*
  * The services table (SPEC §10): name, type, state (colour and word),
- * health (status and latency), STATUS= text, pid, uptime, CPU %, memory,
- * restarts, last exit, a CPU/memory sparkline; sortable by any column
+ * health (status and latency), STATUS= text, pid, uptime (as `docker ps`
+ * gives it: seconds in the first minute only, the start time in its
+ * title; a second-by-second uptime in each row on screen was half the
+ * page's work per sample), CPU %, memory, restarts, last exit, a
+ * CPU/memory sparkline; sortable by any column
  * (buttons in the headers, so the keyboard reaches them) and filtered by a
  * text that matches name, type or state. A waiting row names the
  * dependency it waits for; a failed row shows its reason, last exit and
@@ -20,7 +23,7 @@
  * row.
  */
 import { store, on, waitingOn, lastLines, SPARK_N } from './store.js';
-import { h, svg, setText, fmtBytes, fmtPct, fmtDur, fmtMs, fmtExit, schedule, stateClass } from './util.js';
+import { h, svg, setText, fmtBytes, fmtPct, fmtAge, fmtMs, fmtExit, schedule, stateClass } from './util.js';
 import { sparkPaths, SPARK_VIEWBOX } from './charts.js';
 
 const COLS = [
@@ -38,9 +41,12 @@ const COLS = [
 	{ key: 'spark', label: 'Trend', nosort: true, opt: true },
 ];
 
+function up(s) {
+	return !!s.started_at && ['running', 'starting', 'unhealthy', 'stopping'].includes(s.state);
+}
+
 function uptime(s) {
-	if (!s.started_at || !['running', 'starting', 'unhealthy', 'stopping'].includes(s.state)) return '–';
-	return fmtDur((Date.now() - Date.parse(s.started_at)) / 1000);
+	return up(s) ? fmtAge((Date.now() - Date.parse(s.started_at)) / 1000) : '–';
 }
 
 function why(s) {
@@ -169,6 +175,8 @@ export function servicesTable() {
 		put(r, 'health', hl.status === 'none' || !hl.status ? '–' : hl.status + (hl.last_latency_ms !== null && hl.last_latency_ms !== undefined ? ' · ' + fmtMs(hl.last_latency_ms) : ''));
 		put(r, 'status', s.status_text || '');
 		put(r, 'pid', s.pid ? String(s.pid) : '–');
+		const since = up(s) ? 'up since ' + new Date(s.started_at).toLocaleString([], { hour12: false }) : '';
+		if (r.last.since !== since) { r.last.since = since; r.cells.uptime.title = since; }
 		put(r, 'restarts', String(s.restarts || 0));
 		put(r, 'exit', fmtExit(s.last_exit));
 	}
