@@ -23,7 +23,9 @@ row a minute; then it turns that CSV into the soak's markdown summary.
           reload does not count;
         - /api/health's prodd.loop_lag_max_ms (the worst of its last 10
           samples), kept as the minute's worst; once a minute,
-          prodd_ws_clients from /metrics.
+          prodd_ws_clients from /metrics; at each minute's end, with the
+          RSS, prodd_log_ring_bytes (the services' rings of recent output
+          lines, which grow up to their bound of log.ring lines each).
       At 30 s into every minute it copies the other config over
       services.yaml and POSTs /api/reload (counted ok, refused, or
       unanswered: then the next /api/services says which file prodd runs,
@@ -31,8 +33,8 @@ row a minute; then it turns that CSV into the soak's markdown summary.
       minute ends with a CSV row; the loop ends after SECONDS or when prodd
       is gone (the last row says so).
   soakwatch.py summary CSV
-      The markdown summary: RSS growth after minute 5, fds min/max after
-      minute 5, zombies, lost and duplicated services, worst lag, reloads.
+      The markdown summary: RSS growth after minute 5 (and of it, the
+      log rings' growth), fds min/max after minute 5, zombies, lost and duplicated services, worst lag, reloads.
 """
 import csv
 import http.client
@@ -48,7 +50,7 @@ COLS = ["minute", "t_s", "rss_kb", "fds", "zombies_seen", "zombies_stuck",
         "listed", "expected", "lost", "dup_names", "dup_pids",
         "unsupervised", "dead_listed", "restarts", "lag_max_ms",
         "reloads_ok", "reloads_refused", "reloads_unanswered", "ws_clients",
-        "api_errors", "readings"]
+        "api_errors", "readings", "ring_kb"]
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -177,7 +179,7 @@ def watch(pid, sock, d, seconds, out):
             break
         m = int(el // 60)
         if m > minute:
-            finish(w, f, row, minute, pid, el, cfgs[cur][1])
+            finish(w, f, row, minute, pid, el, cfgs[cur][1], sock=sock)
             row = new_row()
             minute = m
             reloaded = False
@@ -290,19 +292,34 @@ def watch(pid, sock, d, seconds, out):
                   file=sys.stderr)
         prev = probs
     finish(w, f, row, minute, pid, time.monotonic() - t0, cfgs[cur][1],
-           gone)
+           gone, sock=sock)
     f.close()
     if gone:
         print("prodd %d is gone" % pid, file=sys.stderr)
         sys.exit(1)
 
 
-def finish(w, f, row, minute, pid, el, want, gone=False):
+def ring_kb(sock):
+    """prodd_log_ring_bytes from /metrics, in KiB; -1 when unread."""
+    try:
+        st, body = api(sock, "GET", "/metrics")
+        for line in body.decode("utf-8", "replace").splitlines():
+            if line.startswith("prodd_log_ring_bytes "):
+                return int(float(line.split()[1]) / 1024)
+    except (OSError, ValueError, http.client.HTTPException):
+        pass
+    return -1
+
+
+def finish(w, f, row, minute, pid, el, want, gone=False, sock=None):
     row["minute"] = minute + 1
     row["t_s"] = int(el)
+    row["ring_kb"] = -1
     if gone:
         row["rss_kb"] = row["fds"] = -1
     else:
+        if sock is not None:
+            row["ring_kb"] = ring_kb(sock)
         try:
             row["rss_kb"] = rss_kb(pid)
             row["fds"] = len(os.listdir("/proc/%d/fd" % pid))
@@ -314,7 +331,8 @@ def finish(w, f, row, minute, pid, el, want, gone=False):
 
 def summary(path):
     with open(path) as f:
-        rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        rows = [{k: float(v) for k, v in r.items() if v not in (None, "")}
+                for r in csv.DictReader(f)]
     if not rows:
         print("no minute recorded")
         return
@@ -336,6 +354,17 @@ def summary(path):
                max(r["rss_kb"] for r in late)))
         print("| RSS growth from minute %d to the end (KiB) | %+d |" %
               (base["minute"], late[-1]["rss_kb"] - base["rss_kb"]))
+        rings = [r for r in late if r.get("ring_kb", -1) >= 0]
+        if len(rings) >= 2:
+            rg = rings[-1]["ring_kb"] - rings[0]["ring_kb"]
+            rs = rings[-1]["rss_kb"] - rings[0]["rss_kb"]
+            print("| log rings (prodd_log_ring_bytes) at minute %d / at the "
+                  "end (KiB) | %d / %d |" % (rings[0]["minute"],
+                                            rings[0]["ring_kb"],
+                                            rings[-1]["ring_kb"]))
+            print("| RSS growth from minute %d to the end, less the log "
+                  "rings' growth (KiB) | %+d - %+d = %+d |" %
+                  (rings[0]["minute"], rs, rg, rs - rg))
         print("| fds min / max from minute %d on | %d / %d |" %
               (base["minute"], min(r["fds"] for r in late),
                max(r["fds"] for r in late)))

@@ -91,6 +91,8 @@ struct prom_model {
 	uint64_t ws_rendered, ws_frames;
 	/* /ws: bytes waiting to be written to the clients (ws_queued_bytes) */
 	uint64_t ws_queued;
+	/* heap bytes of the services' rings of recent output lines */
+	uint64_t log_ring_bytes;
 };
 
 /* Append the whole exposition to sb. */

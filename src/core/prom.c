@@ -517,5 +517,8 @@ prom_render(const struct prom_model *pm, struct strbuf *sb)
 	prom_one(sb, "prodd_ws_queued_bytes", "gauge", "Bytes of messages "
 	    "waiting to be written to /ws clients, summed over the clients.",
 	    (double)pm->ws_queued);
+	prom_one(sb, "prodd_log_ring_bytes", "gauge", "Memory held by the "
+	    "services' in-memory rings of recent output lines (each bounded "
+	    "by its log.ring).", (double)pm->log_ring_bytes);
 	prom_process(sb, pm->self);
 }

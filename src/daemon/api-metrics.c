@@ -11,6 +11,7 @@
 #include "prodd/alertd.h"
 #include "prodd/api.h"
 #include "prodd/fileio.h"
+#include "prodd/logs.h"
 #include "prodd/procfs.h"
 #include "prodd/prom.h"
 #include "prodd/sampler.h"
@@ -146,6 +147,9 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 		    sup_svc_health(s) : NULL;
 		p->notify = c->notify;
 		p->notify_dropped = sup_svc_notify(s, NULL);
+		if (sup_svc_logs(s) != NULL)
+			pm.log_ring_bytes +=
+			    logring_memory(logs_ring(sup_svc_logs(s)));
 	}
 	/* the host before its first sample has no figures to show */
 	pm.host = host != NULL && host->ts_ms != 0 ? host : NULL;

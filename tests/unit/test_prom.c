@@ -86,7 +86,8 @@ model_init(struct model *x)
 		.rss_bytes = 1000, .vm_bytes = 2000, .open_fds = 5,
 		.max_fds = 1024, .start_time_s = 1700000000.5 };
 	x->pm = (struct prom_model){ .version = "1.2.3", .svcs = x->s,
-		.nsvcs = 2, .host = NULL, .self = &x->self };
+		.nsvcs = 2, .host = NULL, .self = &x->self,
+		.log_ring_bytes = 81920 };
 }
 
 static void
@@ -184,6 +185,7 @@ test_exact_samples(void **state)
 	    "prodd_ws_messages_rendered_total 0\n"
 	    "prodd_ws_frames_sent_total 0\n"
 	    "prodd_ws_queued_bytes 0\n"
+	    "prodd_log_ring_bytes 81920\n"
 	    "process_cpu_seconds_total 0.25\n"
 	    "process_resident_memory_bytes 1000\n"
 	    "process_virtual_memory_bytes 2000\n"
