@@ -183,42 +183,63 @@ state_forget(const char *dir, const char *name)
 		close(fd);
 }
 
+/* pgids sorted with the index each came from, for state_groups_alive */
+struct state_pg {
+	pid_t pgid;
+	size_t i;
+};
+
+static int
+state_pg_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct state_pg *)a)->pgid;
+	pid_t y = ((const struct state_pg *)b)->pgid;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * The process groups among pgids[] that still have a live member (zombies
  * do not count: their parent, not us, must reap them). One pass over
- * /proc; this runs only at start, before the loop.
+ * /proc for all of them, each process looked up among the sorted pgids:
+ * O(processes x log n), however many groups are asked about. This runs
+ * only at start, before the loop.
  */
 static void
 state_groups_alive(const pid_t *pgids, size_t n, bool *alive)
 {
+	struct state_pg *pg;
 	struct dirent *de;
 	DIR *d;
 
 	memset(alive, 0, n * sizeof *alive);
-	if ((d = opendir("/proc")) == NULL)
+	if (n == 0 || (d = opendir("/proc")) == NULL)
 		return;
+	pg = xcalloc(n, sizeof *pg);
+	for (size_t i = 0; i < n; i++)
+		pg[i] = (struct state_pg){ pgids[i], i };
+	qsort(pg, n, sizeof *pg, state_pg_cmp);
 	while ((de = readdir(d)) != NULL) {
 		struct procfs_stat st;
+		struct state_pg key, *hit;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		if (state_proc_stat((pid_t)atol(de->d_name), &st) < 0 ||
 		    st.state == 'Z')
 			continue;
-		for (size_t i = 0; i < n; i++)
-			if (pgids[i] == st.pgrp)
-				alive[i] = true;
+		key.pgid = (pid_t)st.pgrp;
+		if ((hit = bsearch(&key, pg, n, sizeof *pg,
+		    state_pg_cmp)) == NULL)
+			continue;
+		/* the same pgid may be asked about more than once */
+		while (hit > pg && hit[-1].pgid == key.pgid)
+			hit--;
+		for (; hit < pg + n && hit->pgid == key.pgid; hit++)
+			alive[hit->i] = true;
 	}
 	closedir(d);
-}
-
-static bool
-state_group_alive(pid_t pgid)
-{
-	bool alive;
-
-	state_groups_alive(&pgid, 1, &alive);
-	return alive;
+	free(pg);
 }
 
 struct state_group {
@@ -226,7 +247,39 @@ struct state_group {
 	pid_t pgid;
 	int sig;
 	int64_t timeout_ms;
+	bool leader_gone;	/* is the group still there? not known yet */
 };
+
+/* Keep of g[] the groups that are a previous prodd's and still there (a
+ * group whose leader is gone: if it has a live member), and send each its
+ * stop signal; *longest becomes the longest stop timeout among them. */
+static void
+state_end_groups(struct state_group *g, size_t *n, int64_t *longest)
+{
+	pid_t *pg = xcalloc(*n + 1, sizeof *pg);
+	bool *alive = xcalloc(*n + 1, sizeof *alive);
+	size_t m = 0, k = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (g[i].leader_gone)
+			pg[m++] = g[i].pgid;
+	state_groups_alive(pg, m, alive);
+	m = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (g[i].leader_gone && !alive[m++])
+			continue;
+		g[k] = g[i];
+		if (g[k].timeout_ms > *longest)
+			*longest = g[k].timeout_ms;
+		log_notice(g[k].name, "ending process group %ld left by a "
+		    "previous prodd", (long)g[k].pgid);
+		kill(-g[k].pgid, g[k].sig);
+		k++;
+	}
+	*n = k;
+	free(pg);
+	free(alive);
+}
 
 int
 state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
@@ -248,7 +301,7 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		long pgid, pid;
 		unsigned long long start_t;
 		struct procfs_stat st;
-		bool ours = false;
+		bool orphaned = false;
 		int idx;
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) > CFG_NAME_MAX ||
@@ -260,9 +313,11 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 			continue;
 		idx = cfg ? cfg_service_index(cfg, de->d_name) : -1;
 		if (len == 0 || sscanf(buf, "%ld %ld %llu %63s", &pgid, &pid,
-		    &start_t, boot) != 4 || pgid <= 1 || pid <= 1) {
+		    &start_t, boot) != 4 || pgid <= 1 || pid <= 1 ||
+		    pgid > INT_MAX || pid > INT_MAX) {
 			/* blank (the service was not running) or not ours
-			 * to read: nothing to end */
+			 * to read (a pgid past pid_t would wrap, even to -1:
+			 * every process): nothing to end */
 			free(buf);
 			if (idx < 0)
 				unlink(file);
@@ -279,14 +334,17 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 			state_forget(dir, de->d_name);
 		if (strcmp(boot, state_boot_id()) != 0)
 			continue;	/* another boot: those pids mean nothing */
-		if (state_proc_stat((pid_t)pid, &st) == 0)
-			ours = st.starttime == start_t && st.pgrp == pgid;
-		else
+		if (state_proc_stat((pid_t)pid, &st) == 0) {
+			if (st.starttime != start_t || st.pgrp != pgid)
+				continue;	/* the pid is someone else's now */
+		} else {
 			/* the leader is gone; while its group lives the pgid
-			 * cannot have been reused */
-			ours = state_group_alive((pid_t)pgid);
-		if (!ours)
-			continue;
+			 * cannot have been reused. Which of those groups live
+			 * is asked below, for all of them in one pass over
+			 * /proc (one pass each took seconds with 500 of
+			 * them on a busy host). */
+			orphaned = true;
+		}
 		g = xreallocarray(g, n + 1, sizeof *g);
 		snprintf(g[n].name, sizeof g[n].name, "%s", de->d_name);
 		g[n].pgid = (pid_t)pgid;
@@ -295,14 +353,11 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		    10000;
 		if (g[n].timeout_ms > max_wait_ms)
 			g[n].timeout_ms = max_wait_ms;
-		if (g[n].timeout_ms > longest)
-			longest = g[n].timeout_ms;
-		log_notice(g[n].name, "ending process group %ld left by a "
-		    "previous prodd", pgid);
-		kill(-g[n].pgid, g[n].sig);
+		g[n].leader_gone = orphaned;
 		n++;
 	}
 	closedir(d);
+	state_end_groups(g, &n, &longest);
 	start = clock_mono_ms();
 	{
 		pid_t *pg = xcalloc(n + 1, sizeof *pg);

@@ -84,12 +84,36 @@ stranger=$!
 mkdir -p "$STATE/groups"
 # same pid, wrong start time: a pid reused by a stranger
 echo "$stranger $stranger 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/a"
+# a group whose leader is gone (exited, reaped) while a member lives on,
+# as when a service's main process dies after prodd did: found by its
+# members; and 200 more records of groups that are all gone
+setsid sh -c 'sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$1"' sh "$T/member" &
+leader=$!
+wait "$leader"
+member=$(cat "$T/member")
+echo "$leader $leader 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/old"
+for i in $(seq 1 200); do
+	echo "$((4000000 + i)) $((4000000 + i)) 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/gone$i"
+done
+# a pgid past pid_t that would wrap to a stranger's group (or to -1)
+setsid sleep 300 &
+group=$!
+echo "$((4294967296 + group)) $(($(cat /proc/sys/kernel/pid_max) + 1)) 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/wrap"
 start_prodd
 wait_event 10 kind=state service=a to=running
 check "a record whose start time does not match is ignored" kill -0 $stranger
+check "a record whose pgid is past pid_t is ignored (the group it wraps to lives)" \
+	kill -0 $group
+check "a group whose leader is gone is ended by its live member ($member)" \
+	bash -c "$(declare -f alive); ! alive $member"
+check "and named" grep -q "ending process group $leader left by a previous prodd" "$PLOG"
+check "records of groups that are gone end nothing" \
+	bash -c "! grep -q 'ending process group 40000' '$PLOG'"
+check "and records of services no longer configured are removed" \
+	bash -c "! ls '$STATE/groups' | grep -q -e gone -e old -e wrap"
 echo "$stranger $stranger 1 some-other-boot" >"$STATE/groups/b"
 stop_prodd
-kill $stranger
+kill $stranger $group $member 2>/dev/null
 cleanup
 
 # ---- a service stopped by hand stays stopped across a restart of prodd ----
