@@ -23,11 +23,12 @@
 #define LOGRING_LEN_SHIFT 2
 #define LOGRING_STREAM_MASK 3u
 #define LOGRING_MAX_BYTES ((size_t)(UINT32_MAX >> LOGRING_LEN_SHIFT))
-/* The first text allocation: small, so a service that prints one line
- * does not pay for a large buffer, yet not so small that a chatty one
- * reallocates many times on its way up. */
-#define LOGRING_MIN_TEXT 256
-#define LOGRING_MIN_INDEX 8
+/* The first allocations: most services are quiet, and the one line each
+ * is sure to get is prodd's own note of its start ("started", a reason),
+ * so they fit such a line; a chatty service doubles its way up from
+ * there, a few reallocations at most before its bounds. */
+#define LOGRING_MIN_TEXT 64
+#define LOGRING_MIN_INDEX 2
 
 struct logring_ent {
 	int64_t ts_ms;
