@@ -33,8 +33,9 @@ row a minute; then it turns that CSV into the soak's markdown summary.
       minute ends with a CSV row; the loop ends after SECONDS or when prodd
       is gone (the last row says so).
   soakwatch.py summary CSV
-      The markdown summary: RSS growth after minute 5 (and of it, the
-      log rings' growth), fds min/max after minute 5, zombies, lost and duplicated services, worst lag, reloads.
+      The markdown summary: RSS growth after minute 5, single readings
+      and the medians of the first and the last five minutes after it
+      (and of it, the log rings' growth), fds min/max after minute 5, zombies, lost and duplicated services, worst lag, reloads.
 """
 import csv
 import http.client
@@ -354,6 +355,28 @@ def summary(path):
                max(r["rss_kb"] for r in late)))
         print("| RSS growth from minute %d to the end (KiB) | %+d |" %
               (base["minute"], late[-1]["rss_kb"] - base["rss_kb"]))
+        # single readings swing by megabytes with the clients' queues:
+        # the medians of the first and the last five minutes after
+        # minute 5 say more
+        if len(late) >= 10:
+            def med(v):
+                v = sorted(v)
+                k = len(v)
+                return v[k // 2] if k % 2 else (v[k // 2 - 1] + v[k // 2]) / 2
+            a, b = late[1:6], late[-5:]
+            ra = med([r["rss_kb"] for r in a])
+            rb = med([r["rss_kb"] for r in b])
+            print("| RSS, median of minutes %d-%d / of minutes %d-%d (KiB) "
+                  "| %d / %d (%+d) |" % (a[0]["minute"], a[-1]["minute"],
+                                         b[0]["minute"], b[-1]["minute"],
+                                         ra, rb, rb - ra))
+            ga = [r["ring_kb"] for r in a if r.get("ring_kb", -1) >= 0]
+            gb = [r["ring_kb"] for r in b if r.get("ring_kb", -1) >= 0]
+            if ga and gb:
+                print("| log rings, the same medians (KiB) | %d / %d (%+d) |"
+                      % (med(ga), med(gb), med(gb) - med(ga)))
+                print("| RSS growth between those medians, less the rings' "
+                      "(KiB) | %+d |" % ((rb - ra) - (med(gb) - med(ga))))
         rings = [r for r in late if r.get("ring_kb", -1) >= 0]
         if len(rings) >= 2:
             rg = rings[-1]["ring_kb"] - rings[0]["ring_kb"]
