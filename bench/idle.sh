@@ -54,11 +54,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
 	echo "  listen: 127.0.0.1:$(free_port), sample_interval: 1s }"
 	echo "services:"
-	i=1
-	while [ "$i" -le "$N" ]; do
-		echo "  - { name: s$i, command: sleep 100000 }"
-		i=$((i + 1))
-	done
+	idle_services "$N" s
 } >"$tmp/services.yaml"
 
 note "prodd $("$PRODD" --version | cut -d' ' -f2) ($PRODD), $N idle services"

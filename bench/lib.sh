@@ -17,6 +17,17 @@ free_port() {
 # children, each the leader of its own group)
 groups_of() { cat "/proc/$1/task/"*/children 2>/dev/null || true; }
 
+# idle_services N PREFIX [MORE]: the entries of a services: list for N idle
+# services PREFIX1..PREFIXN, each `sleep 100000`, MORE (e.g. "restart:
+# always") added to each
+idle_services() {
+	_is=1
+	while [ "$_is" -le "$1" ]; do
+		echo "  - { name: $2$_is, command: sleep 100000${3:+, $3} }"
+		_is=$((_is + 1))
+	done
+}
+
 # end_prodd PID...: SIGKILL each prodd and the group of every service it runs
 end_prodd() {
 	for _ep in "$@"; do

@@ -45,11 +45,7 @@ boot=$(cat /proc/sys/kernel/random/boot_id)
 	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
 	echo "  listen: 127.0.0.1:$(free_port), sample_interval: 1h }"
 	echo "services:"
-	i=1
-	while [ "$i" -le "$N" ]; do
-		echo "  - { name: idle$i, command: sleep 100000 }"
-		i=$((i + 1))
-	done
+	idle_services "$N" idle
 } >"$tmp/services.yaml"
 
 # start LABEL: prodd until all N run, the time into $tmp/LABEL; then a

@@ -62,11 +62,7 @@ run() {
 		echo "daemon: { state_dir: $d/state, log_dir: $d/logs,"
 		echo "  listen: 127.0.0.1:$(free_port), sample_interval: 100ms }"
 		echo "services:"
-		i=1
-		while [ "$i" -le "$1" ]; do
-			echo "  - { name: s$i, command: sleep 100000 }"
-			i=$((i + 1))
-		done
+		idle_services "$1" s
 	} >"$d/services.yaml"
 	"$prodd" -c "$d/services.yaml" 2>"$d/prodd.log" &
 	pid=$!

@@ -60,11 +60,7 @@ gen() {
 		echo "daemon: { state_dir: $1/state, log_dir: $1/logs,"
 		echo "  listen: 127.0.0.1:$(free_port) }"
 		echo "services:"
-		i=1
-		while [ "$i" -le "$2" ]; do
-			echo "  - { name: idle$i, command: sleep 100000 }"
-			i=$((i + 1))
-		done
+		idle_services "$2" idle
 		if [ $# -ge 3 ]; then
 			echo "  - { name: tick, command: $tick $3, restart: always,"
 			echo "      restart_delay: 0, max_restarts: 1000 }"

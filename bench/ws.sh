@@ -110,11 +110,7 @@ export WS_URL="ws://127.0.0.1:$port/ws"
 	echo "daemon: { state_dir: $tmp/state, log_dir: $tmp/logs,"
 	echo "  listen: 127.0.0.1:$port, rate_limit: 0, sample_interval: 1s }"
 	echo "services:"
-	i=1
-	while [ "$i" -le "$N" ]; do
-		echo "  - { name: s$i, command: sleep 100000, restart: always, restart_delay: 0s }"
-		i=$((i + 1))
-	done
+	idle_services "$N" s "restart: always, restart_delay: 0s"
 } >"$tmp/services.yaml"
 
 version=$("$prodd" --version | cut -d' ' -f2)
