@@ -35,7 +35,8 @@ row a minute; then it turns that CSV into the soak's markdown summary.
   soakwatch.py summary CSV
       The markdown summary: RSS growth after minute 5, single readings
       and the medians of the first and the last five minutes after it
-      (and of it, the log rings' growth), fds min/max after minute 5, zombies, lost and duplicated services, worst lag, reloads.
+      (and of it, the log rings' growth), fds min/max after minute 5,
+      zombies, lost and duplicated services, worst lag, reloads.
 """
 import csv
 import http.client
@@ -196,13 +197,11 @@ def watch(pid, sock, d, seconds, out):
                 st, body = api(sock, "POST", "/api/reload")
             except (OSError, http.client.HTTPException):
                 st, body = 0, b""
-            try:
-                st2, body2 = api(sock, "GET", "/metrics")
-                for line in body2.decode("utf-8", "replace").splitlines():
-                    if line.startswith("prodd_ws_clients "):
-                        row["ws_clients"] = int(float(line.split()[1]))
-            except (OSError, ValueError, http.client.HTTPException):
+            clients = metric(sock, "prodd_ws_clients")
+            if clients is None:
                 row["api_errors"] += 1
+            else:
+                row["ws_clients"] = int(clients)
             if st == 200:
                 row["reloads_ok"] += 1
                 cur = nc
@@ -300,16 +299,16 @@ def watch(pid, sock, d, seconds, out):
         sys.exit(1)
 
 
-def ring_kb(sock):
-    """prodd_log_ring_bytes from /metrics, in KiB; -1 when unread."""
+def metric(sock, name):
+    """The value of an unlabelled sample of /metrics; None when unread."""
     try:
         st, body = api(sock, "GET", "/metrics")
         for line in body.decode("utf-8", "replace").splitlines():
-            if line.startswith("prodd_log_ring_bytes "):
-                return int(float(line.split()[1]) / 1024)
+            if line.startswith(name + " "):
+                return float(line.split()[1])
     except (OSError, ValueError, http.client.HTTPException):
         pass
-    return -1
+    return None
 
 
 def finish(w, f, row, minute, pid, el, want, gone=False, sock=None):
@@ -319,8 +318,9 @@ def finish(w, f, row, minute, pid, el, want, gone=False, sock=None):
     if gone:
         row["rss_kb"] = row["fds"] = -1
     else:
-        if sock is not None:
-            row["ring_kb"] = ring_kb(sock)
+        ring = metric(sock, "prodd_log_ring_bytes") if sock else None
+        if ring is not None:
+            row["ring_kb"] = int(ring / 1024)
         try:
             row["rss_kb"] = rss_kb(pid)
             row["fds"] = len(os.listdir("/proc/%d/fd" % pid))

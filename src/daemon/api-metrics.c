@@ -131,6 +131,7 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 		const struct cfg_service *c = sup_svc_cfg(s);
 		const struct fsm_svc *f = sup_svc_fsm(s);
 		struct prom_service *p = &svcs[i];
+		const struct logs_svc *lg;
 
 		p->name = c->name;
 		p->state = f->state;
@@ -147,9 +148,8 @@ api_metrics(struct api *api, struct srv_req *req, int64_t now)
 		    sup_svc_health(s) : NULL;
 		p->notify = c->notify;
 		p->notify_dropped = sup_svc_notify(s, NULL);
-		if (sup_svc_logs(s) != NULL)
-			pm.log_ring_bytes +=
-			    logring_memory(logs_ring(sup_svc_logs(s)));
+		if ((lg = sup_svc_logs(s)) != NULL)
+			pm.log_ring_bytes += logring_memory(logs_ring(lg));
 	}
 	/* the host before its first sample has no figures to show */
 	pm.host = host != NULL && host->ts_ms != 0 ? host : NULL;
