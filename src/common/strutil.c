@@ -129,8 +129,16 @@ sb_reset(struct strbuf *sb)
 char *
 sb_steal(struct strbuf *sb)
 {
-	char *p = sb->buf ? sb->buf : xstrdup("");
+	char *p;
 
+	/* what is stolen is usually kept (a config's strings, for as long
+	 * as the config): give back the slack of the doubling */
+	if (sb->buf == NULL)
+		p = xstrdup("");
+	else if (sb->cap > sb->len + 1)
+		p = xrealloc(sb->buf, sb->len + 1);
+	else
+		p = sb->buf;
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;
 	return p;
