@@ -1,7 +1,9 @@
 /*
- * The event ring (see events.h): a fixed array allocated once, written
- * round-robin, so recording an event never allocates. Its JSON, for the
- * API and for prodd's log alike, is core/view's.
+ * The event ring (see events.h): a fixed array of compact records written
+ * round-robin, each with its service and reason in one small allocation
+ * of their length (freed when the event falls off), and turned back into
+ * a struct event when read. Its JSON, for the API and for prodd's log
+ * alike, is core/view's.
  */
 #include "prodd/events.h"
 #include "prodd/xmalloc.h"
@@ -28,11 +30,20 @@ events_init(struct events *r, size_t cap)
 	r->next_seq = 1;
 }
 
+static void
+events_rec_drop(struct event_rec *rec)
+{
+	event_lines_unref(rec->lines);
+	free(rec->text);
+	rec->lines = NULL;
+	rec->text = NULL;
+}
+
 void
 events_free(struct events *r)
 {
 	for (size_t i = 0; i < r->count; i++)
-		event_lines_unref(r->v[(r->head + i) % r->cap].lines);
+		events_rec_drop(&r->v[(r->head + i) % r->cap]);
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
@@ -46,36 +57,86 @@ event_clear(struct event *e)
 	e->delay_ms = -1;
 }
 
+/* The record of e (its strings bounded by their arrays, as they are read
+ * back into them). */
+static void
+events_rec_set(struct event_rec *rec, const struct event *e)
+{
+	size_t sl = strnlen(e->service, sizeof e->service - 1);
+	size_t rl = strnlen(e->reason, sizeof e->reason - 1);
+
+	rec->ts_ms = e->ts_ms;
+	rec->delay_ms = e->delay_ms;
+	rec->lines = e->lines;
+	rec->pid = e->pid;
+	rec->exit_code = e->exit_code;
+	rec->signal = e->signal;
+	rec->kind = (int8_t)e->kind;
+	rec->from = (int8_t)e->from;
+	rec->to = (int8_t)e->to;
+	rec->service_len = (uint8_t)sl;
+	rec->text = xmalloc(sl + rl + 2);
+	memcpy(rec->text, e->service, sl);
+	rec->text[sl] = '\0';
+	memcpy(rec->text + sl + 1, e->reason, rl);
+	rec->text[sl + 1 + rl] = '\0';
+}
+
+static void
+events_rec_get(const struct event_rec *rec, struct event *e)
+{
+	const char *reason = rec->text + rec->service_len + 1;
+
+	e->seq = rec->seq;
+	e->ts_ms = rec->ts_ms;
+	e->kind = (enum event_kind)rec->kind;
+	memcpy(e->service, rec->text, rec->service_len + 1u);
+	e->from = rec->from;
+	e->to = rec->to;
+	e->pid = rec->pid;
+	e->exit_code = rec->exit_code;
+	e->signal = rec->signal;
+	e->delay_ms = rec->delay_ms;
+	memcpy(e->reason, reason, strlen(reason) + 1);
+	e->lines = rec->lines;
+}
+
 const struct event *
-events_push(struct events *r, const struct event *e)
+events_push(struct events *r, struct event *e)
 {
 	size_t at = (r->head + r->count) % r->cap;
 
 	if (r->count == r->cap) {
 		at = r->head;
 		r->head = (r->head + 1) % r->cap;
-		event_lines_unref(r->v[at].lines);
+		events_rec_drop(&r->v[at]);
 	} else {
 		r->count++;
 	}
-	r->v[at] = *e;
-	r->v[at].seq = r->next_seq++;
+	e->seq = r->next_seq++;
+	events_rec_set(&r->v[at], e);
+	r->v[at].seq = e->seq;
 	if (e->lines != NULL)
 		event_lines_ref(e->lines);
-	return &r->v[at];
+	/* as read back: the strings bounded as the record keeps them */
+	e->service[sizeof e->service - 1] = '\0';
+	e->reason[sizeof e->reason - 1] = '\0';
+	return e;
 }
 
 size_t
 events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg)
 {
+	struct event e;
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->count; i++) {
-		const struct event *e = &r->v[(r->head + i) % r->cap];
+		const struct event_rec *rec = &r->v[(r->head + i) % r->cap];
 
-		if (e->seq > after) {
-			fn(e, arg);
+		if (rec->seq > after) {
+			events_rec_get(rec, &e);
+			fn(&e, arg);
 			n++;
 		}
 	}

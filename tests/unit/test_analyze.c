@@ -227,8 +227,7 @@ test_last_lines(void **state)
 	event_clear(&e);
 	e.kind = EVENT_EXIT;
 	e.lines = l;
-	events_push(&ev, &e);
-	o = view_event_json(&ev.v[0]);
+	o = view_event_json(events_push(&ev, &e));
 	a = cJSON_GetObjectItem(o, "last_lines");
 	assert_int_equal(cJSON_GetArraySize(a), 20);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),

@@ -191,6 +191,68 @@ test_events(void **state)
 	events_free(&r);
 }
 
+/* The ring keeps each event compactly (its strings at their length):
+ * every field reads back as it was pushed, the longest strings whole,
+ * an empty service empty. */
+static void
+keep_copy(const struct event *e, void *arg)
+{
+	struct event *out = arg;
+
+	out[e->seq - 1] = *e;
+}
+
+static void
+test_events_round_trip(void **state)
+{
+	struct events r;
+	struct event e[3], got[3];
+
+	(void)state;
+	events_init(&r, 3);
+	for (int i = 0; i < 3; i++)
+		event_clear(&e[i]);
+	e[0].kind = EVENT_EXIT;
+	e[0].ts_ms = 1795338001123LL;
+	memset(e[0].service, 's', sizeof e[0].service - 1);
+	memset(e[0].reason, 'r', sizeof e[0].reason - 1);
+	e[0].from = FSM_RUNNING;
+	e[0].to = FSM_BACKOFF;
+	e[0].pid = 2147483000;
+	e[0].exit_code = 255;
+	e[0].signal = 9;
+	e[0].delay_ms = 3600000;
+	e[0].lines = event_lines_new();
+	event_lines_add(e[0].lines, 5, 1, "last", 4);
+	e[1].kind = EVENT_DAEMON;
+	snprintf(e[1].reason, sizeof e[1].reason, "reloaded");
+	e[2].kind = EVENT_HEALTH;
+	snprintf(e[2].service, sizeof e[2].service, "rag");
+	for (int i = 0; i < 3; i++)
+		events_push(&r, &e[i]);
+	event_lines_unref(e[0].lines);
+	assert_int_equal(events_since(&r, 0, keep_copy, got), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(got[i].seq, (uint64_t)i + 1);
+		assert_int_equal(got[i].kind, e[i].kind);
+		assert_int_equal(got[i].ts_ms, e[i].ts_ms);
+		assert_string_equal(got[i].service, e[i].service);
+		assert_string_equal(got[i].reason, e[i].reason);
+		assert_int_equal(got[i].from, e[i].from);
+		assert_int_equal(got[i].to, e[i].to);
+		assert_int_equal(got[i].pid, e[i].pid);
+		assert_int_equal(got[i].exit_code, e[i].exit_code);
+		assert_int_equal(got[i].signal, e[i].signal);
+		assert_int_equal(got[i].delay_ms, e[i].delay_ms);
+	}
+	assert_int_equal(strlen(got[0].service), sizeof e[0].service - 1);
+	assert_int_equal(strlen(got[0].reason), sizeof e[0].reason - 1);
+	assert_string_equal(got[1].service, "");
+	assert_int_equal(got[0].lines->n, 1);
+	assert_null(got[1].lines);
+	events_free(&r);
+}
+
 int
 main(void)
 {
@@ -200,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_procfs_stat),
 		cmocka_unit_test(test_procfs_pids),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_events_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
