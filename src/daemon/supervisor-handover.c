@@ -62,8 +62,7 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	sv->started_ms = s->started_ms;
 	sv->exit_ms = s->exit_ms;
 	for (int k = 0; k < 2; k++)
-		if (s->out[k] != NULL)
-			sv->out_fd[k] = s->out[k]->fd;
+		sv->out_fd[k] = s->out_fd[k];
 	sv->timer_due = sup_tm_due(&s->timer);
 	sv->ready_due = sup_tm_due(&s->ready);
 	sv->stable_due = sup_tm_due(&s->stable);
@@ -164,7 +163,7 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 			continue;
 		/* close-on-exec again, for the services spawned from now */
 		fcntl(sv->out_fd[k], F_SETFD, FD_CLOEXEC);
-		s->out[k] = sup_out_open(s, k == 0 ? LOG_STREAM_STDOUT :
+		sup_out_open(s, k == 0 ? LOG_STREAM_STDOUT :
 		    LOG_STREAM_STDERR, sv->out_fd[k]);
 		sv->out_fd[k] = -1;
 	}

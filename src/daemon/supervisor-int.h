@@ -34,13 +34,6 @@
 /* A service's stdout or stderr pipe, read when the loop says it is
  * readable (a uv_poll_t: 104 bytes less than a uv_pipe_t, and the reads
  * go to one buffer for every pipe). */
-struct sup_out {
-	uv_poll_t poll;
-	struct sup_svc *svc;
-	int stream;
-	int fd;				/* closed with the handle */
-};
-
 /* The timers that only some services use: the health check's, and a
  * notify: true service's start_timeout and watchdog. Made when one is
  * first armed (most services never arm them: 456 bytes saved each),
@@ -81,7 +74,8 @@ struct sup_svc {
 					 * at the first exit */
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
-	struct sup_out *out[2];
+	int out_fd[2];			/* output pipes' read ends, or -1
+					 * (supervisor-out.c) */
 	struct sup_tm timer;		/* backoff, stop timeout */
 	struct sup_tm ready;		/* alive long enough */
 	struct sup_tm stable;		/* restart_window */
@@ -129,6 +123,8 @@ struct supervisor {
 	struct reaper *reaper;
 	struct prober *prober;
 	struct pidmap pids;		/* main pid -> its service */
+	int out_ep;			/* epoll set of the output pipes */
+	uv_poll_t out_poll;		/* on out_ep */
 	uv_timer_t shutdown_timer;
 	/* the services' lifecycle timers (supervisor-timers.c) */
 	uv_timer_t tm_timer;
@@ -191,8 +187,15 @@ int sup_index(const struct supervisor *sup, const char *name);
 /* supervisor-proc.c */
 /* Read fd (a service's stdout or stderr pipe) into its logs; NULL (fd
  * closed) when the loop cannot watch it. */
-struct sup_out *sup_out_open(struct sup_svc *s, int stream, int fd);
-void sup_out_close(struct sup_out *o);
+/* The output pipes (supervisor-out.c): s reads fd as stream
+ * (LOG_STREAM_STDOUT or _STDERR; false: fd is closed, not read); what
+ * the pipes still hold at an exit; every pipe closed at prodd's end; the
+ * set made and closed with the supervisor. */
+bool sup_out_open(struct sup_svc *s, int stream, int fd);
+void sup_out_drain(struct sup_svc *s);
+void sup_out_close_all(struct sup_svc *s);
+void sup_out_setup(struct supervisor *sup);
+void sup_out_teardown(struct supervisor *sup);
 /* Forget s's last exits (their lines released) and free their room. */
 void sup_exits_clear(struct sup_svc *s);
 void sup_ready_cb(struct sup_svc *s);

@@ -1,7 +1,7 @@
 /*
  * The supervisor's process handling: a spawn (at once, or with the others
  * of one pass of the planner, run together on threads by spawn.c), the
- * output pipes of a service read into its logs, the exit of its main
+ * exit of its main
  * process (the reaper's report, told from orphans and exec probes by
  * pid), signals to its process group, and the timers that feed the
  * lifecycle table (backoff and stop timeout, alive long enough,
@@ -24,124 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
-static void
-sup_out_closed(uv_handle_t *h)
-{
-	struct sup_out *o = h->data;
-	struct sup_svc *s = o->svc;
-
-	if (o->fd >= 0)
-		close(o->fd);
-	free(o);
-	if (--s->handles == 0)
-		sup_svc_free(s);
-	else
-		sup_maybe_free(s);
-}
-
-void
-sup_out_close(struct sup_out *o)
-{
-	struct sup_svc *s = o->svc;
-
-	s->out[o->stream - 1] = NULL;
-	if (!uv_is_closing((uv_handle_t *)&o->poll))
-		uv_close((uv_handle_t *)&o->poll, sup_out_closed);
-}
-
-/* One buffer for every pipe: a read is consumed before the next. */
-static char sup_out_space[64 * 1024];
-
-/* Readable (or hung up): read what the pipe holds, at most 32 buffers a
- * turn of the loop (as libuv's streams do), into the service's logs; at
- * the end of the stream (or an error) the partial line is flushed and
- * the pipe closed. */
-static void
-sup_out_cb(uv_poll_t *p, int status, int events)
-{
-	struct sup_out *o = p->data;
-	struct sup_svc *s = o->svc;
-
-	(void)events;
-	for (int i = 0; status == 0 && i < 32; i++) {
-		ssize_t n = read(o->fd, sup_out_space, sizeof sup_out_space);
-
-		if (n > 0) {
-			logs_feed(s->logs, o->stream, sup_out_space,
-			    (size_t)n, clock_wall_ms());
-			if ((size_t)n < sizeof sup_out_space || i == 31)
-				return;	/* drained, or the next turn */
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		break;			/* the end, or an error */
-	}
-	logs_flush(s->logs, o->stream, clock_wall_ms());
-	sup_out_close(o);
-}
-
-struct sup_out *
-sup_out_open(struct sup_svc *s, int stream, int fd)
-{
-	struct sup_out *o = xcalloc(1, sizeof *o);
-
-	o->svc = s;
-	o->stream = stream;
-	o->fd = fd;
-	if (uv_poll_init(s->sup->loop, &o->poll, fd) < 0) {
-		close(fd);
-		free(o);
-		return NULL;
-	}
-	o->poll.data = o;
-	s->handles++;
-	if (uv_poll_start(&o->poll, UV_READABLE, sup_out_cb) < 0) {
-		uv_close((uv_handle_t *)&o->poll, sup_out_closed);
-		return NULL;
-	}
-	return o;
-}
-
-/* Read what the pipes still hold (the process is gone, its last words
- * may not have been read yet), so the exit's last lines are complete.
- * Bounded: a group member still alive may be writing. */
-static void
-sup_out_drain(struct sup_svc *s)
-{
-	char *buf = sup_out_space;
-
-	for (int i = 0; i < 2; i++) {
-		struct sup_out *o = s->out[i];
-		uv_os_fd_t fd;
-		size_t total = 0;
-
-		if (o == NULL)
-			continue;
-		fd = o->fd;
-		while (total < 1024 * 1024) {
-			ssize_t n = read(fd, buf, sizeof sup_out_space);
-
-			if (n > 0) {
-				logs_feed(s->logs, o->stream, buf, (size_t)n,
-				    clock_wall_ms());
-				total += (size_t)n;
-				continue;
-			}
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n == 0) {
-				logs_flush(s->logs, o->stream,
-				    clock_wall_ms());
-				sup_out_close(o);
-			}
-			break;
-		}
-	}
-}
 
 static void
 sup_lines_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
@@ -264,8 +146,8 @@ sup_spawn_end(struct sup_pending *p)
 		s->start.spawned_ms = s->started_ms;
 	pidmap_put(&sup->pids, s->pid, s);
 	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
-	s->out[0] = sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
-	s->out[1] = sup_out_open(s, LOG_STREAM_STDERR, p->errp[0]);
+	sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
+	sup_out_open(s, LOG_STREAM_STDERR, p->errp[0]);
 	sup_event_for(s, &e, EVENT_SPAWN);
 	snprintf(e.reason, sizeof e.reason, "started pid %d", s->pid);
 	sup_emit(sup, &e);

@@ -208,7 +208,7 @@ sup_maybe_free(struct sup_svc *s)
 	struct supervisor *sup = s->sup;
 
 	if (!s->removed || s->closing || s->pid > 0 ||
-	    s->out[0] != NULL || s->out[1] != NULL ||
+	    s->out_fd[0] >= 0 || s->out_fd[1] >= 0 ||
 	    fsm_state_alive(s->fsm.state))
 		return;
 	LIST_REMOVE(s, gone_link);
@@ -542,6 +542,7 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	sup_tm_init(&s->ready, s);
 	sup_tm_init(&s->stable, s);
 	s->handles = 1;		/* its own: dropped after its release */
+	s->out_fd[0] = s->out_fd[1] = -1;
 	sup_notify_init(s);
 	if (c->health.kind != CFG_HEALTH_NONE)
 		(void)sup_health(s);
@@ -570,6 +571,7 @@ sup_new(uv_loop_t *loop, struct cfg *cfg, const struct sup_hooks *hooks)
 		sup->svcs[i] = sup_svc_new(sup, &cfg->services[i]);
 	sup->reaper = reaper_new(loop, NULL, sup_reaped_cb, sup);
 	sup->prober = prober_new(loop);
+	sup_out_setup(sup);
 	uv_timer_init(loop, &sup->shutdown_timer);
 	sup_tm_setup(sup);
 	sup->shutdown_timer.data = sup;
@@ -582,11 +584,7 @@ sup_close_svc(struct sup_svc *s)
 	if (s->closing)
 		return;
 	s->closing = true;
-	for (int k = 0; k < 2; k++)
-		if (s->out[k] != NULL) {
-			logs_flush(s->logs, s->out[k]->stream, clock_wall_ms());
-			sup_out_close(s->out[k]);
-		}
+	sup_out_close_all(s);
 	if (s->pid > 0) {
 		/* still running at exit: it will not be reaped by us */
 		pidmap_del(&s->sup->pids, s->pid);
@@ -618,6 +616,7 @@ sup_close(struct supervisor *sup)
 	prober_close(sup->prober);
 	sup->prober = NULL;
 	uv_close((uv_handle_t *)&sup->shutdown_timer, sup_noop_close);
+	sup_out_teardown(sup);
 	sup_tm_close(sup);
 }
 
