@@ -53,7 +53,8 @@ struct logs_part {
 };
 
 struct logs_svc {
-	char *dir, *name, *path;
+	char *path;		/* DIR/NAME.log, then DIR and NAME */
+	char *dir, *name;	/* in path's allocation */
 	int fd;
 	int64_t size;		/* of the open file, for rotation */
 	int64_t max_size;
@@ -69,10 +70,15 @@ struct logs_svc {
 	bool failing;		/* in an error streak, already warned */
 	int64_t retry_ms;	/* next attempt to open, INT64_MIN: not set */
 
-	int64_t ts_ms;		/* the time ts renders */
-	size_t ts_len;
-	char ts[40];
 };
+
+/* The last time stamp rendered, for every service: lines of one
+ * millisecond (whichever service wrote them) render it once. */
+static struct {
+	int64_t ms;		/* the time buf renders; INT64_MIN: none */
+	size_t len;
+	char buf[40];
+} logs_ts = { INT64_MIN, 0, "" };
 
 /* "WHAT PATH: REASON" into the caller's buffer. */
 static void
@@ -156,12 +162,20 @@ logs_file_reopen(struct logs_svc *l, int64_t now_ms)
 static void
 logs_set_path(struct logs_svc *l, const char *dir, const char *name)
 {
-	free(l->dir);
-	free(l->name);
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *p = xmalloc(2 * (dl + nl) + 8);
+
+	/* one allocation: "DIR/NAME.log", then DIR and NAME */
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl);
+	memcpy(p + dl + 1 + nl, ".log", 5);
+	memcpy(p + dl + nl + 6, dir, dl + 1);
+	memcpy(p + 2 * dl + nl + 7, name, nl + 1);
 	free(l->path);
-	l->dir = xstrdup(dir);
-	l->name = xstrdup(name);
-	l->path = xasprintf("%s/%s.log", dir, name);
+	l->path = p;
+	l->dir = p + dl + nl + 6;
+	l->name = l->dir + dl + 1;
 }
 
 struct logs_svc *
@@ -173,7 +187,6 @@ logs_open(const struct logs_opts *o, char *err, size_t errlen)
 	l->max_size = o->max_size;
 	l->keep = o->keep > 0 ? o->keep : 0;
 	l->ring = logring_new(o->ring_lines, o->ring_bytes);
-	l->ts_ms = INT64_MIN;
 	l->retry_ms = INT64_MIN;
 	logs_set_path(l, o->dir, o->name);
 	if (err != NULL && errlen > 0)
@@ -229,8 +242,6 @@ logs_close(struct logs_svc *l)
 	logring_free(l->ring);
 	for (int i = 0; i < 2; i++)
 		free(l->part[i].buf);
-	free(l->dir);
-	free(l->name);
 	free(l->path);
 	free(l);
 }
@@ -387,19 +398,19 @@ logs_out_line(struct logs_svc *l, int stream, int64_t now_ms,
 		l->write_errors++;
 		return;
 	}
-	if (now_ms != l->ts_ms) {
-		log_format_time(l->ts, sizeof l->ts, now_ms);
-		l->ts_len = strlen(l->ts);
-		l->ts_ms = now_ms;
+	if (now_ms != logs_ts.ms) {
+		log_format_time(logs_ts.buf, sizeof logs_ts.buf, now_ms);
+		logs_ts.len = strlen(logs_ts.buf);
+		logs_ts.ms = now_ms;
 	}
 	if (len > LOGS_MAX_LINE)	/* callers cut lines; be sure */
 		len = LOGS_MAX_LINE;
-	need = l->ts_len + LOGS_WORD_LEN + len + 1;
+	need = logs_ts.len + LOGS_WORD_LEN + len + 1;
 	if (logs_out.len + need > sizeof logs_out.buf)
 		logs_commit(l, now_ms);
 	o = logs_out.buf + logs_out.len;
-	memcpy(o, l->ts, l->ts_len);
-	o += l->ts_len;
+	memcpy(o, logs_ts.buf, logs_ts.len);
+	o += logs_ts.len;
 	memcpy(o, stream == LOG_STREAM_STDERR ? " stderr " : " stdout ",
 	    LOGS_WORD_LEN);
 	o += LOGS_WORD_LEN;
