@@ -64,6 +64,47 @@ spawn_helper_path(void)
 	return path;
 }
 
+/*
+ * The last program found in PATH, kept until the end of the batch that
+ * found it (spawn_run): 500 services of one program stat each PATH
+ * directory once per batch, not once each. Loop thread only, as the
+ * preparing of spawns is. Anything else searches anew, and a new batch
+ * sees programs installed or removed meanwhile.
+ */
+static struct {
+	char *prog, *cwd, *path;	/* the key; prog NULL: none */
+	char out[PATH_MAX];
+} spawn_found;
+
+static void
+spawn_found_clear(void)
+{
+	free(spawn_found.prog);
+	free(spawn_found.cwd);
+	free(spawn_found.path);
+	spawn_found.prog = spawn_found.cwd = spawn_found.path = NULL;
+}
+
+static bool
+spawn_found_is(const char *prog, const char *cwd, const char *path)
+{
+	return spawn_found.prog != NULL && strcmp(spawn_found.prog, prog) == 0 &&
+	    strcmp(spawn_found.path, path) == 0 &&
+	    (cwd == NULL ? spawn_found.cwd == NULL :
+	    spawn_found.cwd != NULL && strcmp(spawn_found.cwd, cwd) == 0);
+}
+
+static void
+spawn_found_keep(const char *prog, const char *cwd, const char *path,
+    const char *out)
+{
+	spawn_found_clear();
+	spawn_found.prog = xstrdup(prog);
+	spawn_found.cwd = cwd != NULL ? xstrdup(cwd) : NULL;
+	spawn_found.path = xstrdup(path);
+	snprintf(spawn_found.out, sizeof spawn_found.out, "%s", out);
+}
+
 /* Find prog as execvp would, with the service's PATH and directory. */
 static int
 spawn_find(const char *prog, const char *cwd, char *const *env, char *out,
@@ -93,6 +134,11 @@ spawn_find(const char *prog, const char *cwd, char *const *env, char *out,
 	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
 		if (strncmp(env[i], "PATH=", 5) == 0)
 			path = env[i] + 5;
+	if (spawn_found_is(prog, cwd, path) &&
+	    strlen(spawn_found.out) < outlen) {
+		memcpy(out, spawn_found.out, strlen(spawn_found.out) + 1);
+		return 0;
+	}
 	for (const char *p = path; ; ) {
 		const char *colon = strchr(p, ':');
 		size_t dl = colon ? (size_t)(colon - p) : strlen(p);
@@ -103,8 +149,10 @@ spawn_find(const char *prog, const char *cwd, char *const *env, char *out,
 		else
 			snprintf(out, outlen, "%.*s/%s", (int)dl, p, prog);
 		if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
-			if (access(out, X_OK) == 0)
+			if (access(out, X_OK) == 0) {
+				spawn_found_keep(prog, cwd, path, out);
 				return 0;
+			}
 			saw_eacces = 1;
 		}
 		if (colon == NULL)
@@ -370,6 +418,8 @@ run:
 	r->prepared = true;
 	rc = 0;
 out:
+	if (rc < 0)
+		spawn_found_clear();	/* no spawn_run may follow */
 	spawn_user_free(&user);
 	envfile_free(filev, nfile);
 	env_free(env);
@@ -686,6 +736,7 @@ spawn_run(struct spawn_req *const *reqs, size_t n)
 	spawn_worker(&wa[0]);
 	for (size_t i = 0; i < nt; i++)
 		pthread_join(tid[i], NULL);
+	spawn_found_clear();	/* the next batch searches anew */
 }
 
 pid_t

@@ -189,5 +189,51 @@ check "exec check on the service's PATH: found, healthy ($(health_of pathcheck))
 check "the failing check's service keeps running" alive "$(svc_pid nocheck)"
 stop_prodd
 check "exec checks: prodd exits 0" test $? -eq 0
+
+# One program name, looked up on each service's own PATH and directory:
+# spawns of one batch that share a name but not a PATH (or a directory,
+# for PATH's empty entry) each find their own, and a program installed
+# earlier in PATH is found by the next start (later is the last of its
+# batch: the start after it looks up the same name on the same PATH).
+mkdir -p "$T/pa" "$T/pb" "$T/first" "$T/second" "$T/wa" "$T/wb"
+for d in pa pb second wa wb; do
+	printf '#!/bin/sh\necho "from %s"\nexec sleep 100\n' "$d" >"$T/$d/who-prog"
+	chmod 755 "$T/$d/who-prog"
+done
+write_config <<YAML
+  - name: ina
+    command: who-prog
+    environment: { PATH: "$T/pa:/usr/bin:/bin" }
+  - name: inb
+    command: who-prog
+    environment: { PATH: "$T/pb:/usr/bin:/bin" }
+  - name: cwda
+    command: who-prog
+    working_dir: $T/wa
+    environment: { PATH: ":/usr/bin:/bin" }
+  - name: cwdb
+    command: who-prog
+    working_dir: $T/wb
+    environment: { PATH: ":/usr/bin:/bin" }
+  - name: later
+    command: who-prog
+    environment: { PATH: "$T/first:$T/second:/usr/bin:/bin" }
+YAML
+start_prodd
+said() { grep -q "stdout from $2\$" "$LOGS/$1.log" 2>/dev/null; }
+wait_for 10 said later second
+check "same name, another PATH: each its own (pa, pb)" \
+	bash -c "grep -q 'from pa\$' '$LOGS/ina.log' && grep -q 'from pb\$' '$LOGS/inb.log'"
+wait_for 10 said cwdb wb
+check "same name, PATH's empty entry: each from its own working_dir" \
+	bash -c "grep -q 'from wa\$' '$LOGS/cwda.log' && grep -q 'from wb\$' '$LOGS/cwdb.log'"
+printf '#!/bin/sh\necho "from first"\nexec sleep 100\n' >"$T/first/who-prog"
+chmod 755 "$T/first/who-prog"
+curl -s -m 10 -X POST --unix-socket "$STATE/prodd.sock" \
+    http://localhost/api/services/later/restart >/dev/null
+wait_for 10 said later first
+check "installed earlier in PATH since: the restart runs it" said later first
+stop_prodd
+check "one name, many PATHs: prodd exits 0" test $? -eq 0
 cleanup
 finish
