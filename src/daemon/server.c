@@ -21,6 +21,7 @@
 #include "prodd/webpath.h"
 #include "prodd/xmalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <limits.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct server {
@@ -205,6 +207,39 @@ server_listen_fds(const struct server *srv, int *tcp_fd, int *unix_fd)
 	*unix_fd = srv->unix_l != NULL ? srv_listen_fd(srv->unix_l) : -1;
 }
 
+/*
+ * lws sizes two tables by the descriptor limit when its context is made
+ * (sysconf(_SC_OPEN_MAX)): 16 bytes for every descriptor prodd may open,
+ * zeroed at once. prodd raises its soft limit to the hard one, so under
+ * systemd (hard limit 524,288) that was 8 MiB, under docker (1,048,576)
+ * 16 MiB, whatever the number of services. The context is made under a
+ * soft limit of at most SRV_LWS_FDS, and the limit is put back at once:
+ * a socket takes the lowest free descriptor, so lws meets one past its
+ * tables only while prodd holds 65,536 descriptors at once (some 9,000
+ * services), and then refuses that connection.
+ */
+#define SRV_LWS_FDS 65536
+
+static struct lws_context *
+srv_lws_context(const struct lws_context_creation_info *info)
+{
+	struct rlimit rl, capped;
+	struct lws_context *ctx;
+	bool cap = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SRV_LWS_FDS);
+
+	if (cap) {
+		capped = rl;
+		capped.rlim_cur = SRV_LWS_FDS;
+		cap = setrlimit(RLIMIT_NOFILE, &capped) == 0;
+	}
+	ctx = lws_create_context(info);
+	if (cap && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn(NULL, "cannot put the descriptor limit back to %llu: "
+		    "%s", (unsigned long long)rl.rlim_cur, strerror(errno));
+	return ctx;
+}
+
 struct server *
 server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d, int tcp_fd,
     int unix_fd, srv_handler handler, void *arg, char *err, size_t errlen)
@@ -260,7 +295,7 @@ server_new_fds(uv_loop_t *loop, const struct cfg_daemon *d, int tcp_fd,
 	info.pcontext = &srv->ctx;
 	if (srv->tls != NULL)
 		srv_tls_context_info(&info);
-	srv->ctx = lws_create_context(&info);
+	srv->ctx = srv_lws_context(&info);
 	if (srv->ctx == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server (is the "
 		    "libwebsockets-evlib-uv package installed?)");
