@@ -28,6 +28,18 @@ idle_services() {
 	done
 }
 
+# term_wait PID: SIGTERM to prodd PID, then its end (at most 30 s)
+term_wait() {
+	kill -s TERM "$1"
+	_tw=0
+	while kill -0 "$1" 2>/dev/null; do
+		_tw=$((_tw + 1))
+		[ "$_tw" -le 300 ] || die "prodd $1 did not exit in 30 s"
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null || true
+}
+
 # end_prodd PID...: SIGKILL each prodd and the group of every service it runs
 end_prodd() {
 	for _ep in "$@"; do

@@ -24,8 +24,8 @@ WINDOW=${WINDOW:-10}
 ROUNDS=${ROUNDS:-3}
 QUIET_WAIT=${QUIET_WAIT:-3}
 prodd=$BUILD/prodd
-demo=$BUILD/prodd-demo
-[ -x "$prodd" ] && [ -x "$demo" ] || die "build first: make"
+[ -x "$prodd" ] && [ -x "$BUILD/prodd-demo" ] || die "build first: make"
+demo=$(cd "$BUILD" && pwd)/prodd-demo	# services run in the config's directory
 tmp=$(mktemp -d /tmp/prodd-output.XXXXXX)
 pid=
 cleanup() {
@@ -74,14 +74,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	c1=$(cpu_ns "$pid")
 	b1=$(logged)
 	w1=$(date +%s%N)
-	kill -TERM "$pid"
-	t=0
-	while kill -0 "$pid" 2>/dev/null; do
-		t=$((t + 1))
-		[ "$t" -le 300 ] || die "prodd did not exit in 30 s"
-		sleep 0.1
-	done
-	wait "$pid" 2>/dev/null || true
+	term_wait "$pid"
 	pid=
 	awk -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v b="$((b1 - b0))" \
 	    'BEGIN { printf "%.2f %.2f %.0f\n", 100 * c / w, b / (w / 1e3),

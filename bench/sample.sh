@@ -85,14 +85,7 @@ run() {
 		rss=$(awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 		anon=$(awk '$1 == "RssAnon:" { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 	fi
-	kill -s TERM "$pid"
-	t=0
-	while kill -0 "$pid" 2>/dev/null; do
-		t=$((t + 1))
-		[ "$t" -le 300 ] || die "N=$1: prodd did not exit"
-		sleep 0.1
-	done
-	wait "$pid" || true
+	term_wait "$pid"
 	pid=""
 }
 
