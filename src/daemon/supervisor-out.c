@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -127,6 +128,9 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 	if (s->sup->out_ep < 0 || fcntl(fd, F_SETFL,
 	    fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
 	    epoll_ctl(s->sup->out_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_warn(s->cfg->name, "cannot read its %s: %s", stream ==
+		    LOG_STREAM_STDOUT ? "stdout" : "stderr", s->sup->out_ep < 0 ?
+		    "no epoll set" : strerror(errno));
 		close(fd);
 		return false;
 	}
@@ -157,9 +161,11 @@ sup_out_close_all(struct sup_svc *s)
 void
 sup_out_setup(struct supervisor *sup)
 {
+	/* without it (no descriptor or memory left at prodd's start), no
+	 * output is read: sup_out_open closes each pipe and says so */
 	sup->out_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sup->out_ep < 0)
-		return;		/* spawns then fail: "output pipes" */
+		return;
 	if (uv_poll_init(sup->loop, &sup->out_poll, sup->out_ep) != 0) {
 		close(sup->out_ep);
 		sup->out_ep = -1;
