@@ -183,6 +183,14 @@ state_forget(const char *dir, const char *name)
 		close(fd);
 }
 
+struct state_group {
+	char name[CFG_NAME_MAX + 1];
+	pid_t pgid;		/* 0: ended */
+	int sig;
+	int64_t timeout_ms;
+	bool leader_gone;	/* is the group still there? not known yet */
+};
+
 /* pgids sorted with the index each came from, for state_groups_alive */
 struct state_pg {
 	pid_t pgid;
@@ -199,17 +207,18 @@ state_pg_cmp(const void *a, const void *b)
 }
 
 /*
- * The process groups among pgids[] that still have a live member (zombies
- * do not count: their parent, not us, must reap them). One pass over
- * /proc for all of them, each process looked up among the sorted pgids:
- * O(processes x log n), however many groups are asked about. This runs
- * only at start, before the loop.
+ * Which of the groups g[] (those with a pgid) still have a live member
+ * (zombies do not count: their parent, not us, must reap them). One pass
+ * over /proc for all of them, each process looked up among the sorted
+ * pgids: O(processes x log n), however many groups are asked about. This
+ * runs only at start, before the loop.
  */
 static void
-state_groups_alive(const pid_t *pgids, size_t n, bool *alive)
+state_groups_alive(const struct state_group *g, size_t n, bool *alive)
 {
 	struct state_pg *pg;
 	struct dirent *de;
+	size_t m = 0;
 	DIR *d;
 
 	memset(alive, 0, n * sizeof *alive);
@@ -217,9 +226,10 @@ state_groups_alive(const pid_t *pgids, size_t n, bool *alive)
 		return;
 	pg = xcalloc(n, sizeof *pg);
 	for (size_t i = 0; i < n; i++)
-		pg[i] = (struct state_pg){ pgids[i], i };
-	qsort(pg, n, sizeof *pg, state_pg_cmp);
-	while ((de = readdir(d)) != NULL) {
+		if (g[i].pgid > 0)
+			pg[m++] = (struct state_pg){ g[i].pgid, i };
+	qsort(pg, m, sizeof *pg, state_pg_cmp);
+	while (m > 0 && (de = readdir(d)) != NULL) {
 		struct procfs_stat st;
 		struct state_pg key, *hit;
 
@@ -229,26 +239,18 @@ state_groups_alive(const pid_t *pgids, size_t n, bool *alive)
 		    st.state == 'Z')
 			continue;
 		key.pgid = (pid_t)st.pgrp;
-		if ((hit = bsearch(&key, pg, n, sizeof *pg,
+		if ((hit = bsearch(&key, pg, m, sizeof *pg,
 		    state_pg_cmp)) == NULL)
 			continue;
 		/* the same pgid may be asked about more than once */
 		while (hit > pg && hit[-1].pgid == key.pgid)
 			hit--;
-		for (; hit < pg + n && hit->pgid == key.pgid; hit++)
+		for (; hit < pg + m && hit->pgid == key.pgid; hit++)
 			alive[hit->i] = true;
 	}
 	closedir(d);
 	free(pg);
 }
-
-struct state_group {
-	char name[CFG_NAME_MAX + 1];
-	pid_t pgid;
-	int sig;
-	int64_t timeout_ms;
-	bool leader_gone;	/* is the group still there? not known yet */
-};
 
 /* Keep of g[] the groups that are a previous prodd's and still there (a
  * group whose leader is gone: if it has a live member), and send each its
@@ -256,17 +258,12 @@ struct state_group {
 static void
 state_end_groups(struct state_group *g, size_t *n, int64_t *longest)
 {
-	pid_t *pg = xcalloc(*n + 1, sizeof *pg);
 	bool *alive = xcalloc(*n + 1, sizeof *alive);
-	size_t m = 0, k = 0;
+	size_t k = 0;
 
-	for (size_t i = 0; i < *n; i++)
-		if (g[i].leader_gone)
-			pg[m++] = g[i].pgid;
-	state_groups_alive(pg, m, alive);
-	m = 0;
+	state_groups_alive(g, *n, alive);
 	for (size_t i = 0; i < *n; i++) {
-		if (g[i].leader_gone && !alive[m++])
+		if (g[i].leader_gone && !alive[i])
 			continue;
 		g[k] = g[i];
 		if (g[k].timeout_ms > *longest)
@@ -277,7 +274,6 @@ state_end_groups(struct state_group *g, size_t *n, int64_t *longest)
 		k++;
 	}
 	*n = k;
-	free(pg);
 	free(alive);
 }
 
@@ -360,16 +356,13 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 	state_end_groups(g, &n, &longest);
 	start = clock_mono_ms();
 	{
-		pid_t *pg = xcalloc(n + 1, sizeof *pg);
 		bool *alive = xcalloc(n + 1, sizeof *alive);
 
 		for (;;) {
 			size_t left = 0;
 			int64_t waited = clock_mono_ms() - start;
 
-			for (size_t i = 0; i < n; i++)
-				pg[i] = g[i].pgid;
-			state_groups_alive(pg, n, alive);
+			state_groups_alive(g, n, alive);
 			for (size_t i = 0; i < n; i++) {
 				if (g[i].pgid == 0)
 					continue;
@@ -391,7 +384,6 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 				break;
 			usleep(10000);
 		}
-		free(pg);
 		free(alive);
 	}
 	free(g);
