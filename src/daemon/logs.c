@@ -69,7 +69,6 @@ struct logs_svc {
 	uint64_t write_errors;
 	bool failing;		/* in an error streak, already warned */
 	int64_t retry_ms;	/* next attempt to open, INT64_MIN: not set */
-
 };
 
 /* The last time stamp rendered, for every service: lines of one

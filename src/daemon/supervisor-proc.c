@@ -1,11 +1,10 @@
 /*
  * The supervisor's process handling: a spawn (at once, or with the others
  * of one pass of the planner, run together on threads by spawn.c), the
- * exit of its main
- * process (the reaper's report, told from orphans and exec probes by
- * pid), signals to its process group, and the timers that feed the
- * lifecycle table (backoff and stop timeout, alive long enough,
- * restart_window).
+ * exit of its main process (the reaper's report, told from orphans and
+ * exec probes by pid), signals to its process group, and the timers that
+ * feed the lifecycle table (backoff and stop timeout, alive long enough,
+ * restart_window). Its output pipes are supervisor-out.c's.
  */
 #include "supervisor-int.h"
 #include "prodd/log.h"
