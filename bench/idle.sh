@@ -45,8 +45,6 @@ health() {
 	curl -s -m 5 --unix-socket "$tmp/state/prodd.sock" http://localhost/api/health
 }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['prodd']['$1'])"; }
-# ns on a CPU, every thread of prodd
-cpu_ns() { cat "/proc/$pid/task/"*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 # utime + stime of the whole process, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
@@ -93,12 +91,12 @@ note "  $calls wake-ups: $wps a second (machine $wbusy % busy)"
 # CPU against samples x the median sample cost
 note "  CPU over $CPU_WINDOW s"
 s0=$(health | field samples)
-c0=$(cpu_ns)
+c0=$(threads_cpu_ns "$pid")
 k0=$(cpu_ticks)
 m0=$(machine)
 l0=$(cut -d' ' -f1 /proc/loadavg)
 sleep "$CPU_WINDOW"
-c1=$(cpu_ns)
+c1=$(threads_cpu_ns "$pid")
 k1=$(cpu_ticks)
 cbusy=$(busy "$m0" "$(machine)")
 l1=$(cut -d' ' -f1 /proc/loadavg)

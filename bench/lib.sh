@@ -28,6 +28,13 @@ idle_services() {
 	done
 }
 
+# threads_cpu_ns PID: CPU time of every thread of PID, ns (the sum of
+# their schedstat's first field)
+threads_cpu_ns() {
+	cat "/proc/$1/task/"*/schedstat 2>/dev/null |
+	    awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 # term_wait PID: SIGTERM to prodd PID, then its end (at most 30 s)
 term_wait() {
 	kill -s TERM "$1"

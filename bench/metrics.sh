@@ -63,12 +63,6 @@ gone() {
 	[ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
 }
 
-# CPU time of every thread of PID, ns (schedstat's first field)
-cpu_ns() {
-	cat "/proc/$1/task/"*/schedstat 2>/dev/null |
-	    awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
 # ready: "RUNNING HEALTHY", how many services prodd reports running, and
 # how many of those with a check are healthy
 ready() {
@@ -133,10 +127,10 @@ quiet
 
 # ------------------------------------------------------------ idle rate
 m1=$(machine)
-i1=$(cpu_ns "$pid")
+i1=$(threads_cpu_ns "$pid")
 t1=$(date +%s%N)
 sleep "$IDLE"
-i2=$(cpu_ns "$pid")
+i2=$(threads_cpu_ns "$pid")
 t2=$(date +%s%N)
 
 # ------------------------------------------------------------ the scrapes
@@ -146,7 +140,7 @@ if [ -n "${PERF:-}" ]; then
 	sleep 1
 fi
 note "scrapes: $SCRAPES over one connection"
-c1=$(cpu_ns "$pid")
+c1=$(threads_cpu_ns "$pid")
 s1=$(date +%s%N)
 python3 - "$port" "$SCRAPES" "$tmp/scrape.txt" >"$tmp/times" <<'EOF'
 import http.client, sys, time
@@ -172,7 +166,7 @@ for i in range(n):
 c.close()
 EOF
 s2=$(date +%s%N)
-c2=$(cpu_ns "$pid")
+c2=$(threads_cpu_ns "$pid")
 m2=$(machine)
 if [ -n "$ppid_" ]; then
 	kill -s INT "$ppid_"

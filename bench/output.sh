@@ -23,18 +23,20 @@ IDLE=${IDLE:-100}
 WINDOW=${WINDOW:-10}
 ROUNDS=${ROUNDS:-3}
 QUIET_WAIT=${QUIET_WAIT:-3}
-prodd=$BUILD/prodd
-[ -x "$prodd" ] && [ -x "$BUILD/prodd-demo" ] || die "build first: make"
-demo=$(cd "$BUILD" && pwd)/prodd-demo	# services run in the config's directory
+make --no-print-directory -s "$BUILD/prodd" "$BUILD/prodd-exec" \
+    "$BUILD/prodd-demo" >/dev/null
+top=$(pwd)
+prodd=$top/$BUILD/prodd
+demo=$top/$BUILD/prodd-demo	# services run in the config's directory
 tmp=$(mktemp -d /tmp/prodd-output.XXXXXX)
 pid=
 cleanup() {
+	set +e
 	[ -n "$pid" ] && end_prodd "$pid"
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+	end_recorded "$tmp/state"
+	end_tmp "$tmp"
 }
 trap cleanup EXIT INT TERM
-
-cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
 # logged: the bytes of every flood's log file
 logged() { cat "$tmp"/logs/flood*.log 2>/dev/null | wc -c; }
 
@@ -67,11 +69,11 @@ while [ "$r" -le "$ROUNDS" ]; do
 		sleep 0.1
 	done
 	sleep "$QUIET_WAIT"
-	c0=$(cpu_ns "$pid")
+	c0=$(threads_cpu_ns "$pid")
 	b0=$(logged)
 	w0=$(date +%s%N)
 	sleep "$WINDOW"
-	c1=$(cpu_ns "$pid")
+	c1=$(threads_cpu_ns "$pid")
 	b1=$(logged)
 	w1=$(date +%s%N)
 	term_wait "$pid"

@@ -161,12 +161,6 @@ wait_gone() {
 # lines FILE: its line count (0 when missing)
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
-# CPU time of every thread of PID, ns (schedstat's first field)
-cpu_ns() {
-	cat "/proc/$1/task/"*/schedstat 2>/dev/null |
-	    awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
 # healthy: how many services prodd reports healthy
 healthy() {
 	curl -s -m 5 --unix-socket "$tmp/state/prodd.sock" \
@@ -232,8 +226,8 @@ quiet
 
 # ------------------------------------------------------------ the window
 note "window: $WINDOW s"
-c2=$(cpu_ns "$pid")
-f2=$(cpu_ns "$fpid")
+c2=$(threads_cpu_ns "$pid")
+f2=$(threads_cpu_ns "$fpid")
 m2=$(machine)
 w2=$(date +%s%N)
 kill -s USR1 "$fpid"		# the farm stamps the window's start
@@ -241,8 +235,8 @@ sleep "$WINDOW"
 kill -s USR1 "$fpid"		# and its end
 w3=$(date +%s%N)
 m3=$(machine)
-f3=$(cpu_ns "$fpid")
-c3=$(cpu_ns "$pid")
+f3=$(threads_cpu_ns "$fpid")
+c3=$(threads_cpu_ns "$pid")
 rss=$(status_kb VmRSS "$pid")
 threads=$(status_kb Threads "$pid")
 h=$(healthy)

@@ -83,9 +83,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# ns on a CPU, every thread of prodd
-cpu_ns() { cat "/proc/$pid/task/"*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
-# % of one core between two cpu_ns readings over W s
+# % of one core between two threads_cpu_ns readings over W s
 core_pct() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.2f", 100 * (b - a) / 1e9 / w }'; }
 met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t ? "met" : "not met") }'; }
 # wait_file F S: until file F exists, at most S s (0 when it does)
@@ -154,9 +152,9 @@ case " $PARTS " in *" b "*)
 	quiet
 	note "b. CPU over $CPU_WINDOW s without clients"
 	m0=$(machine)
-	c0=$(cpu_ns)
+	c0=$(threads_cpu_ns "$pid")
 	sleep "$CPU_WINDOW"
-	c1=$(cpu_ns)
+	c1=$(threads_cpu_ns "$pid")
 	b0busy=$(busy "$m0" "$(machine)")
 	none=$(core_pct "$c0" "$c1" "$CPU_WINDOW")
 	note "  $none % of a core (machine $b0busy % busy)"
@@ -168,9 +166,9 @@ case " $PARTS " in *" b "*)
 	sleep 2
 	note "   CPU over $CPU_WINDOW s with $CLIENTS clients"
 	m0=$(machine)
-	c0=$(cpu_ns)
+	c0=$(threads_cpu_ns "$pid")
 	sleep "$CPU_WINDOW"
-	c1=$(cpu_ns)
+	c1=$(threads_cpu_ns "$pid")
 	b1busy=$(busy "$m0" "$(machine)")
 	with=$(core_pct "$c0" "$c1" "$CPU_WINDOW")
 	wait "$cpids" || die "the clients failed: $(cat "$tmp/hold.out")"
