@@ -313,11 +313,14 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		    pgid > INT_MAX || pid > INT_MAX) {
 			/* blank (the service was not running) or not ours
 			 * to read (a pgid past pid_t would wrap, even to -1:
-			 * every process): nothing to end */
+			 * every process): nothing to end. A blank one stays
+			 * as it is: after a clean stop, every record is */
+			bool blank = strspn(buf, " \n") == len;
+
 			free(buf);
 			if (idx < 0)
 				unlink(file);
-			else
+			else if (!blank)
 				state_forget(dir, de->d_name);
 			continue;
 		}

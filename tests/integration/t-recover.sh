@@ -138,11 +138,15 @@ wait_event 10 kind=state service=up to=stopped
 stop_prodd
 check "and stays listed after prodd stops" grep -qx kept-down "$STATE/stopped"
 check "a stop by hand through the API is recorded too" grep -qx up "$STATE/stopped"
+# up's record is blank since it stopped; dated back, to see it untouched
+touch -d 2001-01-01 "$STATE/groups/up"
 PLOG=$T/prodd2.log
 start_prodd
 wait_for 10 curl -sf -m 5 -o /dev/null --unix-socket "$STATE/prodd.sock" http://localhost/api/services
 check "after a restart of prodd, both stay stopped (for 1.2 s)" \
 	stays 1.2 no_spawn
+check "a blank record is read and left as it is, not written again" \
+	test "$(stat -c %Y "$STATE/groups/up")" = "$(date -d 2001-01-01 +%s)"
 curl -s -m 5 --unix-socket "$STATE/prodd.sock" -X POST http://localhost/api/services/up/start >/dev/null
 wait_event 10 kind=state service=up to=running
 check "until started by hand" test -n "$(events kind=spawn service=up)"
