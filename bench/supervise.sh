@@ -13,11 +13,12 @@
 # killed 20 times and each latency is the new tick's start time minus the
 # kill time (both CLOCK_MONOTONIC, both taken by tick), beside N = 10, 100
 # and 500 idle services, under prodd and under `spawnloop -r`. Last, five
-# starts of 500 by each (the start figure's median). Every prodd figure is
-# also given as a ratio to the floor's.
+# starts of 500 by each (the start figure's median), each stopped SETTLE s
+# later (the stop figure's median: one stop varies by a third from run to
+# run). Every prodd figure is also given as a ratio to the floor's.
 #   sh bench/supervise.sh
 #   (env: NS="10 100 500 1000", RESPAWN_NS="10 100 500" ("": none), REPEATS=20,
-#    BIG=500, START_RUNS=5 (0: none), QUIET_WAIT=15, BUILD=build)
+#    BIG=500, START_RUNS=5 (0: none), SETTLE=3, QUIET_WAIT=15, BUILD=build)
 # Prints markdown tables on stdout, progress on stderr. Before each part it
 # waits, at most QUIET_WAIT s, for a second with the machine under 10 % busy
 # and it reports how busy the machine was. Every wait is bounded; the whole
@@ -255,14 +256,19 @@ floor() {
 	    die "floor: $label did not start $BIG (log: $fd/prodd.log)"
 	c1=$(cpu_ns "$pid")
 	read -r t0 _ <"$fd/t0"
+	# settled (prodd has sampled them: what a stop then closes), then
+	# the stop, timed as in the idle part
+	sleep "$SETTLE"
 	stop "$fd"
-	echo "$(ms "$t0" "$t1") $(ms 0 "$c1")" >>"$fd/$label"
+	echo "$(ms "$t0" "$t1") $(ms 0 "$c1") $stop_ms" >>"$fd/$label"
 }
 # med FILE COLUMN: the median of a column
 med() { cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END {
     printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 START_RUNS=${START_RUNS:-5}
+SETTLE=${SETTLE:-3}
 floors=""
+stops=""
 if [ "$START_RUNS" -eq 0 ]; then
 	note "skipped: the floor of the start figure (START_RUNS=0)"
 elif [ "$(left)" -gt 100 ]; then
@@ -286,6 +292,10 @@ elif [ "$(left)" -gt 100 ]; then
 		row="| \`$prog\` | $(med "$fd/prodd-first" 1) | $(med "$fd/prodd" 1) ($(med "$fd/prodd" 2)) | $(med "$fd/loop" 1) ($(med "$fd/loop" 2)) | $(( $(med "$fd/prodd" 1) - $(med "$fd/loop" 1) )) | **$(ratio "$(med "$fd/prodd" 1)" "$(med "$fd/loop" 1)")** |"
 		note "  $row"
 		floors="$floors$row
+"
+		row="| \`$prog\` | $(med "$fd/prodd" 3) | $(med "$fd/loop" 3) | **$(ratio "$(med "$fd/prodd" 3)" "$(med "$fd/loop" 3)")** |"
+		note "  $row"
+		stops="$stops$row
 "
 	done
 else
@@ -344,4 +354,8 @@ if [ -n "$floors" ]; then
 	echo "| start of $BIG services, program | prodd, first start (ms) | prodd, later starts: median ms (prodd CPU ms) | spawnloop: median ms (CPU ms) | prodd beyond the floor (ms) | prodd / floor (target: <= 1.1) |"
 	echo "|---|---|---|---|---|---|"
 	printf '%s' "$floors"
+	echo
+	echo "| stop of $BIG services ${SETTLE} s after those starts, program | prodd: median ms | spawnloop: median ms | prodd / floor (target: <= 1.5) |"
+	echo "|---|---|---|---|"
+	printf '%s' "$stops"
 fi
