@@ -209,7 +209,7 @@ fi
 note "  $up services up in the scrape, $buckets histogram bucket lines"
 met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 < t) ? "met" : "**missed**" }'; }
 
-echo "prodd $("$prodd" --version | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)," \
+echo "prodd $("$prodd" --version | head -n 1 | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)," \
     "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end," \
     "machine $busy % busy from the idle window to the last scrape;" \
     "N = $N ($HC with a tcp check), sample_interval 1 s, $SCRAPES scrapes"

@@ -290,7 +290,7 @@ note "  $probes probes on $ports of $N ports in the window (expected $expected);
 [ "$ports" -eq "$N" ] || note "WARNING: $((N - ports)) ports got no probe in the window"
 met() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "n/a" && v + 0 < t) ? "met" : "**missed**" }'; }
 
-echo "prodd $("$prodd" --version | cut -d' ' -f2), $ncpu cores, $(uname -r), $(date -u +%Y-%m-%d)," \
+echo "prodd $("$prodd" --version | head -n 1 | cut -d' ' -f2), $ncpu cores, $(uname -r), $(date -u +%Y-%m-%d)," \
     "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
     "N = $N, interval 1 s, window $WINDOW s"
 echo

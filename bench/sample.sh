@@ -104,7 +104,7 @@ for h in $HOSTS; do
 	done
 done
 
-echo "prodd $("$prodd" --version | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
+echo "prodd $("$prodd" --version | head -n 1 | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)"
 echo
 printf '| supervised services |'
 for h in $HOSTS; do printf ' host ~%s processes |' "$h"; done

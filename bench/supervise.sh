@@ -317,7 +317,7 @@ line() {	# line LABEL VAR TARGET
 	done
 	printf ' %s |\n' "$3"
 }
-echo "prodd $("$prodd" --version | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)," \
+echo "prodd $("$prodd" --version | head -n 1 | cut -d' ' -f2), $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)," \
     "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo
 echo "$header target (N=500) |"

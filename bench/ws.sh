@@ -111,7 +111,7 @@ export WS_URL="ws://127.0.0.1:$port/ws"
 	idle_services "$N" s "restart: always, restart_delay: 0s"
 } >"$tmp/services.yaml"
 
-version=$("$prodd" --version | cut -d' ' -f2)
+version=$("$prodd" --version | head -n 1 | cut -d' ' -f2)
 note "prodd $version, $N services, API on 127.0.0.1:$port"
 "$prodd" -c "$tmp/services.yaml" 2>"$tmp/prodd.log" &
 pid=$!
