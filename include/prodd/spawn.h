@@ -20,7 +20,6 @@
 #ifndef PRODD_SPAWN_H
 #define PRODD_SPAWN_H
 
-#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -41,8 +40,6 @@ struct spawn_req {
 	char *path, *dir;
 	char **args, **env;
 	int out_fd, err_fd;		/* the child's stdout, stderr; -1 */
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	pid_t pid;
 	int rc;				/* 0, or the errno of the spawn */
 	/* set by the caller after spawn_prepare: on the clone path the

@@ -260,37 +260,17 @@ spawn_req_init(struct spawn_req *r)
 }
 
 /*
- * The posix_spawn set-up of every child of prodd, services and exec
- * checks alike: its own session and group; every signal back to its
- * default (prodd ignores SIGPIPE) and none blocked; stdin /dev/null;
- * stdout and stderr on out_fd and err_fd (both on /dev/null when out_fd is
- * -1); no other descriptor of prodd's; dir, if any, as its directory.
+ * The set-up of every child of prodd, services and exec checks alike: its
+ * own session and group; every signal back to its default (prodd ignores
+ * SIGPIPE) and none blocked; stdin /dev/null; stdout and stderr on out_fd
+ * and err_fd (both on /dev/null when out_fd is -1); no other descriptor of
+ * prodd's; dir, if any, as its directory. The clone path does it by hand
+ * (spawn_child); posix_spawn is told it at the spawn (spawn_posix), where
+ * the clone path cannot run.
  */
 static void
 spawn_setup(struct spawn_req *r, const char *dir, int out_fd, int err_fd)
 {
-	sigset_t none, all;
-
-	posix_spawnattr_init(&r->attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&r->attr, &none);
-	posix_spawnattr_setsigdefault(&r->attr, &all);
-	posix_spawnattr_setflags(&r->attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&r->fa);
-	posix_spawn_file_actions_addopen(&r->fa, 0, "/dev/null", O_RDONLY, 0);
-	if (out_fd < 0) {
-		posix_spawn_file_actions_addopen(&r->fa, 1, "/dev/null",
-		    O_WRONLY, 0);
-		posix_spawn_file_actions_adddup2(&r->fa, 1, 2);
-	} else {
-		posix_spawn_file_actions_adddup2(&r->fa, out_fd, 1);
-		posix_spawn_file_actions_adddup2(&r->fa, err_fd, 2);
-	}
-	posix_spawn_file_actions_addclosefrom_np(&r->fa, 3);
-	if (dir != NULL)
-		posix_spawn_file_actions_addchdir_np(&r->fa, dir);
 	r->dir = dir != NULL ? xstrdup(dir) : NULL;
 	r->out_fd = out_fd;
 	r->err_fd = out_fd < 0 ? -1 : err_fd;
@@ -667,15 +647,48 @@ spawn_how(void)
 	return atomic_load(&spawn_fds.on) ? "clone" : "posix_spawn";
 }
 
+/* The set-up of spawn_setup, told to posix_spawn. Built here and only
+ * here: each file action costs an allocation and a getrlimit. */
+static void
+spawn_posix(struct spawn_req *r)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (r->out_fd < 0) {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+		    O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	} else {
+		posix_spawn_file_actions_adddup2(&fa, r->out_fd, 1);
+		posix_spawn_file_actions_adddup2(&fa, r->err_fd, 2);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (r->dir != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, r->dir);
+	r->rc = posix_spawn(&r->pid, r->path, &fa, &attr, r->args, r->env);
+	if (r->rc != 0)
+		r->pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+}
+
 static void
 spawn_one(struct spawn_req *r, unsigned int w)
 {
 	if (atomic_load(&spawn_fds.on) && spawn_clone(r, w))
 		return;
-	r->rc = posix_spawn(&r->pid, r->path, &r->fa, &r->attr, r->args,
-	    r->env);
-	if (r->rc != 0)
-		r->pid = -1;
+	spawn_posix(r);
 }
 
 /* The requests of one spawn_run, shared by its threads. */
@@ -763,8 +776,6 @@ spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
 			    r->args[0], strerror(r->rc));
 			pid = -1;
 		}
-		posix_spawn_file_actions_destroy(&r->fa);
-		posix_spawnattr_destroy(&r->attr);
 	}
 	free(r->path);
 	free(r->dir);
