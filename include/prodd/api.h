@@ -73,7 +73,7 @@ void api_free(struct api *api);
 /* The dashboard's files, served at "/" and below (NULL: none loaded; the
  * caller keeps the site and swaps it at a reload). */
 struct static_site;
-void api_set_site(struct api *api, const struct static_site *site);
+void api_set_site(struct api *api, struct static_site *site);
 
 /* The WebSocket stream's view of the API (ws.c). */
 struct ws_hub;
@@ -123,7 +123,7 @@ struct api {
 	int64_t trim_ms;		/* the last malloc_trim after a render */
 	struct sampler *sampler;
 	struct ws_hub *ws;		/* NULL: none */
-	const struct static_site *site;	/* the dashboard; NULL: none */
+	struct static_site *site;	/* the dashboard; NULL: none */
 	struct alertd *alerts;		/* NULL: none */
 	const struct guard *guard;	/* the TCP listener's; NULL: none */
 };

@@ -1,7 +1,8 @@
 /*
- * The dashboard's files (SPEC §10, daemon.dashboard_dir), read into
- * memory once -- at start and at each reload -- so that serving one is a
- * lookup, never a read on the loop. A site is a directory's regular files
+ * The dashboard's files (SPEC §10, daemon.dashboard_dir), looked over at
+ * start and at each reload (names, sizes, bounds) and read into memory at
+ * the first request, once, so that serving one is a lookup, never a read
+ * on the loop. A site is a directory's regular files
  * (below it, dotfiles skipped, symlinks followed only when they stay
  * inside it), each with its content type, a strong ETag, and its
  * pre-compressed copy when FILE.gz is next to it. The default directory
@@ -41,10 +42,12 @@ struct static_site {
 	struct static_file *files;	/* sorted by name */
 	size_t nfiles;
 	size_t bytes;			/* all of them */
+	bool loaded;			/* false: names and sizes only, the
+					 * data read at the first find */
 };
 
 /*
- * Read the site of dir (dashboard_dir as configured, already absolute)
+ * Look over the site of dir (dashboard_dir as configured, already absolute)
  * or, with dir NULL, of the default: DIR_OF_THE_BINARY/dashboard, else
  * PRODD_DATADIR/dashboard. An explicit dir that is missing, unreadable,
  * has no index.html or is over the bounds: NULL and err says why (a
@@ -54,8 +57,10 @@ struct static_site {
 struct static_site *static_site_load(const char *dir, char *err,
     size_t errlen);
 
-/* The file of rel (webpath_normalize's output), or NULL. */
-const struct static_file *static_site_find(const struct static_site *site,
+/* The file of rel (webpath_normalize's output), or NULL. The first call
+ * reads the files; if they can no longer be read, the site becomes one
+ * with no dir and why saying so (the 503 at every path). */
+const struct static_file *static_site_find(struct static_site *site,
     const char *rel);
 
 void static_site_free(struct static_site *site);

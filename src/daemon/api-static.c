@@ -16,7 +16,7 @@
 void
 api_static(struct api *api, struct srv_req *req)
 {
-	const struct static_site *site = api->site;
+	struct static_site *site = api->site;
 	const struct static_file *f;
 	struct srv_file hdr;
 	char rel[1024];
@@ -33,7 +33,12 @@ api_static(struct api *api, struct srv_req *req)
 		    req->path);
 		return;
 	}
-	if ((f = static_site_find(site, rel)) == NULL) {
+	if ((f = static_site_find(site, rel)) == NULL && site->dir == NULL) {
+		/* its first read failed: said as when there is none */
+		server_respond_error(req, 503, "no_dashboard", "%s", site->why);
+		return;
+	}
+	if (f == NULL) {
 		server_respond_error(req, 404, "not_found", "no such file: %s",
 		    req->path);
 		return;

@@ -79,7 +79,7 @@ api_set_sampler(struct api *api, struct sampler *sm)
 }
 
 void
-api_set_site(struct api *api, const struct static_site *site)
+api_set_site(struct api *api, struct static_site *site)
 {
 	api->site = site;
 }

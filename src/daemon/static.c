@@ -5,9 +5,13 @@
  * are skipped, a symlink is followed only when realpath() keeps it inside
  * the root, and the whole is bounded in files, bytes and depth. Then the
  * files are sorted by name, and each X.gz next to an X becomes X's
- * compressed copy (and stays servable by its own name). Reading once is
- * the choice for the loop: a request never touches the disk, and a
- * rebuilt dashboard shows after a reload (SIGHUP, prodctl reload).
+ * compressed copy (and stays servable by its own name). At start and at
+ * a reload the walk only looks (fstat: names, sizes, bounds, index.html:
+ * what can make the config wrong); the first request reads it all, once
+ * (static_site_fill): a prodd whose page nobody opens keeps none of it
+ * (~400 KB). Reading once is the choice for the loop: after that first
+ * read, a request never touches the disk, and a rebuilt dashboard shows
+ * after a reload (SIGHUP, prodctl reload).
  */
 #include "prodd/static.h"
 #include "prodd/log.h"
@@ -30,6 +34,7 @@
 
 struct walk {
 	struct static_site *site;
+	bool look;			/* names and sizes only: no data */
 	const char *root;		/* realpath of the site's dir */
 	size_t cap;
 	char *err;
@@ -74,6 +79,12 @@ static_add(struct walk *w, int fd, const char *rel)
 		return static_fail(w, "more than %u MiB of files (at %s): is "
 		    "this the dashboard?", STATIC_MAX_BYTES >> 20, rel);
 	}
+	if (w->look) {
+		close(fd);
+		data = NULL;
+		got = (size_t)st.st_size;
+		goto add;
+	}
 	data = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
@@ -91,6 +102,7 @@ static_add(struct walk *w, int fd, const char *rel)
 	}
 	close(fd);
 	data[got] = '\0';
+add:
 	if (s->nfiles == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 32;
 		s->files = xreallocarray(s->files, w->cap, sizeof *s->files);
@@ -101,7 +113,8 @@ static_add(struct walk *w, int fd, const char *rel)
 	f->type = webpath_content_type(rel);
 	f->data = data;
 	f->len = got;
-	webpath_etag(data, got, f->etag);
+	if (data != NULL)
+		webpath_etag(data, got, f->etag);
 	s->bytes += got;
 	return 0;
 }
@@ -183,8 +196,8 @@ static_cmp(const void *a, const void *b)
 	    ((const struct static_file *)b)->name);
 }
 
-const struct static_file *
-static_site_find(const struct static_site *site, const char *rel)
+static struct static_file *
+static_lookup(const struct static_site *site, const char *rel)
 {
 	struct static_file key = { .name = (char *)rel };
 
@@ -206,8 +219,7 @@ static_pair_gz(struct static_site *s)
 		if (n <= 3 || strcmp(gz->name + n - 3, ".gz") != 0)
 			continue;
 		snprintf(base, sizeof base, "%.*s", (int)(n - 3), gz->name);
-		if ((f = (struct static_file *)static_site_find(s, base)) ==
-		    NULL)
+		if ((f = static_lookup(s, base)) == NULL)
 			continue;
 		f->gz = gz->data;
 		f->gz_len = gz->len;
@@ -215,24 +227,32 @@ static_pair_gz(struct static_site *s)
 	}
 }
 
-void
-static_site_free(struct static_site *site)
+static void
+static_files_free(struct static_site *site)
 {
-	if (site == NULL)
-		return;
 	for (size_t i = 0; i < site->nfiles; i++) {
 		free(site->files[i].name);
 		free(site->files[i].data);
 	}
 	free(site->files);
+	site->files = NULL;
+	site->nfiles = site->bytes = 0;
+}
+
+void
+static_site_free(struct static_site *site)
+{
+	if (site == NULL)
+		return;
+	static_files_free(site);
 	free(site->dir);
 	free(site->why);
 	free(site);
 }
 
-/* Read dir into a new site; NULL with err. */
+/* Read dir into a new site (look: names and sizes only); NULL with err. */
 static struct static_site *
-static_read(const char *dir, char *err, size_t errlen)
+static_read(const char *dir, bool look, char *err, size_t errlen)
 {
 	char root[PATH_MAX];
 	struct static_site *s;
@@ -256,6 +276,7 @@ static_read(const char *dir, char *err, size_t errlen)
 	s->dir = xstrdup(root);
 	memset(&w, 0, sizeof w);
 	w.site = s;
+	w.look = look;
 	w.root = s->dir;
 	w.err = err;
 	w.errlen = errlen;
@@ -269,13 +290,52 @@ static_read(const char *dir, char *err, size_t errlen)
 	}
 	if (s->nfiles > 0)
 		qsort(s->files, s->nfiles, sizeof *s->files, static_cmp);
-	if (static_site_find(s, WEBPATH_INDEX) == NULL) {
+	if (static_lookup(s, WEBPATH_INDEX) == NULL) {
 		snprintf(err, errlen, "%s: no %s in it", dir, WEBPATH_INDEX);
 		static_site_free(s);
 		return NULL;
 	}
-	static_pair_gz(s);
+	s->loaded = !look;
+	if (!look)
+		static_pair_gz(s);
 	return s;
+}
+
+/* The first request: the files themselves. A site that can no longer be
+ * read (removed, over the bounds since) becomes no site, saying why. */
+static void
+static_site_fill(struct static_site *site)
+{
+	char err[PATH_MAX + 256];
+	struct static_site *full = static_read(site->dir, false, err,
+	    sizeof err);
+
+	static_files_free(site);
+	if (full == NULL) {
+		log_warn(NULL, "dashboard: %s: not served", err);
+		site->why = xasprintf("the dashboard could not be read: %s; "
+		    "fix it, then reload prodd", err);
+		free(site->dir);
+		site->dir = NULL;
+		return;
+	}
+	site->files = full->files;
+	site->nfiles = full->nfiles;
+	site->bytes = full->bytes;
+	site->loaded = true;
+	full->files = NULL;
+	full->nfiles = 0;
+	static_site_free(full);
+	log_info(NULL, "dashboard: read %s (%zu files, %zu bytes) at its "
+	    "first request", site->dir, site->nfiles, site->bytes);
+}
+
+const struct static_file *
+static_site_find(struct static_site *site, const char *rel)
+{
+	if (site != NULL && site->dir != NULL && !site->loaded)
+		static_site_fill(site);
+	return static_lookup(site, rel);
 }
 
 struct static_site *
@@ -286,7 +346,7 @@ static_site_load(const char *dir, char *err, size_t errlen)
 	ssize_t n;
 
 	if (dir != NULL)
-		return static_read(dir, err, errlen);
+		return static_read(dir, true, err, errlen);
 	/* the build's dashboard next to the binary, then the installed one */
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
@@ -305,7 +365,8 @@ static_site_load(const char *dir, char *err, size_t errlen)
 			    (int)(sizeof why[0] - 1), cand[0]);
 			continue;
 		}
-		if ((s = static_read(cand[i], why[i], sizeof why[i])) != NULL)
+		if ((s = static_read(cand[i], true, why[i], sizeof why[i])) !=
+		    NULL)
 			return s;
 	}
 	s = xcalloc(1, sizeof *s);

@@ -3,7 +3,9 @@
 # the index at / with prodd's own Content-Security-Policy, no-cache and a
 # strong ETag; 304 on If-None-Match; the .gz copy only when the client
 # accepts gzip; HEAD; content types; traversal, hidden files and symlinks
-# out of the directory refused; the files read again at a reload; an
+# out of the directory refused; the files looked over at start and at a
+# reload, read at the first request (a site that cannot be then: a 503);
+# the files read again after a reload; an
 # explicit missing directory a config error; the default next to the
 # binary, and a 503 saying why when it is missing. The page is the
 # fixture in tests/fixtures/dashboard (its .gz copies made here).
@@ -64,7 +66,11 @@ follow_log "$PLOG" "$PRODD_PID"
 wait_for 10 up
 
 # ---- the index ----
+check "up, the files looked over but not read: none held before a request" \
+	eval '! grep -q "at its first request" "$PLOG"'
 check "GET / 200 with the index's bytes" eval '[ "$(get /)" = 200 ] && same_body "$FIX/index.html"'
+check "the first request read them (and said so)" \
+	poll 5 grep -q "dashboard: read $T/d ([0-9]* files, [0-9]* bytes) at its first request" "$PLOG"
 check "text/html; charset=utf-8" test "$(hdr content-type)" = "text/html; charset=utf-8"
 check "prodd's own Content-Security-Policy, connect-src 'self' only" \
 	test "$(hdr_exact content-security-policy)" = "$CSP"
@@ -76,6 +82,8 @@ ETAG=$(hdr_exact etag)
 check "a strong ETag (quoted, no W/)" eval '[[ $ETAG == \"*\" ]]'
 check "/index.html: the same file, the same ETag" \
 	eval '[ "$(get /index.html)" = 200 ] && [ "$(hdr_exact etag)" = "$ETAG" ] && same_body "$FIX/index.html"'
+check "read once: later requests find them in memory" \
+	test "$(grep -c "at its first request" "$PLOG")" = 1
 
 # ---- revalidation ----
 check "If-None-Match with the ETag: 304" test "$(get -H "If-None-Match: $ETAG" /)" = 304
@@ -222,6 +230,19 @@ check "...the files read before are still served" \
 check "...and the log names the directory" \
 	poll 5 grep -q "daemon.dashboard_dir: $T/d: No such file or directory" "$PLOG"
 mv "$T/d.away" "$T/d"
+
+# ---- the first request reads the files: a site that cannot be is a 503 ----
+check "POST /api/reload: 200 (looked over again, read at the next request)" \
+	test "$(reload)" = 200
+mv "$T/d/index.html" "$T/index.away"
+check "index.html gone before the first request: 503 saying why" \
+	eval '[ "$(get /app.js)" = 503 ] && grep -q "could not be read" "$T/b"'
+check "...said in the log" \
+	poll 5 grep -q "\"level\":\"warn\".*dashboard: .*no index.html in it: not served" "$PLOG"
+check "...and prodd goes on" up
+mv "$T/index.away" "$T/d/index.html"
+check "after a reload it is served again" \
+	eval '[ "$(reload)" = 200 ] && [ "$(get /)" = 200 ] && same_body "$FIX/index.html"'
 stop_prodd >/dev/null
 check "prodd exited cleanly" test $? -eq 0
 
