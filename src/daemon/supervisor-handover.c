@@ -177,7 +177,8 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	logs_handover_restore(s->logs, sv);
 	sup_exits_clear(s);
 	if (sv->nexits > 0)
-		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
+		s->exits = xcalloc(sv->nexits < SUP_EXITS ? sv->nexits :
+		    SUP_EXITS, sizeof *s->exits);
 	for (size_t i = 0; i < sv->nexits && i < SUP_EXITS; i++) {
 		struct sup_exit *x = &s->exits[s->nexits++];
 

@@ -70,8 +70,9 @@ struct sup_svc {
 	int64_t started_ms;		/* wall clock, of the last spawn */
 	int64_t exit_ms;		/* wall clock, of the last exit */
 	uint64_t line_from;		/* the log ring's sequence at the spawn */
-	struct sup_exit *exits;		/* SUP_EXITS, newest first; made
-					 * at the first exit */
+	struct sup_exit *exits;		/* nexits (at most SUP_EXITS),
+					 * newest first; grown by one at
+					 * each exit until full */
 	size_t nexits;
 	struct sup_start start;		/* the last start's timeline */
 	int out_fd[2];			/* output pipes' read ends, or -1

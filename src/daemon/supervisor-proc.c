@@ -23,13 +23,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
+/* An exit's last lines: made at the first (a service that printed
+ * nothing since its spawn has none to hold: NULL, ~700 bytes less) */
 static void
 sup_lines_cb(uint64_t seq, int64_t ts_ms, int stream, const char *line,
     size_t len, void *arg)
 {
+	struct event_lines **lines = arg;
+
 	(void)seq;
-	event_lines_add(arg, ts_ms, stream, line, len);
+	if (*lines == NULL)
+		*lines = event_lines_new();
+	event_lines_add(*lines, ts_ms, stream, line, len);
 }
 
 void
@@ -42,16 +47,19 @@ sup_exits_clear(struct sup_svc *s)
 	s->exits = NULL;
 }
 
-/* Keep the exit (newest first, SUP_EXITS of them) with its lines. */
+/* Keep the exit (newest first, SUP_EXITS of them) with its lines. The
+ * records grow one at a time: a service that ended once holds one
+ * (224 bytes), not five. */
 static void
 sup_exit_keep(struct sup_svc *s, const struct event *e)
 {
 	struct sup_exit *x;
 
-	if (s->exits == NULL)
-		s->exits = xcalloc(SUP_EXITS, sizeof *s->exits);
 	if (s->nexits == SUP_EXITS)
 		event_lines_unref(s->exits[--s->nexits].lines);
+	else
+		s->exits = xreallocarray(s->exits, s->nexits + 1,
+		    sizeof *s->exits);
 	memmove(&s->exits[1], &s->exits[0], s->nexits * sizeof s->exits[0]);
 	s->nexits++;
 	x = &s->exits[0];
@@ -81,9 +89,8 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
 	sup_out_drain(s);
 	sup_event_for(s, &e, EVENT_EXIT);
-	e.lines = event_lines_new();
 	logring_since_last(logs_ring(s->logs), s->line_from, EVENT_LAST_LINES,
-	    sup_lines_cb, e.lines);
+	    sup_lines_cb, &e.lines);
 	e.exit_code = term_signal ? -1 : status;
 	e.signal = term_signal;
 	if (term_signal)
