@@ -728,12 +728,15 @@ spawn_run(struct spawn_req *const *reqs, size_t n)
 	atomic_init(&b.next, 0);
 	for (unsigned int w = 0; w < SPAWN_THREADS_MAX; w++)
 		wa[w] = (struct spawn_worker_arg){ &b, w };
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	want = cpus > 1 ? (size_t)cpus : 1;
-	if (want > SPAWN_THREADS_MAX)
-		want = SPAWN_THREADS_MAX;
-	if (n < SPAWN_PARALLEL_MIN)
-		want = 1;
+	want = 1;
+	/* asked only for a batch worth threads: the count of cores is a
+	 * file in /sys read anew each time (a respawn needs none) */
+	if (n >= SPAWN_PARALLEL_MIN) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		want = cpus > 1 ? (size_t)cpus : 1;
+		if (want > SPAWN_THREADS_MAX)
+			want = SPAWN_THREADS_MAX;
+	}
 	if (want > 1) {
 		sigset_t all, old;
 
