@@ -55,15 +55,43 @@ static_fail(struct walk *w, const char *fmt, ...)
 	return -1;
 }
 
-/* Read the regular file fd (named rel) into the site. Takes fd. */
+/* Read size bytes of fd into a new NUL-terminated *data; 0 or an errno
+ * (a file that shrank meanwhile: EIO). */
+static int
+static_slurp(int fd, size_t size, char **data)
+{
+	size_t got = 0;
+
+	*data = xmalloc(size + 1);
+	while (got < size) {
+		ssize_t n = read(fd, *data + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			free(*data);
+			*data = NULL;
+			return e;
+		}
+		got += (size_t)n;
+	}
+	(*data)[got] = '\0';
+	return 0;
+}
+
+/* Add the regular file fd (named rel) to the site: its size only when
+ * the walk only looks, its bytes otherwise. Takes fd. */
 static int
 static_add(struct walk *w, int fd, const char *rel)
 {
 	struct static_site *s = w->site;
 	struct static_file *f;
 	struct stat st;
-	size_t got = 0;
-	char *data;
+	char *data = NULL;
+	size_t size;
+	int e;
 
 	if (fstat(fd, &st) < 0) {
 		close(fd);
@@ -74,35 +102,16 @@ static_add(struct walk *w, int fd, const char *rel)
 		return static_fail(w, "more than %d files (at %s): is this the "
 		    "dashboard?", STATIC_MAX_FILES, rel);
 	}
-	if ((size_t)st.st_size > STATIC_MAX_BYTES - s->bytes) {
+	size = (size_t)st.st_size;
+	if (size > STATIC_MAX_BYTES - s->bytes) {
 		close(fd);
 		return static_fail(w, "more than %u MiB of files (at %s): is "
 		    "this the dashboard?", STATIC_MAX_BYTES >> 20, rel);
 	}
-	if (w->look) {
-		close(fd);
-		data = NULL;
-		got = (size_t)st.st_size;
-		goto add;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			free(data);
-			close(fd);
-			return static_fail(w, "%s: %s", rel, strerror(e));
-		}
-		got += (size_t)n;
-	}
+	e = w->look ? 0 : static_slurp(fd, size, &data);
 	close(fd);
-	data[got] = '\0';
-add:
+	if (e != 0)
+		return static_fail(w, "%s: %s", rel, strerror(e));
 	if (s->nfiles == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 32;
 		s->files = xreallocarray(s->files, w->cap, sizeof *s->files);
@@ -112,10 +121,10 @@ add:
 	f->name = xstrdup(rel);
 	f->type = webpath_content_type(rel);
 	f->data = data;
-	f->len = got;
+	f->len = size;
 	if (data != NULL)
-		webpath_etag(data, got, f->etag);
-	s->bytes += got;
+		webpath_etag(data, size, f->etag);
+	s->bytes += size;
 	return 0;
 }
 
