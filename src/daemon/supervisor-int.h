@@ -31,9 +31,6 @@
 #include "prodd/spawn.h"
 #include "prodd/supervisor.h"
 
-/* A service's stdout or stderr pipe, read when the loop says it is
- * readable (a uv_poll_t: 104 bytes less than a uv_pipe_t, and the reads
- * go to one buffer for every pipe). */
 /* The timers that only some services use: the health check's, and a
  * notify: true service's start_timeout and watchdog. Made when one is
  * first armed (most services never arm them: 456 bytes saved each),
@@ -185,10 +182,7 @@ void sup_logs_opts(const struct supervisor *sup, const struct cfg_service *c,
     struct logs_opts *o);
 int sup_index(const struct supervisor *sup, const char *name);
 
-/* supervisor-proc.c */
-/* Read fd (a service's stdout or stderr pipe) into its logs; NULL (fd
- * closed) when the loop cannot watch it. */
-/* The output pipes (supervisor-out.c): s reads fd as stream
+/* supervisor-out.c: the output pipes. s reads fd as stream
  * (LOG_STREAM_STDOUT or _STDERR; false: fd is closed, not read); what
  * the pipes still hold at an exit; every pipe closed at prodd's end; the
  * set made and closed with the supervisor. */
@@ -197,6 +191,8 @@ void sup_out_drain(struct sup_svc *s);
 void sup_out_close_all(struct sup_svc *s);
 void sup_out_setup(struct supervisor *sup);
 void sup_out_teardown(struct supervisor *sup);
+
+/* supervisor-proc.c */
 /* Forget s's last exits (their lines released) and free their room. */
 void sup_exits_clear(struct sup_svc *s);
 void sup_ready_cb(struct sup_svc *s);
