@@ -161,20 +161,15 @@ logs_file_reopen(struct logs_svc *l, int64_t now_ms)
 static void
 logs_set_path(struct logs_svc *l, const char *dir, const char *name)
 {
-	size_t dl = strlen(dir), nl = strlen(name);
-	char *p = xmalloc(2 * (dl + nl) + 8);
+	/* one allocation: "DIR/NAME.log", then DIR and NAME, each ended
+	 * by its NUL */
+	char *p = xasprintf("%s/%s.log%c%s%c%s", dir, name, '\0', dir, '\0',
+	    name);
 
-	/* one allocation: "DIR/NAME.log", then DIR and NAME */
-	memcpy(p, dir, dl);
-	p[dl] = '/';
-	memcpy(p + dl + 1, name, nl);
-	memcpy(p + dl + 1 + nl, ".log", 5);
-	memcpy(p + dl + nl + 6, dir, dl + 1);
-	memcpy(p + 2 * dl + nl + 7, name, nl + 1);
 	free(l->path);
 	l->path = p;
-	l->dir = p + dl + nl + 6;
-	l->name = l->dir + dl + 1;
+	l->dir = p + strlen(p) + 1;
+	l->name = l->dir + strlen(l->dir) + 1;
 }
 
 struct logs_svc *
