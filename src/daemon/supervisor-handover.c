@@ -141,6 +141,7 @@ static void
 sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 {
 	struct supervisor *sup = s->sup;
+	size_t nexits;
 
 	s->fsm = sv->fsm;
 	sup_set_reason(s, "%s", sv->reason);
@@ -176,10 +177,10 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	sv->health.nhist = 0;
 	logs_handover_restore(s->logs, sv);
 	sup_exits_clear(s);
-	if (sv->nexits > 0)
-		s->exits = xcalloc(sv->nexits < SUP_EXITS ? sv->nexits :
-		    SUP_EXITS, sizeof *s->exits);
-	for (size_t i = 0; i < sv->nexits && i < SUP_EXITS; i++) {
+	nexits = sv->nexits < SUP_EXITS ? sv->nexits : SUP_EXITS;
+	if (nexits > 0)
+		s->exits = xcalloc(nexits, sizeof *s->exits);
+	for (size_t i = 0; i < nexits; i++) {
 		struct sup_exit *x = &s->exits[s->nexits++];
 
 		x->at_ms = sv->exits[i].at_ms;
