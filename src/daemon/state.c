@@ -259,9 +259,15 @@ static void
 state_end_groups(struct state_group *g, size_t *n, int64_t *longest)
 {
 	bool *alive = xcalloc(*n + 1, sizeof *alive);
+	bool leaderless = false;
 	size_t k = 0;
 
-	state_groups_alive(g, *n, alive);
+	/* the pass over /proc only when a leader is gone: the others are
+	 * proven by their leader */
+	for (size_t i = 0; i < *n; i++)
+		leaderless |= g[i].leader_gone;
+	if (leaderless)
+		state_groups_alive(g, *n, alive);
 	for (size_t i = 0; i < *n; i++) {
 		if (g[i].leader_gone && !alive[i])
 			continue;
