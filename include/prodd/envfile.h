@@ -27,7 +27,8 @@ bool env_is_private(const char *key, size_t keylen);
 /*
  * base: prodd's environ ("K=V" strings). Each later list overrides the
  * earlier ones. Returns a NULL-terminated array of new "K=V" strings, in
- * a stable order (free with env_free).
+ * a stable order, the array and its strings in one allocation (free with
+ * env_free).
  */
 char **env_build(char *const *base, const struct cfg_env *file, size_t nfile,
     const struct cfg_env *conf, size_t nconf, const struct cfg_env *user,

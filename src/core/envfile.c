@@ -8,6 +8,7 @@
 #include "prodd/xmalloc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,25 +150,51 @@ fail:
 	return -EINVAL;
 }
 
-struct env_acc {
-	char **v;
-	size_t n;
+/*
+ * The variables found so far, in order of first appearance, each pointing
+ * into the caller's strings, and an open-addressed table of their keys
+ * (slot: index + 1, 0 empty) so that a key is looked up once, not
+ * compared with every variable before it: a service's spawn builds its
+ * environment from prodd's whole one.
+ */
+struct env_ref {
+	const char *k, *v;
+	size_t kl, vl;
 };
+
+struct env_acc {
+	struct env_ref *r;
+	size_t n;
+	uint32_t *slot;
+	size_t mask;
+};
+
+static size_t
+env_hash(const char *k, size_t kl)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < kl; i++)
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	return h;
+}
 
 static void
 env_set(struct env_acc *a, const char *key, size_t klen, const char *val)
 {
-	char *kv = xasprintf("%.*s=%s", (int)klen, key, val);
+	size_t i = env_hash(key, klen) & a->mask;
+	struct env_ref *e;
 
-	for (size_t i = 0; i < a->n; i++)
-		if (strncmp(a->v[i], key, klen) == 0 && a->v[i][klen] == '=') {
-			free(a->v[i]);
-			a->v[i] = kv;
+	for (; a->slot[i] != 0; i = (i + 1) & a->mask) {
+		e = &a->r[a->slot[i] - 1];
+		if (e->kl == klen && memcmp(e->k, key, klen) == 0) {
+			e->v = val;
+			e->vl = strlen(val);
 			return;
 		}
-	a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
-	a->v[a->n++] = kv;
-	a->v[a->n] = NULL;
+	}
+	a->r[a->n] = (struct env_ref){ key, val, klen, strlen(val) };
+	a->slot[i] = (uint32_t)++a->n;
 }
 
 char **
@@ -175,10 +202,19 @@ env_build(char *const *base, const struct cfg_env *file, size_t nfile,
     const struct cfg_env *conf, size_t nconf, const struct cfg_env *user,
     size_t nuser)
 {
-	struct env_acc a = { NULL, 0 };
+	struct env_acc a = { NULL, 0, NULL, 0 };
+	size_t nbase = 0, cap = 16, bytes;
+	char **out, *p;
 
-	a.v = xcalloc(1, sizeof *a.v);
-	for (size_t i = 0; base != NULL && base[i] != NULL; i++) {
+	while (base != NULL && base[nbase] != NULL)
+		nbase++;
+	while (cap < 2 * (nbase + nfile + nconf + nuser))
+		cap *= 2;
+	a.r = xreallocarray(NULL, nbase + nfile + nconf + nuser + 1,
+	    sizeof *a.r);
+	a.slot = xcalloc(cap, sizeof *a.slot);
+	a.mask = cap - 1;
+	for (size_t i = 0; i < nbase; i++) {
 		const char *eq = strchr(base[i], '=');
 
 		if (eq == NULL || env_is_private(base[i],
@@ -192,15 +228,29 @@ env_build(char *const *base, const struct cfg_env *file, size_t nfile,
 		env_set(&a, conf[i].key, strlen(conf[i].key), conf[i].value);
 	for (size_t i = 0; i < nuser; i++)
 		env_set(&a, user[i].key, strlen(user[i].key), user[i].value);
-	return a.v;
+	/* one allocation: the pointers, then the strings they point to */
+	bytes = (a.n + 1) * sizeof *out;
+	for (size_t i = 0; i < a.n; i++)
+		bytes += a.r[i].kl + a.r[i].vl + 2;
+	out = xmalloc(bytes);
+	p = (char *)(out + a.n + 1);
+	for (size_t i = 0; i < a.n; i++) {
+		out[i] = p;
+		memcpy(p, a.r[i].k, a.r[i].kl);
+		p += a.r[i].kl;
+		*p++ = '=';
+		memcpy(p, a.r[i].v, a.r[i].vl);
+		p += a.r[i].vl;
+		*p++ = '\0';
+	}
+	out[a.n] = NULL;
+	free(a.r);
+	free(a.slot);
+	return out;
 }
 
 void
 env_free(char **env)
 {
-	if (env == NULL)
-		return;
-	for (char **e = env; *e != NULL; e++)
-		free(*e);
 	free(env);
 }

@@ -249,6 +249,17 @@ spawn_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
+/* An argument vector spawn_push built: each word, then the array. */
+static void
+spawn_args_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **w = v; *w != NULL; w++)
+		free(*w);
+	free(v);
+}
+
 /* An empty request: spawn_finish on it frees nothing and returns -1. */
 static void
 spawn_req_init(struct spawn_req *r)
@@ -403,7 +414,7 @@ out:
 	spawn_user_free(&user);
 	envfile_free(filev, nfile);
 	env_free(env);
-	env_free(args);
+	spawn_args_free(args);
 	return rc;
 }
 
@@ -782,7 +793,7 @@ spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
 	}
 	free(r->path);
 	free(r->dir);
-	env_free(r->args);
+	spawn_args_free(r->args);
 	env_free(r->env);
 	spawn_req_init(r);
 	return pid;

@@ -19,6 +19,7 @@
 #include "prodd/procfs.h"
 #include "prodd/strutil.h"
 #include "prodd/view.h"
+#include "prodd/xmalloc.h"
 
 static int
 parse(const char *text, struct cfg_env **v, size_t *n, char *err)
@@ -60,6 +61,52 @@ test_envfile(void **state)
 	assert_non_null(strstr(err, "unterminated quote"));
 	assert_int_equal(envfile_parse("A=x\0y\n", 6, &v, &n, err, 256),
 	    -EINVAL);
+}
+
+/* A key twice in prodd's environment is listed once, at its first place,
+ * with its last value; many keys, each overridden by the config. */
+static void
+test_env_build_many(void **state)
+{
+	char *base[602], keys[300][16], vals[300][16];
+	struct cfg_env conf[300];
+	char **env;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		snprintf(keys[i], sizeof keys[i], "K%d", i);
+		snprintf(vals[i], sizeof vals[i], "c%d", i);
+		base[i] = xasprintf("K%d=b%d", i, i);
+		conf[i].key = keys[i];
+		conf[i].value = vals[i];
+	}
+	base[300] = (char *)"DUP=1";
+	base[301] = (char *)"X=x";
+	base[302] = (char *)"DUP=2";
+	base[303] = NULL;
+	env = env_build(base, NULL, 0, NULL, 0, NULL, 0);
+	for (char **e = env; *e != NULL; e++)
+		n++;
+	assert_int_equal(n, 302);
+	assert_string_equal(env[0], "K0=b0");
+	assert_string_equal(env[299], "K299=b299");
+	assert_string_equal(env[300], "DUP=2");
+	assert_string_equal(env[301], "X=x");
+	env_free(env);
+	env = env_build(base, NULL, 0, conf, 300, NULL, 0);
+	n = 0;
+	for (char **e = env; *e != NULL; e++)
+		n++;
+	assert_int_equal(n, 302);
+	for (int i = 0; i < 300; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "K%d=c%d", i, i);
+		assert_string_equal(env[i], want);
+		free(base[i]);
+	}
+	env_free(env);
 }
 
 static void
@@ -259,6 +306,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envfile),
 		cmocka_unit_test(test_env_build),
+		cmocka_unit_test(test_env_build_many),
 		cmocka_unit_test(test_procfs_stat),
 		cmocka_unit_test(test_procfs_pids),
 		cmocka_unit_test(test_events),
