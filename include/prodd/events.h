@@ -7,6 +7,7 @@
 #ifndef PRODD_EVENTS_H
 #define PRODD_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,9 @@ const struct event *events_push(struct events *r, struct event *e);
  * many. */
 size_t events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg);
+/* The kept event numbered seq into *out (its lines the ring's, valid while
+ * it is kept); false when it is not kept (fallen off, or not yet pushed). */
+bool events_get(const struct events *r, uint64_t seq, struct event *out);
 const char *event_kind_name(enum event_kind k);
 
 /* Lines, empty, with one reference. */

@@ -124,6 +124,20 @@ events_push(struct events *r, struct event *e)
 	return e;
 }
 
+bool
+events_get(const struct events *r, uint64_t seq, struct event *out)
+{
+	uint64_t first;
+
+	if (r->count == 0)
+		return false;
+	first = r->v[r->head].seq;
+	if (seq < first || seq - first >= r->count)
+		return false;
+	events_rec_get(&r->v[(r->head + (size_t)(seq - first)) % r->cap], out);
+	return true;
+}
+
 size_t
 events_since(const struct events *r, uint64_t after,
     void (*fn)(const struct event *, void *), void *arg)

@@ -151,6 +151,9 @@ struct supervisor {
 	bool *marked, *seen;
 	bool plan_all;
 	size_t down_from;	/* shutting down: every service below is down */
+	/* events pushed from this number on are reported (log, hooks) at
+	 * sup_release; 0: none held */
+	uint64_t held_from;
 };
 
 /* supervisor.c */
@@ -162,6 +165,16 @@ void sup_set_reason(struct sup_svc *s, const char *fmt, ...)
 /* Up, or on its way up: a stop has something to do. */
 bool sup_active(const struct sup_svc *s);
 void sup_emit(struct supervisor *sup, struct event *e);
+/*
+ * Hold the reports of the events emitted from now on (prodd's log lines,
+ * the hooks: API, /ws, alerts) until sup_release, which makes them in
+ * order: a respawn acts first and tells after, as its floor does. The
+ * events themselves are in the ring at once. At most SUP_HOLD_MAX are
+ * held (far fewer than the ring keeps); past it they are made then.
+ */
+#define SUP_HOLD_MAX 64
+void sup_hold(struct supervisor *sup);
+void sup_release(struct supervisor *sup);
 void sup_event_for(struct sup_svc *s, struct event *e, enum event_kind kind);
 /* Feed one event to s's lifecycle table and carry out what it says. */
 void sup_dispatch(struct sup_svc *s, const struct fsm_in *in);

@@ -82,6 +82,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	struct event e;
 	pid_t pid = s->pid;
 
+	sup_hold(sup);
 	pidmap_del(&sup->pids, pid);
 	s->exit_ms = clock_wall_ms();
 	/* whatever is left of its group goes with it */
@@ -109,6 +110,7 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	sup_dispatch(s, &in);
 	sup_maybe_free(s);
 	sup_replan(sup, NULL);	/* the shutdown may be over */
+	sup_release(sup);
 }
 
 /* A spawn that failed before or at posix_spawn: an event, not a crash. */

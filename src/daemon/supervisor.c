@@ -56,15 +56,13 @@ sup_active(const struct sup_svc *s)
 	    s->fsm.state == FSM_BACKOFF;
 }
 
-void
-sup_emit(struct supervisor *sup, struct event *e)
+/* An event to prodd's log and to the hooks. */
+static void
+sup_report(struct supervisor *sup, const struct event *stored)
 {
-	const struct event *stored;
 	struct strbuf meta = { 0 };
 	enum log_level lvl = LOG_LVL_INFO;
 
-	e->ts_ms = clock_wall_ms();
-	stored = events_push(&sup->events, e);
 	if (stored->kind == EVENT_STATE && (stored->to == FSM_BACKOFF ||
 	    stored->to == FSM_UNHEALTHY))
 		lvl = LOG_LVL_WARN;
@@ -87,6 +85,40 @@ sup_emit(struct supervisor *sup, struct event *e)
 	}
 	if (sup->hooks.on_event != NULL)
 		sup->hooks.on_event(stored, sup->hooks.arg);
+}
+
+void
+sup_emit(struct supervisor *sup, struct event *e)
+{
+	e->ts_ms = clock_wall_ms();
+	events_push(&sup->events, e);
+	if (sup->held_from == 0)
+		sup_report(sup, e);
+	else if (sup->events.next_seq - sup->held_from >= SUP_HOLD_MAX) {
+		sup_release(sup);	/* in order, well inside the ring */
+		sup_hold(sup);
+	}
+}
+
+void
+sup_hold(struct supervisor *sup)
+{
+	if (sup->held_from == 0)
+		sup->held_from = sup->events.next_seq;
+}
+
+void
+sup_release(struct supervisor *sup)
+{
+	uint64_t from = sup->held_from, end = sup->events.next_seq;
+	struct event e;
+
+	/* what a report emits (an alert) is reported at once, after the
+	 * event that caused it, as without the hold */
+	sup->held_from = 0;
+	for (uint64_t q = from; from != 0 && q < end; q++)
+		if (events_get(&sup->events, q, &e))
+			sup_report(sup, &e);
 }
 
 void
@@ -499,6 +531,7 @@ sup_replan(struct supervisor *sup, struct sup_svc *changed)
 	if (sup->shutting_down && !sup->idle_told && sup_all_down(sup)) {
 		sup->idle_told = true;
 		uv_timer_stop(&sup->shutdown_timer);
+		sup_release(sup);	/* the last events before the end */
 		if (sup->hooks.on_idle != NULL)
 			sup->hooks.on_idle(sup->hooks.arg);
 	}

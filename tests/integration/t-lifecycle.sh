@@ -95,6 +95,16 @@ check "events are numbered 1, 2, 3, ... without gaps" \
 	awk '{ if ($10 != NR) exit 1 }' <<<"$(events)"
 stop_prodd
 check "SIGTERM: prodd exits 0" test $? -eq 0
+check "in prodd's log the events of the stop come before its last word" \
+	python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+end = [i for i, r in enumerate(lines) if r["message"].startswith("every service is stopped")]
+evs = [i for i, r in enumerate(lines) if "seq" in r["metadata"]]
+assert len(end) == 1 and evs and evs[-1] < end[0], (end, evs[-3:])
+' "$PLOG"
+check "and in the order of their numbers" \
+	awk '{ if ($10 != NR) exit 1 }' <<<"$(events)"
 order=$(events kind=exit | awk '$2 != "plain" { print $2 }' | tr '\n' ' ')
 check "stop order is the reverse: analytics, rag, search ($order)" \
 	test "$order" = "analytics rag search "
@@ -129,6 +139,8 @@ check "failed says why" grep -q 'gave_up_after_3_restarts_in_a_row' <<<"$(events
 spawns_are() { [ "$(events kind=spawn | wc -l)" -eq "$1" ]; }
 check "and it stays down: 4 spawns in all (for 2 s)" stays 2 spawns_are 4
 stop_prodd
+check "crash loop: events in prodd's log in the order of their numbers" \
+	awk '{ if ($10 != NR) exit 1 }' <<<"$(events)"
 cleanup
 
 # ---- C: a service that ignores SIGTERM is killed within stop_timeout ----

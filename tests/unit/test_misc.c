@@ -218,6 +218,14 @@ test_events(void **state)
 	s.n = 0;
 	assert_int_equal(events_since(&r, 5, collect, &s), 1);
 	assert_int_equal(s.seqs[0], 6);
+	/* one by its number: only those still kept */
+	assert_false(events_get(&r, 2, &e));
+	assert_true(events_get(&r, 3, &e));
+	assert_int_equal(e.seq, 3);
+	assert_string_equal(e.service, "svc2");
+	assert_true(events_get(&r, 6, &e));
+	assert_string_equal(e.service, "svc5");
+	assert_false(events_get(&r, 7, &e));
 	event_clear(&e);
 	e.kind = EVENT_STATE;
 	e.ts_ms = 1795338001123LL;
