@@ -87,7 +87,6 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	s->exit_ms = clock_wall_ms();
 	/* whatever is left of its group goes with it */
 	kill(-pid, SIGKILL);
-	state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
 	sup_out_drain(s);
 	sup_event_for(s, &e, EVENT_EXIT);
 	logring_since_last(logs_ring(s->logs), s->line_from, EVENT_LAST_LINES,
@@ -108,6 +107,10 @@ sup_exit(struct sup_svc *s, int status, int term_signal)
 	s->exit_errno = s->notify_errno;
 	sup_notify_stop(s);
 	sup_dispatch(s, &in);
+	/* its group's record goes, unless a respawn has written the new
+	 * group's over it already */
+	if (s->pid == 0)
+		state_forget(sup->cfg->daemon.state_dir, s->cfg->name);
 	sup_maybe_free(s);
 	sup_replan(sup, NULL);	/* the shutdown may be over */
 	sup_release(sup);

@@ -41,6 +41,7 @@ write_config <<YAML
     command: $DEMO --role analytics --spawn-grandchild --port $p3
     dependencies: [b]
     ready_after: 100ms
+    restart_delay: 0
 YAML
 start_prodd
 wait_event 15 kind=state service=c to=running
@@ -65,6 +66,13 @@ check "every service runs exactly once (a: $(on_port $p1), b: $(on_port $p2), c:
 check "a second prodd on the same state_dir refuses to start" \
 	bash -c "! timeout 10 '$BUILD/prodd' -c '$T/s.yaml' 2>'$T/second.log' && grep -q 'another prodd (pid $PRODD_PID) is running' '$T/second.log'"
 check "and the first one is untouched" kill -0 "$PRODD_PID"
+c1=$(svc_pid c)
+kill -KILL "$c1"
+c_again() { [ "$(svc_pid c)" != "$c1" ] && alive "$(svc_pid c)"; }
+wait_for 10 c_again
+c2=$(svc_pid c)
+check "a service restarted after kill -9: its record names the new group ($c2)" \
+	poll 2 grep -Eq "^$c2 $c2 [0-9]+ " "$STATE/groups/c"
 stop_prodd
 check "after a clean stop every group record is blank" \
 	test -z "$(cat "$STATE"/groups/* | tr -d " \n")"
