@@ -37,6 +37,7 @@ const char *spawn_helper_path(void);
 /* One spawn: what spawn_prepare made, then what the spawn said. */
 struct spawn_req {
 	bool prepared;
+	bool recheck;			/* a failure: look at the path then */
 	char *path, *dir;
 	char **args, **env;
 	int out_fd, err_fd;		/* the child's stdout, stderr; -1 */

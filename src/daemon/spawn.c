@@ -105,6 +105,16 @@ spawn_found_keep(const char *prog, const char *cwd, const char *path,
 	snprintf(spawn_found.out, sizeof spawn_found.out, "%s", out);
 }
 
+/* A program named with a '/': as it is, or under cwd when relative. */
+static void
+spawn_join(const char *prog, const char *cwd, char *out, size_t outlen)
+{
+	if (prog[0] == '/' || cwd == NULL)
+		snprintf(out, outlen, "%s", prog);
+	else
+		snprintf(out, outlen, "%s/%s", cwd, prog);
+}
+
 /* Find prog as execvp would, with the service's PATH and directory. */
 static int
 spawn_find(const char *prog, const char *cwd, char *const *env, char *out,
@@ -114,10 +124,7 @@ spawn_find(const char *prog, const char *cwd, char *const *env, char *out,
 	int saw_eacces = 0;
 
 	if (strchr(prog, '/') != NULL) {
-		if (prog[0] == '/' || cwd == NULL)
-			snprintf(out, outlen, "%s", prog);
-		else
-			snprintf(out, outlen, "%s/%s", cwd, prog);
+		spawn_join(prog, cwd, out, outlen);
 		if (access(out, X_OK) == 0) {
 			struct stat st;
 
@@ -308,6 +315,7 @@ spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
 	const char *path;
 	struct stat st;
 	int has_user, rc = -1;
+	bool direct, recheck = false;
 
 	spawn_req_init(r);
 	memset(&user, 0, sizeof user);
@@ -354,12 +362,19 @@ spawn_prepare_argv(struct spawn_req *r, const struct cfg_service *svc,
 		last[nlast++] = extra[i];
 	env = env_build(environ, filev, nfile, svc->env, svc->nenv, last,
 	    nlast);
-	if (spawn_find(argv[0], svc->working_dir, env, prog, sizeof prog,
-	    err, errlen) < 0)
+	direct = has_user == 0 && svc->limits.nofile < 0 &&
+	    svc->limits.nproc < 0 && svc->limits.core < 0;
+	if (direct && strchr(argv[0], '/') != NULL) {
+		/* a path: the exec itself tells whether it runs, and a
+		 * failure is explained then (spawn_finish): two walks of the
+		 * path fewer in every spawn */
+		spawn_join(argv[0], svc->working_dir, prog, sizeof prog);
+		recheck = true;
+	} else if (spawn_find(argv[0], svc->working_dir, env, prog,
+	    sizeof prog, err, errlen) < 0)
 		goto out;
 
-	if (has_user == 0 && svc->limits.nofile < 0 && svc->limits.nproc < 0 &&
-	    svc->limits.core < 0) {
+	if (direct) {
 		/* nothing only the helper can do: exec the program directly,
 		 * one exec instead of two; closefrom stands in for the
 		 * helper's */
@@ -407,6 +422,7 @@ run:
 	r->env = env;
 	args = env = NULL;
 	r->prepared = true;
+	r->recheck = recheck;
 	rc = 0;
 out:
 	if (rc < 0)
@@ -785,11 +801,16 @@ spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
 	r->pidfd = -1;
 
 	if (r->prepared) {
-		if (r->rc != 0) {
+		char where[PATH_MAX];
+
+		/* a path not looked at before: why it did not run, as the
+		 * look would have said (not found, a directory, ...) */
+		if (r->rc != 0 && (!r->recheck || spawn_find(r->args[0], r->dir,
+		    NULL, where, sizeof where, err, errlen) == 0))
 			snprintf(err, errlen, "cannot start %s: %s",
 			    r->args[0], strerror(r->rc));
+		if (r->rc != 0)
 			pid = -1;
-		}
 	}
 	free(r->path);
 	free(r->dir);

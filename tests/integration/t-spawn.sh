@@ -25,6 +25,9 @@ write_config <<YAML
     command: sleep 100
     env_file: missing.env
     max_restarts: 0
+  - name: isdir
+    command: $T
+    max_restarts: 0
   - name: nodir
     command: sleep 100
     working_dir: /nonexistent/dir
@@ -51,6 +54,8 @@ check "not in PATH ($(reason notinpath))" \
 	bash -c "[[ '$(reason notinpath)' == *not_found_in_PATH* ]]"
 check "not executable ($(reason noperm))" \
 	bash -c "[[ '$(reason noperm)' == *Permission_denied* ]]"
+check "a directory ($(reason isdir))" \
+	grep -Eq '^spawn_failed:_/.*_is_a_directory;' <<<"$(reason isdir)"
 check "missing env_file ($(reason noenv))" \
 	bash -c "[[ '$(reason noenv)' == *env_file_*missing.env:_cannot_open:_No_such_file* ]]"
 check "missing working_dir ($(reason nodir))" \
