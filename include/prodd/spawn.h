@@ -48,6 +48,7 @@ struct spawn_req {
 	 * (reaper_watch) */
 	bool pidfd_wanted;
 	int pidfd;			/* >= 0: the child's pidfd */
+	uint64_t boot_ns;		/* CLOCK_BOOTTIME just before the fork */
 };
 
 /*

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "prodd/config.h"
@@ -24,8 +25,10 @@
  */
 int state_lock(const char *dir, char *err, size_t errlen);
 
-/* Record that pid (leader of its own group) runs service name. */
-void state_record(const char *dir, const char *name, pid_t pid);
+/* Record that pid (leader of its own group) runs service name; boot_ns:
+ * CLOCK_BOOTTIME taken just before its fork (0: unknown, read /proc). */
+void state_record(const char *dir, const char *name, pid_t pid,
+    uint64_t boot_ns);
 /* The service's process group is gone: empty its record. */
 void state_forget(const char *dir, const char *name);
 

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -103,6 +104,17 @@ spawn_found_keep(const char *prog, const char *cwd, const char *path,
 	spawn_found.cwd = cwd != NULL ? xstrdup(cwd) : NULL;
 	spawn_found.path = xstrdup(path);
 	snprintf(spawn_found.out, sizeof spawn_found.out, "%s", out);
+}
+
+/* Now on CLOCK_BOOTTIME, the clock of a process's start time. */
+static uint64_t
+spawn_boot_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* A program named with a '/': as it is, or under cwd when relative. */
@@ -625,6 +637,7 @@ spawn_clone(struct spawn_req *r, unsigned int w)
 	/* no handler of prodd's may run in the child */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r->boot_ns = spawn_boot_ns();
 	pid = clone(spawn_child, spawn_stack[w] + SPAWN_STACK, flags, &a,
 	    &pidfd);
 	if (pid < 0)
@@ -703,6 +716,7 @@ spawn_posix(struct spawn_req *r)
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	if (r->dir != NULL)
 		posix_spawn_file_actions_addchdir_np(&fa, r->dir);
+	r->boot_ns = spawn_boot_ns();
 	r->rc = posix_spawn(&r->pid, r->path, &fa, &attr, r->args, r->env);
 	if (r->rc != 0)
 		r->pid = -1;

@@ -138,6 +138,7 @@ sup_spawn_end(struct sup_pending *p)
 	char err[512];
 	struct event e;
 	int pidfd;
+	uint64_t boot_ns = p->req.boot_ns;
 
 	s->pid = spawn_finish_pidfd(&p->req, &pidfd, err, sizeof err);
 	/* not watched: its SIGCHLD's sweep reaps it, a walk of every child */
@@ -156,7 +157,7 @@ sup_spawn_end(struct sup_pending *p)
 	if (s->start.spawned_ms == 0)
 		s->start.spawned_ms = s->started_ms;
 	pidmap_put(&sup->pids, s->pid, s);
-	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid);
+	state_record(sup->cfg->daemon.state_dir, s->cfg->name, s->pid, boot_ns);
 	sup_out_open(s, LOG_STREAM_STDOUT, p->outp[0]);
 	sup_out_open(s, LOG_STREAM_STDERR, p->errp[0]);
 	sup_event_for(s, &e, EVENT_SPAWN);

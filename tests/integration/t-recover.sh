@@ -106,12 +106,25 @@ done
 # a pgid past pid_t that would wrap to a stranger's group (or to -1)
 setsid sleep 300 &
 group=$!
+# prodd records the start time from its clock just before the fork: a
+# leader whose own is a little later is ours, one that started before
+# the recorded time is not
+setsid sleep 300 &
+early=$!
+setsid sleep 300 &
+late=$!
+poll 5 bash -c "awk '{ exit !(\$22 > 0) }' /proc/$early/stat /proc/$late/stat"
+echo "$early $early $(($(awk '{ print $22 }' "/proc/$early/stat") - 3)) $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/early"
+echo "$late $late $(($(awk '{ print $22 }' "/proc/$late/stat") + 1)) $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/late"
 echo "$((4294967296 + group)) $(($(cat /proc/sys/kernel/pid_max) + 1)) 1 $(cat /proc/sys/kernel/random/boot_id)" >"$STATE/groups/wrap"
 start_prodd
 wait_event 10 kind=state service=a to=running
 check "a record whose start time does not match is ignored" kill -0 $stranger
 check "a record whose pgid is past pid_t is ignored (the group it wraps to lives)" \
 	kill -0 $group
+check "a leader that started 3 ticks after its recorded start time is ended" \
+	bash -c "$(declare -f alive); ! alive $early"
+check "one that started a tick before it is not (not ours)" kill -0 $late
 check "a group whose leader is gone is ended by its live member ($member)" \
 	bash -c "$(declare -f alive); ! alive $member"
 check "and named" grep -q "ending process group $leader left by a previous prodd" "$PLOG"
@@ -121,7 +134,7 @@ check "and records of services no longer configured are removed" \
 	bash -c "! ls '$STATE/groups' | grep -q -e gone -e old -e wrap"
 echo "$stranger $stranger 1 some-other-boot" >"$STATE/groups/b"
 stop_prodd
-kill $stranger $group $member 2>/dev/null
+kill $stranger $group $member $early $late 2>/dev/null
 cleanup
 
 # ---- a service stopped by hand stays stopped across a restart of prodd ----
