@@ -276,6 +276,29 @@ state_groups_alive(const struct state_group *g, size_t n, bool *alive)
 	free(pg);
 }
 
+/*
+ * A record's first bytes, NUL-terminated (at most size - 1 of them): how
+ * many, or -1 when it cannot be read as a file (then it is left alone).
+ * One open, read and close: a start after a clean stop reads every
+ * service's blank record.
+ */
+#define STATE_RECORD_READ 256
+static ssize_t
+state_read_record(const char *file, char *buf, size_t size)
+{
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /* Keep of g[] the groups that are a previous prodd's and still there (a
  * group whose leader is gone: if it has a live member), and send each its
  * stop signal; *longest becomes the longest stop timeout among them. */
@@ -322,8 +345,8 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 	if ((d = opendir(path)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char file[PATH_MAX + 64], *buf, why[128], boot[64];
-		size_t len, total;
+		char file[PATH_MAX + 64], buf[STATE_RECORD_READ + 1], boot[64];
+		ssize_t len;
 		long pgid, pid;
 		unsigned long long start_t;
 		struct procfs_stat st;
@@ -334,8 +357,7 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		    strstr(de->d_name, ".tmp") != NULL)
 			continue;
 		snprintf(file, sizeof file, "%s/%s", path, de->d_name);
-		if (file_read_bounded(file, 256, &buf, &len, &total, why,
-		    sizeof why) < 0)
+		if ((len = state_read_record(file, buf, sizeof buf)) < 0)
 			continue;
 		idx = cfg ? cfg_service_index(cfg, de->d_name) : -1;
 		if (len == 0 || sscanf(buf, "%ld %ld %llu %63s", &pgid, &pid,
@@ -345,16 +367,14 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 			 * to read (a pgid past pid_t would wrap, even to -1:
 			 * every process): nothing to end. A blank one stays
 			 * as it is: after a clean stop, every record is */
-			bool blank = strspn(buf, " \n") == len;
+			bool blank = strspn(buf, " \n") == (size_t)len;
 
-			free(buf);
 			if (idx < 0)
 				unlink(file);
 			else if (!blank)
 				state_forget(dir, de->d_name);
 			continue;
 		}
-		free(buf);
 		/* read once: kept (blanked) for a service still configured,
 		 * so its next start rewrites it in place */
 		if (idx < 0)

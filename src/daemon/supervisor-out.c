@@ -124,9 +124,9 @@ sup_out_open(struct sup_svc *s, int stream, int fd)
 
 	ev.data.u64 = sup_out_key(s, k);
 	/* reads must never block the loop (pipes are made blocking, and
-	 * one taken over from the previous prodd may be either) */
-	if (s->sup->out_ep < 0 || fcntl(fd, F_SETFL,
-	    fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	 * one taken over from the previous prodd may be either); a pipe's
+	 * read end has no other status flag to keep */
+	if (s->sup->out_ep < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
 	    epoll_ctl(s->sup->out_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		log_warn(s->cfg->name, "cannot read its %s: %s", stream ==
 		    LOG_STREAM_STDOUT ? "stdout" : "stderr", s->sup->out_ep < 0 ?
