@@ -140,7 +140,8 @@ for n in $NS; do
 	busy=$(busy "$m2" "$m3")
 	cpu=$(awk -v c="$((c3 - c2))" -v w="$((w3 - w2))" -v s="$window" \
 	    'BEGIN { printf "%.3f (%.0f µs in %d s)", 100 * c / w, c / 1e3, s }')
-	[ "$window" -gt 0 ] || cpu=n/a
+	# no window (N > 500): neither figure was taken
+	[ "$window" -gt 0 ] || { cpu=n/a; busy=n/a; }
 	exits=$(grep -c '"kind":"exit"' "$d/prodd.log" || true)
 	[ "$exits" -eq 0 ] || note "WARNING: N=$n: $exits exits while idle"
 	stop "$d"
