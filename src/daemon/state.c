@@ -111,19 +111,36 @@ state_boot_id(void)
 	return id;
 }
 
+/*
+ * A small file's first bytes, NUL-terminated (at most size - 1 of them):
+ * how many, or -1 when it cannot be read as a file. One open, read and
+ * close: a /proc/PID/stat, and at a start after a clean stop every
+ * service's blank group record.
+ */
+static ssize_t
+state_read_small(const char *file, char *buf, size_t size)
+{
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 static int
 state_proc_stat(pid_t pid, struct procfs_stat *st)
 {
 	char path[64], buf[1024];	/* a stat line is < 400 bytes */
 	ssize_t len;
-	int fd;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -ESRCH;
-	len = read(fd, buf, sizeof buf);
-	close(fd);
-	if (len <= 0)
+	if ((len = state_read_small(path, buf, sizeof buf)) <= 0)
 		return -ESRCH;
 	return procfs_parse_stat(buf, (size_t)len, st);
 }
@@ -276,29 +293,6 @@ state_groups_alive(const struct state_group *g, size_t n, bool *alive)
 	free(pg);
 }
 
-/*
- * A record's first bytes, NUL-terminated (at most size - 1 of them): how
- * many, or -1 when it cannot be read as a file (then it is left alone).
- * One open, read and close: a start after a clean stop reads every
- * service's blank record.
- */
-#define STATE_RECORD_READ 256
-static ssize_t
-state_read_record(const char *file, char *buf, size_t size)
-{
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
 /* Keep of g[] the groups that are a previous prodd's and still there (a
  * group whose leader is gone: if it has a live member), and send each its
  * stop signal; *longest becomes the longest stop timeout among them. */
@@ -345,7 +339,7 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 	if ((d = opendir(path)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char file[PATH_MAX + 64], buf[STATE_RECORD_READ + 1], boot[64];
+		char file[PATH_MAX + 64], buf[257], boot[64];
 		ssize_t len;
 		long pgid, pid;
 		unsigned long long start_t;
@@ -357,7 +351,8 @@ state_recover(const char *dir, const struct cfg *cfg, int64_t max_wait_ms)
 		    strstr(de->d_name, ".tmp") != NULL)
 			continue;
 		snprintf(file, sizeof file, "%s/%s", path, de->d_name);
-		if ((len = state_read_record(file, buf, sizeof buf)) < 0)
+		/* a record is 128 bytes: what is past 256 is not one */
+		if ((len = state_read_small(file, buf, sizeof buf)) < 0)
 			continue;
 		idx = cfg ? cfg_service_index(cfg, de->d_name) : -1;
 		if (len == 0 || sscanf(buf, "%ld %ld %llu %63s", &pgid, &pid,
