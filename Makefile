@@ -174,13 +174,14 @@ $(BUILD)/tests/test_suptimers: $(BUILD)/obj/tests/unit/test_suptimers.o $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv) -lm
 
-# spawn.c is a daemon leaf on libc and pthreads alone.
-$(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)
+# spawn.c and spawn-run.c are a daemon leaf on libc and pthreads alone.
+SPAWN_OBJ := $(BUILD)/obj/src/daemon/spawn.o $(BUILD)/obj/src/daemon/spawn-run.o
+$(BUILD)/tests/test_spawn: $(BUILD)/obj/tests/unit/test_spawn.o $(SPAWN_OBJ) $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka yaml-0.1 libcjson) -pthread -lm
 
 # reaper.c, a daemon leaf on libuv, spawns its children with spawn.c.
-$(BUILD)/tests/test_reaper: $(BUILD)/obj/tests/unit/test_reaper.o $(BUILD)/obj/src/daemon/reaper.o $(BUILD)/obj/src/daemon/spawn.o $(CORE_LIB) $(COMMON_LIB)
+$(BUILD)/tests/test_reaper: $(BUILD)/obj/tests/unit/test_reaper.o $(BUILD)/obj/src/daemon/reaper.o $(SPAWN_OBJ) $(CORE_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call libs,cmocka libuv yaml-0.1 libcjson) -pthread -lm
 

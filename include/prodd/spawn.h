@@ -7,13 +7,14 @@
  * the service is, by the same set-up: as its user, with its groups and
  * limits, in its working_dir. Everything that can be known to fail before
  * the fork (a missing working_dir or env_file, an unknown user, a program
- * not found or not executable) is reported here, with a reason, as a
- * failed spawn.
+ * not found in PATH or not executable) is reported, with a reason, as a
+ * failed spawn: before the fork, or for a program named by its path after
+ * its exec failed, with the same reason.
  *
- * A spawn has three steps: spawn_prepare (the checks, argv, environment
- * and file actions; loop thread), spawn_run (the vfork-like clone itself,
- * for many requests at once on several threads) and spawn_finish (the
- * result). The spawn waits until the child has exec'd, and on a virtual machine
+ * A spawn has three steps: spawn_prepare (the checks, argv and
+ * environment; loop thread; spawn.c), spawn_run (the vfork-like clone
+ * itself, for many requests at once on several threads; spawn-run.c) and
+ * spawn_finish (the result; spawn.c). The spawn waits until the child has exec'd, and on a virtual machine
  * that exec is most of the cost of starting a service; with one thread
  * per core, 500 services start in the time of 500 / cores execs.
  */
@@ -22,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "prodd/config.h"

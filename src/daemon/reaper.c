@@ -1,5 +1,5 @@
 /*
- * Reaping (see reaper.h). Two ways in. A child with a pidfd (spawn.c's
+ * Reaping (see reaper.h). Two ways in. A child with a pidfd (spawn-run.c's
  * clone path: the services) has it in one epoll set of the reaper's,
  * which the loop polls, so an exit wakes the loop with that child's pid
  * at hand and costs one waitid(P_PID): nothing walks prodd's list of

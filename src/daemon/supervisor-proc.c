@@ -1,6 +1,6 @@
 /*
  * The supervisor's process handling: a spawn (at once, or with the others
- * of one pass of the planner, run together on threads by spawn.c), the
+ * of one pass of the planner, run together on threads by spawn-run.c), the
  * exit of its main process (the reaper's report, told from orphans and
  * exec probes by pid), signals to its process group, and the timers that
  * feed the lifecycle table (backoff and stop timeout, alive long enough,

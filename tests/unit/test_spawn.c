@@ -1,5 +1,5 @@
 /*
- * Spawning (src/daemon/spawn.c) with prodd's descriptor table full: the
+ * Spawning (src/daemon/spawn.c, spawn-run.c) with prodd's descriptor table full: the
  * child holds stdin, stdout and stderr and nothing else of the thousands
  * of descriptors its parent has open; its output reaches the pipes it was
  * given and the parent sees their end once the child is gone (no copy of
