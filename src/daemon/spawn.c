@@ -482,17 +482,16 @@ spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
 		close(r->pidfd);
 	r->pidfd = -1;
 
-	if (r->prepared) {
+	if (r->prepared && r->rc != 0) {
 		char where[PATH_MAX];
 
 		/* a path not looked at before: why it did not run, as the
 		 * look would have said (not found, a directory, ...) */
-		if (r->rc != 0 && (!r->recheck || spawn_find(r->args[0], r->dir,
-		    NULL, where, sizeof where, err, errlen) == 0))
+		if (!r->recheck || spawn_find(r->args[0], r->dir, NULL, where,
+		    sizeof where, err, errlen) == 0)
 			snprintf(err, errlen, "cannot start %s: %s",
 			    r->args[0], strerror(r->rc));
-		if (r->rc != 0)
-			pid = -1;
+		pid = -1;
 	}
 	free(r->path);
 	free(r->dir);
