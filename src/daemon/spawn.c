@@ -14,6 +14,7 @@
 #include "prodd/envfile.h"
 #include "prodd/fileio.h"
 #include "prodd/strutil.h"
+#include "prodd/units.h"
 #include "prodd/xmalloc.h"
 #include "spawn-int.h"
 
@@ -250,17 +251,6 @@ spawn_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-/* An argument vector spawn_push built: each word, then the array. */
-static void
-spawn_args_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **w = v; *w != NULL; w++)
-		free(*w);
-	free(v);
-}
-
 /* An empty request: spawn_finish on it frees nothing and returns -1. */
 static void
 spawn_req_init(struct spawn_req *r)
@@ -424,7 +414,7 @@ out:
 	spawn_user_free(&user);
 	envfile_free(filev, nfile);
 	env_free(env);
-	spawn_args_free(args);
+	units_argv_free(args);
 	return rc;
 }
 
@@ -495,7 +485,7 @@ spawn_finish_pidfd(struct spawn_req *r, int *pidfd, char *err,
 	}
 	free(r->path);
 	free(r->dir);
-	spawn_args_free(r->args);
+	units_argv_free(r->args);
 	env_free(r->env);
 	spawn_req_init(r);
 	return pid;
