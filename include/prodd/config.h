@@ -64,12 +64,12 @@ struct cfg_dep {
 
 struct cfg_health {
 	enum cfg_health_kind kind;
-	char *url;			/* url: http(s)://host[:port]/path */
-	int expect_lo, expect_hi;	/* expect_status, inclusive */
-	char *tcp_host;			/* tcp: host:port */
 	int tcp_port;
+	char *url;			/* url: http(s)://host[:port]/path */
+	char *tcp_host;			/* tcp: host:port */
 	char **exec_argv;		/* exec: NULL-terminated */
 	int64_t interval_ms, timeout_ms, start_period_ms;
+	int expect_lo, expect_hi;	/* expect_status, inclusive */
 	int retries;
 	enum cfg_on_unhealthy on_unhealthy;
 	bool follow_redirects;		/* url: follow 3xx (at most 5) */
@@ -86,21 +86,22 @@ struct cfg_logopts {
 };
 
 struct cfg_service {
+	/* (in this order, not the file's, so that no padding is left
+	 * between fields: there is one per service) */
 	char *name;
 	enum cfg_svc_type type;
+	int port;			/* 0: none */
 	/* The command to exec, final: split, or /bin/sh -c, or built from
 	 * app/image/unit by type. NULL-terminated; argc without the NULL. */
 	char **argv;
 	size_t argc;
 	char *command;			/* as written, when given as a string */
-	bool shell;
 	char *app, *image, *unit;
 	char *working_dir;		/* absolute, or NULL */
 	struct cfg_env *env;
 	size_t nenv;
 	char *env_file;			/* absolute, or NULL */
 	char *user, *group;
-	int port;			/* 0: none */
 	struct cfg_dep *deps;
 	size_t ndeps;
 	struct cfg_health health;
@@ -113,12 +114,13 @@ struct cfg_service {
 	int64_t memory_limit;		/* bytes; 0: none */
 	struct cfg_limits limits;
 	struct cfg_logopts log;
-	bool enabled;
 	int64_t ready_after_ms;		/* no check: alive this long is ready */
-	bool notify;			/* ready at READY=1 (sd_notify) */
 	int64_t start_timeout_ms;	/* 0: no limit */
 	int64_t watchdog_ms;		/* 0: off; needs notify */
 	struct cfg_mark mark;		/* of the service's mapping */
+	bool shell;
+	bool enabled;
+	bool notify;			/* ready at READY=1 (sd_notify) */
 };
 
 struct cfg_alert_rule {

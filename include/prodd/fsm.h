@@ -65,14 +65,14 @@ struct fsm_svc {
 	bool then_start;		/* stopping, then start again (by hand) */
 	bool then_recover;		/* stopping, then the restart policy */
 	bool killed;			/* SIGKILL sent in this stop */
-	char cause[128];			/* why this stop began (then_recover) */
-	int64_t since_ms;		/* when the state was entered */
-	int64_t ready_ms;		/* when it last became ready; -1 */
 	/* the last exit */
 	bool has_exit;
 	int exit_code;			/* -1 when killed by a signal */
 	int exit_signal;		/* 0 when it exited */
 	int64_t exit_ms;
+	int64_t since_ms;		/* when the state was entered */
+	int64_t ready_ms;		/* when it last became ready; -1 */
+	char cause[128];		/* why this stop began (then_recover) */
 };
 
 struct fsm_in {

@@ -56,12 +56,12 @@ bool metrics_over_limit(int *streak, int64_t rss, int64_t limit);
 
 /* The latest of one service, summed over its process tree. */
 struct metrics_svc {
-	bool valid;			/* sampled at least once since spawn */
 	double cpu_percent;		/* 100 = one core */
 	int64_t rss;			/* bytes */
-	int procs, threads, fds;	/* fds: -1 until counted */
 	double read_bps, write_bps;
+	int procs, threads, fds;	/* fds: -1 until counted */
 	int over_limit;			/* the streak */
+	bool valid;			/* sampled at least once since spawn */
 	struct mring cpu, mem;		/* history: cpu %, rss bytes */
 	/* counters of the service, not of a process: each sample adds its
 	 * increase, so they never go down, across restarts too (clear

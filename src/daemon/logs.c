@@ -56,19 +56,17 @@ struct logs_svc {
 	char *path;		/* DIR/NAME.log, then DIR and NAME */
 	char *dir, *name;	/* in path's allocation */
 	int fd;
+	int keep;
 	int64_t size;		/* of the open file, for rotation */
 	int64_t max_size;
-	int keep;
 	struct logring *ring;
 	logs_line_fn fn;
 	void *arg;
 	struct logs_part part[2];	/* stdout, stderr */
-
-	bool writing;		/* the file is open for this call */
-
 	uint64_t write_errors;
-	bool failing;		/* in an error streak, already warned */
 	int64_t retry_ms;	/* next attempt to open, INT64_MIN: not set */
+	bool writing;		/* the file is open for this call */
+	bool failing;		/* in an error streak, already warned */
 };
 
 /* The last time stamp rendered, for every service: lines of one

@@ -83,16 +83,16 @@ struct sup_svc {
 	/* notify: true and start_timeout (supervisor-notify.c) */
 	struct notify_sock *notify;	/* made at the first spawn */
 	struct sup_rare *rare;		/* made when first armed */
-	bool notified_ready;		/* READY=1 since the spawn */
-	bool has_status;		/* status_text was sent */
 	char *status_text;		/* heap; NULL: none since the spawn */
 	const char *notify_phase;	/* "reloading", "stopping", NULL */
 	int notify_errno;		/* ERRNO=, or -1 */
 	int exit_errno;			/* ERRNO= when it last exited, or -1 */
 	pid_t notify_mainpid;		/* MAINPID=, or 0 */
+	int handles;			/* open handles that point here */
+	bool notified_ready;		/* READY=1 since the spawn */
+	bool has_status;		/* status_text was sent */
 	bool down_by_hand;		/* kept down across restarts of prodd */
 	bool removed;			/* gone from the config: free when idle */
-	int handles;			/* open handles that point here */
 	bool closing;
 	LIST_ENTRY(sup_svc) gone_link;	/* in supervisor.gone when removed */
 	SLIST_ENTRY(sup_svc) free_link;	/* released: in sup.freeing */
