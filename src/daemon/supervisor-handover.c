@@ -128,13 +128,12 @@ sup_handover_save(struct supervisor *sup, struct handover *h)
 
 /* Arm t to fire at monotonic time due (at once when past). */
 static void
-sup_rearm(struct sup_svc *s, struct sup_tm *t, void (*cb)(struct sup_svc *),
-    int64_t due)
+sup_rearm(struct sup_svc *s, struct sup_tm *t, int64_t due)
 {
 	int64_t wait = due - sup_now(s->sup);
 
 	if (due >= 0)
-		sup_tm_start(t, cb, (uint64_t)(wait > 0 ? wait : 0));
+		sup_tm_start(t, (uint64_t)(wait > 0 ? wait : 0));
 }
 
 static void
@@ -199,9 +198,9 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	snprintf(s->start.waited_for, sizeof s->start.waited_for, "%s",
 	    sv->waited_for);
 	sup_notify_handover_restore(s, sv);
-	sup_rearm(s, &s->timer, sup_timer_cb, sv->timer_due);
-	sup_rearm(s, &s->ready, sup_ready_cb, sv->ready_due);
-	sup_rearm(s, &s->stable, sup_stable_cb, sv->stable_due);
+	sup_rearm(s, &s->timer, sv->timer_due);
+	sup_rearm(s, &s->ready, sv->ready_due);
+	sup_rearm(s, &s->stable, sv->stable_due);
 	if (sv->check_due >= 0 && s->pid > 0)
 		sup_health_resume(s);
 }

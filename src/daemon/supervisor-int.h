@@ -41,14 +41,17 @@ struct sup_rare {
 	uv_timer_t watchdog;		/* watchdog */
 };
 
+/* Which of a service's three lifecycle timers a struct sup_tm is: what
+ * it calls, and where its service is (the struct it sits in). */
+enum sup_tm_kind { SUP_TM_TIMER, SUP_TM_READY, SUP_TM_STABLE };
+
 /* A lifecycle timer of a service (supervisor-timers.c): in the
  * supervisor's heap while armed. */
 struct sup_tm {
 	int64_t due;			/* loop time (ms) */
 	uint64_t seq;			/* start order: ties fire in it */
-	size_t idx;			/* in the heap; SIZE_MAX: idle */
-	void (*cb)(struct sup_svc *s);
-	struct sup_svc *svc;
+	uint32_t idx;			/* in the heap; UINT32_MAX: idle */
+	uint8_t kind;			/* enum sup_tm_kind */
 };
 
 /* A service keeps this many of its last exits, with their last lines. */
@@ -221,9 +224,11 @@ void sup_tm_setup(struct supervisor *sup);
  * timer closes, and the released services are freed with it. */
 void sup_tm_close(struct supervisor *sup);
 void sup_tm_teardown(struct supervisor *sup);
-void sup_tm_init(struct sup_tm *t, struct sup_svc *s);
-/* Arm t to call cb(t->svc) in ms (re-armed if it was). */
-void sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms);
+/* s's three timers, idle. */
+void sup_tm_init(struct sup_svc *s);
+/* Arm t (one of its service's three) to call its callback in ms
+ * (sup_timer_cb, sup_ready_cb or sup_stable_cb; re-armed if it was). */
+void sup_tm_start(struct sup_tm *t, uint64_t ms);
 void sup_tm_stop(struct sup_tm *t);
 /* When t is due (loop time), or -1 when it is not armed. */
 int64_t sup_tm_due(const struct sup_tm *t);

@@ -168,8 +168,7 @@ sup_spawn_end(struct sup_pending *p)
 	s->line_from = logring_next_seq(logs_ring(s->logs));
 	/* with notify: true, READY=1 makes it ready, not time alone */
 	if (s->cfg->health.kind == CFG_HEALTH_NONE && !s->cfg->notify)
-		sup_tm_start(&s->ready, sup_ready_cb,
-		    (uint64_t)s->cfg->ready_after_ms);
+		sup_tm_start(&s->ready, (uint64_t)s->cfg->ready_after_ms);
 	else if (s->cfg->health.kind != CFG_HEALTH_NONE)
 		sup_health_begin(s);
 }

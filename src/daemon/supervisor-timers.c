@@ -1,19 +1,52 @@
 /*
  * The services' lifecycle timers (backoff and stop timeout, ready_after,
  * restart_window) on one uv timer for the whole supervisor: each timer
- * is a 40-byte struct sup_tm in a binary min-heap ordered by due time,
+ * is a 24-byte struct sup_tm in a binary min-heap ordered by due time,
  * then by the order they were started (as libuv orders its own), and the
  * one uv timer is armed for the soonest. A uv_timer_t per timer per
  * service cost 152 bytes each. The same uv timer also frees the services
  * released since its last turn (sup_tm_release), as uv_close's callback
- * did when each service owned uv timers. Loop thread only.
+ * did when each service owned uv timers. A timer knows its service and
+ * its callback by its kind, which is also the member of struct sup_svc
+ * it is. Loop thread only.
  */
 #include "supervisor-int.h"
 #include "prodd/xmalloc.h"
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#define SUP_TM_IDLE SIZE_MAX
+#define SUP_TM_IDLE UINT32_MAX
+
+/* The service t belongs to. */
+static struct sup_svc *
+sup_tm_svc(struct sup_tm *t)
+{
+	size_t off = t->kind == SUP_TM_TIMER ?
+	    offsetof(struct sup_svc, timer) : t->kind == SUP_TM_READY ?
+	    offsetof(struct sup_svc, ready) : offsetof(struct sup_svc, stable);
+
+	return (struct sup_svc *)(void *)((char *)t - off);
+}
+
+/* What t calls when it fires. */
+static void
+sup_tm_fire(struct sup_tm *t)
+{
+	struct sup_svc *s = sup_tm_svc(t);
+
+	switch ((enum sup_tm_kind)t->kind) {
+	case SUP_TM_TIMER:
+		sup_timer_cb(s);
+		break;
+	case SUP_TM_READY:
+		sup_ready_cb(s);
+		break;
+	case SUP_TM_STABLE:
+		sup_stable_cb(s);
+		break;
+	}
+}
 
 static bool
 sup_tm_before(const struct sup_tm *a, const struct sup_tm *b)
@@ -25,7 +58,7 @@ static void
 sup_tm_place(struct supervisor *sup, size_t i, struct sup_tm *t)
 {
 	sup->tm_heap[i] = t;
-	t->idx = i;
+	t->idx = (uint32_t)i;
 }
 
 static void
@@ -129,7 +162,7 @@ sup_tm_cb(uv_timer_t *u)
 		struct sup_tm *t = sup->tm_heap[0];
 
 		sup_tm_remove(sup, t);
-		t->cb(t->svc);
+		sup_tm_fire(t);
 	}
 	sup->tm_firing = false;
 	sup_tm_arm(sup);
@@ -165,20 +198,27 @@ sup_tm_teardown(struct supervisor *sup)
 	sup->tm_n = sup->tm_cap = 0;
 }
 
-void
-sup_tm_init(struct sup_tm *t, struct sup_svc *s)
+static void
+sup_tm_idle(struct sup_tm *t, enum sup_tm_kind kind)
 {
-	t->svc = s;
-	t->idx = SUP_TM_IDLE;
 	t->due = 0;
 	t->seq = 0;
-	t->cb = NULL;
+	t->idx = SUP_TM_IDLE;
+	t->kind = (uint8_t)kind;
 }
 
 void
-sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms)
+sup_tm_init(struct sup_svc *s)
 {
-	struct supervisor *sup = t->svc->sup;
+	sup_tm_idle(&s->timer, SUP_TM_TIMER);
+	sup_tm_idle(&s->ready, SUP_TM_READY);
+	sup_tm_idle(&s->stable, SUP_TM_STABLE);
+}
+
+void
+sup_tm_start(struct sup_tm *t, uint64_t ms)
+{
+	struct supervisor *sup = sup_tm_svc(t)->sup;
 
 	if (t->idx != SUP_TM_IDLE)
 		sup_tm_remove(sup, t);
@@ -187,11 +227,10 @@ sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms)
 		sup->tm_heap = xreallocarray(sup->tm_heap, sup->tm_cap,
 		    sizeof *sup->tm_heap);
 	}
-	t->cb = cb;
 	t->due = sup_now(sup) + (int64_t)ms;
 	t->seq = ++sup->tm_seq;
 	sup->tm_heap[sup->tm_n] = t;
-	t->idx = sup->tm_n++;
+	t->idx = (uint32_t)sup->tm_n++;
 	sup_tm_up(sup, t->idx);
 	sup_tm_arm(sup);
 }
@@ -199,7 +238,7 @@ sup_tm_start(struct sup_tm *t, void (*cb)(struct sup_svc *), uint64_t ms)
 void
 sup_tm_stop(struct sup_tm *t)
 {
-	struct supervisor *sup = t->svc->sup;
+	struct supervisor *sup = sup_tm_svc(t)->sup;
 
 	if (t->idx == SUP_TM_IDLE)
 		return;

@@ -316,14 +316,13 @@ sup_dispatch(struct sup_svc *s, const struct fsm_in *in)
 		sup_notify_stop(s);
 	}
 	if (out.actions & FSM_DO_TIMER)
-		sup_tm_start(&s->timer, sup_timer_cb, (uint64_t)out.timer_ms);
+		sup_tm_start(&s->timer, (uint64_t)out.timer_ms);
 	if (out.actions & FSM_DO_KILL)
 		sup_kill(s, out.kill_signal);
 	if (out.actions & FSM_DO_KILL_HARD)
 		sup_kill(s, SIGKILL);
 	if ((out.actions & FSM_DO_STABLE_WATCH) && s->cfg->restart_window_ms > 0)
-		sup_tm_start(&s->stable, sup_stable_cb,
-		    (uint64_t)s->cfg->restart_window_ms);
+		sup_tm_start(&s->stable, (uint64_t)s->cfg->restart_window_ms);
 	if (out.actions & FSM_DO_SPAWN)
 		sup_spawn(s);
 	if (out.changed)
@@ -571,9 +570,7 @@ sup_svc_new(struct supervisor *sup, struct cfg_service *c)
 	s->sup = sup;
 	s->cfg = c;
 	fsm_init(&s->fsm);
-	sup_tm_init(&s->timer, s);
-	sup_tm_init(&s->ready, s);
-	sup_tm_init(&s->stable, s);
+	sup_tm_init(s);
 	s->handles = 1;		/* its own: dropped after its release */
 	s->out_fd[0] = s->out_fd[1] = -1;
 	sup_notify_init(s);

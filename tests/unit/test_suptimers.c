@@ -5,8 +5,10 @@
  * not fire and a restarted one fires once, at its new time; a callback
  * may start and stop timers; hundreds of timers in random order come out
  * sorted; a released service is freed at the next turn of the loop, not
- * at once, and its timers never fire. sup_now and sup_svc_free, which the
- * module takes from supervisor.c, are the test's.
+ * at once, and its timers never fire; each of a service's three timers
+ * calls its own callback on its own service. sup_now, sup_svc_free and
+ * the three callbacks, which the module takes from supervisor.c and
+ * supervisor-proc.c, are the test's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What fired, in order: the index of the service. */
+/* What fired, in order: the index of the service, and which callback
+ * ('t' sup_timer_cb, 'r' sup_ready_cb, 's' sup_stable_cb). */
 static int fired[1024];
+static char fired_kind[1024];
 static size_t nfired;
 static int freed[16];
 static size_t nfreed;
+/* test_callback_arms: service 0's ready timer arms another's */
+static struct fixture *chain_f;
 
 int64_t
 sup_now(const struct supervisor *sup)
@@ -38,9 +44,32 @@ sup_svc_free(struct sup_svc *s)
 }
 
 static void
-record_cb(struct sup_svc *s)
+record(struct sup_svc *s, char kind)
 {
+	fired_kind[nfired] = kind;
 	fired[nfired++] = s->pid;
+}
+
+static void chain(struct sup_svc *s);
+
+void
+sup_timer_cb(struct sup_svc *s)
+{
+	record(s, 't');
+}
+
+void
+sup_ready_cb(struct sup_svc *s)
+{
+	record(s, 'r');
+	if (chain_f != NULL)
+		chain(s);
+}
+
+void
+sup_stable_cb(struct sup_svc *s)
+{
+	record(s, 's');
 }
 
 struct fixture {
@@ -66,9 +95,7 @@ fixture_new(size_t n)
 		f->svcs[i].sup = &f->sup;
 		f->svcs[i].pid = (pid_t)i;
 		f->svcs[i].handles = 1;
-		sup_tm_init(&f->svcs[i].timer, &f->svcs[i]);
-		sup_tm_init(&f->svcs[i].ready, &f->svcs[i]);
-		sup_tm_init(&f->svcs[i].stable, &f->svcs[i]);
+		sup_tm_init(&f->svcs[i]);
 	}
 	nfired = nfreed = 0;
 	return f;
@@ -92,10 +119,10 @@ test_order(void **state)
 	struct fixture *f = fixture_new(4);
 
 	(void)state;
-	sup_tm_start(&f->svcs[0].timer, record_cb, 30);
-	sup_tm_start(&f->svcs[1].ready, record_cb, 10);
-	sup_tm_start(&f->svcs[2].stable, record_cb, 20);
-	sup_tm_start(&f->svcs[3].timer, record_cb, 10);	/* after 1 */
+	sup_tm_start(&f->svcs[0].timer, 30);
+	sup_tm_start(&f->svcs[1].ready, 10);
+	sup_tm_start(&f->svcs[2].stable, 20);
+	sup_tm_start(&f->svcs[3].timer, 10);	/* after 1 */
 	assert_true(sup_tm_due(&f->svcs[0].timer) >= sup_now(&f->sup) + 30);
 	assert_int_equal(sup_tm_due(&f->svcs[0].ready), -1);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -104,6 +131,7 @@ test_order(void **state)
 	assert_int_equal(fired[1], 3);
 	assert_int_equal(fired[2], 2);
 	assert_int_equal(fired[3], 0);
+	assert_memory_equal(fired_kind, "rtst", 4);
 	assert_int_equal(sup_tm_due(&f->svcs[0].timer), -1);
 	fixture_free(f);
 }
@@ -115,12 +143,12 @@ test_stop_and_restart(void **state)
 	uint64_t t0 = uv_now(&f->loop);
 
 	(void)state;
-	sup_tm_start(&f->svcs[0].timer, record_cb, 5);
-	sup_tm_start(&f->svcs[1].timer, record_cb, 10);
-	sup_tm_start(&f->svcs[2].timer, record_cb, 15);
+	sup_tm_start(&f->svcs[0].timer, 5);
+	sup_tm_start(&f->svcs[1].timer, 10);
+	sup_tm_start(&f->svcs[2].timer, 15);
 	sup_tm_stop(&f->svcs[1].timer);
 	sup_tm_stop(&f->svcs[1].timer);		/* twice: nothing */
-	sup_tm_start(&f->svcs[0].timer, record_cb, 40);	/* re-armed */
+	sup_tm_start(&f->svcs[0].timer, 40);	/* re-armed */
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(nfired, 2);
 	assert_int_equal(fired[0], 2);
@@ -130,14 +158,11 @@ test_stop_and_restart(void **state)
 }
 
 /* A callback that arms another service's timer and stops a third's. */
-static struct fixture *chain_f;
-
 static void
-chain_cb(struct sup_svc *s)
+chain(struct sup_svc *s)
 {
-	record_cb(s);
 	if (s->pid == 0) {
-		sup_tm_start(&chain_f->svcs[1].ready, record_cb, 0);
+		sup_tm_start(&chain_f->svcs[1].ready, 0);
 		sup_tm_stop(&chain_f->svcs[2].ready);
 	}
 }
@@ -149,12 +174,13 @@ test_callback_arms(void **state)
 
 	(void)state;
 	chain_f = f;
-	sup_tm_start(&f->svcs[0].ready, chain_cb, 1);
-	sup_tm_start(&f->svcs[2].ready, record_cb, 1);
+	sup_tm_start(&f->svcs[0].ready, 1);
+	sup_tm_start(&f->svcs[2].ready, 1);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(nfired, 2);
 	assert_int_equal(fired[0], 0);
 	assert_int_equal(fired[1], 1);
+	chain_f = NULL;
 	fixture_free(f);
 }
 
@@ -170,7 +196,7 @@ test_many_sorted(void **state)
 		struct sup_tm *t = i % 3 == 0 ? &f->svcs[i].timer :
 		    i % 3 == 1 ? &f->svcs[i].ready : &f->svcs[i].stable;
 
-		sup_tm_start(t, record_cb, (uint64_t)(rand() % 25));
+		sup_tm_start(t, (uint64_t)(rand() % 25));
 		due[i] = sup_tm_due(t);
 	}
 	/* a third stopped again, from the middle of the heap too */
@@ -182,6 +208,8 @@ test_many_sorted(void **state)
 		int a = fired[k - 1], b = fired[k];
 
 		assert_true(a % 3 != 0 && b % 3 != 0);
+		/* each its own callback */
+		assert_int_equal(fired_kind[k], "trs"[b % 3]);
 		/* by due time; at the same, in start order */
 		assert_true(due[a] < due[b] || (due[a] == due[b] && a < b));
 	}
@@ -194,8 +222,8 @@ test_release_frees_next_turn(void **state)
 	struct fixture *f = fixture_new(2);
 
 	(void)state;
-	sup_tm_start(&f->svcs[0].timer, record_cb, 1);
-	sup_tm_start(&f->svcs[1].stable, record_cb, 1);
+	sup_tm_start(&f->svcs[0].timer, 1);
+	sup_tm_start(&f->svcs[1].stable, 1);
 	sup_tm_release(&f->svcs[0]);
 	sup_tm_release(&f->svcs[1]);
 	assert_int_equal(nfreed, 0);		/* not at once */
