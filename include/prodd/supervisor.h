@@ -35,7 +35,7 @@ struct sup_exit {
  * dependency it waited for last, until its dependencies were met. */
 struct sup_start {
 	int64_t wanted_ms, spawned_ms, ready_ms, deps_met_ms;
-	char waited_for[64];		/* "": it waited for none */
+	char *waited_for;		/* heap; NULL: it waited for none */
 };
 
 struct sup_hooks {

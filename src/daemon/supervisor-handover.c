@@ -99,7 +99,7 @@ sup_save_svc(struct sup_svc *s, struct handover *h)
 	sv->ready_ms = s->start.ready_ms;
 	sv->deps_met_ms = s->start.deps_met_ms;
 	snprintf(sv->waited_for, sizeof sv->waited_for, "%s",
-	    s->start.waited_for);
+	    s->start.waited_for != NULL ? s->start.waited_for : "");
 	sup_notify_handover_save(s, sv);
 }
 
@@ -195,8 +195,8 @@ sup_restore_svc(struct sup_svc *s, struct ho_svc *sv)
 	s->start.spawned_ms = sv->spawned_ms;
 	s->start.ready_ms = sv->ready_ms;
 	s->start.deps_met_ms = sv->deps_met_ms;
-	snprintf(s->start.waited_for, sizeof s->start.waited_for, "%s",
-	    sv->waited_for);
+	sup_set_waited_for(s, sv->waited_for[0] != '\0' ? sv->waited_for :
+	    NULL);
 	sup_notify_handover_restore(s, sv);
 	sup_rearm(s, &s->timer, sv->timer_due);
 	sup_rearm(s, &s->ready, sv->ready_due);

@@ -165,6 +165,8 @@ int64_t sup_now(const struct supervisor *sup);
 #define SUP_REASON_MAX 192
 void sup_set_reason(struct sup_svc *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The dependency s's start waits for (its name, copied; NULL: none). */
+void sup_set_waited_for(struct sup_svc *s, const char *name);
 /* Up, or on its way up: a stop has something to do. */
 bool sup_active(const struct sup_svc *s);
 void sup_emit(struct supervisor *sup, struct event *e);

@@ -197,6 +197,7 @@ sup_svc_free(struct sup_svc *s)
 	sup_tm_stop(&s->ready);
 	sup_tm_stop(&s->stable);
 	free(s->reason);
+	free(s->start.waited_for);
 	free(s->rare);
 	free(s->health);
 	free(s);
@@ -253,6 +254,17 @@ sup_maybe_free(struct sup_svc *s)
 	sup_svc_release(s);
 }
 
+void
+sup_set_waited_for(struct sup_svc *s, const char *name)
+{
+	char **w = &s->start.waited_for;
+
+	if (name != NULL && *w != NULL && strcmp(*w, name) == 0)
+		return;
+	free(*w);
+	*w = name != NULL ? xstrdup(name) : NULL;
+}
+
 /* The last start's timeline: a new start begins when the service enters
  * waiting or starting from anything else; it ends ready at its first
  * running. */
@@ -264,6 +276,7 @@ sup_start_track(struct sup_svc *s, enum fsm_state from, enum fsm_state to)
 
 	if ((to == FSM_WAITING || to == FSM_STARTING) &&
 	    from != FSM_WAITING && from != FSM_STARTING) {
+		free(st->waited_for);
 		memset(st, 0, sizeof *st);
 		st->wanted_ms = now;
 	}
@@ -488,8 +501,7 @@ sup_plan(struct supervisor *sup)
 
 			sup_set_reason(s, "waiting for '%s' (%s)", d->cfg->name,
 			    fsm_state_name(d->fsm.state));
-			snprintf(s->start.waited_for,
-			    sizeof s->start.waited_for, "%s", d->cfg->name);
+			sup_set_waited_for(s, d->cfg->name);
 		}
 	}
 	return n;

@@ -459,8 +459,16 @@ check "last_exits identical after the hand-over" \
 	eval '[ "$(j /api/services/crashy "json.dumps(j[\"last_exits\"], sort_keys=True)")" = "$EXITS" ] && grep -q last-words <<<"$EXITS"'
 check "the exit events keep their last lines" \
 	eval '[ "$(j "/api/events?service=crashy" "json.dumps([e[\"last_lines\"] for e in j[\"events\"] if e[\"kind\"] == \"exit\"], sort_keys=True)")" = "$EVX" ] && grep -q last-words <<<"$EVX"'
-check "/api/analyze identical after the hand-over" \
-	eval '[ "$ANALYZE2" = "$ANALYZE" ] && grep -q crashy <<<"$ANALYZE"'
+# waited A: who waited for whom in the /api/analyze answer A
+waited() { python3 -c 'import json,sys; print(" ".join(s["name"] + "<-" + s["waited_for"]["name"] for s in json.loads(sys.argv[1])["services"] if s["waited_for"]))' "$1"; }
+check "/api/analyze identical after the hand-over (waited: $(waited "$ANALYZE2"))" \
+	eval '[ "$ANALYZE2" = "$ANALYZE" ] && grep -q crashy <<<"$ANALYZE" && [ "$(waited "$ANALYZE2")" = "ntdep<-nt" ]'
+# a second hand-over, ntdep running: what it waited for is the hand-over's
+# to keep now (no planner pass names it again)
+ctl upgrade >"$T/upgrade2.out" 2>&1
+ANALYZE3=$(j /api/analyze 'json.dumps(j)')
+check "a second upgrade ($(tail -n 1 "$T/upgrade2.out")): ntdep still waited for nt" \
+	eval 'grep -q "^upgraded in place: 3 services taken over" "$T/upgrade2.out" && [ "$(waited "$ANALYZE3")" = "ntdep<-nt" ]'
 check "the alert is still firing, since the same time ($ALERTS)" \
 	eval '[ "$(j /api/alerts "[(a[\"id\"], a[\"state\"], a[\"since\"]) for a in j[\"active\"]]")" = "$ALERTS" ] && grep -q firing <<<"$ALERTS"'
 check "the upgrade neither sent it again nor resolved it" \
@@ -470,11 +478,11 @@ ctl start crashy >/dev/null
 check "it resolves once its cause ends, once" \
 	poll $((10 * W)) eval '[ "$(hooks $AID resolved)" = 1 ]'
 check "and only once" stays 1 eval '[ "$(hooks $AID firing)/$(hooks $AID resolved)" = 1/1 ]'
-# sd_notify: READY=1 at the start; RELOADING=1 before the exec, READY=1
-# from the new prodd; no other READY=1
+# sd_notify: READY=1 at the start; RELOADING=1 before each exec, READY=1
+# from each new prodd; no other READY=1
 first() { grep -n -m1 -E "$1" "$T/sd.out" | cut -d: -f1; }
-check "sd_notify: READY=1, RELOADING=1 before the exec, one READY=1 after ($(grep -oE 'READY=1|RELOADING=1' "$T/sd.out" | tr '\n' ' '))" \
-	eval '[ "$(grep -oE "READY=1|RELOADING=1" "$T/sd.out" | tr "\n" " ")" = "READY=1 RELOADING=1 READY=1 " ]'
+check "sd_notify: READY=1, RELOADING=1 before each exec, one READY=1 after each ($(grep -oE 'READY=1|RELOADING=1' "$T/sd.out" | tr '\n' ' '))" \
+	eval '[ "$(grep -oE "READY=1|RELOADING=1" "$T/sd.out" | tr "\n" " ")" = "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 " ]'
 stop_prodd >/dev/null
 kill_bg
 finish
