@@ -18,34 +18,22 @@
 
 #define SUP_TM_IDLE UINT32_MAX
 
+/* Each kind of timer: where it sits in its service, and what it calls. */
+static const struct {
+	size_t off;
+	void (*cb)(struct sup_svc *s);
+} sup_tm_kinds[] = {
+	[SUP_TM_TIMER] = { offsetof(struct sup_svc, timer), sup_timer_cb },
+	[SUP_TM_READY] = { offsetof(struct sup_svc, ready), sup_ready_cb },
+	[SUP_TM_STABLE] = { offsetof(struct sup_svc, stable), sup_stable_cb },
+};
+
 /* The service t belongs to. */
 static struct sup_svc *
 sup_tm_svc(struct sup_tm *t)
 {
-	size_t off = t->kind == SUP_TM_TIMER ?
-	    offsetof(struct sup_svc, timer) : t->kind == SUP_TM_READY ?
-	    offsetof(struct sup_svc, ready) : offsetof(struct sup_svc, stable);
-
-	return (struct sup_svc *)(void *)((char *)t - off);
-}
-
-/* What t calls when it fires. */
-static void
-sup_tm_fire(struct sup_tm *t)
-{
-	struct sup_svc *s = sup_tm_svc(t);
-
-	switch ((enum sup_tm_kind)t->kind) {
-	case SUP_TM_TIMER:
-		sup_timer_cb(s);
-		break;
-	case SUP_TM_READY:
-		sup_ready_cb(s);
-		break;
-	case SUP_TM_STABLE:
-		sup_stable_cb(s);
-		break;
-	}
+	return (struct sup_svc *)(void *)((char *)t -
+	    sup_tm_kinds[t->kind].off);
 }
 
 static bool
@@ -162,7 +150,7 @@ sup_tm_cb(uv_timer_t *u)
 		struct sup_tm *t = sup->tm_heap[0];
 
 		sup_tm_remove(sup, t);
-		sup_tm_fire(t);
+		sup_tm_kinds[t->kind].cb(sup_tm_svc(t));
 	}
 	sup->tm_firing = false;
 	sup_tm_arm(sup);

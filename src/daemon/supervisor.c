@@ -113,10 +113,12 @@ sup_release(struct supervisor *sup)
 	uint64_t from = sup->held_from, end = sup->events.next_seq;
 	struct event e;
 
+	if (from == 0)
+		return;		/* nothing held */
 	/* what a report emits (an alert) is reported at once, after the
 	 * event that caused it, as without the hold */
 	sup->held_from = 0;
-	for (uint64_t q = from; from != 0 && q < end; q++)
+	for (uint64_t q = from; q < end; q++)
 		if (events_get(&sup->events, q, &e))
 			sup_report(sup, &e);
 }
